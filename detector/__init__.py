@@ -1,0 +1,1 @@
+"""Object detection on road images. No ultralytics type leaves this package."""

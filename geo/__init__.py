@@ -1,0 +1,1 @@
+"""GPS tracks, frame sampling, road networks, map matching and ground projection."""

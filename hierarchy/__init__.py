@@ -1,0 +1,1 @@
+"""Network hierarchy review and inspection frequencies."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy + GeoAlchemy2 models and repository functions (SpatiaLite and PostGIS)."""
