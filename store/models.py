@@ -1,0 +1,243 @@
+"""The schema: one SQLAlchemy 2 model set for SpatiaLite and PostGIS.
+
+Geometry is EPSG:4326 with a spatial index (an R*Tree in SpatiaLite, GiST in
+PostGIS). Times are stored in UTC and come back timezone-aware. The Alembic
+migrations in ``store/migrations/versions`` create exactly these tables; a test
+checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SRID = 4326
+
+SURVEY_STATUSES = ("pending", "processing", "done", "partial", "failed")
+DEFECT_STATUSES = ("open", "repair_claimed", "verified_repaired", "still_present", "closed")
+CLAIM_STATUSES = ("pending", "verified", "rejected")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC; returned timezone-aware on both databases.
+
+    Naive datetimes are refused: every time in roadcam is UTC-aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: roadcam stores timezone-aware UTC times")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def Point() -> Geometry:  # noqa: N802 - reads like a type
+    return Geometry("POINT", srid=SRID, spatial_index=True)
+
+
+def LineString() -> Geometry:  # noqa: N802
+    return Geometry("LINESTRING", srid=SRID, spatial_index=True)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every roadcam table."""
+
+
+class Survey(Base):
+    """One vehicle's run: a set of source files processed together."""
+
+    __tablename__ = "survey"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vehicle_id: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SurveySource(Base):
+    """A source file of a survey, identified by the SHA-256 of its content."""
+
+    __tablename__ = "survey_source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # video, gpx, nmea, images, ...
+    bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class Frame(Base):
+    """A sampled frame: where and when it was taken, and how usable it is."""
+
+    __tablename__ = "frame"
+    __table_args__ = (UniqueConstraint("survey_id", "source", "frame_index", name="uq_frame_survey_source_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(Text, default="")
+    frame_index: Mapped[int] = mapped_column(Integer)
+    video_time_s: Mapped[float] = mapped_column(Float)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    geom: Mapped[Any] = mapped_column(Point())
+    heading_deg: Mapped[float | None] = mapped_column(Float)
+    speed_mps: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    image_ref: Mapped[str | None] = mapped_column(Text)
+    brightness: Mapped[float | None] = mapped_column(Float)
+    blur: Mapped[float | None] = mapped_column(Float)
+    glare: Mapped[float | None] = mapped_column(Float)
+    hdop: Mapped[float | None] = mapped_column(Float)
+    usable: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Observation(Base):
+    """One detection in one frame, with its ground position and size."""
+
+    __tablename__ = "observation"
+    __table_args__ = (UniqueConstraint("frame_id", "class_name", "box_key", name="uq_observation_frame_class_box"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    frame_id: Mapped[int] = mapped_column(ForeignKey("frame.id", ondelete="CASCADE"), index=True)
+    class_name: Mapped[str] = mapped_column(String(50))
+    confidence: Mapped[float] = mapped_column(Float)
+    x1: Mapped[float] = mapped_column(Float)
+    y1: Mapped[float] = mapped_column(Float)
+    x2: Mapped[float] = mapped_column(Float)
+    y2: Mapped[float] = mapped_column(Float)
+    box_key: Mapped[str] = mapped_column(String(64))  # box rounded to whole pixels, for dedupe
+    geom: Mapped[Any] = mapped_column(Point())
+    width_m: Mapped[float | None] = mapped_column(Float)
+    segment_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    chainage_m: Mapped[float | None] = mapped_column(Float)
+    offset_m: Mapped[float | None] = mapped_column(Float)
+    defect_id: Mapped[int | None] = mapped_column(ForeignKey("defect.id", ondelete="SET NULL"), index=True)
+
+
+class Defect(Base):
+    """Repeat sightings merged into one real defect, with its life cycle."""
+
+    __tablename__ = "defect"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_name: Mapped[str] = mapped_column(String(50), index=True)
+    geom: Mapped[Any] = mapped_column(Point())
+    segment_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    chainage_m: Mapped[float | None] = mapped_column(Float)
+    offset_m: Mapped[float | None] = mapped_column(Float)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    sightings: Mapped[int] = mapped_column(Integer, default=1)
+    max_width_m: Mapped[float | None] = mapped_column(Float)
+    best_confidence: Mapped[float] = mapped_column(Float)
+    best_frame_id: Mapped[int | None] = mapped_column(ForeignKey("frame.id", ondelete="SET NULL"))
+    best_frame_ref: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status_note: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    risk_category: Mapped[str | None] = mapped_column(String(20))
+    risk_score: Mapped[float | None] = mapped_column(Float)
+    response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RoadSegment(Base):
+    """A road segment between junctions, with its hierarchy category."""
+
+    __tablename__ = "road_segment"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # = segment_id
+    source_id: Mapped[str] = mapped_column(String(100), default="", index=True)
+    name: Mapped[str] = mapped_column(Text, default="")
+    ref: Mapped[str] = mapped_column(String(50), default="")
+    highway: Mapped[str] = mapped_column(String(50), default="")
+    road_class: Mapped[str] = mapped_column(String(30), default="", index=True)
+    oneway: Mapped[bool] = mapped_column(Boolean, default=False)
+    u: Mapped[str] = mapped_column(String(100), default="")
+    v: Mapped[str] = mapped_column(String(100), default="")
+    geom: Mapped[Any] = mapped_column(LineString())
+    length_m: Mapped[float] = mapped_column(Float)
+    current_category: Mapped[str | None] = mapped_column(String(10))
+    recommended_category: Mapped[str | None] = mapped_column(String(10))
+    inspection_frequency: Mapped[str | None] = mapped_column(String(30))
+    recommended_frequency: Mapped[str | None] = mapped_column(String(30))
+    condition: Mapped[str | None] = mapped_column(String(30))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class HierarchyOverride(Base):
+    """A person's recorded decision on a segment's category (kept as history)."""
+
+    __tablename__ = "hierarchy_override"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[str] = mapped_column(ForeignKey("road_segment.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RepairClaim(Base):
+    """A contractor's claim that a defect was repaired, and its verification."""
+
+    __tablename__ = "repair_claim"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    defect_id: Mapped[int] = mapped_column(ForeignKey("defect.id", ondelete="CASCADE"), index=True)
+    contractor: Mapped[str] = mapped_column(String(200), default="")
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SkipPermit(Base):
+    """A council permit for a builders' skip on the highway (HA 1980 s.139)."""
+
+    __tablename__ = "skip_permit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    geom: Mapped[Any] = mapped_column(Point())
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_to: Mapped[datetime] = mapped_column(UTCDateTime)
+    holder: Mapped[str] = mapped_column(String(200), default="")
