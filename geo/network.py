@@ -1,0 +1,535 @@
+"""Road network loading: OSM (.osm/.osm.pbf/.pbf) or GeoJSON/GeoPackage/Shapefile lines.
+
+:func:`load_network` returns a :class:`RoadNetwork` (see docs/architecture.md and
+docs/network.md): a GeoDataFrame of segments in a metric CRS plus a directed
+networkx ``MultiDiGraph`` for routing.
+
+Rules (documented in docs/network.md):
+
+* OSM: keep ways whose ``highway`` is in :data:`DRIVABLE_HIGHWAYS`; split them at
+  every node used by two or more kept ways (or twice within one way) and at way
+  ends. Segment id ``f"{way_id}-{part}"``, ``source_id`` = way id.
+* Lines files: MultiLineStrings are exploded; lines are split at vertices shared
+  with another line (node ids from coordinates rounded to 0.1 m in the metric CRS).
+  Segment id ``f"{feature_id}-{part}"`` with ``feature_id`` the ``id`` property or
+  else the feature index.
+* ``oneway``: yes/1/true → one way; ``-1``/reverse → one way, geometry reversed so
+  the digitised direction is the travel direction; implied for motorway and
+  roundabouts; ``no`` overrides the implication.
+* CRS: EPSG:27700 when the data lies inside its area of use (Great Britain), else
+  the local UTM zone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from roadcam.errors import (
+    CorruptInputError,
+    CRSError,
+    InputNotFoundError,
+    NetworkError,
+    UnsupportedFormatError,
+)
+
+log = logging.getLogger(__name__)
+
+#: highway=* values kept as drivable roads (the *_link variants included).
+DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
+    {
+        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
+        "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
+        "residential", "living_street", "service", "road",
+    }
+)
+#: highway=* values never kept (explicitly not for motor vehicles or not built).
+NON_DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
+    {
+        "footway", "cycleway", "path", "steps", "pedestrian", "track", "bridleway",
+        "corridor", "construction", "proposed", "platform", "bus_stop", "elevator",
+        "via_ferrata", "raceway", "busway", "abandoned", "disused", "escape",
+    }
+)
+#: road_class from highway when the ref gives none (UK convention: trunk and
+#: primary roads are A roads, secondary B, tertiary C).
+HIGHWAY_ROAD_CLASS: dict[str, str] = {
+    "motorway": "motorway",
+    "trunk": "A",
+    "primary": "A",
+    "secondary": "B",
+    "tertiary": "C",
+    "unclassified": "unclassified",
+    "road": "unclassified",
+    "residential": "residential",
+    "living_street": "residential",
+    "service": "service",
+}
+SEGMENT_COLUMNS: tuple[str, ...] = (
+    "segment_id", "source_id", "name", "ref", "highway", "road_class", "oneway",
+    "u", "v", "length_m", "hierarchy", "geometry",
+)
+OSM_SUFFIXES = (".osm", ".pbf", ".osm.pbf", ".o5m")
+LINES_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+NODE_GRID_M = 0.1  # lines files: vertices within this grid cell are one node
+
+_REF_RE = re.compile(r"^\s*([MABC])\s*\d")
+_ONEWAY_YES = {"yes", "1", "true", "t"}
+_ONEWAY_REVERSE = {"-1", "reverse"}
+_ONEWAY_NO = {"no", "0", "false", "f"}
+
+
+@dataclass(frozen=True)
+class RoadNetwork:
+    """A road network: ``segments`` (GeoDataFrame, metric CRS), ``graph`` and ``crs``.
+
+    ``graph`` is a ``networkx.MultiDiGraph``; nodes carry ``x``/``y`` (metric);
+    each edge carries ``segment_id``, ``length_m`` and ``reverse`` (True when
+    travelling against the segment's digitised direction). Edge keys are the
+    segment id (forward) and ``segment_id + ":r"`` (reverse).
+    """
+
+    segments: Any  # geopandas.GeoDataFrame
+    graph: Any  # networkx.MultiDiGraph
+    crs: Any  # pyproj.CRS
+
+    def __post_init__(self) -> None:
+        missing = [c for c in SEGMENT_COLUMNS if c not in self.segments.columns]
+        if missing:
+            raise ValueError(f"RoadNetwork.segments lacks columns {missing}")
+        if self.segments.crs is None or self.segments.crs.is_geographic:
+            raise ValueError("RoadNetwork.segments must be in a metric (projected) CRS")
+        if not self.segments["segment_id"].is_unique:
+            raise ValueError("RoadNetwork segment ids must be unique")
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    @property
+    def total_length_m(self) -> float:
+        return float(self.segments["length_m"].sum())
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and km, overall and by road class (the ``network load`` summary)."""
+        seg = self.segments
+        by = {
+            str(k): {"count": int(len(g)), "km": round(float(g["length_m"].sum()) / 1000.0, 3)}
+            for k, g in seg.groupby("road_class", sort=True)
+        }
+        return {
+            "segments": int(len(seg)),
+            "total_km": round(self.total_length_m / 1000.0, 3),
+            "oneway_segments": int(seg["oneway"].sum()),
+            "by_road_class": by,
+            "crs": self.crs.to_string(),
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def road_class_from_tags(highway: str | None, ref: str | None) -> str:
+    """road_class: ``M``/``A``/``B``/``C`` ref prefix first, else from highway.
+
+    A ref like ``A647`` gives ``"A"``, ``M62`` gives ``"motorway"``; without such a
+    ref, :data:`HIGHWAY_ROAD_CLASS` maps the highway (``*_link`` as its base);
+    anything else gives ``"unclassified"``.
+    """
+    m = _REF_RE.match(str(ref or "").upper())
+    if m:
+        return "motorway" if m.group(1) == "M" else m.group(1)
+    hw = str(highway or "").strip().lower()
+    if hw.endswith("_link"):
+        hw = hw[: -len("_link")]
+    return HIGHWAY_ROAD_CLASS.get(hw, "unclassified")
+
+
+def oneway_from_tags(oneway: Any, highway: str | None = None, junction: str | None = None) -> int:
+    """+1 oneway along the digitised direction, -1 against it, 0 two-way."""
+    if isinstance(oneway, bool | np.bool_):
+        return 1 if oneway else 0
+    val = "" if oneway is None or (isinstance(oneway, float) and np.isnan(oneway)) else str(oneway)
+    val = val.strip().lower()
+    if isinstance(oneway, int | float | np.integer | np.floating) and not isinstance(oneway, bool):
+        val = str(int(oneway))
+    if val in _ONEWAY_YES:
+        return 1
+    if val in _ONEWAY_REVERSE:
+        return -1
+    if val in _ONEWAY_NO:
+        return 0
+    hw = str(highway or "").strip().lower()
+    if hw == "motorway" or str(junction or "").strip().lower() in {"roundabout", "circular"}:
+        return 1
+    return 0
+
+
+def metric_crs_for_bounds(lon_min: float, lat_min: float, lon_max: float, lat_max: float):
+    """EPSG:27700 when the bounds lie in its area of use (Great Britain), else UTM."""
+    from pyproj import CRS
+    from pyproj.aoi import AreaOfInterest
+    from pyproj.database import query_utm_crs_info
+
+    bng = CRS.from_epsg(27700)
+    a = bng.area_of_use
+    if a.west <= lon_min and lon_max <= a.east and a.south <= lat_min and lat_max <= a.north:
+        return bng
+    lon_c, lat_c = (lon_min + lon_max) / 2.0, (lat_min + lat_max) / 2.0
+    infos = query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=AreaOfInterest(lon_c, lat_c, lon_c, lat_c),
+    )
+    if not infos:
+        raise CRSError(f"no UTM zone found for lon {lon_c:.4f}, lat {lat_c:.4f}")
+    return CRS.from_epsg(int(infos[0].code))
+
+
+def _check_path(path: str | Path) -> tuple[Path, str]:
+    p = Path(path)
+    if not p.exists():
+        raise InputNotFoundError("no such file", path=str(p))
+    name = p.name.lower()
+    if name.endswith(OSM_SUFFIXES):
+        return p, "osm"
+    if name.endswith(LINES_SUFFIXES) or p.is_dir() and name.endswith(".gdb"):
+        return p, "lines"
+    raise UnsupportedFormatError(
+        f"unsupported network format {p.suffix or p.name!r} "
+        f"(expected .osm, .osm.pbf, .pbf, .geojson, .json, .gpkg or .shp)",
+        path=str(p),
+    )
+
+
+# --------------------------------------------------------------------------- OSM
+
+
+def _read_osm_ways(path: Path) -> list[tuple[int, dict[str, str], list[tuple[int, float, float]]]]:
+    """Drivable ways as ``(way_id, tags, [(node_id, lon, lat), ...])`` via pyosmium."""
+    import osmium
+
+    ways: list[tuple[int, dict[str, str], list[tuple[int, float, float]]]] = []
+    keep = ("highway", "name", "ref", "oneway", "junction", "hierarchy")
+    try:
+        fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+        for obj in fp:
+            if not obj.is_way():
+                continue
+            hw = obj.tags.get("highway")
+            if hw is None or hw not in DRIVABLE_HIGHWAYS:
+                continue
+            if obj.tags.get("area") == "yes":
+                continue
+            nodes = []
+            for n in obj.nodes:
+                loc = n.location
+                if loc.valid():
+                    nodes.append((int(n.ref), float(loc.lon), float(loc.lat)))
+            if len(nodes) < 2:
+                log.debug("way %s has < 2 located nodes, skipped", obj.id)
+                continue
+            tags = {k: obj.tags.get(k, "") for k in keep}
+            ways.append((int(obj.id), tags, nodes))
+    except RuntimeError as err:
+        raise CorruptInputError(f"cannot read OSM data ({err})", path=str(path)) from err
+    return ways
+
+
+def _split_indices(node_ids: Sequence[Any], counts: Counter) -> list[int]:
+    """Indices where a line is cut: both ends and every inner junction node."""
+    cuts = [0]
+    for i in range(1, len(node_ids) - 1):
+        if counts[node_ids[i]] >= 2:
+            cuts.append(i)
+    cuts.append(len(node_ids) - 1)
+    return cuts
+
+
+def _osm_segments(path: Path, crs: Any | None):
+    import geopandas as gpd
+    from pyproj import Transformer
+    from shapely import LineString
+
+    ways = _read_osm_ways(path)
+    if not ways:
+        raise NetworkError("no drivable highway=* ways in this OSM file", path=str(path))
+    lon = np.array([n[1] for _, _, nodes in ways for n in nodes])
+    lat = np.array([n[2] for _, _, nodes in ways for n in nodes])
+    target = _resolve_crs(crs) if crs is not None else metric_crs_for_bounds(
+        lon.min(), lat.min(), lon.max(), lat.max()
+    )
+    tr = Transformer.from_crs(4326, target, always_xy=True)
+    xs, ys = tr.transform(lon, lat)
+    counts: Counter = Counter(n[0] for _, _, nodes in ways for n in nodes)
+    rows: list[dict[str, Any]] = []
+    off = 0
+    for way_id, tags, nodes in ways:
+        k = len(nodes)
+        wx, wy = xs[off : off + k], ys[off : off + k]
+        off += k
+        ids = [n[0] for n in nodes]
+        ow = oneway_from_tags(tags["oneway"], tags["highway"], tags["junction"])
+        cuts = _split_indices(ids, counts)
+        part = 0
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            coords = list(zip(wx[a : b + 1], wy[a : b + 1], strict=True))
+            u, v = str(ids[a]), str(ids[b])
+            geom = LineString(coords)
+            if geom.length <= 0:
+                continue
+            if ow == -1:
+                geom, u, v = geom.reverse(), v, u
+            rows.append(
+                {
+                    "segment_id": f"{way_id}-{part}",
+                    "source_id": str(way_id),
+                    "name": tags["name"],
+                    "ref": tags["ref"],
+                    "highway": tags["highway"],
+                    "road_class": road_class_from_tags(tags["highway"], tags["ref"]),
+                    "oneway": ow != 0,
+                    "u": u,
+                    "v": v,
+                    "length_m": float(geom.length),
+                    "hierarchy": tags["hierarchy"],
+                    "geometry": geom,
+                }
+            )
+            part += 1
+    return gpd.GeoDataFrame(rows, columns=list(SEGMENT_COLUMNS), geometry="geometry", crs=target)
+
+
+# --------------------------------------------------------------------------- lines files
+
+
+def _resolve_crs(crs: Any):
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as PyprojCRSError
+
+    try:
+        out = CRS.from_user_input(crs)
+    except PyprojCRSError as err:
+        raise CRSError(f"unknown CRS {crs!r}") from err
+    if out.is_geographic:
+        raise CRSError(f"CRS {crs!r} is geographic; give a metric (projected) CRS")
+    return out
+
+
+def _str_col(gdf: Any, name: str) -> list[str]:
+    if name not in gdf.columns:
+        return [""] * len(gdf)
+    out = []
+    for val in gdf[name].tolist():
+        if val is None or (isinstance(val, float) and np.isnan(val)):
+            out.append("")
+        elif isinstance(val, float) and val.is_integer():
+            out.append(str(int(val)))
+        else:
+            out.append(str(val))
+    return out
+
+
+def _read_lines_frame(path: Path, source_crs: Any | None):
+    import geopandas as gpd
+
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as err:  # pyogrio raises DataSourceError and friends
+        raise CorruptInputError(f"cannot read lines file ({type(err).__name__}: {err})", path=str(path)) from err
+    if len(gdf) == 0:
+        raise NetworkError("the file holds no features", path=str(path))
+    if source_crs is not None:
+        gdf = gdf.set_crs(source_crs, allow_override=True)
+    elif gdf.crs is None:
+        if path.suffix.lower() in {".geojson", ".json"}:
+            gdf = gdf.set_crs(4326)  # RFC 7946
+        else:
+            raise CRSError("the file has no CRS (a shapefile without .prj?); give one with --crs", path=str(path))
+    if gdf.crs.is_geographic:
+        b = gdf.total_bounds
+        if np.nanmax(np.abs(b)) > 180.0:
+            raise CRSError(
+                f"coordinates up to {np.nanmax(np.abs(b)):.0f} cannot be degrees but the CRS "
+                f"{gdf.crs.to_string()} is geographic; give the right one with --crs",
+                path=str(path),
+            )
+    return gdf
+
+
+def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
+    import geopandas as gpd
+    from shapely import LineString, get_coordinates
+
+    gdf = _read_lines_frame(path, source_crs)
+    gdf = gdf[gdf.geometry.notna() & gdf.geom_type.isin(["LineString", "MultiLineString"])]
+    hw_all = _str_col(gdf, "highway")
+    keep = np.array([h.strip().lower() not in NON_DRIVABLE_HIGHWAYS for h in hw_all], dtype=bool)
+    gdf = gdf[keep]
+    if len(gdf) == 0:
+        raise NetworkError("no drivable lines in this file", path=str(path))
+    if crs is not None:
+        target = _resolve_crs(crs)
+    elif gdf.crs.is_geographic:
+        b = gdf.total_bounds
+        target = metric_crs_for_bounds(*b)
+    else:
+        b = gdf.to_crs(4326).total_bounds
+        target = metric_crs_for_bounds(*b)
+    feat_ids = _str_col(gdf, "id")
+    index_ids = [str(i) for i in range(len(gdf))]
+    feat_ids = [f if f else index_ids[i] for i, f in enumerate(feat_ids)]
+    names, refs, hws = _str_col(gdf, "name"), _str_col(gdf, "ref"), _str_col(gdf, "highway")
+    hier, oneways = _str_col(gdf, "hierarchy"), (gdf["oneway"].tolist() if "oneway" in gdf else [None] * len(gdf))
+    junction = _str_col(gdf, "junction")
+    metric = gdf.geometry.to_crs(target)
+    lines: list[tuple[int, np.ndarray]] = []  # (row, coords)
+    for row, geom in enumerate(metric):
+        parts = geom.geoms if geom.geom_type == "MultiLineString" else [geom]
+        for p in parts:
+            c = get_coordinates(p)
+            if len(c) >= 2:
+                lines.append((row, c))
+    keys = [[(int(round(x / NODE_GRID_M)), int(round(y / NODE_GRID_M))) for x, y in c] for _, c in lines]
+    counts: Counter = Counter(k for ks in keys for k in ks)
+    rows: list[dict[str, Any]] = []
+    part_no: Counter = Counter()
+    for (row, c), ks in zip(lines, keys, strict=True):
+        ow = oneway_from_tags(oneways[row], hws[row], junction[row])
+        cuts = _split_indices(ks, counts)
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            geom = LineString(c[a : b + 1])
+            if geom.length <= 0:
+                continue
+            u, v = (f"{ks[a][0]}:{ks[a][1]}", f"{ks[b][0]}:{ks[b][1]}")
+            if ow == -1:
+                geom, u, v = geom.reverse(), v, u
+            fid = feat_ids[row]
+            rows.append(
+                {
+                    "segment_id": f"{fid}-{part_no[fid]}",
+                    "source_id": fid,
+                    "name": names[row],
+                    "ref": refs[row],
+                    "highway": hws[row],
+                    "road_class": road_class_from_tags(hws[row], refs[row]),
+                    "oneway": ow != 0,
+                    "u": u,
+                    "v": v,
+                    "length_m": float(geom.length),
+                    "hierarchy": hier[row],
+                    "geometry": geom,
+                }
+            )
+            part_no[fid] += 1
+    if not rows:
+        raise NetworkError("no usable line geometry in this file", path=str(path))
+    return gpd.GeoDataFrame(rows, columns=list(SEGMENT_COLUMNS), geometry="geometry", crs=target)
+
+
+# --------------------------------------------------------------------------- graph / public API
+
+
+def graph_from_segments(segments: Any):
+    """The directed ``MultiDiGraph``: one edge per allowed direction of each segment."""
+    import networkx as nx
+    from shapely import get_coordinates
+
+    g = nx.MultiDiGraph(crs=segments.crs)
+    for sid, u, v, ow, length, geom in zip(
+        segments["segment_id"], segments["u"], segments["v"], segments["oneway"],
+        segments["length_m"], segments.geometry, strict=True,
+    ):
+        c = get_coordinates(geom)
+        g.add_node(u, x=float(c[0, 0]), y=float(c[0, 1]))
+        g.add_node(v, x=float(c[-1, 0]), y=float(c[-1, 1]))
+        g.add_edge(u, v, key=sid, segment_id=sid, length_m=float(length), reverse=False)
+        if not ow:
+            g.add_edge(v, u, key=f"{sid}:r", segment_id=sid, length_m=float(length), reverse=True)
+    return g
+
+
+def network_from_segments(segments: Any) -> RoadNetwork:
+    """A :class:`RoadNetwork` from a segments GeoDataFrame (columns as the contract)."""
+    segments = segments.reset_index(drop=True)
+    return RoadNetwork(segments=segments, graph=graph_from_segments(segments), crs=segments.crs)
+
+
+def network_from_edges(
+    node_x: np.ndarray,
+    node_y: np.ndarray,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    crs: Any,
+    *,
+    edge_ids: Iterable[Any] | None = None,
+    oneway: np.ndarray | bool = True,
+    geometries: Sequence[Any] | None = None,
+    highway: Sequence[str] | None = None,
+) -> RoadNetwork:
+    """A network straight from node coordinates and edge endpoint indices.
+
+    For graph datasets (e.g. a benchmark's adjacency list): edge ``i`` runs from
+    node ``edge_u[i]`` to ``edge_v[i]`` (straight, unless ``geometries`` gives
+    LineStrings); ``segment_id`` and ``source_id`` are ``edge_ids`` (default the
+    edge index) as strings. ``oneway=True`` means each edge is one direction, as
+    in a directed adjacency list. Zero-length edges are dropped.
+    """
+    import geopandas as gpd
+    from shapely import linestrings
+
+    node_x, node_y = np.asarray(node_x, float), np.asarray(node_y, float)
+    eu, ev = np.asarray(edge_u, int), np.asarray(edge_v, int)
+    ids = [str(i) for i in (edge_ids if edge_ids is not None else range(len(eu)))]
+    if geometries is None:
+        coords = np.stack(
+            [np.stack([node_x[eu], node_y[eu]], 1), np.stack([node_x[ev], node_y[ev]], 1)], 1
+        )
+        geoms = linestrings(coords)
+    else:
+        geoms = np.asarray(geometries, dtype=object)
+    ow = np.broadcast_to(np.asarray(oneway, bool), eu.shape)
+    hw = list(highway) if highway is not None else [""] * len(eu)
+    seg = gpd.GeoDataFrame(
+        {
+            "segment_id": ids,
+            "source_id": ids,
+            "name": [""] * len(eu),
+            "ref": [""] * len(eu),
+            "highway": hw,
+            "road_class": [road_class_from_tags(h, "") for h in hw],
+            "oneway": ow.copy(),
+            "u": eu.astype(str),
+            "v": ev.astype(str),
+            "length_m": [g.length for g in geoms],
+            "hierarchy": [""] * len(eu),
+        },
+        geometry=list(geoms),
+        crs=crs,
+    )
+    seg = seg[seg["length_m"] > 0]
+    if len(seg) == 0:
+        raise NetworkError("no edges with non-zero length")
+    return network_from_segments(seg)
+
+
+def load_network(path: str | Path, crs: Any | None = None, *, source_crs: Any | None = None) -> RoadNetwork:
+    """Load a road network file into a :class:`RoadNetwork` (metric CRS).
+
+    ``crs`` forces the metric CRS (else EPSG:27700 in Great Britain, local UTM
+    elsewhere); ``source_crs`` declares the CRS of a lines file that lacks one.
+    Raises InputNotFoundError, UnsupportedFormatError, CorruptInputError,
+    CRSError or NetworkError, each with one clear line.
+    """
+    p, kind = _check_path(path)
+    segments = _osm_segments(p, crs) if kind == "osm" else _lines_segments(p, crs, source_crs)
+    if len(segments) == 0:
+        raise NetworkError("no drivable road segments", path=str(p))
+    net = network_from_segments(segments)
+    log.info("loaded %d segments, %.1f km from %s (%s)", len(net), net.total_length_m / 1000, p, net.crs.to_string())
+    return net
