@@ -1,0 +1,88 @@
+"""``roadcam process PATH...``: the daily batch, footage to defects in the database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "process",
+        help="process footage into defects (the main job)",
+        description="Sample frames by distance, detect, place on the network, merge sightings into defects, store.",
+    )
+    p.add_argument("paths", nargs="+", help="videos (with GPS side-cars or GoPro GPMF) or folders of them / of geotagged JPEGs")
+    p.add_argument("--database", default=None, help="database URL (default: ROADCAM_DATABASE_URL or var/roadcam.sqlite)")
+    p.add_argument("--weights", type=Path, default=None, help="detector weights (default: settings.weights_path)")
+    p.add_argument("--backend", default=None, choices=["openvino", "onnxruntime", "ultralytics"], help="inference backend")
+    p.add_argument("--conf", type=float, default=None, help="detector confidence threshold")
+    p.add_argument("--no-detect", action="store_true", help="store surveys and frames only, run no detector")
+    p.add_argument("--spacing-m", type=float, default=None, help="metres travelled between sampled frames (default 5)")
+    p.add_argument("--time-offset", type=float, default=None, metavar="SECONDS", help="camera clock minus GPS time; overrides detection")
+    p.add_argument("--camera", type=Path, default=None, help="camera config YAML (mount height, pitch, field of view per vehicle)")
+    p.add_argument("--vehicle", default=None, help="vehicle id (default: the footage folder's name)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (local) or CPUs (ray)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local", help="run on this machine or on a Ray cluster")
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: start a local Ray)")
+    p.add_argument("--frames-dir", type=Path, default=None, help="where evidence frames are saved (default: var/frames)")
+    p.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.cli import print_json
+    from pipeline.compute import ComputeOptions
+    from pipeline.runner import process_paths
+    from roadcam.errors import EXIT_PARTIAL, ModelError, UsageError
+    from roadcam.settings import get_settings
+
+    settings = get_settings()
+    weights = None if args.no_detect else (args.weights or settings.weights_path)
+    if weights is not None and not Path(weights).is_file():
+        raise ModelError(
+            f"detector weights not found: {weights} (train with `roadcam train`, pass --weights, or use --no-detect)"
+        )
+    spacing = args.spacing_m if args.spacing_m is not None else settings.sample_spacing_m
+    if spacing <= 0:
+        raise UsageError("--spacing-m must be > 0")
+    options = ComputeOptions(
+        weights_path=Path(weights) if weights else None,
+        backend=args.backend or settings.detector_backend,
+        conf_threshold=args.conf,
+        spacing_m=spacing,
+        time_offset_s=args.time_offset,
+        camera_config=args.camera,
+        frames_dir=args.frames_dir or Path(settings.data_dir) / "frames",
+    )
+    summary = process_paths(
+        args.paths,
+        options,
+        database_url=args.database or settings.database_url,
+        vehicle_id=args.vehicle,
+        executor=args.executor,
+        workers=args.workers,
+        ray_address=args.ray_address,
+        progress=sys.stderr.isatty() and not args.json,
+    )
+    if args.json:
+        print_json(summary.to_dict())
+    else:
+        _print_summary(summary)
+    return EXIT_PARTIAL if summary.failed else 0
+
+
+def _print_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="roadcam process", show_header=False)
+    for key in ("files", "processed", "skipped", "failed", "frames", "usable_frames", "unusable_frames",
+                "frames_dropped_in_gaps", "detections", "observations", "observations_on_network",
+                "defects_new", "defects_updated", "seconds"):
+        table.add_row(key.replace("_", " "), str(getattr(summary, key)))
+    console.print(table)
+    for err in summary.errors:
+        console.print(f"[red]failed[/red] {err['path']}: {err['message']} ({err['kind']})")

@@ -1,0 +1,149 @@
+"""The per-file work of a batch, run in a worker process (local pool or Ray).
+
+:func:`compute_footage` reads one item's GPS, samples frames by distance, runs the
+detector on usable frames and projects detections to the ground. It touches no
+database: the parent process stores results serially (SQLite has one writer) and
+snaps them to the network. Everything it returns is picklable and small; frame
+images are written to ``frames_dir`` as JPEG evidence only where something was
+detected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo.types import Observation, SampledFrame
+from pipeline.discover import FootageItem
+from roadcam.errors import error_record
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ComputeOptions:
+    """What a worker needs; plain values so it pickles to any executor."""
+
+    weights_path: Path | None = None  # None: store frames only, no detection
+    backend: str = "openvino"
+    conf_threshold: float | None = None
+    spacing_m: float = 5.0
+    time_offset_s: float | None = None
+    max_gap_s: float | None = None
+    camera_config: Path | None = None
+    frames_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.spacing_m <= 0:
+            raise ValueError("spacing_m must be > 0")
+
+
+@dataclass
+class FootageResult:
+    """What one item produced, or the error record that replaced it."""
+
+    item: FootageItem
+    frames: list[SampledFrame] = field(default_factory=list)  # images stripped
+    image_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> saved evidence JPEG
+    observations: list[Observation] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+_DETECTOR_CACHE: dict[tuple, Any] = {}
+
+
+def _detector(options: ComputeOptions):
+    """One detector per worker process, built on first use."""
+    key = (str(options.weights_path), options.backend, options.conf_threshold)
+    if key not in _DETECTOR_CACHE:
+        from detector.model import Detector
+
+        kwargs = {"backend": options.backend}
+        if options.conf_threshold is not None:
+            kwargs["conf_threshold"] = options.conf_threshold
+        _DETECTOR_CACHE[key] = Detector(options.weights_path, **kwargs)
+    return _DETECTOR_CACHE[key]
+
+
+def _frames_for(item: FootageItem, options: ComputeOptions, stats: dict[str, Any]):
+    """The distance-sampled frames of one item (a generator), and its track summary in ``stats``."""
+    from geo import sampling
+    from geo.gps import read_track
+
+    if item.kind == "images":
+        yield from sampling.sample_images(item.path, spacing_m=options.spacing_m, stats=stats)
+        return
+    track = read_track(item.gps_path or item.path)
+    stats["track_points"] = len(track)
+    stats["track_valid_fixes"] = int(track.valid.sum())
+    stats["dropped_outliers"] = track.dropped_outliers
+    kwargs: dict[str, Any] = {"spacing_m": options.spacing_m, "time_offset_s": options.time_offset_s, "stats": stats}
+    if options.max_gap_s is not None:
+        kwargs["max_gap_s"] = options.max_gap_s
+    yield from sampling.sample_frames(item.path, track, **kwargs)
+
+
+def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult:
+    """Process one footage item up to ground-placed observations. Never raises for bad input."""
+    started = time.perf_counter()
+    result = FootageResult(item=item)
+    stats = result.stats
+    stats.update(frames=0, usable_frames=0, unusable_frames=0, detections=0)
+    try:
+        detector = _detector(options) if options.weights_path else None
+        camera = None
+        if detector is not None:
+            from geo.camera import load_camera_config
+
+            camera = load_camera_config(options.camera_config, vehicle_id=item.vehicle_id)
+        for frame in _frames_for(item, options, stats):
+            stats["frames"] += 1
+            if not frame.usable or detector is None or frame.image is None:
+                stats["unusable_frames" if not frame.usable else "usable_frames"] += 1
+                result.frames.append(dataclasses.replace(frame, image=None))
+                continue
+            stats["usable_frames"] += 1
+            dets = detector.detect(frame.image)
+            if len(dets):
+                from geo.camera import project_detections
+
+                stats["detections"] += len(dets)
+                observations = project_detections(camera, dets, frame)
+                result.observations.extend(observations)
+                if observations and options.frames_dir is not None:
+                    result.image_refs[frame.frame_index] = _save_evidence(frame, options.frames_dir)
+            result.frames.append(dataclasses.replace(frame, image=None))
+    except Exception as err:  # noqa: BLE001 - a bad file becomes an error record; the batch goes on
+        if not _is_user_error(err):
+            log.exception("unexpected error on %s", item.path)
+        result.error = error_record(err, path=str(item.path))
+        result.frames.clear()
+        result.observations.clear()
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _is_user_error(err: BaseException) -> bool:
+    from roadcam.errors import RoadcamError
+
+    return isinstance(err, RoadcamError)
+
+
+def _save_evidence(frame: SampledFrame, frames_dir: Path) -> str:
+    import cv2
+
+    out = Path(frames_dir) / Path(frame.source).stem
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{frame.frame_index:06d}.jpg"
+    cv2.imwrite(str(path), frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), 85])
+    return str(path)

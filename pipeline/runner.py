@@ -1,0 +1,212 @@
+"""The batch runner behind ``roadcam process``.
+
+1. Discover footage and skip any whose content hashes are already stored as done.
+2. Compute each item in workers (local process pool or Ray): GPS → frames sampled
+   by distance → detector → ground positions (:mod:`pipeline.compute`).
+3. In this process, one transaction per item: snap observations to the stored
+   road network, store survey, frames and observations, and merge sightings into
+   defects (:mod:`geo.cluster`). A failing item rolls back only itself; it becomes
+   an error record and the batch goes on.
+4. Return a :class:`RunSummary` that says what was done and what failed, and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geo.types import Observation
+from pipeline.compute import ComputeOptions, FootageResult, compute_footage
+from pipeline.discover import FootageItem, discover_footage, sha256_of_file
+from pipeline.executors import map_unordered
+from roadcam.errors import RoadcamError, error_record
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    """The end-of-run report: counts, and one record per failed file."""
+
+    files: int = 0
+    processed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    frames: int = 0
+    usable_frames: int = 0
+    unusable_frames: int = 0
+    frames_dropped_in_gaps: int = 0
+    detections: int = 0
+    observations: int = 0
+    observations_on_network: int = 0
+    defects_new: int = 0
+    defects_updated: int = 0
+    seconds: float = 0.0
+    surveys: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _sources(item: FootageItem) -> list[tuple[str, str, str, int]]:
+    out = []
+    for path in item.files:
+        kind = "video" if path == item.path and item.kind == "video" else ("image" if item.kind == "images" else "gps")
+        out.append((str(path), sha256_of_file(path), kind, path.stat().st_size))
+    return out
+
+
+def _load_network(session):
+    """The stored road network as a RoadNetwork, or None when none is loaded."""
+    from geo.network import metric_crs_for_bounds, network_from_segments
+    from store.segments import segments_to_geodataframe
+
+    segments = segments_to_geodataframe(session)
+    if segments.empty:
+        return None
+    segments = segments.rename(columns={"current_category": "hierarchy"})
+    segments["hierarchy"] = segments["hierarchy"].fillna("")
+    segments = segments.to_crs(metric_crs_for_bounds(*segments.total_bounds))
+    segments["length_m"] = segments.geometry.length
+    return network_from_segments(segments)
+
+
+def _snap(observations: list[Observation], network) -> list[Observation]:
+    """Put observations on the network: segment id, chainage and lateral offset."""
+    import dataclasses
+
+    if network is None or not observations:
+        return observations
+    from geo.crs import xy_from_lonlat
+    from geo.matching import snap_points_to_network
+
+    x, y = xy_from_lonlat([o.lon for o in observations], [o.lat for o in observations], str(network.crs))
+    snapped = snap_points_to_network(network, x, y)
+    out = []
+    for k, obs in enumerate(observations):
+        seg = snapped.segment_id[k]
+        if seg is None or seg == "":
+            out.append(obs)
+            continue
+        out.append(dataclasses.replace(
+            obs, segment_id=str(seg), chainage_m=float(snapped.chainage_m[k]), offset_m=float(snapped.offset_m[k])
+        ))
+    return out
+
+
+def store_result(session, result: FootageResult, network, sources, summary: RunSummary) -> dict[str, Any]:
+    """Store one computed item in the session (the caller owns the transaction)."""
+    from geo.cluster import defects_from_observations
+    from store import defects as defect_repo
+    from store import frames as frame_repo
+    from store.surveys import get_or_create_survey, set_survey_status
+
+    frames = result.frames
+    started = min((f.time for f in frames), default=None)
+    ended = max((f.time for f in frames), default=None)
+    survey, _ = get_or_create_survey(session, result.item.vehicle_id, sources, started, ended)
+    set_survey_status(session, survey.id, "processing")
+    frame_ids = frame_repo.add_frames(session, survey.id, frames, image_refs=result.image_refs)
+    ids_by_key = {(f.source, f.frame_index): fid for f, fid in zip(frames, frame_ids, strict=True)}
+    observations = _snap(result.observations, network)
+    obs_ids = frame_repo.add_observations(session, ids_by_key, observations)
+    existing = defect_repo.defect_candidates_near_observations(session, observations)
+    candidates = defects_from_observations(observations, existing)
+    defect_ids = defect_repo.save_defects(session, candidates, frame_ids_by_key=ids_by_key)
+    for cand, defect_id in zip(candidates, defect_ids, strict=True):
+        defect_repo.link_observations(session, [obs_ids[k] for k in cand.observation_keys], defect_id)
+    new = sum(1 for c in candidates if c.defect_id is None)
+    stats = dict(result.stats)
+    stats.update(
+        observations=len(observations),
+        observations_on_network=sum(1 for o in observations if o.segment_id),
+        defects_new=new,
+        defects_updated=len(candidates) - new,
+        seconds=result.seconds,
+    )
+    set_survey_status(session, survey.id, "done", summary=stats)
+    summary.processed += 1
+    for key in ("frames", "usable_frames", "unusable_frames", "detections", "observations",
+                "observations_on_network", "defects_new", "defects_updated"):
+        setattr(summary, key, getattr(summary, key) + int(stats.get(key, 0)))
+    summary.frames_dropped_in_gaps += int(stats.get("frames_dropped_in_gaps", stats.get("dropped_in_gaps", 0)))
+    record = {"survey_id": survey.id, "path": str(result.item.path), **{k: v for k, v in stats.items() if k != "seconds"}}
+    summary.surveys.append(record)
+    return record
+
+
+def process_paths(
+    paths: list[str | Path],
+    options: ComputeOptions,
+    *,
+    database_url: str | None = None,
+    vehicle_id: str | None = None,
+    executor: str = "local",
+    workers: int = 1,
+    ray_address: str | None = None,
+    progress: bool = True,
+) -> RunSummary:
+    """Process footage into the database; see the module docstring."""
+    from store.engine import make_engine, session_scope
+    from store.migrate import upgrade
+    from store.surveys import find_survey_by_hash
+
+    t0 = time.perf_counter()
+    summary = RunSummary()
+    items = discover_footage(paths, vehicle_id=vehicle_id)
+    summary.files = len(items)
+    engine = make_engine(database_url)
+    upgrade(engine=engine)
+    todo: list[tuple[FootageItem, list]] = []
+    with session_scope(engine) as session:
+        network = _load_network(session)
+        if network is None:
+            log.warning("no road network stored: defects will not be placed on segments (run `roadcam network load`)")
+        for item in items:
+            try:
+                sources = _sources(item)
+            except OSError as err:
+                summary.failed += 1
+                summary.errors.append(error_record(err, path=str(item.path)))
+                continue
+            done = find_survey_by_hash(session, [s[1] for s in sources])
+            if done is not None and done.status == "done":
+                log.info("%s: already processed (survey %d), skipped", item.path, done.id)
+                summary.skipped += 1
+                continue
+            todo.append((item, sources))
+
+    sources_by_path = {item.path: sources for item, sources in todo}
+    bar = _progress(len(todo), progress)
+    for result in map_unordered(compute_footage, [i for i, _ in todo], options,
+                                executor=executor, workers=workers, ray_address=ray_address):
+        bar.update(1)
+        if not result.ok:
+            summary.failed += 1
+            summary.errors.append(result.error)
+            log.error("%s: %s", result.item.path, result.error["message"])
+            continue
+        try:
+            with session_scope(engine) as session:
+                store_result(session, result, network, sources_by_path[result.item.path], summary)
+        except RoadcamError as err:
+            summary.failed += 1
+            summary.errors.append(error_record(err, path=str(result.item.path)))
+        except Exception as err:  # noqa: BLE001 - the batch goes on; the record says what went wrong
+            log.exception("storing %s failed", result.item.path)
+            summary.failed += 1
+            summary.errors.append(error_record(err, path=str(result.item.path)))
+    bar.close()
+    engine.dispose()
+    summary.seconds = round(time.perf_counter() - t0, 2)
+    return summary
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="footage", unit="file", disable=not enabled or total == 0, leave=False)
