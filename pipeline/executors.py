@@ -58,7 +58,8 @@ def _map_ray(func, items, options, workers: int, address: str | None) -> Iterato
         if address:
             init_kwargs["address"] = address
         else:
-            init_kwargs["num_cpus"] = workers
+            # a local Ray stays on loopback
+            init_kwargs.update(num_cpus=workers, _node_ip_address="127.0.0.1")
         ray.init(**init_kwargs)
     try:
         remote = ray.remote(num_cpus=1)(func)
