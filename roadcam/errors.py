@@ -158,3 +158,13 @@ def error_record(err: BaseException, path: str | None = None) -> dict[str, Any]:
         "exit_code": EXIT_INTERNAL,
         "message": f"{type(err).__name__}: {err}",
     }
+
+
+class InvalidTransitionError(RoadcamError):
+    """A status change the life cycle does not allow (e.g. a closed defect to repair_claimed)."""
+
+    exit_code = 23
+    kind = "invalid_transition"
+
+
+ALL_ERRORS = ALL_ERRORS + (InvalidTransitionError,)

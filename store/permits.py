@@ -1,0 +1,77 @@
+"""Skip permits: the council's register of builders' skips allowed on the highway."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from roadcam.errors import UsageError
+from store._sql import bbox_around_m, bbox_filter, haversine_m, point_ewkt
+from store.models import SkipPermit
+
+log = logging.getLogger(__name__)
+
+
+def create_skip_permit(
+    session: Session,
+    reference: str,
+    lon: float,
+    lat: float,
+    valid_from: datetime,
+    valid_to: datetime,
+    address: str = "",
+    holder: str = "",
+) -> SkipPermit:
+    """Store a permit, or update the stored one with the same ``reference`` (idempotent)."""
+    if valid_to < valid_from:
+        raise UsageError(f"skip permit {reference}: valid_to is before valid_from")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise UsageError(f"skip permit {reference}: lon/lat {lon}, {lat} out of range")
+    permit = session.scalars(select(SkipPermit).where(SkipPermit.reference == reference)).first()
+    if permit is None:
+        permit = SkipPermit(reference=reference)
+        session.add(permit)
+    permit.geom = WKTElement(point_ewkt(lon, lat), extended=True)
+    permit.valid_from, permit.valid_to = valid_from, valid_to
+    permit.address, permit.holder = address, holder
+    session.flush()
+    return permit
+
+
+def get_skip_permit(session: Session, permit_id: int) -> SkipPermit | None:
+    """One permit by id, or None."""
+    return session.get(SkipPermit, permit_id)
+
+
+def list_skip_permits(
+    session: Session, bbox: Sequence[float] | None = None, valid_at: datetime | None = None, limit: int | None = 1000
+) -> list[SkipPermit]:
+    """Permits meeting ``bbox`` and valid at ``valid_at`` (when given), by id."""
+    stmt = select(SkipPermit).order_by(SkipPermit.id)
+    if bbox is not None:
+        stmt = stmt.where(bbox_filter(session, SkipPermit.__table__, bbox))
+    if valid_at is not None:
+        stmt = stmt.where(SkipPermit.valid_from <= valid_at, SkipPermit.valid_to >= valid_at)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def permits_near(
+    session: Session, lon: float, lat: float, radius_m: float, valid_at: datetime | None = None
+) -> list[tuple[SkipPermit, float]]:
+    """Permits within ``radius_m`` metres of a point (valid at ``valid_at`` when given), nearest first."""
+    stmt = select(SkipPermit, func.ST_X(SkipPermit.geom), func.ST_Y(SkipPermit.geom)).where(
+        bbox_filter(session, SkipPermit.__table__, bbox_around_m(lon, lat, radius_m))
+    )
+    if valid_at is not None:
+        stmt = stmt.where(SkipPermit.valid_from <= valid_at, SkipPermit.valid_to >= valid_at)
+    out = [(p, haversine_m(lon, lat, float(x), float(y))) for p, x, y in session.execute(stmt)]
+    out = [t for t in out if t[1] <= radius_m]
+    out.sort(key=lambda t: (t[1], t[0].id))
+    return out
