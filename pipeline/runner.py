@@ -101,8 +101,9 @@ def _snap(observations: list[Observation], network) -> list[Observation]:
 def store_result(session, result: FootageResult, network, sources, summary: RunSummary) -> dict[str, Any]:
     """Store one computed item in the session (the caller owns the transaction)."""
     from geo.cluster import defects_from_observations
-    from store import defects as defect_repo
-    from store import frames as frame_repo
+    from store.defects import save_defects, stored_defect_candidates
+    from store.frames import add_frames
+    from store.observations import add_observations
     from store.surveys import get_or_create_survey, set_survey_status
 
     frames = result.frames
@@ -110,15 +111,18 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
     ended = max((f.time for f in frames), default=None)
     survey, _ = get_or_create_survey(session, result.item.vehicle_id, sources, started, ended)
     set_survey_status(session, survey.id, "processing")
-    frame_ids = frame_repo.add_frames(session, survey.id, frames, image_refs=result.image_refs)
+    frame_ids = add_frames(session, survey.id, frames, image_refs=result.image_refs)
     ids_by_key = {(f.source, f.frame_index): fid for f, fid in zip(frames, frame_ids, strict=True)}
     observations = _snap(result.observations, network)
-    obs_ids = frame_repo.add_observations(session, ids_by_key, observations)
-    existing = defect_repo.defect_candidates_near_observations(session, observations)
+    obs_ids = add_observations(session, ids_by_key, observations)
+    existing = []
+    if observations:
+        margin = 0.001  # ~100 m: generous prefilter; the merge rules decide in metres
+        bbox = (min(o.lon for o in observations) - margin, min(o.lat for o in observations) - margin,
+                max(o.lon for o in observations) + margin, max(o.lat for o in observations) + margin)
+        existing = stored_defect_candidates(session, bbox=bbox, class_name=sorted({o.class_name for o in observations}))
     candidates = defects_from_observations(observations, existing)
-    defect_ids = defect_repo.save_defects(session, candidates, frame_ids_by_key=ids_by_key)
-    for cand, defect_id in zip(candidates, defect_ids, strict=True):
-        defect_repo.link_observations(session, [obs_ids[k] for k in cand.observation_keys], defect_id)
+    save_defects(session, candidates, survey_id=survey.id, observation_ids=obs_ids)
     new = sum(1 for c in candidates if c.defect_id is None)
     stats = dict(result.stats)
     stats.update(

@@ -1,0 +1,19 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from api.deps import SessionDep
+from api.schemas.common import Health
+from roadcam import __version__
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health(session: SessionDep) -> Health:
+    """The service is up and its database answers."""
+    session.execute(text("SELECT 1"))
+    return Health(status="ok", version=__version__, database=session.get_bind().dialect.name)

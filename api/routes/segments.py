@@ -1,0 +1,71 @@
+"""Road segments: list (bbox, class), one, network summary."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import SessionDep
+from api.schemas.common import Feature, FeatureCollection, parse_bbox
+from api.schemas.segment import NetworkSummary, SegmentList, SegmentPublic
+
+router = APIRouter(prefix="/segments", tags=["segments"])
+
+BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (EPSG:4326)", examples=["0.54,51.38,0.57,51.40"])]
+
+
+def _bbox(bbox: str | None):
+    try:
+        return parse_bbox(bbox)
+    except ValueError as err:
+        raise HTTPException(status_code=422, detail=str(err)) from err
+
+
+@router.get("", response_model=SegmentList)
+def list_segments(
+    session: SessionDep,
+    bbox: BBoxQuery = None,
+    road_class: Annotated[list[str] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SegmentList:
+    from store.segments import list_segments as query
+
+    rows = query(session, bbox=_bbox(bbox), road_class=road_class, limit=limit, offset=offset)
+    return SegmentList(segments=[SegmentPublic.from_row(r) for r in rows], count=len(rows))
+
+
+@router.get("/summary", response_model=NetworkSummary)
+def network_summary(session: SessionDep) -> NetworkSummary:
+    from store.segments import network_summary as summary
+
+    return NetworkSummary(**summary(session))
+
+
+@router.get("/geojson", response_model=FeatureCollection)
+def segments_geojson(
+    session: SessionDep,
+    bbox: BBoxQuery = None,
+    limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
+) -> FeatureCollection:
+    """Segments as GeoJSON for the map."""
+    from store.segments import list_segments as query
+
+    rows = query(session, bbox=_bbox(bbox), limit=limit)
+    features = []
+    for row in rows:
+        seg = SegmentPublic.from_row(row)
+        props = seg.model_dump(exclude={"geometry"}, mode="json")
+        features.append(Feature(id=seg.segment_id, geometry=seg.geometry, properties=props))
+    return FeatureCollection(features=features, total=len(features))
+
+
+@router.get("/{segment_id}", response_model=SegmentPublic)
+def get_segment(segment_id: str, session: SessionDep) -> SegmentPublic:
+    from store.segments import get_segment as fetch
+
+    row = fetch(session, segment_id)
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"no segment {segment_id!r}")
+    return SegmentPublic.from_row(row)

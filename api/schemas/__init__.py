@@ -1,0 +1,1 @@
+"""Pydantic schemas, one family per resource (Base / Create / Public / List)."""

@@ -1,0 +1,64 @@
+"""Defect schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DefectStatus = Literal["open", "repair_claimed", "verified_repaired", "still_present", "closed"]
+
+
+class DefectBase(BaseModel):
+    class_name: str
+    lon: float
+    lat: float
+    segment_id: str | None = None
+    chainage_m: float | None = None
+    offset_m: float | None = None
+
+
+class DefectPublic(DefectBase):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    first_seen: datetime
+    last_seen: datetime
+    sightings: int
+    max_width_m: float | None = None
+    best_confidence: float
+    best_frame_id: int | None = None
+    has_image: bool = False
+    status: DefectStatus
+    status_note: str | None = None
+    status_changed_at: datetime | None = None
+    risk_category: str | None = None
+    risk_score: float | None = None
+    response_due: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row) -> DefectPublic:
+        from store.defects import defect_lonlat
+
+        lon, lat = defect_lonlat(row)
+        return cls(
+            id=row.id, class_name=row.class_name, lon=lon, lat=lat, segment_id=row.segment_id,
+            chainage_m=row.chainage_m, offset_m=row.offset_m, first_seen=row.first_seen, last_seen=row.last_seen,
+            sightings=row.sightings, max_width_m=row.max_width_m, best_confidence=row.best_confidence,
+            best_frame_id=row.best_frame_id, has_image=bool(row.best_frame_ref and not row.best_frame_ref.count("#")),
+            status=row.status, status_note=row.status_note, status_changed_at=row.status_changed_at,
+            risk_category=row.risk_category, risk_score=row.risk_score, response_due=row.response_due,
+        )
+
+
+class DefectList(BaseModel):
+    defects: list[DefectPublic]
+    count: int
+
+
+class DefectStatusUpdate(BaseModel):
+    """An inspector's or engineer's decision on a defect."""
+
+    status: DefectStatus
+    note: str | None = Field(default=None, max_length=2000)

@@ -1,0 +1,106 @@
+"""The API on both databases: health, segments, defects, surveys, and clear errors for bad requests."""
+
+from datetime import datetime, timezone
+
+import geopandas as gpd
+import pytest
+from fastapi.testclient import TestClient
+from shapely.geometry import LineString
+
+from geo.types import DefectCandidate
+from roadcam.settings import Settings
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def seeded(db_url, engine, tmp_path_factory):
+    from store.defects import save_defects
+    from store.engine import session_scope
+    from store.segments import upsert_segments
+
+    segs = gpd.GeoDataFrame(
+        {
+            "segment_id": ["w1-0", "w2-0"], "source_id": ["1", "2"], "name": ["Canterbury Street", "Cul-de-sac"],
+            "ref": ["B2004", ""], "highway": ["secondary", "residential"], "road_class": ["B", "residential"],
+            "oneway": [False, False], "u": ["a", "b"], "v": ["b", "c"], "length_m": [100.0, 50.0], "hierarchy": ["3b", ""],
+        },
+        geometry=[LineString([(0.548, 51.386), (0.5494, 51.386)]), LineString([(0.5494, 51.386), (0.5494, 51.3864)])],
+        crs="EPSG:4326",
+    )
+    cands = [
+        DefectCandidate(class_name="pothole", lon=0.5485, lat=51.386, segment_id="w1-0", chainage_m=35.0, offset_m=1.0,
+                        first_seen=T0, last_seen=T0, sightings=3, max_width_m=0.5, best_confidence=0.8, best_frame_index=1),
+        DefectCandidate(class_name="skip", lon=0.5494, lat=51.3862, segment_id="w2-0", chainage_m=22.0, offset_m=3.0,
+                        first_seen=T0, last_seen=T0, sightings=2, max_width_m=1.8, best_confidence=0.7, best_frame_index=2),
+    ]
+    with session_scope(engine) as s:
+        upsert_segments(s, segs)
+        ids = save_defects(s, cands)
+    settings = Settings(database_url=db_url, data_dir=tmp_path_factory.mktemp("data"))
+    from api.main import create_app
+
+    with TestClient(create_app(settings)) as client:
+        yield client, ids
+
+
+def test_health_names_the_database(seeded):
+    client, _ = seeded
+    r = client.get("/health")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ok"
+    assert r.json()["database"] in ("sqlite", "postgresql")
+
+
+def test_segments_list_bbox_and_one(seeded):
+    client, _ = seeded
+    r = client.get("/segments")
+    assert r.status_code == 200 and r.json()["count"] == 2
+    r = client.get("/segments", params={"bbox": "0.5480,51.3855,0.5490,51.3862"})
+    assert [s["segment_id"] for s in r.json()["segments"]] == ["w1-0"]
+    one = client.get("/segments/w1-0").json()
+    assert one["name"] == "Canterbury Street" and one["geometry"]["type"] == "LineString"
+    assert client.get("/segments/nope").status_code == 404
+    summary = client.get("/segments/summary").json()
+    assert summary["segments"] == 2 and summary["total_km"] == pytest.approx(0.15)
+
+
+def test_defects_filter_geojson_and_status_life_cycle(seeded):
+    client, (pothole_id, skip_id) = seeded
+    assert client.get("/defects").json()["count"] == 2
+    r = client.get("/defects", params={"class": "skip"})
+    assert [d["id"] for d in r.json()["defects"]] == [skip_id]
+    fc = client.get("/defects/geojson").json()
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 2
+    assert fc["features"][0]["geometry"]["coordinates"] == pytest.approx([0.5485, 51.386])
+    r = client.patch(f"/defects/{pothole_id}/status", json={"status": "closed", "note": "not a defect"})
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    r = client.patch(f"/defects/{pothole_id}/status", json={"status": "verified_repaired"})
+    assert r.status_code == 409 and "cannot go from closed" in r.json()["detail"]
+    assert client.get(f"/defects/{pothole_id}/image").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "method,url,kwargs",
+    [
+        ("get", "/defects", {"params": {"bbox": "1,2,3"}}),
+        ("get", "/defects", {"params": {"bbox": "a,b,c,d"}}),
+        ("get", "/defects", {"params": {"status": "fixed"}}),
+        ("get", "/defects", {"params": {"limit": 0}}),
+        ("get", "/defects/abc", {}),
+        ("patch", "/defects/1/status", {"json": {"status": "mended"}}),
+        ("patch", "/defects/1/status", {"content": b"{not json", "headers": {"content-type": "application/json"}}),
+        ("get", "/segments", {"params": {"bbox": "10,60,0,50"}}),
+    ],
+)
+def test_malformed_requests_get_422_with_reason(seeded, method, url, kwargs):
+    client, _ = seeded
+    r = getattr(client, method)(url, **kwargs)
+    assert r.status_code == 422
+    assert r.json()["detail"]
+
+
+def test_surveys_empty_list_and_404(seeded):
+    client, _ = seeded
+    assert client.get("/surveys").json() == {"surveys": [], "count": 0}
+    assert client.get("/surveys/99").status_code == 404
