@@ -48,7 +48,7 @@ def summary_from_review(result: gpd.GeoDataFrame, policy: Policy) -> dict[str, A
         "inspection_km_per_year_after": round(after, 2),
         "inspection_km_per_year_change": round(after - before, 2),
         "inspection_km_per_year_change_pct": round((after - before) / before * 100.0, 1) if before else 0.0,
-        "inspection_hours_per_year_change": round((after - before) / speed, 1),
+        "inspection_hours_per_year_change": round((after - before) / speed, 2),
         "inspection_speed_kmh": speed,
         "traffic_source": result.attrs.get("traffic_source", ""),
         "policy": result.attrs.get("policy", policy.source),
@@ -98,7 +98,7 @@ def _sections(result: gpd.GeoDataFrame, summary: dict[str, Any]) -> list[tuple[s
         ["inspection-km per year, current", f"{s['inspection_km_per_year_before']:.1f}"],
         ["inspection-km per year, recommended", f"{s['inspection_km_per_year_after']:.1f}"],
         ["change", f"{s['inspection_km_per_year_change']:+.1f} km ({s['inspection_km_per_year_change_pct']:+.1f} %)"],
-        [f"inspector hours per year at {s['inspection_speed_kmh']:g} km/h (I)", f"{s['inspection_hours_per_year_change']:+.1f} h"],
+        [f"inspector hours per year at {s['inspection_speed_kmh']:g} km/h (I)", f"{s['inspection_hours_per_year_change']:+.2f} h"],
     ]
     cats = [[c["category"], str(c["segments_before"]), str(c["segments_after"]), f"{c['km_before']:.2f}", f"{c['km_after']:.2f}"] for c in s["categories"]]
     sites = [

@@ -190,6 +190,9 @@ def review_hierarchy(
     support = {k: [""] * n for k in ("traffic", "sites", "bus", "winter")}
     for i, (a, p) in enumerate(zip(seg["aadt"], seg["traffic_proxy_pct"].fillna(0.0), strict=True)):
         cat, why = _traffic_floor(float(a), float(p), policy)
+        if cat and np.isnan(float(a)):  # a proxy alone moves a road at most max_raise_steps
+            cap = policy.step(current.iloc[i], -int(policy.section("traffic")["proxy"].get("max_raise_steps", 1)))
+            cat = cat if policy.rank(cat) >= policy.rank(cap) else cap
         if cat:
             floors[i].append((cat, why))
             support["traffic"][i] = cat

@@ -1,0 +1,143 @@
+"""``roadcam hierarchy``: network hierarchy review and engineers' overrides.
+
+* ``roadcam hierarchy review --network NET [--sites S.geojson] [--traffic AADT.csv]
+  [--bus-routes R] [--winter-routes R] [--policy P.yaml] [--database URL] --out DIR``
+* ``roadcam hierarchy override SEGMENT_ID CATEGORY --reason TEXT [--author NAME] --out DIR``
+  (or ``--database URL``): recorded, and kept by every later review.
+
+Heavy imports happen inside the command functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``hierarchy`` command group."""
+    p = subparsers.add_parser("hierarchy", help="network hierarchy review and inspection frequencies")
+    sub = p.add_subparsers(dest="hierarchy_command", metavar="ACTION")
+    sub.required = True
+
+    r = sub.add_parser("review", help="recommend categories and inspection frequencies from evidence")
+    r.add_argument("--network", required=True, help="road network: .osm/.osm.pbf, GeoJSON, GeoPackage or Shapefile lines")
+    r.add_argument("--out", required=True, help="output folder (segments.csv, segments.gpkg, summary.md/.html)")
+    r.add_argument("--sites", help="key sites: GeoJSON points with kind and name")
+    r.add_argument("--traffic", help="traffic counts: CSV with columns source_id,aadt")
+    r.add_argument("--bus-routes", dest="bus_routes", help="bus routes: lines file, or CSV with source_id")
+    r.add_argument("--winter-routes", dest="winter_routes", help="winter-service routes: lines file, or CSV with source_id")
+    r.add_argument("--policy", help="policy YAML (default: hierarchy/policies/default.yaml)")
+    r.add_argument("--overrides", help="overrides CSV (default: OUT/overrides.csv)")
+    r.add_argument("--database", help="also read defects/overrides from this database and write recommendations back")
+    r.add_argument("--json", action="store_true", help="print the summary as JSON")
+    r.set_defaults(func=cmd_review)
+
+    o = sub.add_parser("override", help="record an engineer's category for a segment, kept by later reviews")
+    o.add_argument("segment_id")
+    o.add_argument("category", help="2, 3a, 3b, 4a, 4b, minor or lane")
+    o.add_argument("--reason", required=True)
+    o.add_argument("--author", default="")
+    o.add_argument("--policy", help="policy YAML (for the category codes)")
+    where = o.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="review folder: appends to OUT/overrides.csv")
+    where.add_argument("--database", help="record it in this database's hierarchy_override table")
+    o.add_argument("--json", action="store_true")
+    o.set_defaults(func=cmd_override)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Run the review from files (and the database when --database is given)."""
+    from geo.network import load_network
+    from hierarchy.inputs import read_overrides, read_route_lines, read_sites, read_traffic
+    from hierarchy.policy import load_policy
+    from hierarchy.report import write_review_outputs
+    from hierarchy.review import review_hierarchy
+    from hierarchy.risk import score_defect_risk
+
+    policy = load_policy(args.policy)
+    net = load_network(args.network)
+    out = Path(args.out)
+    sites = read_sites(args.sites, policy) if args.sites else None
+    traffic = read_traffic(args.traffic) if args.traffic else None
+    bus = read_route_lines(args.bus_routes) if args.bus_routes else None
+    winter = read_route_lines(args.winter_routes) if args.winter_routes else None
+    overrides = read_overrides(args.overrides or out / "overrides.csv")
+    defects = None
+    engine = None
+    if args.database:
+        import pandas as pd
+
+        from store.engine import make_engine, session_scope
+        from store.hierarchy import defects_for_review, overrides_from_store
+
+        engine = make_engine(args.database)
+        with session_scope(engine) as session:
+            defects = defects_for_review(session)
+            db_over = overrides_from_store(session)
+        overrides = pd.concat([overrides, db_over], ignore_index=True) if len(db_over) else overrides
+    result = review_hierarchy(
+        net.segments,
+        net.graph,
+        policy,
+        sites=sites,
+        traffic=traffic,
+        bus_routes=bus,
+        winter_routes=winter,
+        defects=defects,
+        overrides=overrides,
+    )
+    scored = score_defect_risk(defects, result, policy) if defects is not None and len(defects) else None
+    summary = write_review_outputs(result, out, policy, defects=scored)
+    if engine is not None:
+        from store.engine import session_scope
+        from store.hierarchy import save_defect_risk, save_recommendations
+
+        with session_scope(engine) as session:
+            summary["segments_written"] = save_recommendations(session, result)
+            if scored is not None:
+                summary["defects_rescored"] = save_defect_risk(session, scored)
+    if args.json:
+        from pipeline.cli import print_json
+
+        print_json({k: v for k, v in summary.items() if k != "sites"})
+    else:
+        print(
+            f"{summary['segments']} segments ({summary['network_km']:.2f} km): {summary['raised']} raised, "
+            f"{summary['lowered']} lowered, {summary['overridden']} overridden; inspection-km/year "
+            f"{summary['inspection_km_per_year_before']:.1f} -> {summary['inspection_km_per_year_after']:.1f} "
+            f"({summary['inspection_km_per_year_change']:+.1f}); written to {out}"
+        )
+    return 0
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    """Record an override in OUT/overrides.csv or in the database."""
+    from hierarchy.policy import load_policy
+
+    policy = load_policy(args.policy)
+    if args.out:
+        from hierarchy.inputs import append_override
+
+        row = append_override(Path(args.out) / "overrides.csv", args.segment_id, args.category, args.reason, args.author, policy)
+    else:
+        from hierarchy.evidence import normalise_category
+        from roadcam.errors import ConfigError
+        from store.engine import make_engine, session_scope
+        from store.hierarchy import add_override
+
+        code = normalise_category(args.category, policy)
+        if code is None:
+            raise ConfigError(f"unknown category {args.category!r} (known: {', '.join(policy.codes)})")
+        with session_scope(make_engine(args.database)) as session:
+            row = add_override(session, args.segment_id, code, args.reason, args.author)
+    if args.json:
+        from pipeline.cli import print_json
+
+        print_json(row)
+    else:
+        print(f"override recorded: {row['segment_id']} -> {row['category']} ({row['reason']})")
+    return 0
