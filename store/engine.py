@@ -114,7 +114,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            return create_engine(parsed, pool_pre_ping=True, **kwargs)
+            return create_engine(parsed, **{"pool_pre_ping": True, **kwargs})
         except ImportError as err:
             raise DependencyError(f"PostGIS needs the postgis extra ({err}): pip install 'roadcam[postgis]'") from None
     raise DatabaseError(f"unsupported database {backend!r}: use sqlite:///file or postgresql+psycopg://...")

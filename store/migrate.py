@@ -31,6 +31,15 @@ def alembic_config(engine: Engine | None = None):  # -> alembic.config.Config
     return cfg
 
 
+def include_object(obj, name, obj_type, reflected, compare_to):  # type: ignore[no-untyped-def]
+    """Alembic autogenerate filter: only roadcam's tables, never SpatiaLite/PostGIS internals."""
+    from geoalchemy2 import alembic_helpers
+
+    if obj_type == "table" and reflected and compare_to is None:
+        return False  # spatial_ref_sys, geometry_columns, idx_* R*Trees, tiger/topology …
+    return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)
+
+
 def head_revision() -> str:
     """The newest revision the code knows."""
     from alembic.script import ScriptDirectory

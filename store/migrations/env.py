@@ -10,17 +10,11 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 
 from store.engine import make_engine
+from store.migrate import include_object
 from store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def _include_object(obj, name, obj_type, reflected, compare_to):  # type: ignore[no-untyped-def]
-    # Skip PostGIS/SpatiaLite internal tables (spatial_ref_sys, geometry_columns, idx_* R*Trees …).
-    if obj_type == "table" and reflected and compare_to is None:
-        return False
-    return alembic_helpers.include_object(obj, name, obj_type, reflected, compare_to)
 
 
 def run_migrations_online() -> None:
@@ -29,7 +23,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            include_object=_include_object,
+            include_object=include_object,
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
             render_as_batch=connection.dialect.name == "sqlite",
