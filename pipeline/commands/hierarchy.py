@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub.required = True
 
     r = sub.add_parser("review", help="recommend categories and inspection frequencies from evidence")
-    r.add_argument("--network", required=True, help="road network: .osm/.osm.pbf, GeoJSON, GeoPackage or Shapefile lines")
+    r.add_argument("--network", help="road network: .osm/.osm.pbf, GeoJSON, GeoPackage or Shapefile lines (default with --database: the stored segments)")
     r.add_argument("--out", required=True, help="output folder (segments.csv, segments.gpkg, summary.md/.html)")
     r.add_argument("--sites", help="key sites: GeoJSON points with kind and name")
     r.add_argument("--traffic", help="traffic counts: CSV with columns source_id,aadt")
@@ -32,7 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--winter-routes", dest="winter_routes", help="winter-service routes: lines file, or CSV with source_id")
     r.add_argument("--policy", help="policy YAML (default: hierarchy/policies/default.yaml)")
     r.add_argument("--overrides", help="overrides CSV (default: OUT/overrides.csv)")
-    r.add_argument("--database", help="also read defects/overrides from this database and write recommendations back")
+    r.add_argument("--database", help="also read defects/overrides from this database and write recommendations back "
+                   "(default: the settings database when it already holds the network's segments)")
+    r.add_argument("--no-database", dest="no_database", action="store_true", help="files only, never touch a database")
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
     r.set_defaults(func=cmd_review)
 
@@ -59,29 +61,37 @@ def cmd_review(args: argparse.Namespace) -> int:
     from hierarchy.risk import score_defect_risk
 
     policy = load_policy(args.policy)
-    net = load_network(args.network)
+    if not args.network and not args.database:
+        from roadcam.errors import UsageError
+
+        raise UsageError("give --network NET (or --database URL to review the stored segments)")
     out = Path(args.out)
     sites = read_sites(args.sites, policy) if args.sites else None
     traffic = read_traffic(args.traffic) if args.traffic else None
     bus = read_route_lines(args.bus_routes) if args.bus_routes else None
     winter = read_route_lines(args.winter_routes) if args.winter_routes else None
     overrides = read_overrides(args.overrides or out / "overrides.csv")
+    segments = graph = None
+    if args.network:
+        net = load_network(args.network)
+        segments, graph = net.segments, net.graph
+    engine = None if args.no_database else _review_engine(args.database, segments)
     defects = None
-    engine = None
-    if args.database:
+    if engine is not None:
         import pandas as pd
 
-        from store.engine import make_engine, session_scope
-        from store.hierarchy import defects_for_review, overrides_from_store
+        from store.engine import session_scope
+        from store.hierarchy import defects_for_review, overrides_from_store, segments_for_review
 
-        engine = make_engine(args.database)
         with session_scope(engine) as session:
+            if segments is None:
+                segments = segments_for_review(session)
             defects = defects_for_review(session)
             db_over = overrides_from_store(session)
         overrides = pd.concat([overrides, db_over], ignore_index=True) if len(db_over) else overrides
     result = review_hierarchy(
-        net.segments,
-        net.graph,
+        segments,
+        graph,
         policy,
         sites=sites,
         traffic=traffic,
@@ -112,6 +122,37 @@ def cmd_review(args: argparse.Namespace) -> int:
             f"({summary['inspection_km_per_year_change']:+.1f}); written to {out}"
         )
     return 0
+
+
+def _review_engine(url: str | None, segments):
+    """The engine to use: ``url``, else the settings database when it holds these segments."""
+    from store.engine import make_engine
+
+    if url:
+        return make_engine(url)
+    from roadcam.errors import DatabaseError
+    from roadcam.settings import get_settings
+
+    default = get_settings().database_url
+    if default.startswith("sqlite:///") and not Path(default[len("sqlite:///"):]).exists():
+        return None
+    try:
+        from sqlalchemy import func, select
+
+        from store.engine import session_scope
+        from store.models import RoadSegment
+
+        engine = make_engine(default)
+        ids = [str(s) for s in segments["segment_id"][:500]]
+        with session_scope(engine) as session:
+            found = session.scalar(select(func.count()).select_from(RoadSegment).where(RoadSegment.id.in_(ids)))
+    except (DatabaseError, ImportError) as err:
+        log.debug("settings database not used: %s", err)
+        return None
+    if not found:
+        return None
+    log.info("using the settings database (it holds %d of these segments); --no-database to skip it", found)
+    return engine
 
 
 def cmd_override(args: argparse.Namespace) -> int:
