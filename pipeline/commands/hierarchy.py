@@ -110,6 +110,7 @@ def cmd_review(args: argparse.Namespace) -> int:
             summary["segments_written"] = save_recommendations(session, result)
             if scored is not None:
                 summary["defects_rescored"] = save_defect_risk(session, scored)
+        engine.dispose()
     if args.json:
         from pipeline.cli import print_json
 

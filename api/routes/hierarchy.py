@@ -1,0 +1,121 @@
+"""Hierarchy review: POST /hierarchy/review, GET /segments/{id}/hierarchy, POST .../hierarchy/override.
+
+Thin routes: the review itself is ``hierarchy.review.review_hierarchy`` on the
+stored segments; all SQL is in ``store.hierarchy``. The latest review's files
+(segments.csv, summary.md/.html, GeoPackage) are written to
+``settings.data_dir / "hierarchy_review"``; the per-segment reasons are read
+back from there.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+
+from api.deps import SessionDep
+from api.schemas.hierarchy import (
+    HierarchyReviewRequest,
+    HierarchyReviewResponse,
+    OverrideIn,
+    OverrideOut,
+    SegmentChange,
+    SegmentHierarchy,
+)
+
+router = APIRouter(tags=["hierarchy"])
+
+
+def _review_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.data_dir) / "hierarchy_review"
+
+
+def _features(fc: dict[str, Any] | None, what: str):
+    if not fc:
+        return None
+    import geopandas as gpd
+
+    try:
+        return gpd.GeoDataFrame.from_features(fc.get("features", []), crs="EPSG:4326")
+    except Exception as err:  # shapely/geopandas raise several types on bad GeoJSON
+        raise HTTPException(status_code=422, detail=f"{what}: not a GeoJSON FeatureCollection ({err})") from err
+
+
+@router.post("/hierarchy/review", response_model=HierarchyReviewResponse)
+def review(body: HierarchyReviewRequest, request: Request, session: SessionDep) -> HierarchyReviewResponse:
+    """Review the stored network with the default policy and optional evidence."""
+    import pandas as pd
+
+    from hierarchy.policy import load_policy
+    from hierarchy.report import write_review_outputs
+    from hierarchy.review import review_hierarchy
+    from hierarchy.risk import score_defect_risk
+    from store.hierarchy import defects_for_review, overrides_from_store, save_defect_risk, save_recommendations, segments_for_review
+
+    policy = load_policy()
+    sites = _features(body.sites, "sites")
+    if sites is not None and "kind" not in sites:
+        raise HTTPException(status_code=422, detail="sites need a 'kind' property")
+    traffic = pd.DataFrame([t.model_dump() for t in body.traffic]) if body.traffic else None
+    segments = segments_for_review(session)
+    defects = defects_for_review(session)
+    result = review_hierarchy(
+        segments, None, policy, sites=sites, traffic=traffic,
+        bus_routes=_features(body.bus_routes, "bus_routes"), winter_routes=_features(body.winter_routes, "winter_routes"),
+        defects=defects, overrides=overrides_from_store(session),
+    )
+    scored = score_defect_risk(defects, result, policy) if len(defects) else None
+    summary = write_review_outputs(result, _review_dir(request), policy, defects=scored)
+    written = rescored = 0
+    if body.write:
+        written = save_recommendations(session, result)
+        rescored = save_defect_risk(session, scored) if scored is not None else 0
+    changed = result[(result["change"] != "unchanged") | (result["current_frequency"] != result["recommended_frequency"]) | (result["override"] != "")]
+    changes = [
+        SegmentChange(
+            segment_id=r.segment_id, source_id=r.source_id, name=r.name, road_class=r.road_class,
+            current_category=r.current_category, recommended_category=r.recommended_category,
+            current_frequency=r.current_frequency, recommended_frequency=r.recommended_frequency,
+            condition=None if pd.isna(r.condition) else int(r.condition), change=r.change, reasons=r.reasons,
+        )
+        for r in changed.itertuples(index=False)
+    ]
+    fields = {k: summary[k] for k in HierarchyReviewResponse.model_fields if k in summary}
+    return HierarchyReviewResponse(**fields, segments_written=written, defects_rescored=rescored, changes=changes)
+
+
+def _reasons(request: Request, segment_id: str) -> str | None:
+    path = _review_dir(request) / "segments.csv"
+    if not path.exists():
+        return None
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["segment_id"] == segment_id:
+                return row["reasons"]
+    return None
+
+
+@router.get("/segments/{segment_id}/hierarchy", response_model=SegmentHierarchy)
+def segment_hierarchy(segment_id: str, request: Request, session: SessionDep) -> SegmentHierarchy:
+    """A segment's current and recommended category, frequencies, condition, reasons and overrides."""
+    from store.hierarchy import segment_hierarchy as fetch
+
+    data = fetch(session, segment_id)
+    return SegmentHierarchy(**data, reasons=_reasons(request, segment_id))
+
+
+@router.post("/segments/{segment_id}/hierarchy/override", response_model=OverrideOut, status_code=201)
+def override(segment_id: str, body: OverrideIn, session: SessionDep) -> OverrideOut:
+    """Record an engineer's category for a segment; every later review keeps it."""
+    from hierarchy.evidence import normalise_category
+    from hierarchy.policy import load_policy
+    from store.hierarchy import add_override
+
+    policy = load_policy()
+    code = normalise_category(body.category, policy)
+    if code is None:
+        raise HTTPException(status_code=422, detail=f"unknown category {body.category!r} (known: {', '.join(policy.codes)})")
+    row = add_override(session, segment_id, code, body.reason.strip(), body.author)
+    return OverrideOut(category=row["category"], reason=row["reason"], author=row["author"], created_at=row["created_at"])
