@@ -1,0 +1,249 @@
+"""Video reading with PyAV: metadata, start time, and decoding only the frames asked for.
+
+Decode strategy (measured in ``bench/decode.py``, see ``bench/results/decode.md``):
+
+* frames are decoded with ``stream.thread_type = "AUTO"`` (frame + slice threads);
+* every frame must pass through the decoder (H.264 P/B frames depend on the
+  previous ones), but only the frames nearest to a target time are converted
+  to BGR numpy arrays: the YUV→BGR conversion and copy are most of the
+  per-frame cost we can avoid;
+* when the next target is more than ``seek_threshold_s`` ahead, the demuxer
+  seeks to the keyframe at or before it instead of decoding the frames in
+  between. With a 2 s GOP this only pays off for jumps of several seconds (a
+  long stop, a GPS gap, a large spacing); for targets 0.5 s apart, straight
+  decoding is cheaper, so the default threshold is 4 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from roadcam.errors import CorruptInputError, InputNotFoundError, UnsupportedFormatError
+
+log = logging.getLogger(__name__)
+
+SEEK_THRESHOLD_S = 4.0
+_EPOCH_SANE = datetime(1995, 1, 1, tzinfo=timezone.utc)  # earlier creation_time = unset (1904/1970)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video."""
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    frame_count: int
+    codec: str
+    creation_time: datetime | None  # container creation_time (camera clock), None if absent/unset
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError("video size must be positive")
+        if self.fps <= 0:
+            raise ValueError("fps must be > 0")
+        if self.duration_s < 0:
+            raise ValueError("duration_s must be >= 0")
+
+
+def parse_creation_time(value: str | None) -> datetime | None:
+    """An MP4/QuickTime ``creation_time`` tag as an aware datetime (None if absent or unset)."""
+    if not value:
+        return None
+    s = value.strip().replace(" ", "T")
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    t = t.astimezone(timezone.utc)
+    return t if t >= _EPOCH_SANE else None
+
+
+def open_video(path: str | Path):
+    """Open a video with PyAV, mapping failures to roadcam errors that name the file."""
+    import av
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputNotFoundError("no such video file", path=str(p))
+    if p.stat().st_size == 0:
+        raise CorruptInputError("empty video file", path=str(p))
+    try:
+        container = av.open(str(p))
+    except av.error.InvalidDataError as err:
+        raise CorruptInputError(f"cannot read video (truncated or corrupt: {err.strerror})", path=str(p)) from None
+    except av.error.FFmpegError as err:
+        raise CorruptInputError(f"cannot open video ({err})", path=str(p)) from None
+    if not container.streams.video:
+        container.close()
+        raise UnsupportedFormatError("file has no video stream", path=str(p))
+    return container
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Size, rate, duration, frame count and creation time of a video."""
+    with open_video(path) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate or Fraction(30)
+        if stream.duration is not None and stream.time_base is not None:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration = container.duration / 1e6
+        else:
+            duration = 0.0
+        frames = stream.frames or int(round(duration * float(rate)))
+        created = parse_creation_time(container.metadata.get("creation_time") or stream.metadata.get("creation_time"))
+        ctx = stream.codec_context
+        return VideoInfo(
+            path=str(path), width=ctx.width, height=ctx.height, fps=float(rate), duration_s=duration,
+            frame_count=int(frames), codec=ctx.name, creation_time=created,
+        )  # fmt: skip
+
+
+def start_time_from_name(path: str | Path) -> datetime | None:
+    """Camera-clock start from a dashcam file name ``YYYYMMDD_HHMMSS…`` (BlackVue, Viofo …), as naive-UTC."""
+    m = re.search(r"(20\d{6})[_-]?(\d{6})", Path(path).stem)
+    if not m:
+        return None
+    try:
+        return datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+@dataclass
+class DecodeCounters:
+    """How much work the decoder did (read after iteration ends)."""
+
+    decoded: int = 0  # frames out of the decoder
+    converted: int = 0  # frames converted to BGR arrays
+    seeks: int = 0
+
+
+def iter_frames_at(
+    path: str | Path,
+    times_s: Iterable[float],
+    *,
+    seek_threshold_s: float = SEEK_THRESHOLD_S,
+    counters: DecodeCounters | None = None,
+    threads: str = "AUTO",
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Yield ``(frame_index, time_s, bgr)`` for the frame nearest each target time.
+
+    ``times_s`` must be non-decreasing (video seconds from the first frame).
+    Targets beyond the last frame are ignored; two targets that fall on the
+    same frame yield it once. Raises :class:`CorruptInputError` when the
+    stream breaks before the targets are reached.
+    """
+    import av
+
+    counters = counters if counters is not None else DecodeCounters()
+    targets = iter(times_s)
+    target = next(targets, None)
+    if target is None:
+        return
+    with open_video(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = threads
+        tb = float(stream.time_base)
+        fps = float(stream.average_rate or stream.guessed_rate or 30)
+        half = 0.5 / fps
+        start_pts = stream.start_time or 0
+        pos_s = -1.0
+        last_index = -1
+        tail = None  # the last frame seen, in case the final target lies just past it
+        try:
+            while target is not None:
+                if target - pos_s > seek_threshold_s and pos_s >= 0:
+                    container.seek(int(round(target / tb)) + start_pts, stream=stream, backward=True, any_frame=False)
+                    counters.seeks += 1
+                ended = True
+                for frame in container.decode(stream):
+                    counters.decoded += 1
+                    if frame.pts is None:
+                        continue
+                    t = (frame.pts - start_pts) * tb
+                    pos_s = t
+                    if t < target - half:
+                        tail = (frame, t)
+                        continue
+                    tail = None
+                    index = int(round(t * fps))
+                    if index != last_index:
+                        counters.converted += 1
+                        yield index, t, frame.to_ndarray(format="bgr24")
+                        last_index = index
+                    # skip every target this frame already answers, then see how far the next is
+                    while target is not None and target < t + half:
+                        target = next(targets, None)
+                    if target is None or target - t > seek_threshold_s:
+                        ended = False
+                        break
+                if ended:
+                    break
+        except av.error.EOFError:
+            pass
+        except av.error.FFmpegError as err:
+            raise CorruptInputError(f"video stream broken at {pos_s:.2f} s ({err})", path=str(path)) from None
+        if target is not None and tail is not None and target - tail[1] <= 2 * half:
+            index = int(round(tail[1] * fps))
+            if index != last_index:
+                counters.converted += 1
+                yield index, tail[1], tail[0].to_ndarray(format="bgr24")
+
+
+def encode_video(
+    path: str | Path,
+    frames: Iterable[np.ndarray],
+    *,
+    fps: int = 30,
+    creation_time: datetime | None = None,
+    gop: int | None = None,
+    preset: str = "veryfast",
+    crf: int = 23,
+    bframes: int = 0,
+) -> Path:
+    """Write BGR frames as an H.264 MP4 with PyAV (tests, bench and sample footage).
+
+    ``creation_time`` is written as the container's start time (QuickTime
+    semantics); ``gop`` is the keyframe interval in frames (default 2 s).
+    """
+    import av
+
+    path = Path(path)
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
+        raise ValueError("no frames to encode")
+    h, w = first.shape[:2]
+    with av.open(str(path), "w") as out:
+        if creation_time is not None:
+            out.metadata["creation_time"] = creation_time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"preset": preset, "crf": str(crf), "g": str(gop or 2 * fps), "bf": str(bframes)}
+        for img in _chain(first, it):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
