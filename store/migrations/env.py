@@ -27,6 +27,7 @@ def run_migrations_online() -> None:
             process_revision_directives=alembic_helpers.writer,
             render_item=alembic_helpers.render_item,
             render_as_batch=connection.dialect.name == "sqlite",
+            transactional_ddl=True,  # one transaction on SQLite too: all or nothing, and fast
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -22,14 +22,16 @@ def test_check_spatialite_loads():
     assert version.split(".")[0] in {"4", "5"}
 
 
-def test_upgrade_from_empty_creates_every_table(fresh_db_url):
-    eng = make_engine(fresh_db_url)
+def test_upgrade_from_empty_creates_every_table(empty_db_url):
+    eng = make_engine(empty_db_url)
     try:
+        assert current_revision(eng) is None
+        assert upgrade(empty_db_url) == "0001"
         assert current_revision(eng) == head_revision() == "0001"
         assert ROADCAM_TABLES <= set(inspect(eng).get_table_names())
         require_migrated(eng)
         # a second upgrade is a no-op
-        assert upgrade(fresh_db_url) == "0001"
+        assert upgrade(empty_db_url) == "0001"
     finally:
         eng.dispose()
 
@@ -85,11 +87,15 @@ def test_downgrade_to_base_and_up_again(fresh_db_url):
         eng.dispose()
 
 
-def test_unmigrated_database_says_run_upgrade(tmp_path):
-    url = f"sqlite:///{tmp_path / 'sub' / 'empty.sqlite'}"
-    eng = make_engine(url)
+def test_sqlite_parent_directory_is_created(tmp_path):
+    eng = make_engine(f"sqlite:///{tmp_path / 'sub' / 'dir' / 'x.sqlite'}")
+    eng.dispose()
+    assert (tmp_path / "sub" / "dir").is_dir()
+
+
+def test_unmigrated_database_says_run_upgrade(empty_db_url):
+    eng = make_engine(empty_db_url)
     try:
-        assert (tmp_path / "sub").is_dir()  # the parent directory is created
         with pytest.raises(DatabaseError, match="roadcam db upgrade"):
             require_migrated(eng)
         from store.segments import count_segments_by_class
