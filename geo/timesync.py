@@ -90,7 +90,7 @@ def sync_video_to_track(
     if time_offset_s is not None:
         start = (camera or t0) + timedelta(seconds=time_offset_s)
         method = "offset"
-    if start is None and use_gpmf and path.suffix.lower() in (".mp4", ".mov", ".360"):
+    if start is None and use_gpmf and path.suffix.lower() in (".mp4", ".mov", ".360") and path.is_file():
         from geo.gpmf import gpmf_video_start
 
         embedded = gpmf_video_start(path)

@@ -187,7 +187,8 @@ def iter_frames_at(
                         counters.converted += 1
                         yield index, t, frame.to_ndarray(format="bgr24")
                         last_index = index
-                    # skip every target this frame already answers, then see how far the next is
+                    # this frame answers the target, and any other nearer to it than to the next frame
+                    target = next(targets, None)
                     while target is not None and target < t + half:
                         target = next(targets, None)
                     if target is None or target - t > seek_threshold_s:
