@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from geo.types import SampledFrame
 from roadcam.errors import InputNotFoundError
-from store._sql import clean_float, point_ewkt
 from store._sql import bulk_insert as _bulk_insert
+from store._sql import clean_float, point_ewkt
 from store.models import Frame, Survey
 
 log = logging.getLogger(__name__)

@@ -61,7 +61,7 @@ def _rows_from_geodataframe(segments: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i, (rec, geom) in enumerate(zip(wgs.itertuples(index=False), wgs.geometry, strict=True)):
         if geom is None or geom.is_empty or geom.geom_type != "LineString":
-            raise NetworkError(f"segment {getattr(rec, 'segment_id')!r}: geometry must be a LineString, got {None if geom is None else geom.geom_type}")
+            raise NetworkError(f"segment {rec.segment_id!r}: geometry must be a LineString, got {None if geom is None else geom.geom_type}")
         row: dict[str, Any] = {"id": str(rec.segment_id)}
         for col in _TEXT_COLS:
             row[col] = _text(getattr(rec, col, ""))

@@ -187,7 +187,7 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture(scope="module")
-def engine(db_url: str) -> Iterator["object"]:
+def engine(db_url: str) -> Iterator[object]:
     """``store.engine.make_engine(db_url)``, disposed after the module."""
     from store.engine import make_engine
 
@@ -197,7 +197,7 @@ def engine(db_url: str) -> Iterator["object"]:
 
 
 @pytest.fixture
-def session(engine: "object") -> Iterator["object"]:
+def session(engine: object) -> Iterator[object]:
     """A Session on ``engine``; whatever the test did not commit is rolled back."""
     from sqlalchemy.orm import Session
 

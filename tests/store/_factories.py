@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from geo.types import DefectCandidate, FrameQuality, Observation, SampledFrame
 
-T0 = datetime(2026, 3, 2, 8, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
 # Rochester, Medway: a short run east along a street, ~5 m per frame (1e-5 deg lat ~ 1.11 m).
 LON0, LAT0 = 0.5040, 51.3890
 DLON = 0.00007  # ~4.9 m east at this latitude

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 
 from roadcam.errors import InputNotFoundError, InvalidTransitionError, UsageError
 from store.claims import create_repair_claim, get_repair_claim, list_repair_claims, set_claim_status

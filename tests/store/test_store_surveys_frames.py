@@ -6,10 +6,11 @@ import math
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 import store._sql
 from roadcam.errors import InputNotFoundError, UsageError
-from store.engine import make_engine, session_scope
+from store.engine import session_scope
 from store.frames import add_frames, count_frames, frame_ids_by_key, frame_lonlat, list_frames
 from store.models import Frame, SurveySource
 from store.observations import add_observations, count_observations, list_observations
@@ -121,7 +122,7 @@ def test_failing_batch_rolls_back_only_itself(engine):
         assert [f.frame_index for f in list_frames(s, survey_id)] == [0, 10, 20]
         assert list_surveys(s, vehicle_id="RCV-05") == []
     # a database error (NOT NULL violation) inside a batch also leaves the earlier work intact
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         with session_scope(engine) as s:
             add_frames(s, survey_id, frames(1, start=6))
             s.add(Frame(survey_id=survey_id, frame_index=1, source="x"))  # missing time/geom

@@ -7,11 +7,12 @@ Create Date: 2026-11-29 20:37:19.051445
 
 from __future__ import annotations
 
-from geoalchemy2 import alembic_helpers  # noqa: F401  (registers the geospatial operations)
 import sqlalchemy as sa
 from alembic import op
-from geoalchemy2 import Geometry
-
+from geoalchemy2 import (
+    Geometry,
+    alembic_helpers,  # noqa: F401  (registers the geospatial operations)
+)
 
 revision = '0001'
 down_revision = None
