@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(defects.router)
     app.include_router(surveys.router)
     _include_optional_routers(app)
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -1,0 +1,147 @@
+// roadcam web map: the road network, defects coloured by class, a list, and a detail panel
+// where engineers close/reopen defects and inspectors verify claimed repairs.
+"use strict";
+const CLASS_COLOURS = { pothole: "#d7191c", crack: "#fdae61", faded_marking: "#2c7bb6", skip: "#7b3294" };
+const ACTIONS = {
+  open: [["closed", "Close (not a defect / done)"]],
+  repair_claimed: [["verified_repaired", "Verify repaired"], ["still_present", "Still present"]],
+  verified_repaired: [["still_present", "Still present"], ["closed", "Close"]],
+  still_present: [["closed", "Close"]],
+  closed: [["open", "Reopen"]],
+};
+const map = L.map("map", { preferCanvas: true, zoomControl: true }).setView([51.386, 0.55], 15);
+const segmentLayer = L.geoJSON(null, { style: () => ({ color: "#556", weight: 3, opacity: 0.7 }) }).addTo(map);
+const defectLayer = L.layerGroup().addTo(map);
+const markers = new Map();
+let selectedId = null;
+window.roadcam = { map, markers, segmentLayer };  // for tests and the browser console
+
+function $(id) { return document.getElementById(id); }
+function setStatus(text) { $("status-line").textContent = text; }
+
+async function getJSON(url, options) {
+  const r = await fetch(url, options);
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `${r.status} ${r.statusText}`);
+  return body;
+}
+
+function query() {
+  const p = new URLSearchParams();
+  document.querySelectorAll("input[name=class]:checked").forEach((el) => p.append("class", el.value));
+  const status = $("status-filter").value;
+  if (status) p.append("status", status);
+  else ["open", "repair_claimed", "still_present"].forEach((s) => p.append("status", s));
+  return p;
+}
+
+async function loadSegments() {
+  const fc = await getJSON("/segments/geojson");
+  segmentLayer.clearLayers();
+  segmentLayer.addData(fc);
+  if (fc.features.length) map.fitBounds(segmentLayer.getBounds(), { padding: [20, 20] });
+  return fc.features.length;
+}
+
+async function loadDefects() {
+  const p = query();
+  if (!p.getAll("class").length) { renderDefects([]); return 0; }
+  const fc = await getJSON(`/defects/geojson?${p}`);
+  renderDefects(fc.features);
+  return fc.features.length;
+}
+
+function renderDefects(features) {
+  defectLayer.clearLayers();
+  markers.clear();
+  const list = $("defect-list");
+  list.replaceChildren();
+  for (const f of features) {
+    const d = f.properties;
+    const [lon, lat] = f.geometry.coordinates;
+    const m = L.circleMarker([lat, lon], {
+      radius: 7, color: "#000", weight: 1, fillColor: CLASS_COLOURS[d.class_name] || "#333", fillOpacity: 0.9,
+    }).bindTooltip(`${d.class_name} #${d.id}`);
+    m.on("click", () => select(d.id));
+    m.addTo(defectLayer);
+    markers.set(d.id, m);
+    const li = document.createElement("li");
+    li.dataset.id = d.id;
+    li.textContent = `#${d.id} ${d.class_name} – ${d.sightings} sightings, ${d.status.replaceAll("_", " ")}`;
+    li.addEventListener("click", () => select(d.id));
+    list.appendChild(li);
+  }
+  $("defect-count").textContent = `(${features.length})`;
+}
+
+function field(dl, name, value) {
+  if (value === null || value === undefined || value === "") return;
+  const dt = document.createElement("dt"); dt.textContent = name;
+  const dd = document.createElement("dd"); dd.textContent = value;
+  dl.append(dt, dd);
+}
+
+async function select(id) {
+  selectedId = id;
+  document.querySelectorAll("#defect-list li").forEach((li) => li.classList.toggle("selected", Number(li.dataset.id) === id));
+  const d = await getJSON(`/defects/${id}`);
+  $("detail").hidden = false;
+  $("detail-title").textContent = `${d.class_name} #${d.id}`;
+  const dl = $("detail-fields");
+  dl.replaceChildren();
+  field(dl, "status", d.status.replaceAll("_", " "));
+  dl.lastChild && (dl.lastChild.className = `status-${d.status}`);
+  field(dl, "segment", d.segment_id);
+  field(dl, "chainage", d.chainage_m != null ? `${d.chainage_m.toFixed(1)} m` : "");
+  field(dl, "width", d.max_width_m != null ? `${d.max_width_m.toFixed(2)} m (camera estimate)` : "");
+  field(dl, "sightings", d.sightings);
+  field(dl, "first seen", d.first_seen.slice(0, 16).replace("T", " "));
+  field(dl, "last seen", d.last_seen.slice(0, 16).replace("T", " "));
+  field(dl, "confidence", d.best_confidence.toFixed(2));
+  field(dl, "risk", d.risk_category ? `${d.risk_category} (due ${(d.response_due || "").slice(0, 10)})` : "");
+  const img = $("detail-image");
+  img.hidden = !d.has_image;
+  if (d.has_image) img.src = `/defects/${id}/image`;
+  const actions = $("actions");
+  actions.replaceChildren();
+  for (const [status, label] of ACTIONS[d.status] || []) {
+    const b = document.createElement("button");
+    b.textContent = label;
+    b.dataset.status = status;
+    b.addEventListener("click", () => changeStatus(id, status));
+    actions.appendChild(b);
+  }
+  $("action-message").textContent = "";
+  const m = markers.get(id);
+  if (m) map.panTo(m.getLatLng());
+}
+
+async function changeStatus(id, status) {
+  try {
+    await getJSON(`/defects/${id}/status`, {
+      method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ status }),
+    });
+    $("action-message").textContent = `#${id} is now ${status.replaceAll("_", " ")}`;
+    await refresh();
+    await select(id);
+  } catch (err) {
+    $("action-message").textContent = `Not changed: ${err.message}`;
+  }
+}
+
+async function refresh() {
+  try {
+    const n = await loadDefects();
+    setStatus(`${n} defects shown`);
+  } catch (err) { setStatus(`error: ${err.message}`); }
+}
+
+document.querySelectorAll("#filters input, #filters select").forEach((el) => el.addEventListener("change", refresh));
+(async () => {
+  try {
+    const segs = await loadSegments();
+    const n = await loadDefects();
+    setStatus(`${segs} road segments, ${n} defects shown`);
+    document.body.dataset.ready = "1";
+  } catch (err) { setStatus(`error: ${err.message}`); document.body.dataset.ready = "error"; }
+})();

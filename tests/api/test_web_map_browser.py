@@ -1,0 +1,107 @@
+"""The web map in real headless Chromium: it shows the network and defects, and an inspector can act on one."""
+
+import shutil
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString
+
+from geo.types import DefectCandidate
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (make test installs it)"),
+]
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    import uvicorn
+
+    from api.main import create_app
+    from roadcam.settings import Settings
+    from store.defects import save_defects, set_defect_status
+    from store.engine import make_engine, session_scope
+    from store.migrate import upgrade
+    from store.segments import upsert_segments
+
+    tmp = tmp_path_factory.mktemp("web")
+    url = f"sqlite:///{tmp / 'web.sqlite'}"
+    upgrade(url)
+    engine = make_engine(url)
+    segs = gpd.GeoDataFrame(
+        {"segment_id": ["w1-0"], "source_id": ["1"], "name": ["Canterbury Street"], "ref": ["B2004"], "highway": ["secondary"],
+         "road_class": ["B"], "oneway": [False], "u": ["a"], "v": ["b"], "length_m": [100.0], "hierarchy": ["3b"]},
+        geometry=[LineString([(0.548, 51.386), (0.5494, 51.386)])], crs="EPSG:4326",
+    )
+    with session_scope(engine) as s:
+        upsert_segments(s, segs)
+        ids = save_defects(s, [
+            DefectCandidate(class_name=c, lon=0.548 + 0.0004 * k, lat=51.386, segment_id="w1-0", chainage_m=28.0 * k,
+                            offset_m=1.0, first_seen=T0, last_seen=T0, sightings=2 + k, max_width_m=0.4,
+                            best_confidence=0.8, best_frame_index=k)
+            for k, c in enumerate(["pothole", "pothole", "skip"])
+        ])
+        set_defect_status(s, ids[1], "repair_claimed", "contractor job 123")
+    engine.dispose()
+    port = _free_port()
+    config = uvicorn.Config(create_app(Settings(database_url=url, data_dir=tmp)), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", ids, tmp
+    srv.should_exit = True
+    thread.join(timeout=5)
+
+
+def test_map_lists_defects_and_inspector_verifies_a_claimed_repair(server):
+    from playwright.sync_api import sync_playwright
+
+    base, ids, tmp = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.goto(base + "/")
+        page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+        assert page.locator("#defect-list li").count() == 3
+        assert page.locator("#status-line").inner_text() == "1 road segments, 3 defects shown"
+        assert page.evaluate("window.roadcam.markers.size") == 3
+        assert page.evaluate("window.roadcam.segmentLayer.getLayers().length") == 1
+
+        # only skips
+        page.uncheck("input[value=pothole]")
+        page.wait_for_function("document.querySelectorAll('#defect-list li').length === 1")
+
+        # the inspector's queue: repairs claimed, to verify
+        page.check("input[value=pothole]")
+        page.select_option("#status-filter", "repair_claimed")
+        page.wait_for_function("document.querySelectorAll('#defect-list li').length === 1")
+        page.click(f"#defect-list li[data-id='{ids[1]}']")
+        page.wait_for_selector("#actions button[data-status=verified_repaired]")
+        page.click("#actions button[data-status=verified_repaired]")
+        page.wait_for_function("document.getElementById('action-message').textContent.includes('verified repaired')")
+        page.screenshot(path=str(tmp / "map.png"))
+        browser.close()
+
+    import httpx
+
+    assert httpx.get(f"{base}/defects/{ids[1]}").json()["status"] == "verified_repaired"
+    assert (tmp / "map.png").stat().st_size > 10_000
