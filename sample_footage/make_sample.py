@@ -1,0 +1,212 @@
+"""Make the synthetic sample footage, or random training frames with YOLO labels.
+
+    python sample_footage/make_sample.py                  # remake the committed outputs
+    python sample_footage/make_sample.py --out DIR        # ... somewhere else
+    python sample_footage/make_sample.py --training-frames DIR --count N --seed S
+
+Everything here is synthetic and made by this project's own code (see README.md).
+Deterministic: the same arguments give the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(HERE.parent))
+
+import numpy as np  # noqa: E402
+
+from geo.camera import CameraModel, load_camera_config  # noqa: E402
+
+log = logging.getLogger("sample_footage")
+
+DRIVE1_START = datetime(2026, 11, 16, 9, 14, 22, tzinfo=timezone.utc)
+SHAKE_MARGIN_PX = 6
+FPS = 30
+
+
+def drive_camera() -> CameraModel:
+    """The refuse truck's camera, from sample_footage/camera.yaml."""
+    return load_camera_config(HERE / "camera.yaml", "RCV-01")
+
+
+def write_network(out: Path) -> Path:
+    from sample_footage.route import network_features
+
+    p = out / "network.geojson"
+    doc = {"type": "FeatureCollection", "name": "gillingham_sample_network",
+           "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+           "features": network_features()}
+    p.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    return p
+
+
+def shake_px(n: int, speed: np.ndarray, seed: int) -> np.ndarray:
+    """Integer vertical image shake per frame: idle vibration plus speed-dependent bumps."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / FPS
+    idle = 0.7 * np.sin(2 * np.pi * 11.0 * t + 0.3)
+    bumps = np.convolve(rng.normal(0, 1, n + 8), np.ones(8) / 8 * 2.2, mode="same")[4:n + 4]
+    dv = idle + bumps * np.clip(speed / 8.0, 0, 1.2)
+    return np.clip(np.round(dv), -SHAKE_MARGIN_PX, SHAKE_MARGIN_PX).astype(int)
+
+
+def render_drive(out: Path, name: str, start: datetime, repaired: frozenset[str] = frozenset(),
+                 *, max_seconds: float | None = None, seed: int = 1, crf: int = 30) -> dict:
+    """Render one drive: ``<name>.mp4``, ``<name>.gpx``, ``<name>.gps`` and ``<name>_frames.csv``."""
+    import av
+
+    from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene, lighting_at
+    from sample_footage.render import Pose, Renderer
+    from sample_footage.route import make_drive, write_blackvue_nmea, write_gpx
+
+    cam = drive_camera()
+    tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
+    scene, _route, _meta = drive_scene(repaired=repaired)
+    drive = make_drive(start, stops=STOPS, gap_s=GPS_GAP_S, seed=seed)
+    n = drive.n_frames if max_seconds is None else min(drive.n_frames, int(max_seconds * FPS))
+    write_gpx(drive, out / f"{name}.gpx", name=name)
+    write_blackvue_nmea(drive, out / f"{name}.gps")
+    rng = np.random.default_rng(seed + 100)
+    yaw = np.convolve(rng.normal(0, 0.25, n + 10), np.ones(10) / 10 * 1.5, mode="same")[5:n + 5]
+    dv = shake_px(n, drive.speed_mps[:n], seed)
+    renderer = Renderer(scene)
+    path = out / f"{name}.mp4"
+    container = av.open(str(path), "w", format="mp4")
+    container.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    container.metadata["comment"] = "roadcam synthetic sample footage (sample_footage/make_sample.py)"
+    stream = container.add_stream("libx264", rate=FPS)
+    stream.width, stream.height, stream.pix_fmt = cam.image_width, cam.image_height, "yuv420p"
+    stream.codec_context.gop_size = 60
+    stream.options = {"crf": str(crf), "preset": "veryfast", "tune": "film"}
+    rows = ["frame,video_time_s,lon,lat,heading_deg,speed_mps,chainage_m,shake_px"]
+    from geo.crs import BNG, lonlat_from_xy
+
+    lons, lats = lonlat_from_xy(drive.x[:n], drive.y[:n], BNG)
+    last_key, last_img = None, None
+    t0 = time.perf_counter()
+    for i in range(n):
+        pose = Pose(float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0))
+        light, _k = lighting_at(float(drive.chainage_m[i]))
+        key = (round(pose.x, 3), round(pose.y, 3), round(pose.heading_deg, 2), light)
+        if key != last_key:
+            last_img, _occ = renderer.render(tall, pose, light)
+            last_key = key
+        r0 = SHAKE_MARGIN_PX + int(dv[i])
+        img = np.ascontiguousarray(last_img[r0:r0 + cam.image_height])
+        frame = av.VideoFrame.from_ndarray(img, format="bgr24")
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        rows.append(f"{i},{i / FPS:.4f},{lons[i]:.7f},{lats[i]:.7f},{drive.heading_deg[i]:.2f},"
+                    f"{drive.speed_mps[i]:.2f},{drive.chainage_m[i]:.2f},{int(dv[i])}")
+        if i % 300 == 0:
+            log.info("%s: frame %d/%d (%.1f s)", name, i, n, time.perf_counter() - t0)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    (out / f"{name}_frames.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return {"frames": n, "duration_s": n / FPS, "seconds_to_render": round(time.perf_counter() - t0, 1)}
+
+
+def write_ground_truth(out: Path, drives: dict[str, frozenset[str]]) -> Path:
+    """ground_truth.geojson: every rendered defect with class, lon/lat, size, wear and road id."""
+    from geo.crs import BNG, lonlat_from_xy
+    from sample_footage.layout import drive_scene, segment_of
+    from sample_footage.render import object_footprints
+    from sample_footage.route import metric_roads
+    from sample_footage.scene import road_frame
+
+    roads = metric_roads()
+    scene, _route, meta = drive_scene()
+    feats = []
+    for cls, oid, pts in object_footprints(scene):
+        if cls == "faded_marking":
+            rng_ = _section_range(scene, oid)
+            wid = next(k for k, m in meta.items() if m["class"] == "faded_marking"
+                       and oid.startswith(m["road"] + ":") and m["range"] == rng_)
+            m = meta[wid]
+            cx, cy = pts[:, 0].mean(), pts[:, 1].mean()
+            props = {"id": wid, "class": cls, "width_m": 0.10, "length_m": round(rng_[1] - rng_[0], 2),
+                     "wear": m["wear"], "line": m["line"]}
+        else:
+            m = meta[oid]
+            cx, cy, h = m["x"], m["y"], m["heading"]
+            r = math.radians(h)
+            f = (pts[:, 0] - cx) * math.sin(r) + (pts[:, 1] - cy) * math.cos(r)
+            lat = (pts[:, 0] - cx) * math.cos(r) - (pts[:, 1] - cy) * math.sin(r)
+            if cls == "skip":
+                props = {"id": oid, "class": cls, "width_m": m["width_m"], "length_m": m["length_m"]}
+            else:
+                props = {"id": oid, "class": cls, "width_m": round(float(np.ptp(lat)), 2),
+                         "length_m": round(float(np.ptp(f)), 2)}
+                cx, cy = (pts[:, 0].min() + pts[:, 0].max()) / 2, (pts[:, 1].min() + pts[:, 1].max()) / 2
+            if cls in ("pothole", "crack", "skip"):
+                props["wear"] = None
+        rid, dist = segment_of(roads, cx, cy)
+        props["source_id"] = rid
+        props["offset_from_centreline_m"] = round(dist, 2)
+        present = [d for d, rep in drives.items() if props["id"] not in rep]
+        props["drives_present"] = ",".join(present)
+        props["repaired_in"] = ",".join(d for d, rep in drives.items() if props["id"] in rep)
+        lon, lat_ = lonlat_from_xy(cx, cy, BNG)
+        feats.append({"type": "Feature", "properties": props,
+                      "geometry": {"type": "Point", "coordinates": [round(float(lon), 7), round(float(lat_), 7)]}})
+    feats.sort(key=lambda f: f["properties"]["id"])
+    p = out / "ground_truth.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "name": "sample_ground_truth", "features": feats},
+                            indent=1) + "\n", encoding="utf-8")
+    return p
+
+
+def _section_range(scene, key: str) -> tuple[float, float]:
+    rid, idx = key.rsplit(":", 1)
+    road = next(r for r in scene.roads if r.source_id == rid)
+    a, b, _w, _l = road.wear_sections[int(idx)]
+    return (a, b)
+
+
+def make_all(out: Path, *, max_seconds: float | None = None, drive2: bool = False) -> dict:
+    """Write every committed output into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_network(out)
+    summary = {"drive1": render_drive(out, "drive1", DRIVE1_START, max_seconds=max_seconds)}
+    drives = {"drive1": frozenset()}
+    write_ground_truth(out, drives)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: sample_footage/)")
+    ap.add_argument("--max-seconds", type=float, default=None, help="render only the first seconds (tests)")
+    ap.add_argument("--training-frames", type=Path, metavar="DIR",
+                    help="write random training frames and YOLO labels to DIR/images and DIR/labels")
+    ap.add_argument("--count", type=int, default=200, help="number of training frames")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the training frames")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.training_frames is not None:
+        from sample_footage.training import write_training_frames
+
+        if args.count < 1:
+            print("make_sample.py: --count must be >= 1", file=sys.stderr)
+            return 2
+        summary = write_training_frames(args.training_frames, args.count, args.seed)
+    else:
+        summary = make_all(args.out, max_seconds=args.max_seconds)
+    print(json.dumps(summary, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
