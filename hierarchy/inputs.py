@@ -99,6 +99,39 @@ def read_route_lines(path: str | Path) -> gpd.GeoDataFrame | pd.DataFrame:
     return gdf
 
 
+def read_defects(path: str | Path) -> pd.DataFrame:
+    """Defects from a file: CSV, or GeoJSON/GeoPackage points, with ``segment_id``, a class column
+    (``class``, ``class_name`` or ``defect_class``) and ``first_seen``; optional ``last_seen``,
+    ``status``, ``width_m``, ``chainage_m``, ``offset_m``."""
+    p = _exists(path)
+    if p.suffix.lower() == ".csv":
+        try:
+            df = pd.read_csv(p, dtype={"segment_id": str})
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+            raise CorruptInputError(f"cannot read CSV: {str(err).splitlines()[0]}", path=str(p)) from None
+    else:
+        df = pd.DataFrame(_read_vector(p).drop(columns="geometry"))
+    if "segment_id" not in df or "first_seen" not in df or not {"class", "class_name", "defect_class"} & set(df.columns):
+        raise CorruptInputError("defects need segment_id, first_seen and a class column (class or class_name)", path=str(p))
+    df["segment_id"] = df["segment_id"].astype(str)
+    try:
+        df["first_seen"] = pd.to_datetime(df["first_seen"], utc=True)
+    except (ValueError, TypeError) as err:
+        raise CorruptInputError(f"bad first_seen: {str(err).splitlines()[0]}", path=str(p)) from None
+    return df
+
+
+def read_passes(path: str | Path) -> pd.DataFrame:
+    """Camera passes per segment: a CSV with ``segment_id,passes`` and optional ``first_pass,last_pass``."""
+    p = _exists(path)
+    if p.suffix.lower() != ".csv":
+        raise UnsupportedFormatError("passes must be a CSV with columns segment_id,passes[,first_pass,last_pass]", path=str(p))
+    df = pd.read_csv(p, dtype={"segment_id": str})
+    if not {"segment_id", "passes"} <= set(df.columns):
+        raise CorruptInputError("passes need columns segment_id,passes", path=str(p))
+    return df
+
+
 def read_overrides(path: str | Path) -> pd.DataFrame:
     """Overrides recorded so far (empty frame when the file does not exist yet)."""
     p = Path(path)

@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--traffic", help="traffic counts: CSV with columns source_id,aadt")
     r.add_argument("--bus-routes", dest="bus_routes", help="bus routes: lines file, or CSV with source_id")
     r.add_argument("--winter-routes", dest="winter_routes", help="winter-service routes: lines file, or CSV with source_id")
+    r.add_argument("--defects", help="camera defects from a file (CSV or GeoJSON: segment_id, class, first_seen, ...)")
+    r.add_argument("--passes", help="camera passes per segment: CSV segment_id,passes[,first_pass,last_pass]")
     r.add_argument("--policy", help="policy YAML (default: hierarchy/policies/default.yaml)")
     r.add_argument("--overrides", help="overrides CSV (default: OUT/overrides.csv)")
     r.add_argument("--database", help="also read defects/overrides from this database and write recommendations back "
@@ -54,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_review(args: argparse.Namespace) -> int:
     """Run the review from files (and the database when --database is given)."""
     from geo.network import load_network
-    from hierarchy.inputs import read_overrides, read_route_lines, read_sites, read_traffic
+    from hierarchy.inputs import read_defects, read_overrides, read_passes, read_route_lines, read_sites, read_traffic
     from hierarchy.policy import load_policy
     from hierarchy.report import write_review_outputs
     from hierarchy.review import review_hierarchy
@@ -71,12 +73,14 @@ def cmd_review(args: argparse.Namespace) -> int:
     bus = read_route_lines(args.bus_routes) if args.bus_routes else None
     winter = read_route_lines(args.winter_routes) if args.winter_routes else None
     overrides = read_overrides(args.overrides or out / "overrides.csv")
+    passes = read_passes(args.passes) if args.passes else None
+    file_defects = read_defects(args.defects) if args.defects else None
     segments = graph = None
     if args.network:
         net = load_network(args.network)
         segments, graph = net.segments, net.graph
     engine = None if args.no_database else _review_engine(args.database, segments)
-    defects = None
+    defects = file_defects
     if engine is not None:
         import pandas as pd
 
@@ -86,9 +90,11 @@ def cmd_review(args: argparse.Namespace) -> int:
         with session_scope(engine) as session:
             if segments is None:
                 segments = segments_for_review(session)
-            defects = defects_for_review(session)
+            db_defects = defects_for_review(session).assign(_source="store")
             db_over = overrides_from_store(session)
         overrides = pd.concat([overrides, db_over], ignore_index=True) if len(db_over) else overrides
+        if len(db_defects):
+            defects = db_defects if defects is None else pd.concat([defects, db_defects], ignore_index=True)
     result = review_hierarchy(
         segments,
         graph,
@@ -98,6 +104,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         bus_routes=bus,
         winter_routes=winter,
         defects=defects,
+        passes=passes,
         overrides=overrides,
     )
     scored = score_defect_risk(defects, result, policy) if defects is not None and len(defects) else None
@@ -108,8 +115,8 @@ def cmd_review(args: argparse.Namespace) -> int:
 
         with session_scope(engine) as session:
             summary["segments_written"] = save_recommendations(session, result)
-            if scored is not None:
-                summary["defects_rescored"] = save_defect_risk(session, scored)
+            if scored is not None and "_source" in scored:
+                summary["defects_rescored"] = save_defect_risk(session, scored[scored["_source"] == "store"])
         engine.dispose()
     if args.json:
         from pipeline.cli import print_json

@@ -87,3 +87,34 @@ def test_user_errors_are_one_line(files, capsys):
     assert code == 13 and "missing columns: aadt, source_id" in err
     code = main(["hierarchy", "override", "x", "9z", "--reason", "r", "--out", str(out)])
     assert code == 21 and "unknown category '9z'" in capsys.readouterr().err
+
+
+def test_review_with_defect_and_pass_files(files, capsys):
+    """Camera evidence from files: condition, frequency adjustment and defects_risk.csv."""
+    out = files / "review"
+    main(["hierarchy", "review", "--network", str(files / "net.geojson"), "--out", str(out), "--no-database"])
+    ids = {r["source_id"]: r["segment_id"] for r in _rows(out / "segments.csv").values()}
+    rows = ["segment_id,class,first_seen,width_m,status"]
+    rows += [f"{ids['hosp']},pothole,2026-0{m}-10T08:00:00Z,0.4,open" for m in range(1, 7)]
+    (files / "defects.csv").write_text("\n".join(rows) + "\n")
+    (files / "passes.csv").write_text(
+        "segment_id,passes,first_pass,last_pass\n"
+        f"{ids['hosp']},20,2026-01-01T00:00:00Z,2026-07-15T00:00:00Z\n"
+        f"{ids['A-1']},20,2026-01-01T00:00:00Z,2026-07-15T00:00:00Z\n"
+    )
+    code = main(["hierarchy", "review", "--network", str(files / "net.geojson"), "--defects", str(files / "defects.csv"),
+                 "--passes", str(files / "passes.csv"), "--out", str(out), "--no-database"])
+    assert code == 0
+    seg = _rows(out / "segments.csv")
+    # 6 potholes on 0.2 km in ~6.4 months: 30 per km weighted -> condition 5; 4.7 per km per month -> more often.
+    assert seg["hosp"]["condition"] == "5"
+    assert seg["hosp"]["recommended_frequency"] == "six_monthly"
+    # A-1: 20 passes in 6.4 months (>= 6), nothing found -> condition 1, monthly relaxed to quarterly (3a limit).
+    assert seg["A-1"]["condition"] == "1"
+    assert seg["A-1"]["recommended_frequency"] == "quarterly"
+    assert seg["short"]["condition"] == ""  # never passed
+    with open(out / "defects_risk.csv", newline="") as fh:
+        risk = list(csv.DictReader(fh))
+    assert len(risk) == 6
+    # pothole 0.4 m (impact 3 + 1) on a 4b road (probability 1) -> 4 = Cat 2 medium, flagged to confirm.
+    assert {(r["risk"], r["risk_category"], r["to_confirm"]) for r in risk} == {("4", "cat2_medium", "True")}
