@@ -139,3 +139,20 @@ def test_nan_heading_and_quality_none(session):
     (fid,) = add_frames(session, survey.id, [f])
     row = session.get(Frame, fid)
     assert row.heading_deg is None and row.brightness is None and row.usable is True
+
+
+def test_savepoint_rolls_back_one_item(engine):
+    """Within one transaction, a failed item (SAVEPOINT) is undone while the others are kept."""
+    with session_scope(engine) as s:
+        survey, _ = get_or_create_survey(s, "RCV-09", [("cam1.mp4", sha(90), "video", 1)])
+        add_frames(s, survey.id, frames(2))
+        try:
+            with s.begin_nested():
+                add_frames(s, survey.id, frames(2, start=2))
+                raise RuntimeError("bad item")
+        except RuntimeError:
+            pass
+        add_frames(s, survey.id, frames(1, start=4))
+        survey_id = survey.id
+    with session_scope(engine) as s:
+        assert [f.frame_index for f in list_frames(s, survey_id)] == [0, 10, 40]
