@@ -1,0 +1,143 @@
+"""Detector benchmarks.
+
+``python bench/detector.py ab``     from scratch (yolo11n) vs COCO backbone (yolov5n) at equal CPU time.
+``python bench/detector.py speed``  ultralytics PyTorch predict vs the default backend, same frames.
+Results go to bench/results/detector_*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# run as a script, bench/ would come first on sys.path and this file would shadow the detector package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+log = logging.getLogger("bench.detector")
+
+
+def _last_metrics(run: Path) -> dict:
+    rows = list(csv.DictReader((run / "results.csv").open()))
+    best = max(rows, key=lambda r: float(r["metrics/mAP50(B)"]))
+    return {"epochs_done": len(rows),
+            "mAP50": round(float(best["metrics/mAP50(B)"]), 4),
+            "mAP50_95": round(float(best["metrics/mAP50-95(B)"]), 4),
+            "precision": round(float(best["metrics/precision(B)"]), 4),
+            "recall": round(float(best["metrics/recall(B)"]), 4)}
+
+
+def run_ab(data_yaml: Path, minutes: float, fraction: float, imgsz: int, coco_pt: Path) -> dict:
+    from detector.train import train
+
+    arms = {"yolo11n_scratch": dict(arch="yolo11n.yaml", pretrained=None),
+            "yolov5n_coco_backbone": dict(arch="yolov5n.yaml", pretrained=coco_pt)}
+    out = {"data": str(data_yaml), "minutes_each": minutes, "fraction": fraction, "imgsz": imgsz, "arms": {}}
+    for name, kw in arms.items():
+        t0 = time.time()
+        run = train(data_yaml, imgsz=imgsz, epochs=100, time_h=minutes / 60, fraction=fraction,
+                    project=ROOT / "runs" / "ab", name=name, plots=False, **kw)
+        out["arms"][name] = {**_last_metrics(run), "wall_s": round(time.time() - t0, 1)}
+        log.info("%s: %s", name, out["arms"][name])
+        (RESULTS / "detector_ab.json").write_text(json.dumps(out, indent=2))
+    return out
+
+
+def _frames(dataset: Path, n: int) -> list[Path]:
+    """The same n test frames for every backend: round-robin over the per-source test lists."""
+    from detector.evaluate import test_image_lists
+
+    lists = test_image_lists(dataset)
+    out: list[Path] = []
+    i = 0
+    while len(out) < n and any(i < len(v) for v in lists.values()):
+        out += [v[i] for v in lists.values() if i < len(v)]
+        i += 1
+    return out[:n]
+
+
+def _time_backend(det, images, repeats: int) -> dict:
+    for im in images[:5]:  # warm-up
+        det.detect(im)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        for im in images:
+            det.detect(im)
+    dt = (time.perf_counter() - t0) / (repeats * len(images))
+    return {"ms_per_image": round(dt * 1000, 2), "images_per_s": round(1 / dt, 1)}
+
+
+def run_speed(weights_pt: Path, weights_fast: Path, backend: str, dataset: Path, n: int, repeats: int,
+              threads: int, accuracy_sources: list[str]) -> dict:
+    """Plain ultralytics PyTorch predict vs our default backend on the same frames (end to end:
+    decode-free BGR in, Detections out, including letterbox and NMS)."""
+    import cv2
+    import torch
+
+    from detector.evaluate import evaluate_results, predict_images, test_image_lists
+    from detector.model import Detector, weights_card
+
+    torch.set_num_threads(threads)
+    paths = _frames(dataset, n)
+    images = [cv2.imread(str(p)) for p in paths]
+    conf = float(weights_card(weights_fast).get("conf_threshold", 0.25))
+    arms = {"ultralytics_pytorch": Detector(weights_pt, backend="ultralytics", conf_threshold=conf,
+                                            imgsz=Detector(weights_fast, backend=backend).imgsz),
+            f"roadcam_{backend}": Detector(weights_fast, backend=backend, conf_threshold=conf, threads=threads)}
+    out = {"frames": len(images), "repeats": repeats, "threads": threads, "imgsz": arms[f"roadcam_{backend}"].imgsz,
+           "frame_sizes": sorted({f"{im.shape[1]}x{im.shape[0]}" for im in images}), "arms": {}}
+    for name, det in arms.items():
+        out["arms"][name] = {"weights": str(det.weights_path), **_time_backend(det, images, repeats)}
+        log.info("%s: %s", name, out["arms"][name])
+    lists = test_image_lists(dataset)
+    for name, det in arms.items():
+        acc = {}
+        for src in accuracy_sources:
+            d = Detector(det.weights_path, backend=det.backend_name, conf_threshold=0.001, imgsz=det.imgsz)
+            r = evaluate_results(predict_images(d.detect, lists[src]), d.class_names, conf)
+            acc[src] = {c: {"mAP50": m["mAP50"], "f1": m["f1"]} for c, m in r["classes"].items()}
+        out["arms"][name]["accuracy"] = acc
+    fast, base = out["arms"][f"roadcam_{backend}"], out["arms"]["ultralytics_pytorch"]
+    out["speedup"] = round(fast["images_per_s"] / base["images_per_s"], 2)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("ab")
+    a.add_argument("--data", type=Path, default=ROOT / "var" / "datasets" / "roadcam-v1" / "data.yaml")
+    a.add_argument("--minutes", type=float, default=3.5)
+    a.add_argument("--fraction", type=float, default=0.3)
+    a.add_argument("--imgsz", type=int, default=320)
+    a.add_argument("--coco", type=Path, default=ROOT.parent / "shared" / "data" / "pretrained_yolov5n_coco" / "yolov5n.pt")
+    sp = sub.add_parser("speed")
+    sp.add_argument("--pt", type=Path, default=ROOT / "detector" / "weights" / "roadcam.pt")
+    sp.add_argument("--weights", type=Path, default=ROOT / "detector" / "weights" / "roadcam.onnx")
+    sp.add_argument("--backend", default="openvino")
+    sp.add_argument("--dataset", type=Path, default=ROOT / "var" / "datasets" / "roadcam-v1")
+    sp.add_argument("--frames", type=int, default=60)
+    sp.add_argument("--repeats", type=int, default=2)
+    sp.add_argument("--threads", type=int, default=2)
+    sp.add_argument("--accuracy-sources", nargs="*", default=["roboflow", "brazil"])
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.cmd == "ab":
+        print(json.dumps(run_ab(args.data, args.minutes, args.fraction, args.imgsz, args.coco), indent=2))
+    else:
+        res = run_speed(args.pt, args.weights, args.backend, args.dataset, args.frames, args.repeats,
+                        args.threads, args.accuracy_sources)
+        (RESULTS / "detector_speed.json").write_text(json.dumps(res, indent=2) + "\n")
+        print(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
