@@ -183,7 +183,7 @@ def review_hierarchy(
         proxy, pct = pd.Series(np.nan, index=seg.index), pd.Series(np.nan, index=seg.index)
     seg["traffic_proxy"] = proxy
     seg["traffic_proxy_pct"] = pct.round(1)
-    seg["dead_end"] = ev.dead_ends_from_graph(seg)
+    seg["dead_end"] = ev.dead_ends_from_graph(seg, float(policy.section("changes").get("open_end_margin_m", 0.0)))
 
     floors: list[list[tuple[str, str]]] = [[] for _ in range(n)]  # (category, reason)
     notes: list[list[str]] = [[] for _ in range(n)]

@@ -38,7 +38,7 @@ def hospital_network() -> gpd.GeoDataFrame:
     and one quiet residential alternative (Quiet Lane) to the A road; plus a cul-de-sac."""
     nodes = {
         "a0": (0, 0), "a1": (200, 0), "a2": (400, 0), "a3": (600, 0),
-        "h1": (200, 200), "h2": (400, 200), "q": (600, 200), "c": (800, 200),
+        "h1": (200, 200), "h2": (400, 200), "q": (600, 200), "c": (440, 80),  # c: 200 m from q, inside the network
     }
     edges = [
         {"id": "A-1", "u": "a0", "v": "a1", "highway": "primary", "ref": "A2", "name": "High Street"},

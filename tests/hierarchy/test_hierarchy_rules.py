@@ -76,7 +76,8 @@ def test_quiet_cul_de_sac_is_lowered(policy):
     assert result.at["close", "reasons"] == (
         "lowered from 4b to minor: cul-de-sac; traffic proxy (betweenness centrality) in the bottom 25 %"
     )
-    # A-1 is also a dead end with the same proxy, but A roads are never lowered automatically.
+    # A-1 ends at a0 on the network's edge (an open end, not a cul-de-sac); A roads are protected anyway.
+    assert bool(result.at["A-1", "dead_end"]) is False
     assert result.at["A-1", "recommended_category"] == "3a"
     assert int((result["change"] == "lowered").sum()) == 1
 
