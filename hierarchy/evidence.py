@@ -159,10 +159,11 @@ def traffic_proxy_from_graph(
 def dead_ends_from_graph(segments: gpd.GeoDataFrame, open_end_margin_m: float = 0.0) -> pd.Series:
     """True where one end of the segment is a node no other segment touches (a cul-de-sac).
 
-    A dead end within ``open_end_margin_m`` of the network's bounding box is
-    where the extract was cut, not a cul-de-sac, and does not count.
+    A dead end within ``open_end_margin_m`` of the network's outline (the convex
+    hull of all segment ends) is where the extract was cut, not a cul-de-sac,
+    and does not count.
     """
-    from shapely import get_coordinates
+    import shapely
 
     ends = pd.concat([segments["u"].astype(str), segments["v"].astype(str)])
     degree = ends.value_counts()
@@ -171,16 +172,11 @@ def dead_ends_from_graph(segments: gpd.GeoDataFrame, open_end_margin_m: float = 
     loop = segments["u"].astype(str) == segments["v"].astype(str)
     u_end, v_end = u_deg == 1, v_deg == 1
     if open_end_margin_m > 0 and len(segments):
-        x0, y0, x1, y1 = segments.total_bounds
-
-        def inside(pt: np.ndarray) -> bool:
-            x, y = pt
-            return min(x - x0, x1 - x, y - y0, y1 - y) > open_end_margin_m
-
-        firsts = [get_coordinates(g)[0] for g in segments.geometry]
-        lasts = [get_coordinates(g)[-1] for g in segments.geometry]
-        u_end = u_end & pd.Series([inside(p) for p in firsts], index=segments.index)
-        v_end = v_end & pd.Series([inside(p) for p in lasts], index=segments.index)
+        firsts = shapely.points([shapely.get_coordinates(g)[0] for g in segments.geometry])
+        lasts = shapely.points([shapely.get_coordinates(g)[-1] for g in segments.geometry])
+        outline = shapely.multipoints(np.concatenate([firsts, lasts])).convex_hull.boundary
+        u_end = u_end & pd.Series(shapely.distance(firsts, outline) > open_end_margin_m, index=segments.index)
+        v_end = v_end & pd.Series(shapely.distance(lasts, outline) > open_end_margin_m, index=segments.index)
     return (u_end | v_end) & ~loop
 
 

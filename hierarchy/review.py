@@ -106,12 +106,13 @@ def _traffic_floor(aadt: float, pct: float, policy: Policy) -> tuple[str | None,
     return None, ""
 
 
-def _low_traffic(aadt: float, pct: float, dead_end: bool, policy: Policy) -> str:
+def _low_traffic(aadt: float, pct: float, dead_end: bool, current: str, policy: Policy) -> str:
     tcfg = policy.section("traffic")
     if not np.isnan(aadt):
         return f"AADT {_fmt_int(aadt)} (counted) below {_fmt_int(tcfg['low_aadt'])}" if aadt < float(tcfg["low_aadt"]) else ""
     low = float(tcfg["proxy"].get("low_percent", 25))
-    if dead_end and pct <= low:
+    lowers = {str(c) for c in tcfg["proxy"].get("lowers_only", policy.codes)}
+    if dead_end and pct <= low and current in lowers:
         return f"cul-de-sac; traffic proxy (betweenness centrality) in the bottom {low:g} %"
     return ""
 
@@ -246,7 +247,7 @@ def review_hierarchy(
             change.append("raised")
             reasons.append(f"raised from {cur} to {rec}: " + "; ".join(dict.fromkeys(w for _, w in higher)))
             continue
-        low = _low_traffic(float(seg["aadt"].iloc[i]), float(seg["traffic_proxy_pct"].fillna(100).iloc[i]), bool(seg["dead_end"].iloc[i]), policy)
+        low = _low_traffic(float(seg["aadt"].iloc[i]), float(seg["traffic_proxy_pct"].fillna(100).iloc[i]), bool(seg["dead_end"].iloc[i]), cur, policy)
         if not supporting and low and road_class.iloc[i] not in protected and cur in lowered_to:
             target = lowered_to[cur]
             max_steps = int(chg.get("max_lower_steps", 1))
