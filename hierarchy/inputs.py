@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import csv
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from roadcam.errors import ConfigError, CorruptInputError, CRSError, InputNotFoundError, UnsupportedFormatError
+from roadcam.errors import (
+    ConfigError,
+    CorruptInputError,
+    CRSError,
+    InputNotFoundError,
+    UnsupportedFormatError,
+)
 
 from .policy import Policy
 
@@ -160,7 +166,7 @@ def append_override(path: str | Path, segment_id: str, category: str, reason: st
         "category": code,
         "reason": reason.strip(),
         "author": (author or "").strip(),
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     new = not p.exists()
     with p.open("a", newline="", encoding="utf-8") as fh:

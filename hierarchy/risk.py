@@ -12,7 +12,7 @@ flagged "to confirm", never asserted as an intervention-level defect.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,7 +86,7 @@ def score_defect_risk(
         for c in ("impact", "probability", "risk", "risk_category", "response_due", "to_confirm", "risk_reasons"):
             out[c] = pd.Series(dtype=object)
         return out
-    asof = asof or datetime.now(timezone.utc)
+    asof = asof or datetime.now(UTC)
     class_col = next((c for c in ("class", "defect_class", "class_name") if c in out.columns), None)
     cat_col = category_column if category_column in segments else "current_category"
     seg = segments.set_index(segments["segment_id"].astype(str))

@@ -52,7 +52,13 @@ def review(body: HierarchyReviewRequest, request: Request, session: SessionDep) 
     from hierarchy.report import write_review_outputs
     from hierarchy.review import review_hierarchy
     from hierarchy.risk import score_defect_risk
-    from store.hierarchy import defects_for_review, overrides_from_store, save_defect_risk, save_recommendations, segments_for_review
+    from store.hierarchy import (
+        defects_for_review,
+        overrides_from_store,
+        save_defect_risk,
+        save_recommendations,
+        segments_for_review,
+    )
 
     policy = load_policy()
     sites = _features(body.sites, "sites")

@@ -56,7 +56,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_review(args: argparse.Namespace) -> int:
     """Run the review from files (and the database when --database is given)."""
     from geo.network import load_network
-    from hierarchy.inputs import read_defects, read_overrides, read_passes, read_route_lines, read_sites, read_traffic
+    from hierarchy.inputs import (
+        read_defects,
+        read_overrides,
+        read_passes,
+        read_route_lines,
+        read_sites,
+        read_traffic,
+    )
     from hierarchy.policy import load_policy
     from hierarchy.report import write_review_outputs
     from hierarchy.review import review_hierarchy

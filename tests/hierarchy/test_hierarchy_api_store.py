@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hierarchy_testnet import hospital_network, hospital_sites
@@ -12,7 +12,7 @@ from hierarchy_testnet import hospital_network, hospital_sites
 from geo.types import DefectCandidate
 from roadcam.settings import Settings
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)  # a Monday
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ def seeded(db_url, engine):
 def test_store_round_trip(seeded):
     from hierarchy.policy import load_policy
     from hierarchy.review import review_hierarchy
+    from roadcam.errors import InputNotFoundError
     from store.engine import session_scope
     from store.hierarchy import (
         add_override,
@@ -46,7 +47,6 @@ def test_store_round_trip(seeded):
         segment_hierarchy,
         segments_for_review,
     )
-    from roadcam.errors import InputNotFoundError
 
     _, engine, _ = seeded
     with session_scope(engine) as s:
@@ -93,7 +93,7 @@ def test_cli_database_mode_rescores_defects(seeded, tmp_path, capsys):
         d = get_defect(s, ids[0])
         # pothole 0.2 m on a 3a A road (40 mph): impact 3 + 1, probability 3 -> 12 = Cat 1, 2 working days.
         assert (d.risk_category, d.risk_score) == ("cat1", 12.0)
-        assert d.response_due == datetime(2026, 11, 4, 9, 0, tzinfo=timezone.utc)
+        assert d.response_due == datetime(2026, 11, 4, 9, 0, tzinfo=UTC)
 
 
 def test_api_review_segment_and_override(seeded, tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -53,13 +53,13 @@ def test_bad_policies(tmp_path):
 
 
 def test_working_days():
-    friday = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)
-    assert add_working_days(friday, 2) == datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)  # Tuesday
+    friday = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    assert add_working_days(friday, 2) == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Tuesday
 
 
 def test_defect_risk(policy):
     seg = review_hierarchy(hospital_network(), None, policy)
-    found = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)  # a Friday
+    found = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # a Friday
     defects = pd.DataFrame(
         [
             # wide pothole on the A road (3a, 40 mph), in a wheel track, 10 m from the a1 junction
