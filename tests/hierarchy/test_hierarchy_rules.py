@@ -112,3 +112,36 @@ def test_metric_crs_required(policy):
 
     with pytest.raises(CRSError):
         review_hierarchy(hospital_network().to_crs(4326), None, policy)
+
+
+def test_bus_and_winter_routes_raise(policy):
+    import geopandas as gpd
+    from hierarchy_testnet import E0, N0
+    from shapely.geometry import LineString
+
+    # Bus 101 runs along Quiet Lane (h2 -> q -> a3), 3 m off the centreline; the gritting route
+    # only touches the end of Windmill Road (less than half of it): not marked.
+    bus = gpd.GeoDataFrame({"name": ["101"]}, geometry=[LineString([(E0 + 400, N0 + 203), (E0 + 600, N0 + 203), (E0 + 603, N0)])], crs=27700)
+    grit = gpd.GeoDataFrame({"name": ["G1"]}, geometry=[LineString([(E0 + 350, N0 + 200), (E0 + 400, N0 + 200)])], crs=27700)
+    result = _by_id(review_hierarchy(hospital_network(), None, policy, bus_routes=bus.to_crs(4326), winter_routes=grit))
+    for sid in ("quiet-1", "quiet-2"):
+        assert result.at[sid, "bus_route"] == "101"
+        assert result.at[sid, "reasons"] == "raised from 4b to 4a: bus route 101"
+    assert result.at["hosp", "winter_route"] == ""
+    assert result.at["hosp", "recommended_category"] == "4b"
+    # A CSV of source ids works too.
+    table = pd.DataFrame({"source_id": ["hosp"], "name": ["G2"]})
+    result = _by_id(review_hierarchy(hospital_network(), None, policy, winter_routes=table))
+    assert result.at["hosp", "reasons"] == "raised from 4b to 4a: winter-service route G2"
+
+
+def test_sampled_proxy_is_deterministic():
+    from hierarchy.policy import Policy
+
+    base = load_policy()
+    raw = {**base.raw, "traffic": {**base.raw["traffic"], "proxy": {**base.raw["traffic"]["proxy"], "exact_max_nodes": 4, "sample_k": 5}}}
+    sampled = Policy(raw=raw, source="test")
+    a = review_hierarchy(hospital_network(), None, sampled)
+    b = review_hierarchy(hospital_network(), None, sampled)
+    pd.testing.assert_series_equal(a["traffic_proxy"], b["traffic_proxy"])
+    assert a["traffic_proxy"].gt(0).sum() >= 6
