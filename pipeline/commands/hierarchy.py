@@ -79,6 +79,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     traffic = read_traffic(args.traffic) if args.traffic else None
     bus = read_route_lines(args.bus_routes) if args.bus_routes else None
     winter = read_route_lines(args.winter_routes) if args.winter_routes else None
+    if args.overrides and not Path(args.overrides).exists():
+        from roadcam.errors import InputNotFoundError
+
+        raise InputNotFoundError("overrides file not found", path=args.overrides)
     overrides = read_overrides(args.overrides or out / "overrides.csv")
     passes = read_passes(args.passes) if args.passes else None
     file_defects = read_defects(args.defects) if args.defects else None
