@@ -14,7 +14,7 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +75,7 @@ def _gps_time(gps: dict) -> datetime | None:
     h, m, s = (_ratio(v) for v in hms)
     if any(math.isnan(v) for v in (h, m, s)):
         return None
-    return day.replace(tzinfo=timezone.utc) + timedelta(hours=h, minutes=m, seconds=s)
+    return day.replace(tzinfo=UTC) + timedelta(hours=h, minutes=m, seconds=s)
 
 
 def read_exif_fix(path: str | Path, *, utc_offset_h: float = 0.0) -> ExifFix | None:
@@ -113,7 +113,7 @@ def read_exif_fix(path: str | Path, *, utc_offset_h: float = 0.0) -> ExifFix | N
         else:
             delta, how = timedelta(hours=utc_offset_h), "datetime_original"
             log.warning("%s: no GPS time; DateTimeOriginal taken as UTC%+g", path, utc_offset_h)
-        t = (local - delta).replace(tzinfo=timezone.utc)
+        t = (local - delta).replace(tzinfo=UTC)
     speed = _ratio(gps.get(13)) if 13 in gps else math.nan
     unit = (gps.get(12) or "K").strip().upper() if isinstance(gps.get(12), str) else "K"
     speed *= {"K": 1 / 3.6, "M": 1609.344 / 3600, "N": 1852 / 3600}.get(unit, 1 / 3.6)

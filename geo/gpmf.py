@@ -25,7 +25,7 @@ import logging
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -224,7 +224,7 @@ def _stream(buf: bytes, start: int, end: int) -> _GpsBlock | None:
         elif key == b"GPSU":
             text = buf[pos : pos + ssize * repeat].split(b"\0")[0].decode("ascii", "replace")
             try:
-                utc = datetime.strptime(text[:16], "%y%m%d%H%M%S.%f").replace(tzinfo=timezone.utc)
+                utc = datetime.strptime(text[:16], "%y%m%d%H%M%S.%f").replace(tzinfo=UTC)
             except ValueError:
                 utc = None
         elif key == b"GPSF" and typ in _NUM:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +39,8 @@ def parse_time(text: str) -> datetime:
         s = s[:-1] + "+00:00"
     t = datetime.fromisoformat(s)
     if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc)
+        t = t.replace(tzinfo=UTC)
+    return t.astimezone(UTC)
 
 
 def _child_float(el: ET.Element, names: tuple[str, ...]) -> float:

@@ -23,7 +23,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +198,7 @@ def parse_nmea(path: str | Path, *, default_date: date | None = None) -> tuple[l
 
 def _epoch_time(e: _Epoch) -> datetime:
     assert e.date is not None
-    return datetime(e.date.year, e.date.month, e.date.day, tzinfo=timezone.utc) + timedelta(
+    return datetime(e.date.year, e.date.month, e.date.day, tzinfo=UTC) + timedelta(
         seconds=_tod_seconds(e.tod)
     )
 

@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from roadcam.errors import CorruptInputError, InputNotFoundError, UnsupportedFor
 log = logging.getLogger(__name__)
 
 SEEK_THRESHOLD_S = 4.0
-_EPOCH_SANE = datetime(1995, 1, 1, tzinfo=timezone.utc)  # earlier creation_time = unset (1904/1970)
+_EPOCH_SANE = datetime(1995, 1, 1, tzinfo=UTC)  # earlier creation_time = unset (1904/1970)
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ def parse_creation_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    t = t.astimezone(timezone.utc)
+        t = t.replace(tzinfo=UTC)
+    t = t.astimezone(UTC)
     return t if t >= _EPOCH_SANE else None
 
 
@@ -120,7 +120,7 @@ def start_time_from_name(path: str | Path) -> datetime | None:
     if not m:
         return None
     try:
-        return datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        return datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         return None
 
@@ -233,7 +233,7 @@ def encode_video(
     h, w = first.shape[:2]
     with av.open(str(path), "w") as out:
         if creation_time is not None:
-            out.metadata["creation_time"] = creation_time.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            out.metadata["creation_time"] = creation_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.options = {"preset": preset, "crf": str(crf), "g": str(gop or 2 * fps), "bf": str(bframes)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ from geo.nmea import camera_clock_offset_s, parse_nmea
 from geo.track_clean import track_from_fixes, track_length_m
 from roadcam.errors import CorruptInputError, GPSError, InputNotFoundError, UnsupportedFormatError
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _blackvue(shared: Path) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ from geo.track_clean import bearing_deg, track_from_fixes
 from geo.video import encode_video
 from roadcam.errors import CorruptInputError, TimeSyncError
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC)
 LON0, LAT0 = 0.53, 51.39  # Gillingham, Medway
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -14,7 +14,7 @@ from geo.track_clean import track_from_fixes
 from geo.video import VideoInfo, encode_video, parse_creation_time, probe_video
 from roadcam.errors import TimeSyncError
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from geo.video import DecodeCounters, encode_video, iter_frames_at, probe_video, start_time_from_name
+from geo.video import (
+    DecodeCounters,
+    encode_video,
+    iter_frames_at,
+    probe_video,
+    start_time_from_name,
+)
 from roadcam.errors import CorruptInputError, InputNotFoundError
 
-T0 = datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -84,5 +90,5 @@ def test_truncated(clip, tmp_path):
 
 
 def test_dashcam_name_start():
-    assert start_time_from_name("20170708_221449_NF.mp4") == datetime(2017, 7, 8, 22, 14, 49, tzinfo=timezone.utc)
+    assert start_time_from_name("20170708_221449_NF.mp4") == datetime(2017, 7, 8, 22, 14, 49, tzinfo=UTC)
     assert start_time_from_name("GOPR0001.MP4") is None
