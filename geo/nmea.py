@@ -249,14 +249,19 @@ def read_nmea(path: str | Path, *, default_date: date | None = None, max_speed_k
     return track
 
 
-def camera_clock_offset_s(path: str | Path) -> float | None:
+def camera_clock_offset_s(path: str | Path, *, snap_s: float = 5.0) -> float | None:
     """Camera clock minus GPS time, in seconds, from a BlackVue ``[unix_ms]`` side-car.
 
-    The 5th percentile of (arrival − GPS time) over valid fixes: arrival is
-    never earlier than the fix, so the low end is the clock offset with the
-    least logging latency. ``None`` without prefixes or valid fixes.
+    The raw estimate is the 5th percentile of (arrival − GPS time) over valid
+    fixes: arrival is never earlier than the fix, so the low end has the least
+    logging latency. Camera clocks are normally UTC or UTC + a time zone, so a
+    raw value within ``snap_s`` of a multiple of 15 minutes is snapped to it
+    (the rest is logging latency, not clock error): Minsk's 10,800.95 s → 3 h,
+    a UTC camera's 0.3 s → 0. ``None`` without prefixes or valid fixes.
     """
     _, stats = parse_nmea(path)
     if not stats.arrival_minus_gps_s:
         return None
-    return float(np.percentile(stats.arrival_minus_gps_s, 5))
+    raw = float(np.percentile(stats.arrival_minus_gps_s, 5))
+    zone = round(raw / 900.0) * 900.0
+    return zone if abs(raw - zone) <= snap_s else raw

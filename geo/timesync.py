@@ -9,8 +9,10 @@ Rules, first match wins (see docs/ingest.md):
    (the GoPro MAX sample writes local time with a ``Z``).
 3. ``sidecar-clock``: a BlackVue-style side-car (same base name) whose lines
    carry the camera clock (``[unix_ms]``): start = camera start − (camera clock
-   − GPS time). Camera start is the container ``creation_time``, else the
-   ``YYYYMMDD_HHMMSS`` in the file name (both in the camera clock).
+   − GPS time, snapped to a whole time zone when within 5 s of one). Camera
+   start is the container ``creation_time``, else the ``YYYYMMDD_HHMMSS`` in
+   the file name. When a ``creation_time`` fits the track better uncorrected
+   (a camera that writes UTC in the container), rule 4 applies instead.
 4. ``camera``: ``creation_time`` within ``max_clock_error_s`` (default 1 day)
    of the track. ``creation_time`` is the **start** of the recording
    (QuickTime/MP4 semantics); it is *not* shifted back by the duration —
@@ -58,6 +60,11 @@ class TimeSync:
             raise ValueError("overlap_s must be >= 0")
 
 
+def _overlap(start: datetime, info: VideoInfo, t0: datetime, t1: datetime) -> float:
+    end = start + timedelta(seconds=info.duration_s)
+    return (min(end, t1) - max(start, t0)).total_seconds()
+
+
 def _fmt(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -101,8 +108,10 @@ def sync_video_to_track(
         clock = camera_clock_offset_s(car) if car and car.suffix.lower() in (".gps", ".nmea", ".log") else None
         cam = camera or start_time_from_name(path)
         if clock is not None and cam is not None:
-            start, method = cam - timedelta(seconds=clock), "sidecar-clock"
-            camera = cam
+            corrected = cam - timedelta(seconds=clock)
+            # a creation_time already in UTC must not be shifted by the side-car's zone: keep the better fit
+            if camera is None or _overlap(corrected, info, t0, t1) >= _overlap(camera, info, t0, t1):
+                start, method, camera = corrected, "sidecar-clock", cam
     if start is None and camera is not None and abs((camera - t0).total_seconds()) <= max_clock_error_s:
         start, method = camera, "camera"
     if start is None:

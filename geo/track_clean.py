@@ -113,14 +113,22 @@ def _drop_jumps(ns, lon, lat, valid, max_speed_mps: float) -> np.ndarray:
     reject = np.zeros(len(ns), dtype=bool)
     if len(idx) < 2:
         return reject
-    last = idx[0]
+
+    def ok(a: int, b: int) -> bool:
+        dt = (ns[b] - ns[a]) / 1e9
+        return float(haversine_m(lon[a], lat[a], lon[b], lat[b])) <= max(dt, 1e-3) * max_speed_mps
+
+    # the anchor must agree with the fix after it: leading fixes that agree with nothing are outliers
+    start = 0
+    while start + 2 < len(idx) and not ok(idx[start], idx[start + 1]) and ok(idx[start + 1], idx[start + 2]):
+        reject[idx[start]] = True
+        start += 1
+    last = idx[start]
     run: list[int] = []
-    k = 1
+    k = start + 1
     while k < len(idx):
         i = idx[k]
-        dt = (ns[i] - ns[last]) / 1e9
-        d = float(haversine_m(lon[last], lat[last], lon[i], lat[i]))
-        if d <= max(dt, 1e-3) * max_speed_mps:
+        if ok(last, i):
             last = i
             run = []
         else:

@@ -44,8 +44,10 @@ def test_blackvue_first_file_exact(shared_data):
 
 def test_blackvue_prefix_is_camera_local_clock(shared_data):
     # [1499552090960] is 22:14:50.96 "UTC" = local Minsk time (UTC+3), 0.95 s after the GPS fix
-    off = camera_clock_offset_s(_blackvue(shared_data) / "20170708_221449_N.gps")
-    assert off == pytest.approx(10800.95, abs=0.01)
+    f = _blackvue(shared_data) / "20170708_221449_N.gps"
+    _, stats = parse_nmea(f)
+    assert float(np.percentile(stats.arrival_minus_gps_s, 5)) == pytest.approx(10800.95, abs=0.01)
+    assert camera_clock_offset_s(f) == 10800.0  # snapped to the time zone; 0.95 s is logging latency
 
 
 def test_blackvue_all_29_logs(shared_data):
@@ -189,6 +191,21 @@ def test_jump_over_200kmh_dropped_and_counted(tmp_path):
     t = read_track(_gpx(tmp_path / "j.gpx", pts))
     assert t.dropped_outliers == 1 and len(t) == 9
     assert 0.52 not in t.lon
+
+
+def test_first_fix_outlier_dropped(tmp_path):
+    pts = [(f"2024-05-01T10:00:{i:02d}Z", 0.5, 51.4 + i * 1e-4) for i in range(8)]
+    pts[0] = (pts[0][0], 0.6, 51.4)  # a cold-start fix 7 km away
+    t = read_track(_gpx(tmp_path / "first.gpx", pts))
+    assert t.dropped_outliers == 1 and len(t) == 7 and t.lon[0] == 0.5
+
+
+def test_real_relocation_after_long_gap_kept(tmp_path):
+    # 10 km in 10 min (60 km/h) across a gap is travel, not a jump
+    pts = [("2024-05-01T10:00:00Z", 0.5, 51.4), ("2024-05-01T10:00:01Z", 0.5, 51.4001),
+           ("2024-05-01T10:10:01Z", 0.64, 51.4001), ("2024-05-01T10:10:02Z", 0.6401, 51.4001)]  # fmt: skip
+    t = read_track(_gpx(tmp_path / "gap.gpx", pts))
+    assert t.dropped_outliers == 0 and len(t) == 4
 
 
 def test_duplicate_times_merged():

@@ -91,6 +91,16 @@ def test_blackvue_sidecar_clock(shared_data, tmp_path):
     track = read_track(vid)  # the video itself has no GPS: read_track uses the side-car
     assert len(track) == 46
     sync = sync_video_to_track(vid, track)
-    # name 22:14:49 on the camera clock, which runs 10800.95 s ahead of GPS -> 19:14:48.05 UTC
+    # name 22:14:49 on the camera clock, which runs 3 h (UTC+3) ahead of GPS -> 19:14:49 UTC
     assert sync.method == "sidecar-clock"
-    assert sync.video_start == pytest.approx(datetime(2017, 7, 8, 19, 14, 48, 50000, tzinfo=UTC), abs=timedelta(milliseconds=5))
+    assert sync.video_start == datetime(2017, 7, 8, 19, 14, 49, tzinfo=UTC)
+
+
+def test_sidecar_zone_not_applied_to_utc_creation_time(shared_data, tmp_path):
+    """A camera that logs local time in the side-car but writes UTC creation_time keeps its UTC start."""
+    src = shared_data / "blackvue_dashcam_minsk_nmea" / "examples" / "20170708_221449_N.gps"
+    os.symlink(src, tmp_path / src.name)
+    vid = encode_video(tmp_path / "20170708_221449_N.mp4", (np.full((48, 64, 3), 90, np.uint8) for _ in range(60)),
+                       fps=30, preset="ultrafast", creation_time=datetime(2017, 7, 8, 19, 14, 55, tzinfo=UTC))  # fmt: skip
+    sync = sync_video_to_track(vid, read_track(vid))
+    assert sync.method == "camera" and sync.video_start == datetime(2017, 7, 8, 19, 14, 55, tzinfo=UTC)
