@@ -179,6 +179,9 @@ def sample_frames(
 ) -> Iterator[SampledFrame]:
     """Yield a :class:`SampledFrame` every ``spacing_m`` metres travelled in ``video_path``.
 
+    ``time_offset_s``: camera clock minus GPS time, overriding the automatic
+    sync (see :mod:`geo.timesync`).
+
     Raises (on first iteration) :class:`InputNotFoundError`/:class:`CorruptInputError`
     for a bad video and :class:`TimeSyncError` when it does not overlap ``track``.
     """

@@ -2,8 +2,9 @@
 
 Rules, first match wins (see docs/ingest.md):
 
-1. ``time_offset_s`` given (``--time-offset``): start = camera start + offset
-   (the track's start + offset when the camera wrote no time). Always honoured.
+1. ``time_offset_s`` given (``--time-offset``) = **camera clock minus GPS time**
+   (a camera 3 h ahead: 10800): start = camera start − offset (the track's
+   start − offset when the camera wrote no time). Always honoured.
 2. ``gpmf``: the video carries GoPro GPS (gpmd): start = GPSU of its first
    payload − that payload's media time. Exact; the camera clock is ignored
    (the GoPro MAX sample writes local time with a ``Z``).
@@ -95,7 +96,7 @@ def sync_video_to_track(
     method, start = "", None
 
     if time_offset_s is not None:
-        start = (camera or t0) + timedelta(seconds=time_offset_s)
+        start = (camera or t0) - timedelta(seconds=time_offset_s)
         method = "offset"
     if start is None and use_gpmf and path.suffix.lower() in (".mp4", ".mov", ".360") and path.is_file():
         from geo.gpmf import gpmf_video_start

@@ -134,7 +134,8 @@ def test_no_overlap_is_a_time_sync_error(video, tmp_path):
 def test_time_offset_overrides(video, tmp_path):
     track = read_track(_track(tmp_path, [10.0 * s for s in range(31)], start=T0 + timedelta(seconds=60)))
     stats = SamplingStats()
-    frames = list(sample_frames(video, track, spacing_m=5.0, time_offset_s=60.0, stats=stats))
+    # the camera clock is 60 s behind GPS: camera - GPS = -60
+    frames = list(sample_frames(video, track, spacing_m=5.0, time_offset_s=-60.0, stats=stats))
     assert len(frames) == 30 and stats.time_sync == "offset"
     assert frames[0].time == T0 + timedelta(seconds=60)
     assert frames[0].lon == pytest.approx(LON0, abs=1e-7)  # 1 cm after the grid round trip

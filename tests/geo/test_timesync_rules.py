@@ -46,13 +46,14 @@ def test_camera_within_a_day_but_no_overlap_errors():
 
 
 def test_offset_overrides_and_rescues():
-    sync = sync_video_to_track(_info(T0 + timedelta(hours=3)), _track(T0), time_offset_s=-3 * 3600 + 10)
+    # the camera clock runs 3 h - 10 s ahead of GPS: --time-offset 10790
+    sync = sync_video_to_track(_info(T0 + timedelta(hours=3)), _track(T0), time_offset_s=3 * 3600 - 10)
     assert sync.method == "offset" and sync.video_start == T0 + timedelta(seconds=10)
     assert sync.correction_s == -3 * 3600 + 10
 
 
 def test_offset_without_camera_clock_counts_from_track_start():
-    sync = sync_video_to_track(_info(None), _track(T0), time_offset_s=5)
+    sync = sync_video_to_track(_info(None), _track(T0), time_offset_s=-5)
     assert sync.video_start == T0 + timedelta(seconds=5) and sync.camera_start is None
 
 
