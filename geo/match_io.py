@@ -205,14 +205,20 @@ def evaluate_against_node_path(network: Any, result: Any, gt_nodes: list[int]) -
     for a, b in gt_pairs:
         data = g.get_edge_data(a, b) or {}
         gt_len[(a, b)] = min((d["length_m"] for d in data.values()), default=0.0)
+    def directed(sid: str, rev: bool) -> tuple[str, str]:
+        return (uv[sid][1], uv[sid][0]) if rev else uv[sid]
+
     path_ids = result.path_segment_ids()
-    path_pairs = {uv[s] for s in path_ids}
+    path_pairs = {directed(t.segment_id, t.reverse) for t in result.path}
     total = sum(gt_len.values())
     recall = sum(length_ for pair, length_ in gt_len.items() if pair in path_pairs) / total if total else float("nan")
     plen = sum(length[s] for s in set(path_ids))
-    prec = sum(length[s] for s in set(path_ids) if uv[s] in gt_len) / plen if plen else float("nan")
-    gt_set = set(gt_len)
-    ok = [bool(m) and uv[s] in gt_set for m, s in zip(result.matched, result.segment_id, strict=True)]
+    on_gt = {t.segment_id for t in result.path if directed(t.segment_id, t.reverse) in gt_len}
+    prec = sum(length[s] for s in on_gt) / plen if plen else float("nan")
+    ok = [
+        bool(m) and directed(s, bool(rv)) in gt_len
+        for m, s, rv in zip(result.matched, result.segment_id, result.reverse, strict=True)
+    ]
     return {
         "route_recall": float(recall),
         "route_precision": float(prec),

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import logging
 import math
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from roadcam.errors import MatchingError, NetworkError
+from geo.match_index import ROUTE_NETWORK, ROUTE_UTURN, MatchIndex, index_for, node_paths, route_distances
+from roadcam.errors import MatchingError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "k": 8,  # candidates per fix
     "sigma_m": None,  # None: estimate from the data (MAD); else fixed
     "sigma_default_m": 4.0,  # used when too few fixes to estimate
-    "sigma_min_m": 2.0,
+    "sigma_min_m": 4.0,
     "sigma_max_m": 20.0,
     "beta_m": 10.0,
     "route_factor": 2.0,
@@ -144,87 +144,6 @@ class SnapResult:
             raise ValueError("SnapResult arrays must have equal lengths")
 
 
-# --------------------------------------------------------------------------- network index
-
-
-class _Index:
-    """Arrays, spatial index and CSR graph of a network, built once per network."""
-
-    def __init__(self, network: Any) -> None:
-        from scipy.sparse import csr_matrix
-        from shapely import STRtree
-
-        seg = network.segments
-        if len(seg) == 0:
-            raise NetworkError("the network has no segments")
-        self.crs = network.crs
-        self.geoms = np.asarray(seg.geometry.values, dtype=object)
-        self.length = seg["length_m"].to_numpy(float)
-        self.oneway = seg["oneway"].to_numpy(bool)
-        self.segment_id = seg["segment_id"].astype(str).to_numpy(object)
-        self.source_id = seg["source_id"].astype(str).to_numpy(object)
-        nodes, inv = np.unique(np.concatenate([seg["u"].astype(str), seg["v"].astype(str)]), return_inverse=True)
-        n = len(seg)
-        self.u, self.v = inv[:n].astype(np.int64), inv[n:].astype(np.int64)
-        self.n_nodes = len(nodes)
-        self.tree = STRtree(self.geoms)
-        # directed edges: forward for all, backward for two-way; drop self-loops, keep the shortest parallel
-        two = ~self.oneway
-        a = np.concatenate([self.u, self.v[two]])
-        b = np.concatenate([self.v, self.u[two]])
-        w = np.maximum(np.concatenate([self.length, self.length[two]]), 1e-3)
-        sidx = np.concatenate([np.arange(n), np.arange(n)[two]])
-        rev = np.concatenate([np.zeros(n, bool), np.ones(int(two.sum()), bool)])
-        keep = a != b
-        a, b, w, sidx, rev = a[keep], b[keep], w[keep], sidx[keep], rev[keep]
-        order = np.lexsort((w, b, a))
-        a, b, w, sidx, rev = a[order], b[order], w[order], sidx[order], rev[order]
-        first = np.ones(len(a), bool)
-        first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-        a, b, w, sidx, rev = a[first], b[first], w[first], sidx[first], rev[first]
-        self.csr = csr_matrix((w, (a, b)), shape=(self.n_nodes, self.n_nodes))
-        self.edge_of = {(int(x), int(y)): (int(s), bool(r)) for x, y, s, r in zip(a, b, sidx, rev, strict=True)}
-        self._pred_cache: dict[tuple[int, float], np.ndarray] = {}
-
-    def dijkstra(self, sources: np.ndarray, limit: float) -> np.ndarray:
-        from scipy.sparse.csgraph import dijkstra
-
-        return np.atleast_2d(dijkstra(self.csr, directed=True, indices=sources, limit=limit))
-
-    def node_path(self, src: int, dst: int, limit: float) -> list[int] | None:
-        from scipy.sparse.csgraph import dijkstra
-
-        if src == dst:
-            return [src]
-        key = (src, limit)
-        pred = self._pred_cache.get(key)
-        if pred is None:
-            _, pred = dijkstra(self.csr, directed=True, indices=[src], limit=limit, return_predecessors=True)
-            pred = pred[0]
-            if len(self._pred_cache) > 256:
-                self._pred_cache.clear()
-            self._pred_cache[key] = pred
-        if pred[dst] < 0:
-            return None
-        out = [dst]
-        while out[-1] != src:
-            out.append(int(pred[out[-1]]))
-        return out[::-1]
-
-
-_INDEXES: dict[int, tuple[Any, _Index]] = {}
-
-
-def _index_for(network: Any) -> _Index:
-    key = id(network)
-    hit = _INDEXES.get(key)
-    if hit is not None and hit[0]() is network:
-        return hit[1]
-    idx = _Index(network)
-    _INDEXES[key] = (weakref.ref(network, lambda _r, k=key: _INDEXES.pop(k, None)), idx)
-    return idx
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -235,11 +154,12 @@ def _seconds(time: Any, n: int) -> np.ndarray | None:
     if len(t) != n:
         raise ValueError(f"time has {len(t)} values for {n} fixes")
     if np.issubdtype(t.dtype, np.datetime64):
-        return (t.astype("datetime64[ns]").astype(np.int64) - t.astype("datetime64[ns]").astype(np.int64)[0]) / 1e9
+        ns = t.astype("datetime64[ns]").astype(np.int64)
+        return (ns - ns[0]) / 1e9
     return t.astype(float)
 
 
-def _bearing_at(idx: _Index, seg: np.ndarray, s: np.ndarray) -> np.ndarray:
+def _bearing_at(idx: MatchIndex, seg: np.ndarray, s: np.ndarray) -> np.ndarray:
     """Compass bearing (deg) of each segment's digitised direction at chainage s."""
     from shapely import get_coordinates, line_interpolate_point
 
@@ -251,63 +171,25 @@ def _bearing_at(idx: _Index, seg: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1])) % 360.0
 
 
-def _candidates(idx: _Index, x: np.ndarray, y: np.ndarray, radius: float, k: int):
-    """(fix, segment, distance, chainage) of the k nearest segments within radius of each fix."""
-    from shapely import distance, line_locate_point, points
-
-    pts = points(x, y)
-    pi, si = idx.tree.query(pts, predicate="dwithin", distance=radius)
-    if len(pi) == 0:
-        return pi, si, np.zeros(0), np.zeros(0)
-    d = distance(pts[pi], idx.geoms[si])
-    order = np.lexsort((si, d, pi))
-    pi, si, d = pi[order], si[order], d[order]
-    start = np.searchsorted(pi, pi, side="left")
-    keep = (np.arange(len(pi)) - start) < k
-    pi, si, d = pi[keep], si[keep], d[keep]
-    s = line_locate_point(idx.geoms[si], pts[pi])
-    return pi, si, d, s
+def _collapse_stationary(x, y, t, stationary_m: float, max_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Representative fix of each fix (itself, or the last kept fix it sits on) and the kept fixes."""
+    n = len(x)
+    rep = np.arange(n)
+    finite = np.isfinite(x) & np.isfinite(y)
+    last = -1
+    for i in range(n):
+        if not finite[i]:
+            continue
+        if last >= 0 and (t is None or t[i] - t[last] <= max_gap_s) and \
+                math.hypot(x[i] - x[last], y[i] - y[last]) < stationary_m:
+            rep[i] = last
+        else:
+            last = i
+    kept = np.flatnonzero((rep == np.arange(n)) & finite)
+    return rep, kept
 
 
 # --------------------------------------------------------------------------- matching
-
-
-def _states(pi, si, d, s, idx: _Index, fix: int, lo: int, hi: int):
-    seg = si[lo:hi]
-    two = ~idx.oneway[seg]
-    seg2 = np.concatenate([seg, seg[two]])
-    return (
-        seg2,
-        np.concatenate([s[lo:hi], s[lo:hi][two]]),
-        np.concatenate([d[lo:hi], d[lo:hi][two]]),
-        np.concatenate([np.ones(len(seg), np.int8), -np.ones(int(two.sum()), np.int8)]),
-    )
-
-
-def _route_matrix(idx: _Index, prev, cur, gc: float, p: dict[str, Any]) -> np.ndarray:
-    """Route distances (metres) from each previous state to each current state."""
-    pseg, ps, _, pdir = prev
-    cseg, cs, _, cdir = cur
-    L_p, L_c = idx.length[pseg], idx.length[cseg]
-    exit_node = np.where(pdir > 0, idx.v[pseg], idx.u[pseg])
-    exit_cost = np.where(pdir > 0, L_p - ps, ps)
-    entry_node = np.where(cdir > 0, idx.u[cseg], idx.v[cseg])
-    entry_cost = np.where(cdir > 0, cs, L_c - cs)
-    limit = p["route_factor"] * gc + p["route_slack_m"]
-    src, src_inv = np.unique(exit_node, return_inverse=True)
-    D = idx.dijkstra(src, limit)
-    route = exit_cost[:, None] + D[src_inv][:, entry_node] + entry_cost[None, :]
-    same = pseg[:, None] == cseg[None, :]
-    if same.any():
-        delta = cs[None, :] - ps[:, None]
-        fwd = (pdir[:, None] > 0) & (cdir[None, :] > 0)
-        bwd = (pdir[:, None] < 0) & (cdir[None, :] < 0)
-        along = np.where(fwd, delta, np.where(bwd, -delta, np.nan))
-        ok = same & ~np.isnan(along) & (along >= -p["backtrack_m"])
-        route = np.where(ok, np.minimum(route, np.abs(np.nan_to_num(along))), route)
-        uturn = same & (pdir[:, None] != cdir[None, :])
-        route = np.where(uturn, np.minimum(route, np.abs(delta) + p["uturn_penalty_m"]), route)
-    return route
 
 
 def match_xy(
@@ -324,7 +206,7 @@ def match_xy(
     if unknown:
         raise ValueError(f"unknown matching parameters: {sorted(unknown)}")
     p = {**DEFAULTS, **params}
-    idx = _index_for(network)
+    idx = index_for(network)
     x, y = np.asarray(x, float), np.asarray(y, float)
     n = len(x)
     if len(y) != n:
@@ -335,122 +217,113 @@ def match_xy(
     if spd is None and t is not None and n > 1:
         step = np.hypot(np.diff(x), np.diff(y)) / np.maximum(np.diff(t), 1e-3)
         spd = np.concatenate([[step[0]], step])
+    rep, kept = _collapse_stationary(x, y, t, p["stationary_m"], p["max_gap_s"])
+    xk, yk = x[kept], y[kept]
+    m = len(kept)
 
-    # collapse stationary fixes onto the last kept fix
-    rep = np.arange(n)
-    keep = np.ones(n, bool)
-    last = 0
-    for i in range(1, n):
-        gap_ok = t is None or t[i] - t[last] <= p["max_gap_s"]
-        if gap_ok and math.hypot(x[i] - x[last], y[i] - y[last]) < p["stationary_m"] and np.isfinite(x[i]):
-            keep[i] = False
-            rep[i] = last
-        else:
-            last = i
-    kept = np.flatnonzero(keep & np.isfinite(x) & np.isfinite(y))
-
-    pi, si, d, s = _candidates(idx, x[kept], y[kept], p["max_distance_m"], int(p["k"]))
-    bounds = np.searchsorted(pi, np.arange(len(kept) + 1))
+    # candidates → directed states, sorted by fix
+    pi, si, d, s = idx.candidates(xk, yk, p["max_distance_m"], int(p["k"]))
     sigma = p["sigma_m"]
     if sigma is None:
-        best = d[bounds[:-1][np.diff(bounds) > 0]]
-        sigma = 1.4826 * float(np.median(best)) if len(best) >= 10 else p["sigma_default_m"]
+        first = np.searchsorted(pi, np.unique(pi))
+        sigma = 1.4826 * float(np.median(d[first])) if len(first) >= 10 else p["sigma_default_m"]
         sigma = float(np.clip(sigma, p["sigma_min_m"], p["sigma_max_m"]))
-    beta = float(p["beta_m"])
+    two = ~idx.oneway[si]
+    st_fix = np.concatenate([pi, pi[two]])
+    order = np.argsort(st_fix, kind="stable")
+    st_fix = st_fix[order]
+    st_seg = np.concatenate([si, si[two]])[order]
+    st_s = np.concatenate([s, s[two]])[order]
+    st_d = np.concatenate([d, d[two]])[order]
+    st_dir = np.concatenate([np.ones(len(si), np.int8), -np.ones(int(two.sum()), np.int8)])[order]
+    sb = np.searchsorted(st_fix, np.arange(m + 1))
+    emis = -0.5 * (st_d / sigma) ** 2
+    if hdg is not None and len(st_fix):
+        h = hdg[kept][st_fix]
+        use = np.isfinite(h)
+        if spd is not None:
+            use &= spd[kept][st_fix] >= p["min_speed_mps"]
+        if use.any():
+            bear = (_bearing_at(idx, st_seg[use], st_s[use]) + np.where(st_dir[use] > 0, 0.0, 180.0)) % 360.0
+            emis[use] += p["heading_kappa"] * (np.cos(np.radians(bear - h[use])) - 1.0)
 
-    # Viterbi, chain by chain
-    chosen: list[tuple | None] = [None] * len(kept)  # (seg, s, d, dir) per kept fix
-    chain_of = np.full(len(kept), -1)
-    chains: list[list[int]] = []
-    back: list[np.ndarray | None] = [None] * len(kept)
-    states: list[tuple | None] = [None] * len(kept)
+    # transitions between consecutive fixes that have candidates
+    valid = np.flatnonzero(np.diff(sb) > 0)
+    a, b = valid[:-1], valid[1:]
+    gc = np.hypot(xk[b] - xk[a], yk[b] - yk[a])
+    limit = p["route_factor"] * gc + p["route_slack_m"]
+    tr = route_distances(idx, st_seg, st_s, st_dir, sb, a, b, limit, p["backtrack_m"], p["uturn_penalty_m"])
+    logt = -np.abs(tr.value - np.repeat(gc, np.diff(tr.start))) / float(p["beta_m"])
+    gap = np.zeros(len(a), bool) if t is None else (t[kept][b] - t[kept][a]) > p["max_gap_s"]
+
+    # Viterbi, one chain after another
+    chosen = np.full(m, -1, dtype=np.int64)  # global state per kept fix
+    chain_of = np.full(m, -1, dtype=np.int64)
+    chains: list[list[int]] = []  # positions in `valid`
+    back: list[np.ndarray | None] = [None] * len(valid)
     score = None
-    prev_j = -1
 
-    def close_chain() -> None:
-        if prev_j < 0 or score is None:
+    def close() -> None:
+        if score is None:
             return
         members = chains[-1]
-        b = int(np.argmax(score))
+        bi = int(np.argmax(score))
         for j in reversed(members):
-            st = states[j]
-            chosen[j] = (st[0][b], st[1][b], st[2][b], st[3][b])
-            chain_of[j] = len(chains) - 1
+            f = valid[j]
+            chosen[f] = sb[f] + bi
+            chain_of[f] = len(chains) - 1
             if back[j] is not None:
-                b = int(back[j][b])
+                bi = int(back[j][bi])
 
-    for j in range(len(kept)):
-        lo, hi = bounds[j], bounds[j + 1]
-        if hi == lo:  # no candidate: unmatched; the chain goes on if the next fix is reachable
-            continue
-        st = _states(pi, si, d, s, idx, j, lo, hi)
-        emis = -0.5 * (st[2] / sigma) ** 2
-        i_fix = kept[j]
-        if hdg is not None and np.isfinite(hdg[i_fix]) and (spd is None or spd[i_fix] >= p["min_speed_mps"]):
-            bear = (_bearing_at(idx, st[0], st[1]) + np.where(st[3] > 0, 0.0, 180.0)) % 360.0
-            emis = emis + p["heading_kappa"] * (np.cos(np.radians(bear - hdg[i_fix])) - 1.0)
-        states[j] = st
-        new_chain = score is None or (t is not None and t[i_fix] - t[kept[prev_j]] > p["max_gap_s"])
-        if not new_chain:
-            gc = math.hypot(x[i_fix] - x[kept[prev_j]], y[i_fix] - y[kept[prev_j]])
-            route = _route_matrix(idx, states[prev_j], st, gc, p)
-            trans = -np.abs(route - gc) / beta
-            total = score[:, None] + trans
+    for j, f in enumerate(valid):
+        e = emis[sb[f] : sb[f + 1]]
+        if j > 0 and score is not None and not gap[j - 1]:
+            total = score[:, None] + logt[tr.start[j - 1] : tr.start[j]].reshape(len(score), len(e))
             bp = np.argmax(total, axis=0)
-            best = total[bp, np.arange(total.shape[1])]
-            if np.all(~np.isfinite(best)):
-                new_chain = True
-            else:
+            best = total[bp, np.arange(len(e))]
+            if np.isfinite(best).any():
                 back[j] = bp
-                score = best + emis
-                score = score - np.max(score)
+                score = best + e
+                score = score - score.max()
                 chains[-1].append(j)
-                prev_j = j
                 continue
-        close_chain()
+        close()
         chains.append([j])
-        back[j] = None
-        score = emis - np.max(emis)
-        prev_j = j
-    close_chain()
-    n_chains = len(chains)
-    return _assemble(idx, network, x, y, rep, kept, chosen, chain_of, chains, n_chains, sigma, p)
+        score = e - e.max()
+    close()
+    path = _build_path(idx, tr, chains, valid, chosen, st_seg, st_s, st_dir, sb)
+    return _assemble(idx, x, y, rep, kept, chosen, chain_of, st_seg, st_s, st_dir, path, len(chains), sigma, p)
 
 
-def _assemble(idx, network, x, y, rep, kept, chosen, chain_of, chains, n_chains, sigma, p) -> MatchResult:
+def _assemble(idx, x, y, rep, kept, chosen, chain_of, st_seg, st_s, st_dir, path, n_chains, sigma, p) -> MatchResult:
     from shapely import get_coordinates, line_interpolate_point
 
     from geo.crs import lonlat_from_xy
 
     n = len(x)
-    seg_k = np.array([c[0] if c is not None else -1 for c in chosen], dtype=np.int64)
-    s_k = np.array([c[1] if c is not None else np.nan for c in chosen], dtype=float)
-    d_k = np.array([c[2] if c is not None else np.nan for c in chosen], dtype=float)
-    dir_k = np.array([c[3] if c is not None else 0 for c in chosen], dtype=np.int8)
-    pos = np.full(n, -1)
+    pos = np.full(n, -1, dtype=np.int64)
     pos[kept] = np.arange(len(kept))
     pos = pos[rep]  # collapsed fixes take their representative's match
-    has = pos >= 0
-    kk = np.where(has, pos, 0)
-    seg = np.where(has, seg_k[kk] if len(kept) else -1, -1)
-    matched = seg >= 0
+    state = np.where(pos >= 0, chosen[np.maximum(pos, 0)] if len(kept) else -1, -1)
+    matched = state >= 0
+    st = state[matched]
+    seg = st_seg[st]
     segment_id = np.full(n, "", dtype=object)
     source_id = np.full(n, "", dtype=object)
-    segment_id[matched] = idx.segment_id[seg[matched]]
-    source_id[matched] = idx.source_id[seg[matched]]
-    chain_m = np.where(matched, s_k[kk] if len(kept) else np.nan, np.nan)
-    mx = np.full(n, np.nan)
-    my = np.full(n, np.nan)
-    if matched.any():
-        c = get_coordinates(line_interpolate_point(idx.geoms[seg[matched]], chain_m[matched]))
-        mx[matched], my[matched] = c[:, 0], c[:, 1]
-    dist = np.where(matched, np.hypot(x - mx, y - my), np.nan)
+    segment_id[matched] = idx.segment_id[seg]
+    source_id[matched] = idx.source_id[seg]
+    chain_m = np.full(n, np.nan)
+    chain_m[matched] = st_s[st]
+    mx, my = np.full(n, np.nan), np.full(n, np.nan)
     mlon, mlat = np.full(n, np.nan), np.full(n, np.nan)
+    reverse = np.zeros(n, bool)
+    chain = np.full(n, -1, dtype=np.int64)
     if matched.any():
-        crs = idx.crs.to_string()
-        mlon[matched], mlat[matched] = lonlat_from_xy(mx[matched], my[matched], crs)
-    chain_arr = np.where(matched, chain_of[kk] if len(kept) else -1, -1)
-    path = _build_path(idx, chains, seg_k, s_k, dir_k, x[kept], y[kept], p)
+        c = get_coordinates(line_interpolate_point(idx.geoms[seg], st_s[st]))
+        mx[matched], my[matched] = c[:, 0], c[:, 1]
+        mlon[matched], mlat[matched] = lonlat_from_xy(c[:, 0], c[:, 1], idx.crs.to_string())
+        reverse[matched] = st_dir[st] < 0
+        chain[matched] = chain_of[pos[matched]]
     return MatchResult(
         segment_id=segment_id,
         source_id=source_id,
@@ -459,10 +332,10 @@ def _assemble(idx, network, x, y, rep, kept, chosen, chain_of, chains, n_chains,
         matched_lon=mlon,
         matched_lat=mlat,
         chainage_m=chain_m,
-        distance_m=dist,
-        reverse=np.where(matched, dir_k[kk] < 0 if len(kept) else False, False),
+        distance_m=np.where(matched, np.hypot(x - mx, y - my), np.nan),
+        reverse=reverse,
         matched=matched,
-        chain=chain_arr,
+        chain=chain,
         path=tuple(path),
         n_breaks=max(0, n_chains - 1),
         sigma_m=float(sigma),
@@ -470,40 +343,54 @@ def _assemble(idx, network, x, y, rep, kept, chosen, chain_of, chains, n_chains,
     )
 
 
-def _build_path(idx, chains, seg_k, s_k, dir_k, xk, yk, p) -> list[Traversal]:
-    """Ordered segment traversals for each chain (consecutive repeats merged)."""
+def _build_path(idx, tr, chains, valid, chosen, st_seg, st_s, st_dir, sb) -> list[Traversal]:
+    """Ordered segment traversals of each chain (consecutive parts of one segment merged)."""
     out: list[Traversal] = []
 
     def add(sg: int, rev: bool, a: float, b: float, ch: int) -> None:
         sid = str(idx.segment_id[sg])
         if out and out[-1].segment_id == sid and out[-1].reverse == rev and out[-1].chain == ch:
-            last = out[-1]
-            out[-1] = Traversal(sid, rev, last.start_m, b, ch)
+            out[-1] = Traversal(sid, rev, out[-1].start_m, float(b), ch)
         else:
             out.append(Traversal(sid, rev, float(a), float(b), ch))
 
+    steps = []  # (chain, transition j-1, prev state, cur state, kind)
+    requests = []
     for ch, members in enumerate(chains):
-        first = members[0]
-        add(int(seg_k[first]), bool(dir_k[first] < 0), s_k[first], s_k[first], ch)
-        for a, b in zip(members[:-1], members[1:], strict=True):
-            sa, sb = int(seg_k[a]), int(seg_k[b])
-            da, db = int(dir_k[a]), int(dir_k[b])
-            if sa == sb and da == db and (s_k[b] - s_k[a]) * da >= -p["backtrack_m"]:
-                add(sb, db < 0, s_k[a], s_k[b], ch)
+        for j in members[1:]:
+            ps, cs = chosen[valid[j - 1]], chosen[valid[j]]
+            nprev = sb[valid[j - 1] + 1] - sb[valid[j - 1]]
+            ncur = sb[valid[j] + 1] - sb[valid[j]]
+            flat = tr.start[j - 1] + (ps - sb[valid[j - 1]]) * ncur + (cs - sb[valid[j]])
+            assert flat < tr.start[j] and nprev > 0
+            kind = int(tr.kind[flat])
+            steps.append((ch, j - 1, ps, cs, kind))
+            if kind == ROUTE_NETWORK:
+                ex = idx.v[st_seg[ps]] if st_dir[ps] > 0 else idx.u[st_seg[ps]]
+                en = idx.u[st_seg[cs]] if st_dir[cs] > 0 else idx.v[st_seg[cs]]
+                requests.append((j - 1, int(ex), int(en)))
+    paths = node_paths(tr, requests)
+    it = iter(steps)
+    for ch, members in enumerate(chains):
+        f0 = chosen[valid[members[0]]]
+        add(int(st_seg[f0]), bool(st_dir[f0] < 0), st_s[f0], st_s[f0], ch)
+        for _ in members[1:]:
+            _, tj, ps, cs, kind = next(it)
+            sa, sbg = int(st_seg[ps]), int(st_seg[cs])
+            da, db = int(st_dir[ps]), int(st_dir[cs])
+            if kind != ROUTE_NETWORK:
+                if kind == ROUTE_UTURN:
+                    add(sa, da < 0, st_s[ps], st_s[ps], ch)
+                add(sbg, db < 0, st_s[ps], st_s[cs], ch)
                 continue
-            if sa == sb and da != db:  # U-turn on the segment
-                add(sb, db < 0, s_k[a], s_k[b], ch)
-                continue
-            L_a, L_b = idx.length[sa], idx.length[sb]
-            add(sa, da < 0, s_k[a], L_a if da > 0 else 0.0, ch)
-            exit_node = idx.v[sa] if da > 0 else idx.u[sa]
-            entry_node = idx.u[sb] if db > 0 else idx.v[sb]
-            gc = math.hypot(xk[b] - xk[a], yk[b] - yk[a])
-            nodes = idx.node_path(int(exit_node), int(entry_node), p["route_factor"] * gc + p["route_slack_m"])
-            for n0, n1 in zip(nodes[:-1], nodes[1:], strict=True) if nodes else ():
+            add(sa, da < 0, st_s[ps], idx.length[sa] if da > 0 else 0.0, ch)
+            ex = idx.v[sa] if da > 0 else idx.u[sa]
+            en = idx.u[sbg] if db > 0 else idx.v[sbg]
+            nodes = paths.get((tj, int(ex), int(en))) or []
+            for n0, n1 in zip(nodes[:-1], nodes[1:], strict=False):
                 sg, rev = idx.edge_of[(n0, n1)]
                 add(sg, rev, idx.length[sg] if rev else 0.0, 0.0 if rev else idx.length[sg], ch)
-            add(sb, db < 0, 0.0 if db > 0 else L_b, s_k[b], ch)
+            add(sbg, db < 0, 0.0 if db > 0 else idx.length[sbg], st_s[cs], ch)
     return out
 
 
@@ -551,7 +438,7 @@ def snap_points_to_network(network: Any, x: Any, y: Any, max_distance_m: float |
     """
     from shapely import get_coordinates, line_interpolate_point, line_locate_point, points
 
-    idx = _index_for(network)
+    idx = index_for(network)
     x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
     pts = points(x, y)
     (pi, si), dist = idx.tree.query_nearest(

@@ -1,0 +1,225 @@
+"""The matcher's view of a road network: arrays, spatial index, CSR graph, and the
+vectorised transition computation (bounded Dijkstra on local subgraphs).
+
+Used by :mod:`geo.matching`; built once per :class:`~geo.network.RoadNetwork`
+(cached by identity, released with the network).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from roadcam.errors import NetworkError
+
+ROUTE_NETWORK, ROUTE_DIRECT, ROUTE_UTURN = 0, 1, 2
+CHUNK_TRANSITIONS = 32  # transitions routed together on one local subgraph
+
+
+class MatchIndex:
+    """Per-network arrays for matching; node ids are 0..n_nodes-1."""
+
+    def __init__(self, network: Any) -> None:
+        from scipy.sparse import csr_matrix
+        from shapely import STRtree, get_coordinates
+
+        seg = network.segments
+        if len(seg) == 0:
+            raise NetworkError("the network has no segments")
+        self.crs = network.crs
+        self.geoms = np.asarray(seg.geometry.values, dtype=object)
+        self.length = seg["length_m"].to_numpy(float)
+        self.oneway = seg["oneway"].to_numpy(bool)
+        self.segment_id = seg["segment_id"].astype(str).to_numpy(object)
+        self.source_id = seg["source_id"].astype(str).to_numpy(object)
+        nodes, inv = np.unique(np.concatenate([seg["u"].astype(str), seg["v"].astype(str)]), return_inverse=True)
+        n = len(seg)
+        self.u, self.v = inv[:n].astype(np.int64), inv[n:].astype(np.int64)
+        self.n_nodes = len(nodes)
+        self.node_x = np.zeros(self.n_nodes)
+        self.node_y = np.zeros(self.n_nodes)
+        first = np.array([get_coordinates(g)[0] for g in self.geoms])
+        last = np.array([get_coordinates(g)[-1] for g in self.geoms])
+        self.node_x[self.u], self.node_y[self.u] = first[:, 0], first[:, 1]
+        self.node_x[self.v], self.node_y[self.v] = last[:, 0], last[:, 1]
+        self.tree = STRtree(self.geoms)
+        # directed edges: forward for all, backward for two-way; no self-loops; shortest parallel kept
+        two = ~self.oneway
+        a = np.concatenate([self.u, self.v[two]])
+        b = np.concatenate([self.v, self.u[two]])
+        w = np.maximum(np.concatenate([self.length, self.length[two]]), 1e-3)
+        sidx = np.concatenate([np.arange(n), np.arange(n)[two]])
+        rev = np.concatenate([np.zeros(n, bool), np.ones(int(two.sum()), bool)])
+        keep = a != b
+        a, b, w, sidx, rev = a[keep], b[keep], w[keep], sidx[keep], rev[keep]
+        order = np.lexsort((w, b, a))
+        a, b, w, sidx, rev = a[order], b[order], w[order], sidx[order], rev[order]
+        uniq = np.ones(len(a), bool)
+        uniq[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+        a, b, w, sidx, rev = a[uniq], b[uniq], w[uniq], sidx[uniq], rev[uniq]
+        self.csr = csr_matrix((w, (a, b)), shape=(self.n_nodes, self.n_nodes))
+        self.csr.sort_indices()
+        self.edge_of = {(int(x), int(y)): (int(s), bool(r)) for x, y, s, r in zip(a, b, sidx, rev, strict=True)}
+
+    def candidates(self, x: np.ndarray, y: np.ndarray, radius: float, k: int):
+        """(fix, segment, distance, chainage) of the k nearest segments within radius, sorted by fix."""
+        from shapely import distance, line_locate_point, points
+
+        pts = points(x, y)
+        pi, si = self.tree.query(pts, predicate="dwithin", distance=radius)
+        if len(pi) == 0:
+            return pi.astype(np.int64), si.astype(np.int64), np.zeros(0), np.zeros(0)
+        d = distance(pts[pi], self.geoms[si])
+        order = np.lexsort((si, d, pi))
+        pi, si, d = pi[order], si[order], d[order]
+        start = np.searchsorted(pi, pi, side="left")
+        keep = (np.arange(len(pi)) - start) < k
+        pi, si, d = pi[keep], si[keep], d[keep]
+        s = line_locate_point(self.geoms[si], pts[pi])
+        return pi.astype(np.int64), si.astype(np.int64), d, s
+
+    def subgraph(self, nodes: np.ndarray, reach_m: float):
+        """CSR of the nodes inside the bbox of ``nodes`` grown by ``reach_m``.
+
+        Any path of length ≤ reach_m from one of ``nodes`` stays inside (edge
+        lengths are at least the straight-line distance), so bounded searches on
+        the subgraph equal those on the whole graph.
+        """
+        nx_, ny_ = self.node_x[nodes], self.node_y[nodes]
+        m = (
+            (self.node_x >= nx_.min() - reach_m) & (self.node_x <= nx_.max() + reach_m)
+            & (self.node_y >= ny_.min() - reach_m) & (self.node_y <= ny_.max() + reach_m)
+        )
+        glob = np.flatnonzero(m)
+        local = np.full(self.n_nodes, -1, dtype=np.int64)
+        local[glob] = np.arange(len(glob))
+        sub = self.csr[glob][:, glob]
+        return sub, local, glob
+
+
+_INDEXES: dict[int, tuple[Any, MatchIndex]] = {}
+
+
+def index_for(network: Any) -> MatchIndex:
+    """The cached :class:`MatchIndex` of ``network`` (built on first use)."""
+    key = id(network)
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0]() is network:
+        return hit[1]
+    idx = MatchIndex(network)
+    _INDEXES[key] = (weakref.ref(network, lambda _r, k=key: _INDEXES.pop(k, None)), idx)
+    return idx
+
+
+@dataclass
+class Transitions:
+    """Flat transition data: block ``i`` (prev × cur states of transition i) is
+    ``value[start[i]:start[i+1]]`` (row-major); ``kind`` says how each route goes."""
+
+    value: np.ndarray  # route distance (m), inf when unreachable
+    kind: np.ndarray  # ROUTE_NETWORK / ROUTE_DIRECT / ROUTE_UTURN
+    start: np.ndarray
+    chunk_of: np.ndarray  # transition -> chunk number
+    chunks: list  # per chunk: (sub_csr, local, glob, limit)
+
+
+def route_distances(
+    idx: MatchIndex,
+    st_seg: np.ndarray,
+    st_s: np.ndarray,
+    st_dir: np.ndarray,
+    sb: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    limit: np.ndarray,
+    backtrack_m: float,
+    uturn_penalty_m: float,
+) -> Transitions:
+    """Route distances for every (prev state, cur state) pair of each transition a[i] → b[i].
+
+    States of fix f are ``sb[f]:sb[f+1]``. Routes leave the previous state's
+    segment in its direction, follow a bounded shortest path, and enter the
+    current state's segment in its direction; on one segment a forward move
+    (or a backward one under ``backtrack_m``) is direct and a reversal is a
+    U-turn costing ``uturn_penalty_m`` extra.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    n_prev = sb[a + 1] - sb[a]
+    n_cur = sb[b + 1] - sb[b]
+    sizes = n_prev * n_cur
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    total = int(start[-1])
+    tid = np.repeat(np.arange(len(a)), sizes)
+    k = np.arange(total) - start[tid]
+    pl, cl = k // n_cur[tid], k % n_cur[tid]
+    p = sb[a][tid] + pl
+    c = sb[b][tid] + cl
+    pseg, cseg = st_seg[p], st_seg[c]
+    pdir, cdir = st_dir[p], st_dir[c]
+    ps, cs = st_s[p], st_s[c]
+    exit_node = np.where(pdir > 0, idx.v[pseg], idx.u[pseg])
+    exit_cost = np.where(pdir > 0, idx.length[pseg] - ps, ps)
+    entry_node = np.where(cdir > 0, idx.u[cseg], idx.v[cseg])
+    entry_cost = np.where(cdir > 0, cs, idx.length[cseg] - cs)
+    route = np.full(total, np.inf)
+    chunk_of = np.arange(len(a)) // CHUNK_TRANSITIONS
+    chunks = []
+    for ch in range(int(chunk_of.max()) + 1 if len(a) else 0):
+        t0, t1 = ch * CHUNK_TRANSITIONS, min(len(a), (ch + 1) * CHUNK_TRANSITIONS)
+        lo, hi = start[t0], start[t1]
+        if hi == lo:
+            chunks.append(None)
+            continue
+        lim = float(limit[t0:t1].max())
+        ex, en = exit_node[lo:hi], entry_node[lo:hi]
+        sub, local, glob = idx.subgraph(np.concatenate([ex, en]), lim)
+        src, src_inv = np.unique(local[ex], return_inverse=True)
+        D = np.atleast_2d(dijkstra(sub, directed=True, indices=src, limit=lim))
+        route[lo:hi] = exit_cost[lo:hi] + D[src_inv, local[en]] + entry_cost[lo:hi]
+        chunks.append((sub, local, glob, lim))
+    route = np.where(route <= np.repeat(limit, sizes) + exit_cost + entry_cost, route, np.inf)
+    kind = np.zeros(total, np.int8)
+    same = pseg == cseg
+    delta = cs - ps
+    along = delta * pdir
+    direct = same & (pdir == cdir) & (along >= -backtrack_m) & (np.abs(delta) <= route)
+    route = np.where(direct, np.abs(delta), route)
+    kind[direct] = ROUTE_DIRECT
+    uturn = same & (pdir != cdir) & (np.abs(delta) + uturn_penalty_m < route)
+    route = np.where(uturn, np.abs(delta) + uturn_penalty_m, route)
+    kind[uturn] = ROUTE_UTURN
+    return Transitions(value=route, kind=kind, start=start, chunk_of=chunk_of, chunks=chunks)
+
+
+def node_paths(tr: Transitions, requests: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], list[int] | None]:
+    """Global node paths for ``(transition, exit_node, entry_node)`` requests."""
+    from scipy.sparse.csgraph import dijkstra
+
+    out: dict[tuple[int, int, int], list[int] | None] = {}
+    by_chunk: dict[int, list[tuple[int, int, int]]] = {}
+    for r in requests:
+        by_chunk.setdefault(int(tr.chunk_of[r[0]]), []).append(r)
+    for ch, reqs in by_chunk.items():
+        sub, local, glob, lim = tr.chunks[ch]
+        src = np.unique([local[r[1]] for r in reqs])
+        _, pred = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=True)
+        pred = np.atleast_2d(pred)
+        row = {int(s): i for i, s in enumerate(src)}
+        for r in reqs:
+            s_loc, d_loc = int(local[r[1]]), int(local[r[2]])
+            if s_loc == d_loc:
+                out[r] = [r[1]]
+                continue
+            pr = pred[row[s_loc]]
+            if d_loc < 0 or pr[d_loc] < 0:
+                out[r] = None
+                continue
+            path = [d_loc]
+            while path[-1] != s_loc:
+                path.append(int(pr[path[-1]]))
+            out[r] = [int(glob[n]) for n in reversed(path)]
+    return out
