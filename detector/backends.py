@@ -32,10 +32,13 @@ class Letterbox:
     height: int
 
 
-def letterbox(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
-    """Resize keeping the aspect ratio and pad with grey (114) to ``size`` x ``size``, as ultralytics does.
+def letterbox(image_bgr: np.ndarray, size: int, rect: bool = False, stride: int = 32) -> tuple[np.ndarray, Letterbox]:
+    """Resize keeping the aspect ratio and pad with grey (114), as ultralytics does.
 
-    Returns the NCHW float32 RGB blob in [0, 1] and the transform.
+    ``rect=False`` pads to ``size`` x ``size`` (static models); ``rect=True`` pads
+    only up to the next multiple of ``stride`` (dynamic models; a 1280x720 frame
+    at 320 becomes 320x192, 40 % less work). Returns the NCHW float32 RGB blob in
+    [0, 1] and the transform.
     """
     import cv2
 
@@ -43,6 +46,8 @@ def letterbox(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
     r = min(size / h, size / w)
     nw, nh = int(round(w * r)), int(round(h * r))
     dw, dh = (size - nw) / 2, (size - nh) / 2
+    if rect:
+        dw, dh = ((size - nw) % stride) / 2, ((size - nh) % stride) / 2
     img = cv2.resize(image_bgr, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nw, nh) != (w, h) else image_bgr
     top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
     left, right = int(round(dw - 0.1)), int(round(dw + 0.1))
@@ -69,14 +74,16 @@ def nms_xyxy(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
     return np.asarray(keep, dtype=np.int64)
 
 
-def decode(raw: np.ndarray, lb: Letterbox, conf: float, iou: float, max_det: int = 300
+def decode(raw: np.ndarray, lb: Letterbox, conf: float, iou: float, max_det: int = 300, nc: int = 4
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(4+nc, N)`` network output -> boxes (pixels of the original image), scores, class ids."""
+    """``(1, 4+nc, N)`` network output -> boxes (pixels of the original image), scores, class ids."""
     raw = np.asarray(raw, dtype=np.float32)
     if raw.ndim == 3:
         raw = raw[0]
-    if raw.shape[0] > raw.shape[1]:  # (N, 4+nc)
+    if raw.shape[0] != 4 + nc and raw.shape[1] == 4 + nc:  # (N, 4+nc)
         raw = raw.T
+    if raw.shape[0] != 4 + nc:
+        raise ValueError(f"expected a (4+{nc}, N) output, got {raw.shape}")
     scores_all = raw[4:]
     cls = scores_all.argmax(axis=0)
     scores = scores_all[cls, np.arange(scores_all.shape[1])]
@@ -115,14 +122,31 @@ class OpenVINOBackend:
             model = core.read_model(str(path))
         except Exception as err:
             raise ModelError(f"OpenVINO cannot read the model: {err}", path=str(path)) from err
-        self.input_shape = tuple(int(d) for d in model.inputs[0].get_partial_shape().get_min_shape())
-        cfg = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or _threads()}
-        self._compiled = core.compile_model(model, "CPU", cfg)
-        self._request = self._compiled.create_infer_request()
+        ps = model.inputs[0].get_partial_shape()
+        self.dynamic = ps.rank.is_static and ps.rank.get_length() == 4 and (ps[2].is_dynamic or ps[3].is_dynamic)
+        self.input_shape = tuple(-1 if d.is_dynamic else d.get_length() for d in ps)
+        self._core, self._path = core, path
+        self._cfg = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or _threads()}
+        self._requests: dict[tuple[int, ...], object] = {}
+        if not self.dynamic:
+            self._requests[self.input_shape] = core.compile_model(model, "CPU", self._cfg).create_infer_request()
+
+    def _request_for(self, shape: tuple[int, ...]):
+        """A compiled static model per input shape (dynamic kernels are slow on CPU; a video has one shape)."""
+        req = self._requests.get(shape)
+        if req is None:
+            model = self._core.read_model(str(self._path))
+            model.reshape({model.inputs[0]: list(shape)})
+            req = self._core.compile_model(model, "CPU", self._cfg).create_infer_request()
+            if len(self._requests) >= 8:
+                self._requests.pop(next(iter(self._requests)))
+            self._requests[shape] = req
+        return req
 
     def __call__(self, blob: np.ndarray) -> np.ndarray:
-        self._request.infer({0: blob})
-        return self._request.get_output_tensor(0).data.copy()
+        req = self._request_for(tuple(blob.shape)) if self.dynamic else self._requests[self.input_shape]
+        req.infer({0: blob})
+        return req.get_output_tensor(0).data.copy()
 
 
 class OnnxRuntimeBackend:
@@ -146,6 +170,7 @@ class OnnxRuntimeBackend:
             raise ModelError(f"onnxruntime cannot read the model: {err}", path=str(path)) from err
         self._input = self._sess.get_inputs()[0].name
         self.input_shape = tuple(d if isinstance(d, int) else -1 for d in self._sess.get_inputs()[0].shape)
+        self.dynamic = len(self.input_shape) == 4 and (self.input_shape[2] < 0 or self.input_shape[3] < 0)
 
     def __call__(self, blob: np.ndarray) -> np.ndarray:
         return self._sess.run(None, {self._input: blob})[0]

@@ -172,7 +172,9 @@ class Detector:
         model_size = self._net.input_shape[-1] if self._net.input_shape and self._net.input_shape[-1] > 0 else None
         if imgsz and model_size and imgsz != model_size:
             raise ModelError(f"these weights were exported for imgsz={model_size}, not {imgsz}", path=str(path))
-        self.imgsz = imgsz or model_size or 320
+        card = weights_card(path)
+        self.imgsz = imgsz or model_size or int(card.get("imgsz", 320))
+        self.rect = bool(getattr(self._net, "dynamic", False))  # dynamic H/W: pad to stride, not to a square
         self.class_names = onnx_class_names(path) or CLASS_NAMES
 
     def __repr__(self) -> str:
@@ -195,9 +197,9 @@ class Detector:
         h, w = image_bgr.shape[:2]
         if self._ul is not None:
             return self._finish(*self._ul.predict([image_bgr])[0], w, h)
-        blob, lb = letterbox(image_bgr, self.imgsz)
+        blob, lb = letterbox(image_bgr, self.imgsz, rect=self.rect)
         raw = self._net(blob)
-        return self._finish(*decode(raw, lb, self.conf_threshold, self.iou_threshold), w, h)
+        return self._finish(*decode(raw, lb, self.conf_threshold, self.iou_threshold, nc=len(self.class_names)), w, h)
 
     def detect_batch(self, images: Iterable[np.ndarray]) -> list[Detections]:
         """Detections for each image, in order."""

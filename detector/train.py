@@ -182,7 +182,15 @@ def resume(run_or_last: str | Path, device: str | None = None, threads: int = 2)
 
 
 def export_weights(best_pt: str | Path, out_dir: str | Path, imgsz: int = 320, stem: str = "roadcam") -> dict[str, Path]:
-    """Copy ``best.pt`` (stripped) and export ``.onnx`` and OpenVINO IR next to it in ``out_dir``."""
+    """Copy ``best.pt`` (optimizer stripped) into ``out_dir`` and export next to it:
+
+    * ``<stem>.onnx`` with dynamic height/width (inputs are letterboxed to a multiple
+      of 32, not a square: 40 % less work on 16:9 frames),
+    * ``<stem>_openvino_model/`` OpenVINO IR (dynamic, fp16-compressed weights),
+    * ``<stem>.json``, the weights card (classes, imgsz, training run); ``roadcam evaluate
+      --tune-conf`` adds the shipped confidence threshold.
+    """
+    import json
     import shutil
 
     YOLO = _ultralytics()
@@ -190,9 +198,23 @@ def export_weights(best_pt: str | Path, out_dir: str | Path, imgsz: int = 320, s
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    best_pt = Path(best_pt)
     pt = out_dir / f"{stem}.pt"
-    shutil.copyfile(best_pt, pt)
+    if best_pt.resolve() != pt.resolve():
+        shutil.copyfile(best_pt, pt)
     strip_optimizer(str(pt))
-    onnx = Path(YOLO(str(pt)).export(format="onnx", imgsz=imgsz, simplify=True, dynamic=False, opset=17))
-    ov = Path(YOLO(str(pt)).export(format="openvino", imgsz=imgsz, half=False, dynamic=False))
-    return {"pt": pt, "onnx": onnx, "openvino": ov}
+    onnx = Path(YOLO(str(pt)).export(format="onnx", imgsz=imgsz, simplify=True, dynamic=True, opset=17))
+    ov_dir = Path(YOLO(str(pt)).export(format="openvino", imgsz=imgsz, half=True, dynamic=True))
+    card_path = out_dir / f"{stem}.json"
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    run_dir = best_pt.parent.parent
+    card.update({"classes": list(CLASS_NAMES), "imgsz": imgsz, "source_weights": str(best_pt),
+                 "files": {"pt": pt.name, "onnx": onnx.name, "openvino": f"{ov_dir.name}/{stem}.xml"}})
+    if (run_dir / "args.yaml").is_file():
+        import yaml
+
+        a = yaml.safe_load((run_dir / "args.yaml").read_text())
+        card["train_args"] = {k: a.get(k) for k in ("model", "imgsz", "epochs", "time", "batch", "freeze",
+                                                    "optimizer", "close_mosaic", "mosaic", "fraction", "seed")}
+    card_path.write_text(json.dumps(card, indent=2) + "\n")
+    return {"pt": pt, "onnx": onnx, "openvino": ov_dir, "card": card_path}

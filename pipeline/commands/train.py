@@ -24,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     p.add_argument("--close-mosaic", type=int, default=None, help="epochs without mosaic at the end")
+    p.add_argument("--freeze", type=int, default=None, help="freeze the first N layers (e.g. 5: COCO stem)")
     p.add_argument("--name", default="roadcam", help="run name under runs/train/")
     p.add_argument("--project", type=Path, default=ROOT / "runs" / "train")
     p.add_argument("--resume", nargs="?", const="auto", default=None, metavar="RUN",
@@ -47,7 +48,11 @@ def _train(args: argparse.Namespace) -> int:
         run = tr.resume(run, device=args.device, threads=args.threads)
     else:
         pretrained = None if str(args.pretrained).lower() == "none" else args.pretrained
-        extra = {"close_mosaic": args.close_mosaic} if args.close_mosaic is not None else None
+        extra = {}
+        if args.close_mosaic is not None:
+            extra["close_mosaic"] = args.close_mosaic
+        if args.freeze:
+            extra["freeze"] = args.freeze
         run = tr.train(args.data, arch=args.arch, pretrained=pretrained, imgsz=args.imgsz, epochs=args.epochs,
                        time_h=args.hours, batch=args.batch, project=args.project, name=args.name,
                        device=args.device, workers=args.workers, threads=args.threads, extra=extra)
