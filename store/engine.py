@@ -61,10 +61,32 @@ def _sqlite_module() -> Any:
         ) from None
 
 
+_GEO_WHEELS = ("pyproj", "pyogrio")
+
+
+def _preload_geo_wheels() -> None:
+    """Load the wheels' own PROJ and GDAL before mod_spatialite brings the system's copies.
+
+    mod_spatialite links Debian's libproj (and, through it, libsqlite3). Loaded first,
+    its symbols win over those of the PROJ/GDAL that pyproj and pyogrio bundle, and
+    the process later dies with heap corruption ("double free or corruption") when
+    geopandas builds a CRS or GDAL opens a GeoPackage. Importing the wheels first
+    keeps each library bound to its own copy. ``tests/store`` checks it in a subprocess.
+    """
+    import importlib
+
+    for name in _GEO_WHEELS:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # optional here: only the processing install has them all
+            pass
+
+
 def _load_spatialite(dbapi_conn: Any) -> None:
     """Load mod_spatialite into a raw connection and initialise its metadata (fast, one transaction)."""
     from geoalchemy2.admin.dialects.sqlite import init_spatialite
 
+    _preload_geo_wheels()
     path = spatialite_library_path()
     try:
         dbapi_conn.enable_load_extension(True)
@@ -146,6 +168,7 @@ def is_postgres(bind: Any) -> bool:
 def check_spatialite() -> str:
     """Load SpatiaLite into an in-memory database; return its version or raise DatabaseError."""
     dbapi = _sqlite_module()
+    _preload_geo_wheels()
     conn = dbapi.connect(":memory:")
     try:
         path = spatialite_library_path()
