@@ -52,6 +52,13 @@ STOPS = [(55.0, 7.0), (700.0, 8.0)]
 #: Video-time interval without GPS fixes (s): 4 s, shorter than the sampler's ~5 s threshold.
 GPS_GAP_S = (84.0, 88.0)
 
+#: drive2, 14 days later over the first part of the route: P01, P02 and P04 patched,
+#: P03 still open, skip S01 gone (its 14-day licence ended).
+DRIVE2_REPAIRED = frozenset({"P01", "P02", "P04"})
+DRIVE2_REMOVED = frozenset({"S01"})
+DRIVE2_END_M = 250.0
+DRIVE2_STOPS = [(70.0, 9.0)]
+
 
 def place(route: LineString, s: float, lateral_m: float) -> tuple[float, float, float]:
     """World x, y at route chainage ``s`` and ``lateral_m`` right of travel; and the road heading."""
@@ -73,10 +80,12 @@ def _car(cid: str, x: float, y: float, h: float, colour) -> list[Box3D]:
                   h, 2.3, 1.65, 1.45, (70, 60, 55))]
 
 
-def drive_scene(seed: int = 11, repaired: frozenset[str] = frozenset()) -> tuple[Scene, LineString, dict]:
+def drive_scene(seed: int = 11, repaired: frozenset[str] = frozenset(),
+                removed: frozenset[str] = frozenset()) -> tuple[Scene, LineString, dict]:
     """The scene of the sample drive, its route centreline and the object metadata for ground truth.
 
-    ``repaired`` lists pothole/crack ids patched before this drive (drawn as a patch instead).
+    ``repaired`` lists pothole ids patched before this drive (drawn as a patch instead);
+    ``removed`` lists skips taken away before it.
     """
     roads = metric_roads()
     route, legs = route_line(roads, DRIVE_ROUTE)
@@ -117,8 +126,9 @@ def drive_scene(seed: int = 11, repaired: frozenset[str] = frozenset()) -> tuple
         meta[kid] = {"class": "crack", "x": x, "y": y, "heading": h}
     for sid, s, lat in SKIPS:
         x, y, h = place(route, s, lat)
-        boxes.append(Box3D(sid, "skip", x, y, h, 3.7, 1.8, 1.2, (0, 200, 245)))
         meta[sid] = {"class": "skip", "x": x, "y": y, "heading": h, "width_m": 1.8, "length_m": 3.7}
+        if sid not in removed:
+            boxes.append(Box3D(sid, "skip", x, y, h, 3.7, 1.8, 1.2, (0, 200, 245)))
     for i, (s, lat, col) in enumerate(CARS):
         x, y, h = place(route, s, lat)
         boxes += _car(f"car{i}", x, y, h, col)

@@ -17,7 +17,7 @@ import math
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +30,8 @@ from geo.camera import CameraModel, load_camera_config  # noqa: E402
 
 log = logging.getLogger("sample_footage")
 
-DRIVE1_START = datetime(2026, 11, 16, 9, 14, 22, tzinfo=timezone.utc)
+DRIVE1_START = datetime(2026, 11, 16, 9, 14, 22, tzinfo=UTC)
+DRIVE2_START = datetime(2026, 11, 30, 10, 2, 41, tzinfo=UTC)  # 14 days later
 SHAKE_MARGIN_PX = 6
 FPS = 30
 
@@ -61,9 +62,14 @@ def shake_px(n: int, speed: np.ndarray, seed: int) -> np.ndarray:
     return np.clip(np.round(dv), -SHAKE_MARGIN_PX, SHAKE_MARGIN_PX).astype(int)
 
 
-def render_drive(out: Path, name: str, start: datetime, repaired: frozenset[str] = frozenset(),
-                 *, max_seconds: float | None = None, seed: int = 1, crf: int = 30) -> dict:
-    """Render one drive: ``<name>.mp4``, ``<name>.gpx``, ``<name>.gps`` and ``<name>_frames.csv``."""
+def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[str] = frozenset(),
+                 removed: frozenset[str] = frozenset(), stops=None, gap_s: tuple[float, float] | None = None,
+                 end_m: float | None = None, max_seconds: float | None = None, seed: int = 1,
+                 crf: int = 30) -> dict:
+    """Render one drive: ``<name>.mp4``, ``<name>.gpx``, ``<name>.gps`` and ``<name>_frames.csv``.
+
+    Defaults are drive1's: its stops and GPS gap, over the whole route.
+    """
     import av
 
     from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene, lighting_at
@@ -72,8 +78,9 @@ def render_drive(out: Path, name: str, start: datetime, repaired: frozenset[str]
 
     cam = drive_camera()
     tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
-    scene, _route, _meta = drive_scene(repaired=repaired)
-    drive = make_drive(start, stops=STOPS, gap_s=GPS_GAP_S, seed=seed)
+    scene, _route, _meta = drive_scene(repaired=repaired, removed=removed)
+    drive = make_drive(start, stops=STOPS if stops is None else stops,
+                       gap_s=GPS_GAP_S if gap_s is None else gap_s, seed=seed, end_m=end_m)
     n = drive.n_frames if max_seconds is None else min(drive.n_frames, int(max_seconds * FPS))
     write_gpx(drive, out / f"{name}.gpx", name=name)
     write_blackvue_nmea(drive, out / f"{name}.gps")
@@ -118,16 +125,22 @@ def render_drive(out: Path, name: str, start: datetime, repaired: frozenset[str]
     return {"frames": n, "duration_s": n / FPS, "seconds_to_render": round(time.perf_counter() - t0, 1)}
 
 
-def write_ground_truth(out: Path, drives: dict[str, frozenset[str]]) -> Path:
-    """ground_truth.geojson: every rendered defect with class, lon/lat, size, wear and road id."""
+def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
+    """ground_truth.geojson: every rendered defect with class, lon/lat, size, wear and road id.
+
+    ``drives`` maps a drive name to ``{"end_m", "repaired", "removed"}``; each object gets
+    the drives that saw it (``drives_present``), saw it repaired (``repaired_in``) or saw
+    it gone (``removed_in``, skips).
+    """
+    from shapely.geometry import Point
+
     from geo.crs import BNG, lonlat_from_xy
     from sample_footage.layout import drive_scene, segment_of
     from sample_footage.render import object_footprints
     from sample_footage.route import metric_roads
-    from sample_footage.scene import road_frame
 
     roads = metric_roads()
-    scene, _route, meta = drive_scene()
+    scene, route, meta = drive_scene()
     feats = []
     for cls, oid, pts in object_footprints(scene):
         if cls == "faded_marking":
@@ -150,14 +163,17 @@ def write_ground_truth(out: Path, drives: dict[str, frozenset[str]]) -> Path:
                 props = {"id": oid, "class": cls, "width_m": round(float(np.ptp(lat)), 2),
                          "length_m": round(float(np.ptp(f)), 2)}
                 cx, cy = (pts[:, 0].min() + pts[:, 0].max()) / 2, (pts[:, 1].min() + pts[:, 1].max()) / 2
-            if cls in ("pothole", "crack", "skip"):
-                props["wear"] = None
+            props["wear"] = None
         rid, dist = segment_of(roads, cx, cy)
         props["source_id"] = rid
         props["offset_from_centreline_m"] = round(dist, 2)
-        present = [d for d, rep in drives.items() if props["id"] not in rep]
-        props["drives_present"] = ",".join(present)
-        props["repaired_in"] = ",".join(d for d, rep in drives.items() if props["id"] in rep)
+        s_route = route.project(Point(cx, cy))
+        props["route_chainage_m"] = round(s_route, 1)
+        seen = [d for d, spec in drives.items() if spec.get("end_m") is None or s_route < spec["end_m"] - 5.0]
+        props["drives_present"] = ",".join(d for d in seen if props["id"] not in drives[d].get("repaired", ())
+                                           and props["id"] not in drives[d].get("removed", ()))
+        props["repaired_in"] = ",".join(d for d in seen if props["id"] in drives[d].get("repaired", ()))
+        props["removed_in"] = ",".join(d for d in seen if props["id"] in drives[d].get("removed", ()))
         lon, lat_ = lonlat_from_xy(cx, cy, BNG)
         feats.append({"type": "Feature", "properties": props,
                       "geometry": {"type": "Point", "coordinates": [round(float(lon), 7), round(float(lat_), 7)]}})
@@ -175,13 +191,31 @@ def _section_range(scene, key: str) -> tuple[float, float]:
     return (a, b)
 
 
-def make_all(out: Path, *, max_seconds: float | None = None, drive2: bool = False) -> dict:
-    """Write every committed output into ``out``."""
+def drive_specs() -> dict[str, dict]:
+    """The committed drives: drive1 (whole route) and drive2 (14 days later, first 250 m)."""
+    from sample_footage.layout import DRIVE2_END_M, DRIVE2_REMOVED, DRIVE2_REPAIRED, DRIVE2_STOPS
+
+    return {
+        "drive1": {"start": DRIVE1_START, "end_m": None, "repaired": frozenset(), "removed": frozenset(),
+                   "seed": 1, "crf": 30},
+        "drive2": {"start": DRIVE2_START, "end_m": DRIVE2_END_M, "repaired": DRIVE2_REPAIRED,
+                   "removed": DRIVE2_REMOVED, "stops": DRIVE2_STOPS, "gap_s": (0.0, 0.0), "seed": 2, "crf": 32},
+    }
+
+
+def make_all(out: Path, *, max_seconds: float | None = None, only: str | None = None) -> dict:
+    """Write every committed output into ``out`` (``only``: just that drive's files)."""
     out.mkdir(parents=True, exist_ok=True)
     write_network(out)
-    summary = {"drive1": render_drive(out, "drive1", DRIVE1_START, max_seconds=max_seconds)}
-    drives = {"drive1": frozenset()}
-    write_ground_truth(out, drives)
+    specs = drive_specs()
+    summary = {}
+    for name, spec in specs.items():
+        if only and name != only:
+            continue
+        summary[name] = render_drive(out, name, spec["start"], repaired=spec["repaired"], removed=spec["removed"],
+                                     stops=spec.get("stops"), gap_s=spec.get("gap_s"), end_m=spec["end_m"],
+                                     max_seconds=max_seconds, seed=spec["seed"], crf=spec["crf"])
+    write_ground_truth(out, specs)
     return summary
 
 
@@ -189,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: sample_footage/)")
     ap.add_argument("--max-seconds", type=float, default=None, help="render only the first seconds (tests)")
+    ap.add_argument("--only", choices=["drive1", "drive2"], help="render only this drive (and the network/ground truth)")
     ap.add_argument("--training-frames", type=Path, metavar="DIR",
                     help="write random training frames and YOLO labels to DIR/images and DIR/labels")
     ap.add_argument("--count", type=int, default=200, help="number of training frames")
@@ -203,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         summary = write_training_frames(args.training_frames, args.count, args.seed)
     else:
-        summary = make_all(args.out, max_seconds=args.max_seconds)
+        summary = make_all(args.out, max_seconds=args.max_seconds, only=args.only)
     print(json.dumps(summary, indent=1, default=str))
     return 0
 

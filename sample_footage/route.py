@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +169,7 @@ def speed_profile(length_m: float, legs, stops: list[tuple[float, float]], *, ds
 
 def make_drive(start: datetime, *, stops: list[tuple[float, float]], fps: float = 30.0, seed: int = 1,
                gap_s: tuple[float, float] = (0.0, 0.0), route=DRIVE_ROUTE, lead_s: float = 2.0,
-               gps_noise_m: float = 1.8) -> Drive:
+               gps_noise_m: float = 1.8, end_m: float | None = None) -> Drive:
     """Simulate the drive: truth per frame and 1 Hz GPS with noise and a gap.
 
     Args:
@@ -178,15 +178,19 @@ def make_drive(start: datetime, *, stops: list[tuple[float, float]], fps: float 
         gap_s: video-time interval [a, b) in which GPS has no fix.
         lead_s: the truck waits this long at the start (engine idling) before moving.
         gps_noise_m: per-axis standard deviation of the AR(1) GPS error.
+        end_m: stop the drive at this route chainage (default: the end of the route).
     """
+    from shapely.ops import substring
+
     roads = metric_roads()
     route, legs = route_line(roads, route)
     path = _smooth_path(route)
+    if end_m is not None and end_m < path.length:
+        path = substring(path, 0.0, end_m)
     s, v = speed_profile(path.length, legs, stops)
     # time at each grid chainage, plus dwell at stops
     vm = np.maximum((v[1:] + v[:-1]) / 2, 0.05)
     t = np.concatenate([[0.0], np.cumsum(np.diff(s) / vm)])
-    tt, ss = [0.0], [0.0]
     dwell = dict((float(np.argmin(np.abs(s - st))), d) for st, d in stops)
     offset = lead_s
     tt, ss = [0.0], [0.0]
@@ -231,7 +235,7 @@ def make_drive(start: datetime, *, stops: list[tuple[float, float]], fps: float 
     course = (g_head + rng.normal(0, 0.8, len(gt))) % 360.0
     hdop = np.round(rng.uniform(0.8, 1.3, len(gt)), 1)
     sats = rng.integers(8, 12, len(gt))
-    t0 = np.datetime64(start.astimezone(timezone.utc).replace(tzinfo=None), "ns")
+    t0 = np.datetime64(start.astimezone(UTC).replace(tzinfo=None), "ns")
     gps_time = t0 + (gt * 1e9).astype("timedelta64[ns]")
     return Drive(start, fps, xy[:, 0], xy[:, 1], heading, speed, fs, path, route,
                  gps_time, lon, lat, g_speed, course, hdop, sats)
@@ -272,7 +276,7 @@ def nmea_sentences(t: datetime, lon: float, lat: float, speed_mps: float, course
 
 def _dt(t64: np.datetime64) -> datetime:
     ns = int(t64.astype("datetime64[ns]").astype("int64"))
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=ns // 1000)
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
 
 
 def write_blackvue_nmea(drive: Drive, path: str | Path, *, latency_ms: int = 240) -> Path:

@@ -308,8 +308,8 @@ class TileCache:
                 continue
             sub_off = np.array([q0, r0]) * 16
 
-            def fill(pts, blur=0.0):
-                m = np.zeros((r1 - r0, q1 - q0), np.uint8)
+            def fill(pts, blur=0.0, shape=(r1 - r0, q1 - q0), sub_off=sub_off):
+                m = np.zeros(shape, np.uint8)
                 cv2.fillPoly(m, [to_px(pts) - sub_off], 255, cv2.LINE_AA, 4)
                 if blur:
                     m = cv2.GaussianBlur(m, (0, 0), blur)

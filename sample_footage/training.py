@@ -20,7 +20,16 @@ from shapely.geometry import LineString
 
 from geo.camera import CameraModel
 from sample_footage.render import OVERCAST, SUNNY, Pose, Renderer, label_boxes
-from sample_footage.scene import ROAD_WIDTH_M, Box3D, Crack, Pothole, Road, Scene, crack_polylines, road_frame
+from sample_footage.scene import (
+    ROAD_WIDTH_M,
+    Box3D,
+    Crack,
+    Pothole,
+    Road,
+    Scene,
+    crack_polylines,
+    road_frame,
+)
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +113,7 @@ class _Dets:
 
 
 def _frame(lon=0.555, lat=51.386, heading=90.0):
-    return SampledFrame(frame_index=7, video_time_s=0.2, time=datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc),
+    return SampledFrame(frame_index=7, video_time_s=0.2, time=datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
                         lon=lon, lat=lat, heading_deg=heading, speed_mps=5.0, distance_m=0.0, source="x.mp4")
 
 

@@ -14,18 +14,23 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from geo.camera import load_camera_config, pixel_from_ground_point, project_detections, vehicle_point_from_en
+from geo.camera import (
+    load_camera_config,
+    pixel_from_ground_point,
+    project_detections,
+    vehicle_point_from_en,
+)
 from geo.crs import BNG, xy_from_lonlat
 from geo.types import SampledFrame
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_footage"
-START = datetime(2026, 11, 16, 9, 14, 22, tzinfo=timezone.utc)
+START = datetime(2026, 11, 16, 9, 14, 22, tzinfo=UTC)
 AHEAD_M = 9.0
 
 

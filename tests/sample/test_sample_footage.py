@@ -6,7 +6,7 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,7 @@ def test_blackvue_gps_file_lines_and_checksums():
     assert lines[-2].split("$")[1].startswith("GPRMC,091649.00,A,")
     assert sum(",V," in line for line in lines) == GAP
     # camera clock: GPS time + 240 ms, on 2026-11-16 (UTC)
-    first = datetime(2026, 11, 16, 9, 14, 20, tzinfo=timezone.utc).timestamp() * 1000 + 240
+    first = datetime(2026, 11, 16, 9, 14, 20, tzinfo=UTC).timestamp() * 1000 + 240
     assert prefixes[0] == int(first) and prefixes[-1] == int(first) + (GPS_EPOCHS - 1) * 1000
 
 
@@ -84,7 +84,7 @@ def test_gps_noise_is_a_few_metres():
     root = ET.parse(SAMPLE / "drive1.gpx").getroot()
     ns = {"g": "http://www.topografix.com/GPX/1/1"}
     pts = root.findall(".//g:trkpt", ns)
-    start = datetime(2026, 11, 16, 9, 14, 22, tzinfo=timezone.utc).timestamp()
+    start = datetime(2026, 11, 16, 9, 14, 22, tzinfo=UTC).timestamp()
     errs = []
     for p in pts:
         t = datetime.fromisoformat(p.find("g:time", ns).text.replace("Z", "+00:00")).timestamp() - start
@@ -180,3 +180,21 @@ def test_training_frames_are_yolo_labels_inside_the_image(tmp_path: Path):
             n += 1
     assert n == sum(summary["boxes"].values()) > 0
     assert (tmp_path / "classes.txt").read_text().split() == ["pothole", "crack", "faded_marking", "skip"]
+
+
+def test_drive2_fourteen_days_later_with_repairs():
+    av = pytest.importorskip("av")
+    with av.open(str(SAMPLE / "drive2.mp4")) as c:
+        s = c.streams.video[0]
+        assert c.metadata["creation_time"] == "2026-11-30T10:02:41.000000Z"
+        assert s.frames == 1730  # 57.67 s over the first 250 m of the route
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    pts = ET.parse(SAMPLE / "drive2.gpx").getroot().findall(".//g:trkpt", ns)
+    assert len(pts) == 61  # no gap in drive2
+    assert pts[0].find("g:time", ns).text == "2026-11-30T10:02:39Z"
+    gt = {f["properties"]["id"]: f["properties"]
+          for f in json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]}
+    assert sorted(k for k, p in gt.items() if p["repaired_in"] == "drive2") == ["P01", "P02", "P04"]
+    assert gt["P03"]["drives_present"] == "drive1,drive2" and gt["P03"]["repaired_in"] == ""
+    assert gt["S01"]["removed_in"] == "drive2"
+    assert gt["P05"]["drives_present"] == "drive1"  # beyond drive2's end
