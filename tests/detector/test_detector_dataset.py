@@ -55,3 +55,40 @@ def test_recorded_brazil_split_matches_the_rule(repo_root):
     assert all(split_of(r["sample_id"]) == r["split"] for r in rows)
     counts = {s: sum(r["split"] == s for r in rows) for s in ("train", "valid", "test")}
     assert counts == {"train": 503, "valid": 99, "test": 98}
+
+
+def test_build_from_yolo_folders(tmp_path):
+    """A council-style folder (images/ + labels/), a flat folder and an eval-only source, built end to end."""
+    import json
+
+    import yaml
+
+    from detector.dataset import build_dataset
+
+    council = tmp_path / "council"
+    (council / "images").mkdir(parents=True)
+    (council / "labels").mkdir()
+    for i in range(20):
+        cv2.imwrite(str(council / "images" / f"f{i:02d}.jpg"), np.zeros((40, 60, 3), np.uint8))
+        (council / "labels" / f"f{i:02d}.txt").write_text("3 0.5 0.5 0.2 0.2\n" if i % 2 else "")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    cv2.imwrite(str(flat / "a.png"), np.zeros((10, 10, 3), np.uint8))
+    (flat / "a.txt").write_text("0 0.5 0.5 0.4 0.4\n7 0.1 0.1 0.1 0.1\n")  # id 7 is not mapped: dropped
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml.safe_dump({"name": "t", "classes": ["pothole", "crack", "faded_marking", "skip"], "sources": [
+        {"name": "council", "type": "yolo_folder", "path": "council"},
+        {"name": "street", "type": "yolo_folder", "path": "flat", "eval_only": True, "class_map": {0: "pothole"}},
+        {"name": "absent", "type": "yolo_folder", "path": "nowhere", "optional": True},
+    ]}))
+    data_yaml = build_dataset(recipe, tmp_path / "out")
+    data = yaml.safe_load(data_yaml.read_text())
+    assert data["names"] == {0: "pothole", 1: "crack", 2: "faded_marking", 3: "skip"}
+    counts = json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]
+    assert counts["street"] == {"test": {"images": 1, "pothole": 1}}
+    c = counts["council"]
+    assert c["train"]["images"] + c["valid"]["images"] == 20 and "test" not in c
+    assert c["train"].get("skip", 0) + c["valid"].get("skip", 0) == 10
+    assert (tmp_path / "out" / "images" / "test" / "street__a.png").is_symlink()
+    assert (tmp_path / "out" / "labels" / "test" / "street__a.txt").read_text() == "0 0.5 0.5 0.4 0.4\n"
+    assert (tmp_path / "out" / "test_street.txt").read_text().strip().endswith("street__a.png")
