@@ -135,7 +135,7 @@ def run_ours(net, tracks, **params) -> dict[str, Any]:
     index_for(net)
     t_index = time.perf_counter() - t0
     seg = net.segments
-    uv = dict(zip(seg["segment_id"].astype(str), zip(seg["u"].astype(str), seg["v"].astype(str), strict=True), strict=True))
+    uv = dict(zip(seg["segment_id"].tolist(), zip(seg["u"].tolist(), seg["v"].tolist(), strict=True), strict=True))
     rec, acc, lens, npts, secs = [], [], [], 0, 0.0
     for x, y, gt_nodes in tracks:
         t0 = time.perf_counter()

@@ -33,16 +33,19 @@ class MatchIndex:
         self.geoms = np.asarray(seg.geometry.values, dtype=object)
         self.length = seg["length_m"].to_numpy(float)
         self.oneway = seg["oneway"].to_numpy(bool)
-        self.segment_id = seg["segment_id"].astype(str).to_numpy(object)
-        self.source_id = seg["source_id"].astype(str).to_numpy(object)
-        nodes, inv = np.unique(np.concatenate([seg["u"].astype(str), seg["v"].astype(str)]), return_inverse=True)
+        self.segment_id = np.array([str(v) for v in seg["segment_id"].tolist()], dtype=object)
+        self.source_id = np.array([str(v) for v in seg["source_id"].tolist()], dtype=object)
+        nodes, inv = np.unique(
+            np.array([str(v) for v in seg["u"].tolist() + seg["v"].tolist()]), return_inverse=True
+        )
         n = len(seg)
         self.u, self.v = inv[:n].astype(np.int64), inv[n:].astype(np.int64)
         self.n_nodes = len(nodes)
         self.node_x = np.zeros(self.n_nodes)
         self.node_y = np.zeros(self.n_nodes)
-        first = np.array([get_coordinates(g)[0] for g in self.geoms])
-        last = np.array([get_coordinates(g)[-1] for g in self.geoms])
+        coords, which = get_coordinates(self.geoms, return_index=True)
+        first = coords[np.searchsorted(which, np.arange(n), side="left")]
+        last = coords[np.searchsorted(which, np.arange(n), side="right") - 1]
         self.node_x[self.u], self.node_y[self.u] = first[:, 0], first[:, 1]
         self.node_x[self.v], self.node_y[self.v] = last[:, 0], last[:, 1]
         self.tree = STRtree(self.geoms)

@@ -197,8 +197,9 @@ def evaluate_against_node_path(network: Any, result: Any, gt_nodes: list[int]) -
     * ``point_accuracy``: matched fixes whose segment is a ground-truth edge / all fixes.
     """
     seg = network.segments
-    uv = dict(zip(seg["segment_id"].astype(str), zip(seg["u"].astype(str), seg["v"].astype(str), strict=True), strict=True))
-    length = dict(zip(seg["segment_id"].astype(str), seg["length_m"], strict=True))
+    ids = seg["segment_id"].tolist()
+    uv = dict(zip(ids, zip(seg["u"].tolist(), seg["v"].tolist(), strict=True), strict=True))
+    length = dict(zip(ids, seg["length_m"].tolist(), strict=True))
     g = network.graph
     gt_pairs = [(str(a), str(b)) for a, b in zip(gt_nodes[:-1], gt_nodes[1:], strict=True)]
     gt_len = {}

@@ -441,16 +441,25 @@ def graph_from_segments(segments: Any):
     from shapely import get_coordinates
 
     g = nx.MultiDiGraph(crs=segments.crs)
-    for sid, u, v, ow, length, geom in zip(
-        segments["segment_id"], segments["u"], segments["v"], segments["oneway"],
-        segments["length_m"], segments.geometry, strict=True,
-    ):
-        c = get_coordinates(geom)
-        g.add_node(u, x=float(c[0, 0]), y=float(c[0, 1]))
-        g.add_node(v, x=float(c[-1, 0]), y=float(c[-1, 1]))
-        g.add_edge(u, v, key=sid, segment_id=sid, length_m=float(length), reverse=False)
-        if not ow:
-            g.add_edge(v, u, key=f"{sid}:r", segment_id=sid, length_m=float(length), reverse=True)
+    coords, which = get_coordinates(segments.geometry.values, return_index=True)
+    n = len(segments)
+    first = np.searchsorted(which, np.arange(n), side="left")
+    last = np.searchsorted(which, np.arange(n), side="right") - 1
+    sids = segments["segment_id"].tolist()
+    us, vs = segments["u"].tolist(), segments["v"].tolist()
+    lengths = segments["length_m"].astype(float).tolist()
+    oneway = segments["oneway"].astype(bool).tolist()
+    g.add_nodes_from((u, {"x": float(coords[i, 0]), "y": float(coords[i, 1])}) for u, i in zip(us, first, strict=True))
+    g.add_nodes_from((v, {"x": float(coords[i, 0]), "y": float(coords[i, 1])}) for v, i in zip(vs, last, strict=True))
+    g.add_edges_from(
+        (u, v, sid, {"segment_id": sid, "length_m": ln, "reverse": False})
+        for sid, u, v, ln in zip(sids, us, vs, lengths, strict=True)
+    )
+    g.add_edges_from(
+        (v, u, f"{sid}:r", {"segment_id": sid, "length_m": ln, "reverse": True})
+        for sid, u, v, ln, ow in zip(sids, us, vs, lengths, oneway, strict=True)
+        if not ow
+    )
     return g
 
 
