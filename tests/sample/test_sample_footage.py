@@ -64,6 +64,8 @@ def test_gpx_parses_with_the_gap():
     secs = [datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in times]
     gaps = np.diff(secs)
     assert sorted(set(gaps.tolist())) == [1.0, 5.0]  # one 4-fix gap: 5 s between fixes
+    k = int(np.argmax(gaps))
+    assert (times[k], times[k + 1]) == ("2026-11-16T09:15:53Z", "2026-11-16T09:15:58Z")  # video 92-96 s
     lat = np.array([float(p.get("lat")) for p in pts])
     lon = np.array([float(p.get("lon")) for p in pts])
     assert 51.380 < lat.min() and lat.max() < 51.392 and 0.545 < lon.min() and lon.max() < 0.565
