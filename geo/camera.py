@@ -274,9 +274,10 @@ def project_detections(camera: CameraModel, detections, frame) -> list:
 # -- configuration ----------------------------------------------------------------------
 _FIELD_NAMES = {f.name for f in fields(CameraModel)}
 
-#: The default when a config has no ``default`` entry: a refuse truck cab camera, 1280x720.
-DEFAULT_CAMERA = CameraModel(mount_height_m=2.4, pitch_deg=9.0, hfov_deg=90.0,
-                             image_width=1280, image_height=720)
+#: The camera used when no config file is given: a refuse-truck cab camera, the same
+#: geometry as the sample footage's ``RCV-01`` (the image size is rescaled to the frames).
+DEFAULT_CAMERA = CameraModel(mount_height_m=2.4, pitch_deg=10.0, hfov_deg=90.0,
+                             image_width=960, image_height=540)
 
 
 def _camera_from_mapping(data: Any, base: dict[str, Any] | None, where: str) -> CameraModel:
@@ -346,11 +347,17 @@ def load_camera_configs(path: str | Path) -> dict[str, CameraModel]:
     return out
 
 
-def load_camera_config(path: str | Path, vehicle_id: str | None = None) -> CameraModel:
+def load_camera_config(path: str | Path | None, vehicle_id: str | None = None) -> CameraModel:
     """The camera of ``vehicle_id`` from a YAML config, or its ``default``.
 
     A vehicle not listed gets the default; with no default that is a :class:`ConfigError`.
+    ``path=None`` (no config given) returns :data:`DEFAULT_CAMERA`, with a warning.
     """
+    if path is None:
+        log.warning("no camera config given: using the default camera (%.1f m high, pitch %.0f deg down, "
+                    "hfov %.0f deg); pass a camera YAML for real vehicles", DEFAULT_CAMERA.mount_height_m,
+                    DEFAULT_CAMERA.pitch_deg, DEFAULT_CAMERA.hfov_deg)
+        return DEFAULT_CAMERA
     cams = load_camera_configs(path)
     if vehicle_id is not None and str(vehicle_id) in cams:
         return cams[str(vehicle_id)]

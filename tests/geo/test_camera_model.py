@@ -210,3 +210,11 @@ def test_load_camera_config_errors(tmp_path: Path):
 def test_sample_camera_config_loads(repo_root: Path):
     c = load_camera_config(repo_root / "sample_footage" / "camera.yaml", "RCV-01")
     assert (c.mount_height_m, c.pitch_deg, c.hfov_deg, c.image_width, c.image_height) == (2.4, 10.0, 90.0, 960, 540)
+
+
+def test_no_config_gives_the_default_camera_of_the_sample(repo_root: Path):
+    from geo.camera import DEFAULT_CAMERA
+
+    assert load_camera_config(None) is DEFAULT_CAMERA
+    assert load_camera_config(None, "RCV-99") is DEFAULT_CAMERA
+    assert DEFAULT_CAMERA == load_camera_config(repo_root / "sample_footage" / "camera.yaml", "RCV-01")
