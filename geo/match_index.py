@@ -145,9 +145,9 @@ def route_distances(
 
     States of fix f are ``sb[f]:sb[f+1]``. Routes leave the previous state's
     segment in its direction, follow a bounded shortest path, and enter the
-    current state's segment in its direction; on one segment a forward move
-    (or a backward one under ``backtrack_m``) is direct and a reversal is a
-    U-turn costing ``uturn_penalty_m`` extra.
+    current state's segment in its direction; on one segment a forward move is
+    direct, a backward one under ``backtrack_m`` (GPS noise) counts three times
+    its length, and a reversal is a U-turn costing ``uturn_penalty_m`` extra.
     """
     from scipy.sparse.csgraph import dijkstra
 
@@ -189,8 +189,11 @@ def route_distances(
     same = pseg == cseg
     delta = cs - ps
     along = delta * pdir
-    direct = same & (pdir == cdir) & (along >= -backtrack_m) & (np.abs(delta) <= route)
-    route = np.where(direct, np.abs(delta), route)
+    # a backward move (GPS noise) costs three times its length, so that a long
+    # backward run is cheaper as a U-turn
+    direct_len = np.where(along >= 0, along, -3.0 * along)
+    direct = same & (pdir == cdir) & (along >= -backtrack_m) & (direct_len <= route)
+    route = np.where(direct, direct_len, route)
     kind[direct] = ROUTE_DIRECT
     uturn = same & (pdir != cdir) & (np.abs(delta) + uturn_penalty_m < route)
     route = np.where(uturn, np.abs(delta) + uturn_penalty_m, route)

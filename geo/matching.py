@@ -52,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "max_gap_s": 60.0,
     "stationary_m": 2.0,
     "uturn_penalty_m": 50.0,
-    "backtrack_m": 5.0,  # small backward moves on one segment are GPS noise
+    "backtrack_m": None,  # backward moves on one segment up to this are GPS noise (None: 3 sigma)
     "heading_kappa": 2.0,
     "min_speed_mps": 2.0,
 }
@@ -252,7 +252,8 @@ def match_xy(
     a, b = valid[:-1], valid[1:]
     gc = np.hypot(xk[b] - xk[a], yk[b] - yk[a])
     limit = p["route_factor"] * gc + p["route_slack_m"]
-    tr = route_distances(idx, st_seg, st_s, st_dir, sb, a, b, limit, p["backtrack_m"], p["uturn_penalty_m"])
+    backtrack = 3.0 * sigma if p["backtrack_m"] is None else float(p["backtrack_m"])
+    tr = route_distances(idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack, p["uturn_penalty_m"])
     logt = -np.abs(tr.value - np.repeat(gc, np.diff(tr.start))) / float(p["beta_m"])
     gap = np.zeros(len(a), bool) if t is None else (t[kept][b] - t[kept][a]) > p["max_gap_s"]
 
@@ -292,6 +293,7 @@ def match_xy(
         score = e - e.max()
     close()
     path = _build_path(idx, tr, chains, valid, chosen, st_seg, st_s, st_dir, sb)
+    p["backtrack_m"] = backtrack
     return _assemble(idx, x, y, rep, kept, chosen, chain_of, st_seg, st_s, st_dir, path, len(chains), sigma, p)
 
 

@@ -2,7 +2,7 @@
 
 * SparseTaxi Beijing (Li et al. 2013), manual ground truth: set60 and sparse, all
   trajectories that have a ground-truth row (18/18 and 20/23). Measured
-  2026-11-29: set60 route recall 0.946 (length-weighted), point accuracy 0.859;
+  2026-11-29: set60 route recall 0.945 (length-weighted), point accuracy 0.858;
   sparse 0.952 / 0.869. Misses are mostly fixes 25–250 m from straight-line
   ground-truth edges of a network without shape points (see docs/network.md).
 * FMM's Stockholm example: our cpath vs FMM's mr.txt (a regression reference).
