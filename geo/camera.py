@@ -203,7 +203,13 @@ def vehicle_point_from_en(east_m, north_m, heading_deg) -> tuple[np.ndarray, np.
     return e * np.sin(h) + n * np.cos(h), e * np.cos(h) - n * np.sin(h)
 
 
-def project_detections(camera: CameraModel, detections, frame) -> list:
+#: Default farthest ground range (m) at which a detection is projected: beyond it a
+#: 0.5 deg pitch error (braking, bumps) moves a point by more than 1.5 m (docs/camera.md).
+MAX_PROJECTION_RANGE_M = 25.0
+
+
+def project_detections(camera: CameraModel, detections, frame, *,
+                       max_range_m: float | None = MAX_PROJECTION_RANGE_M) -> list:
     """Place each detection on the ground and in the world.
 
     The bottom-centre of each box is mapped to a ground point ahead of/beside the
@@ -218,9 +224,12 @@ def project_detections(camera: CameraModel, detections, frame) -> list:
         frame: a ``geo.types.SampledFrame`` (``lon``, ``lat``, ``heading_deg``, ``time``,
             ``frame_index``, ``source``).
 
+        max_range_m: skip boxes whose ground point is farther ahead than this
+            (None: no limit). Far projections are unreliable (see docs/camera.md).
+
     Returns:
         One :class:`geo.types.Observation` per box whose bottom edge is below the
-        horizon; boxes above it are skipped (logged at debug level).
+        horizon and within ``max_range_m``; the others are skipped (logged at debug level).
     """
     from geo.crs import lonlat_from_xy, metric_crs_for_lonlat, xy_from_lonlat
     from geo.types import Observation
@@ -251,6 +260,9 @@ def project_detections(camera: CameraModel, detections, frame) -> list:
         if not (np.isfinite(fwd[i]) and np.isfinite(lat[i])):
             skipped += 1
             continue
+        if max_range_m is not None and fwd[i] > max_range_m:
+            skipped += 1
+            continue
         cid = int(detections.class_id[i])
         out.append(
             Observation(
@@ -267,7 +279,7 @@ def project_detections(camera: CameraModel, detections, frame) -> list:
             )
         )
     if skipped:
-        log.debug("frame %s: %d boxes above the horizon not projected", frame.frame_index, skipped)
+        log.debug("frame %s: %d boxes above the horizon or too far not projected", frame.frame_index, skipped)
     return out
 
 

@@ -218,3 +218,11 @@ def test_no_config_gives_the_default_camera_of_the_sample(repo_root: Path):
     assert load_camera_config(None) is DEFAULT_CAMERA
     assert load_camera_config(None, "RCV-99") is DEFAULT_CAMERA
     assert DEFAULT_CAMERA == load_camera_config(repo_root / "sample_footage" / "camera.yaml", "RCV-01")
+
+
+def test_project_detections_skips_far_boxes_unless_asked():
+    dets = _Dets([_box_at(CAM, 40.0, 0.0), _box_at(CAM, 24.0, 0.0)])
+    near = project_detections(CAM, dets, _frame())
+    assert [round(o.extra["forward_m"]) for o in near] == [24]
+    both = project_detections(CAM, dets, _frame(), max_range_m=None)
+    assert [round(o.extra["forward_m"]) for o in both] == [40, 24]
