@@ -166,13 +166,16 @@ def iter_frames_at(
         pos_s = -1.0
         last_index = -1
         tail = None  # the last frame seen, in case the final target lies just past it
+        frame = None
+        decoder = None
         try:
             while target is not None:
                 if target - pos_s > seek_threshold_s and pos_s >= 0:
                     container.seek(int(round(target / tb)) + start_pts, stream=stream, backward=True, any_frame=False)
                     counters.seeks += 1
                 ended = True
-                for frame in container.decode(stream):
+                decoder = container.decode(stream)
+                for frame in decoder:
                     counters.decoded += 1
                     if frame.pts is None:
                         continue
@@ -194,17 +197,27 @@ def iter_frames_at(
                     if target is None or target - t > seek_threshold_s:
                         ended = False
                         break
+                decoder.close()  # never leave a half-read decode generator behind a seek
+                decoder = None
                 if ended:
                     break
+            if target is not None and tail is not None and target - tail[1] <= 2 * half:
+                index = int(round(tail[1] * fps))
+                if index != last_index:
+                    counters.converted += 1
+                    image, t_tail = tail[0].to_ndarray(format="bgr24"), tail[1]
+                    tail = frame = None
+                    yield index, t_tail, image
         except av.error.EOFError:
             pass
         except av.error.FFmpegError as err:
             raise CorruptInputError(f"video stream broken at {pos_s:.2f} s ({err})", path=str(path)) from None
-        if target is not None and tail is not None and target - tail[1] <= 2 * half:
-            index = int(round(tail[1] * fps))
-            if index != last_index:
-                counters.converted += 1
-                yield index, tail[1], tail[0].to_ndarray(format="bgr24")
+        finally:
+            # drop every frame and decoder before the container (and its codec context) is closed
+            tail = frame = None
+            if decoder is not None:
+                decoder.close()
+            decoder = None
 
 
 def encode_video(
