@@ -11,7 +11,9 @@ Two small parsers, no dependencies:
   ``GPS5`` (lat, lon, alt, 2D speed, 3D speed; int32) is divided by the
   preceding ``SCAL``; ``GPSU`` is the UTC time (``yymmddhhmmss.sss``) of the
   payload's first GPS sample; ``GPSF`` the fix (0 none, 2 2D, 3 3D);
-  ``GPSP`` the DOP × 100.
+  ``GPSP`` the DOP × 100. HERO11+ ``GPS9`` (complex type ``lllllllSS``: lat,
+  lon, alt, 2D and 3D speed, days since 2000, seconds of day, DOP, fix) is
+  read too, with each sample's own time; it replaces GPS5 where both exist.
 
 Sample times: the n GPS5 samples of a payload are spread evenly from that
 payload's GPSU over the payload's duration (``stts``; 1 s for raw files,
@@ -197,17 +199,37 @@ class _GpsBlock:
     utc: datetime | None
     fix: int
     dop: float
-    values: np.ndarray  # (n, 5) scaled: lat, lon, alt, speed2d, speed3d
+    values: np.ndarray  # (n, >=5) scaled: lat, lon, alt, speed2d, speed3d[, days, secs, dop, fix]
+    gps9: bool = False  # GPS9 (HERO11+): every sample carries its own time, DOP and fix
+
+
+_GPS9_EPOCH = np.datetime64("2000-01-01T00:00:00", "ns")
 
 
 def _gps_blocks(buf: bytes, start: int, end: int) -> Iterator[_GpsBlock]:
+    """The GPS blocks of a payload; where a device writes both GPS9 and GPS5, only GPS9."""
+    blocks = list(_all_blocks(buf, start, end))
+    if any(b.gps9 for b in blocks):
+        blocks = [b for b in blocks if b.gps9]
+    yield from blocks
+
+
+def _all_blocks(buf: bytes, start: int, end: int) -> Iterator[_GpsBlock]:
     for key, typ, _, _, pos in _klv(buf, start, end):
         if typ == 0 and key == b"DEVC":
-            yield from _gps_blocks(buf, pos, pos + _nested_len(buf, pos - 8))
+            yield from _all_blocks(buf, pos, pos + _nested_len(buf, pos - 8))
         elif typ == 0 and key == b"STRM":
             block = _stream(buf, pos, pos + _nested_len(buf, pos - 8))
             if block is not None:
                 yield block
+
+
+def _complex(buf: bytes, typedef: str, ssize: int, repeat: int, pos: int) -> np.ndarray:
+    """Samples of a '?' (complex) item laid out by its TYPE string, e.g. GPS9's ``lllllllSS``."""
+    fmt = ">" + "".join(_NUM[ord(c)][1] for c in typedef)
+    if struct.calcsize(fmt) != ssize:
+        raise ValueError(f"TYPE {typedef!r} does not match struct size {ssize}")
+    return np.array([struct.unpack_from(fmt, buf, pos + k * ssize) for k in range(repeat)], dtype=float)
 
 
 def _nested_len(buf: bytes, header: int) -> int:
@@ -217,9 +239,15 @@ def _nested_len(buf: bytes, header: int) -> int:
 
 def _stream(buf: bytes, start: int, end: int) -> _GpsBlock | None:
     scal = np.ones(1)
-    utc, fix, dop, gps = None, 0, float("nan"), None
+    utc, fix, dop, gps, typedef, gps9 = None, 0, float("nan"), None, "", False
     for key, typ, ssize, repeat, pos in _klv(buf, start, end):
-        if key == b"SCAL" and typ in _NUM:
+        if key == b"TYPE":
+            typedef = buf[pos : pos + ssize * repeat].split(b"\0")[0].decode("ascii", "replace")
+        elif key == b"GPS9" and typ == ord("?") and typedef:
+            gps = _complex(buf, typedef, ssize, repeat, pos)
+            gps = gps / (scal if len(scal) in (1, gps.shape[1]) else scal[0])
+            gps9 = True
+        elif key == b"SCAL" and typ in _NUM:
             scal = _values(buf, typ, ssize, repeat, pos).reshape(-1)
         elif key == b"GPSU":
             text = buf[pos : pos + ssize * repeat].split(b"\0")[0].decode("ascii", "replace")
@@ -236,7 +264,7 @@ def _stream(buf: bytes, start: int, end: int) -> _GpsBlock | None:
             gps = gps / (scal if len(scal) in (1, gps.shape[1]) else scal[0])
     if gps is None:
         return None
-    return _GpsBlock(utc, fix, dop, gps)
+    return _GpsBlock(utc, fix, dop, gps, gps9)
 
 
 # --------------------------------------------------------------------------- tracks
@@ -245,6 +273,16 @@ def _stream(buf: bytes, start: int, end: int) -> _GpsBlock | None:
 def _to_track(blocks: list[tuple[_GpsBlock, float]], path: Path, max_speed_kmh: float) -> Track:
     times, lon, lat, speed, fix, hdop = [], [], [], [], [], []
     for block, duration in blocks:
+        if block.gps9:  # lat, lon, alt, speed2d, speed3d, days since 2000, secs of day, DOP, fix
+            for row in block.values:
+                ns = int(round((row[5] * 86400.0 + row[6]) * 1e9))
+                times.append(_GPS9_EPOCH + np.timedelta64(ns, "ns"))
+                lat.append(row[0])
+                lon.append(row[1])
+                speed.append(row[3])
+                hdop.append(row[7])
+                fix.append(GPMF_FIX.get(int(row[8]), 0))
+            continue
         if block.utc is None:
             continue
         n = len(block.values)
@@ -258,7 +296,7 @@ def _to_track(blocks: list[tuple[_GpsBlock, float]], path: Path, max_speed_kmh: 
             fix.append(GPMF_FIX.get(block.fix, 0))
             hdop.append(block.dop)
     if not times:
-        raise GPSError("GPMF has no GPS5 samples with a GPSU time", path=str(path))
+        raise GPSError("GPMF has no GPS5 samples with a GPSU time (nor GPS9 samples)", path=str(path))
     lon_a, lat_a = np.array(lon), np.array(lat)
     fix_a = np.array(fix)
     # a GoPro without lock writes zeros (or its last position) with GPSF 0: those are not fixes
@@ -325,6 +363,10 @@ def gpmf_video_start(path: str | Path) -> datetime | None:
             buf = fh.read(smp.size)
             try:
                 for block in _gps_blocks(buf, 0, len(buf)):
+                    if block.gps9 and len(block.values):
+                        days, secs = block.values[0][5], block.values[0][6]
+                        first = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(days=days, seconds=secs)
+                        return first - timedelta(seconds=smp.time_s)
                     if block.utc is not None:
                         return block.utc - timedelta(seconds=smp.time_s)
             except (ValueError, struct.error):

@@ -292,3 +292,35 @@ def test_sampling_helpers_keep_nan_heading_only_without_motion():
     times = np.array(["2024-01-01T00:00:00", "2024-01-01T00:00:01"], dtype="datetime64[ns]")
     t = track_from_fixes(times, [0.5, 0.5], [51.4, 51.4])
     assert all(math.isnan(h) for h in t.heading_deg) and list(t.speed_mps) == [0.0, 0.0]
+
+
+# ---------------------------------------------------------------- GPMF GPS9 (made here)
+
+
+def _klv(key: bytes, typ: str, size: int, repeat: int, data: bytes) -> bytes:
+    import struct
+
+    head = struct.pack(">4scBH", key, typ.encode() if typ else b"\0", size, repeat)
+    return head + data + b"\0" * (-len(data) % 4)
+
+
+def test_gpmf_gps9_preferred_over_gps5(tmp_path):
+    import struct
+
+    scal9 = struct.pack(">9l", 10_000_000, 10_000_000, 1000, 1000, 100, 1, 1000, 100, 1)
+    # 2024-05-01 = day 8887 since 2000-01-01; 36000.5 s = 10:00:00.5
+    rows = [(513_900_000, 5_300_000, 12_000, 8_000, 800, 8887, 36_000_500, 120, 3),
+            (513_900_100, 5_300_100, 12_000, 8_000, 800, 8887, 36_000_600, 130, 3)]  # fmt: skip
+    gps9 = b"".join(struct.pack(">7l2H", *r) for r in rows)
+    strm9 = _klv(b"TYPE", "c", 9, 1, b"lllllllSS") + _klv(b"SCAL", "l", 4, 9, scal9) + _klv(b"GPS9", "?", 32, 2, gps9)
+    scal5 = struct.pack(">5l", 10_000_000, 10_000_000, 1000, 1000, 100)
+    strm5 = (_klv(b"GPSU", "U", 16, 1, b"240501100000.500") + _klv(b"GPSF", "L", 4, 1, struct.pack(">L", 3))
+             + _klv(b"SCAL", "l", 4, 5, scal5) + _klv(b"GPS5", "l", 20, 1, struct.pack(">5l", *rows[0][:5])))  # fmt: skip
+    body = _klv(b"STRM", "", 1, len(strm9), strm9) + _klv(b"STRM", "", 1, len(strm5), strm5)
+    f = tmp_path / "hero12.raw"
+    f.write_bytes(_klv(b"DEVC", "", 1, len(body), body))
+    t = read_track(f)
+    assert detect_format(f) == "gpmf-raw" and len(t) == 2
+    assert t.start == datetime(2024, 5, 1, 10, 0, 0, 500000, tzinfo=UTC)
+    assert t.end == datetime(2024, 5, 1, 10, 0, 0, 600000, tzinfo=UTC)
+    assert (t.lat[0], t.lon[0]) == (51.39, 0.53) and list(t.hdop) == [1.2, 1.3] and list(t.fix_quality) == [2, 2]
