@@ -30,7 +30,7 @@ $(VENV)/.base: pyproject.toml
 $(VENV)/.dev: $(VENV)/.base
 	# torch 2.14.1 + torchvision 0.29.1 is the only pair that works here (taken from local disk).
 	$(PIP) install -q torch==2.14.1 torchvision==0.29.1
-	$(PIP) install -q -e '.[postgis,train,dev,bench]'
+	$(PIP) install -q -e '.[postgis,train,dev,bench,distributed]'
 	# ultralytics pulls opencv-python (Qt); keep the headless build only.
 	$(PIP) uninstall -q -y opencv-python || true
 	$(PIP) install -q --force-reinstall --no-deps opencv-python-headless

@@ -16,7 +16,6 @@ from pathlib import Path
 from roadcam.errors import InputNotFoundError, UnsupportedFormatError
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".m4v", ".ts"}
-GPS_SUFFIXES = (".gpx", ".gps", ".nmea", ".csv", ".log")
 IMAGE_SUFFIXES = {".jpg", ".jpeg"}
 
 
@@ -42,12 +41,10 @@ class FootageItem:
 
 
 def sidecar_for_video(video: Path) -> Path | None:
-    """The GPS side-car next to ``video`` (same stem), if any."""
-    for suffix in GPS_SUFFIXES:
-        for candidate in (video.with_suffix(suffix), video.with_suffix(suffix.upper())):
-            if candidate.is_file():
-                return candidate
-    return None
+    """The GPS side-car next to ``video`` (same stem; BlackVue ``_NF.mp4`` → ``_N.gps``), if any."""
+    from geo.gps import find_sidecar
+
+    return find_sidecar(video)
 
 
 def discover_footage(paths: list[str | Path], vehicle_id: str | None = None) -> list[FootageItem]:

@@ -20,14 +20,16 @@ def test_videos_pair_with_same_stem_sidecars(tmp_path):
     touch(tmp_path / "day1" / "b.MP4")
     touch(tmp_path / "day1" / "b.gps")
     touch(tmp_path / "day1" / "c.mp4")  # GoPro: GPS inside
+    touch(tmp_path / "day1" / "20170709_081815_NF.mp4")  # BlackVue front camera
+    touch(tmp_path / "day1" / "20170709_081815_N.gps")
     touch(tmp_path / "day1" / "network.geojson")
     touch(tmp_path / "day1" / "README.md")
     items = discover_footage([tmp_path])
     assert [(i.path.name, i.gps_path.name if i.gps_path else None) for i in items] == [
-        ("a.mp4", "a.gpx"), ("b.MP4", "b.gps"), ("c.mp4", None)
+        ("20170709_081815_NF.mp4", "20170709_081815_N.gps"), ("a.mp4", "a.gpx"), ("b.MP4", "b.gps"), ("c.mp4", None)
     ]
     assert {i.vehicle_id for i in items} == {"day1"}
-    assert items[0].files == [tmp_path / "day1" / "a.mp4", tmp_path / "day1" / "a.gpx"]
+    assert items[1].files == [tmp_path / "day1" / "a.mp4", tmp_path / "day1" / "a.gpx"]
 
 
 def test_folder_of_jpegs_is_one_image_survey(tmp_path):
