@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "max_distance_m": 50.0,  # candidate search radius (Valhalla's default)
-    "k": 8,  # candidates per fix
+    "k": 4,  # candidate segments per fix (a two-way segment gives two directed states)
     "sigma_m": None,  # None: estimate from the data (MAD); else fixed
     "sigma_default_m": 4.0,  # used when too few fixes to estimate
     "sigma_min_m": 4.0,
