@@ -90,7 +90,10 @@ def run_speed(weights_pt: Path, weights_fast: Path, backend: str, dataset: Path,
     arms = {"ultralytics_pytorch": Detector(weights_pt, backend="ultralytics", conf_threshold=conf,
                                             imgsz=Detector(weights_fast, backend=backend).imgsz),
             f"roadcam_{backend}": Detector(weights_fast, backend=backend, conf_threshold=conf, threads=threads)}
-    out = {"frames": len(images), "repeats": repeats, "threads": threads, "imgsz": arms[f"roadcam_{backend}"].imgsz,
+    import os
+
+    out = {"load_avg_before": [round(x, 2) for x in os.getloadavg()], "frames": len(images), "repeats": repeats,
+           "threads": threads, "imgsz": arms[f"roadcam_{backend}"].imgsz,
            "frame_sizes": sorted({f"{im.shape[1]}x{im.shape[0]}" for im in images}), "arms": {}}
     for name, det in arms.items():
         out["arms"][name] = {"weights": str(det.weights_path), **_time_backend(det, images, repeats)}
@@ -105,7 +108,24 @@ def run_speed(weights_pt: Path, weights_fast: Path, backend: str, dataset: Path,
         out["arms"][name]["accuracy"] = acc
     fast, base = out["arms"][f"roadcam_{backend}"], out["arms"]["ultralytics_pytorch"]
     out["speedup"] = round(fast["images_per_s"] / base["images_per_s"], 2)
+    out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
+
+
+def speed_table(res: dict) -> str:
+    """Markdown table of a speed result."""
+    srcs = sorted({s for a in res["arms"].values() for s in a.get("accuracy", {})})
+    head = "| backend | ms/image | images/s | " + " | ".join(f"{s} pothole mAP50" for s in srcs) + " |"
+    lines = [head, "|" + "---|" * (3 + len(srcs))]
+    for name, a in res["arms"].items():
+        accs = " | ".join(str(a["accuracy"][s].get("pothole", {}).get("mAP50")) for s in srcs)
+        lines.append(f"| {name} | {a['ms_per_image']} | {a['images_per_s']} | {accs} |")
+    lines.append("")
+    lines.append(f"Speed-up {res['speedup']}x; {res['frames']} test frames ({', '.join(res['frame_sizes'])}) x "
+                 f"{res['repeats']} repeats, imgsz {res['imgsz']}, {res['threads']} threads, end to end "
+                 f"(letterbox, inference, NMS). Load average before/after: {res['load_avg_before']} / "
+                 f"{res['load_avg_after']} on 2 shared vCPUs.")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -126,6 +146,7 @@ def main() -> int:
     sp.add_argument("--repeats", type=int, default=2)
     sp.add_argument("--threads", type=int, default=2)
     sp.add_argument("--accuracy-sources", nargs="*", default=["roboflow", "brazil"])
+    sp.add_argument("--doc", type=Path, default=None, help="write the table between speed markers in this file")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -136,6 +157,11 @@ def main() -> int:
                         args.threads, args.accuracy_sources)
         (RESULTS / "detector_speed.json").write_text(json.dumps(res, indent=2) + "\n")
         print(json.dumps(res, indent=2))
+        print(speed_table(res))
+        if args.doc:
+            text, a, b = args.doc.read_text(), "<!-- speed:begin -->", "<!-- speed:end -->"
+            if a in text and b in text:
+                args.doc.write_text(text.split(a)[0] + a + "\n" + speed_table(res) + "\n" + b + text.split(b, 1)[1])
     return 0
 
 
