@@ -53,11 +53,16 @@ class RunSummary:
 
 
 def _sources(item: FootageItem) -> list[tuple[str, str, str, int]]:
-    out = []
-    for path in item.files:
-        kind = "video" if path == item.path and item.kind == "video" else ("image" if item.kind == "images" else "gps")
-        out.append((str(path), sha256_of_file(path), kind, path.stat().st_size))
-    return out
+    """The files that identify a survey: the video, or the images. Content hashes, so renames don't matter.
+
+    A GPS side-car is not one of them: BlackVue front and rear videos share one
+    ``.gps`` file, so its hash cannot identify a survey (it is kept in the summary).
+    """
+    if item.kind == "images":
+        paths, kind = item.files, "image"
+    else:
+        paths, kind = [item.path], "video"
+    return [(str(p), sha256_of_file(p), kind, p.stat().st_size) for p in paths]
 
 
 def _load_network(session):
@@ -125,6 +130,9 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
     save_defects(session, candidates, survey_id=survey.id, observation_ids=obs_ids)
     new = sum(1 for c in candidates if c.defect_id is None)
     stats = dict(result.stats)
+    if result.item.gps_path is not None:
+        stats["gps_path"] = str(result.item.gps_path)
+        stats["gps_sha256"] = sha256_of_file(result.item.gps_path)
     stats.update(
         observations=len(observations),
         observations_on_network=sum(1 for o in observations if o.segment_id),

@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_summary(summary) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -85,4 +86,5 @@ def _print_summary(summary) -> None:
         table.add_row(key.replace("_", " "), str(getattr(summary, key)))
     console.print(table)
     for err in summary.errors:
-        console.print(f"[red]failed[/red] {err['path']}: {err['message']} ({err['kind']})")
+        console.print(f"[red]failed[/red] {escape(str(err['path']))}: {escape(err['message'])} ({err['kind']})",
+                      soft_wrap=True, highlight=False)
