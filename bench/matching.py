@@ -45,7 +45,6 @@ def beijing(name: str) -> tuple[Any, list[tuple[np.ndarray, np.ndarray, list[int
     """(network, [(x, y, gt_nodes)]) for a SparseTaxi set, trajectories with a ground-truth row."""
     from geo.match_io import (
         assign_ground_truth,
-        read_sparsetaxi_network,
         read_sparsetaxi_paths,
         read_sparsetaxi_trajectories,
     )
@@ -128,8 +127,8 @@ def _dir(pair, reverse):
 
 
 def run_ours(net, tracks, **params) -> dict[str, Any]:
-    from geo.matching import match_xy
     from geo.match_index import index_for
+    from geo.matching import match_xy
 
     t0 = time.perf_counter()
     index_for(net)
@@ -173,12 +172,12 @@ def run_leuven(net, tracks, label: str, **cfg) -> dict[str, Any]:
         matcher = DistanceMatcher(m, **cfg)
         t0 = time.perf_counter()
         try:
-            _, last = matcher.match([(yy, xx) for xx, yy in zip(x, y, strict=True)])
+            matcher.match([(yy, xx) for xx, yy in zip(x, y, strict=True)])
             nodes = matcher.path_pred_onlynodes
             best = matcher.lattice_best
         except Exception as err:  # leuven raises on some tracks; count as unmatched
             log.warning("leuven failed on a track: %s", err)
-            nodes, best, last = [], [], -1
+            nodes, best = [], []
         secs += time.perf_counter() - t0
         npts += len(x)
         gt_len = _gt(net, gt_nodes)
@@ -253,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         for m in ["roadcam", *LEUVEN_CFG]
     }
     ratios = {m: round(total["roadcam"] / total[m], 2) for m in LEUVEN_CFG}
-    print(f"overall points/s: " + ", ".join(f"{m} {v:.0f}" for m, v in total.items()))
-    print(f"speed ratio roadcam / leuvenmapmatching: " + ", ".join(f"{m} {v:.1f}x" for m, v in ratios.items()))
+    print("overall points/s: " + ", ".join(f"{m} {v:.0f}" for m, v in total.items()))
+    print("speed ratio roadcam / leuvenmapmatching: " + ", ".join(f"{m} {v:.1f}x" for m, v in ratios.items()))
     print(f"FMM for context: {FMM_POINTS_PER_S}; roadcam reaches {total['roadcam'] / 25000:.0%} of FMM's lower figure")
     payload = {
         "machine": f"{platform.machine()} {platform.processor() or ''} python {sys.version.split()[0]}".strip(),

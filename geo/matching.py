@@ -34,7 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from geo.match_index import ROUTE_NETWORK, ROUTE_UTURN, MatchIndex, index_for, node_paths, route_distances
+from geo.match_index import (
+    ROUTE_NETWORK,
+    ROUTE_UTURN,
+    MatchIndex,
+    index_for,
+    node_paths,
+    route_distances,
+)
 from roadcam.errors import MatchingError
 
 log = logging.getLogger(__name__)

@@ -207,40 +207,6 @@ def _check_path(path: str | Path) -> tuple[Path, str]:
     )
 
 
-# --------------------------------------------------------------------------- OSM
-
-
-def _read_osm_ways(path: Path) -> list[tuple[int, dict[str, str], list[tuple[int, float, float]]]]:
-    """Drivable ways as ``(way_id, tags, [(node_id, lon, lat), ...])`` via pyosmium."""
-    import osmium
-
-    ways: list[tuple[int, dict[str, str], list[tuple[int, float, float]]]] = []
-    keep = ("highway", "name", "ref", "oneway", "junction", "hierarchy")
-    try:
-        fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
-        for obj in fp:
-            if not obj.is_way():
-                continue
-            hw = obj.tags.get("highway")
-            if hw is None or hw not in DRIVABLE_HIGHWAYS:
-                continue
-            if obj.tags.get("area") == "yes":
-                continue
-            nodes = []
-            for n in obj.nodes:
-                loc = n.location
-                if loc.valid():
-                    nodes.append((int(n.ref), float(loc.lon), float(loc.lat)))
-            if len(nodes) < 2:
-                log.debug("way %s has < 2 located nodes, skipped", obj.id)
-                continue
-            tags = {k: obj.tags.get(k, "") for k in keep}
-            ways.append((int(obj.id), tags, nodes))
-    except RuntimeError as err:
-        raise CorruptInputError(f"cannot read OSM data ({err})", path=str(path)) from err
-    return ways
-
-
 def _split_indices(node_ids: Sequence[Any], counts: Counter) -> list[int]:
     """Indices where a line is cut: both ends and every inner junction node."""
     cuts = [0]
@@ -250,59 +216,6 @@ def _split_indices(node_ids: Sequence[Any], counts: Counter) -> list[int]:
     cuts.append(len(node_ids) - 1)
     return cuts
 
-
-def _osm_segments(path: Path, crs: Any | None):
-    import geopandas as gpd
-    from pyproj import Transformer
-    from shapely import LineString
-
-    ways = _read_osm_ways(path)
-    if not ways:
-        raise NetworkError("no drivable highway=* ways in this OSM file", path=str(path))
-    lon = np.array([n[1] for _, _, nodes in ways for n in nodes])
-    lat = np.array([n[2] for _, _, nodes in ways for n in nodes])
-    target = _resolve_crs(crs) if crs is not None else metric_crs_for_bounds(
-        lon.min(), lat.min(), lon.max(), lat.max()
-    )
-    tr = Transformer.from_crs(4326, target, always_xy=True)
-    xs, ys = tr.transform(lon, lat)
-    counts: Counter = Counter(n[0] for _, _, nodes in ways for n in nodes)
-    rows: list[dict[str, Any]] = []
-    off = 0
-    for way_id, tags, nodes in ways:
-        k = len(nodes)
-        wx, wy = xs[off : off + k], ys[off : off + k]
-        off += k
-        ids = [n[0] for n in nodes]
-        ow = oneway_from_tags(tags["oneway"], tags["highway"], tags["junction"])
-        cuts = _split_indices(ids, counts)
-        part = 0
-        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-            coords = list(zip(wx[a : b + 1], wy[a : b + 1], strict=True))
-            u, v = str(ids[a]), str(ids[b])
-            geom = LineString(coords)
-            if geom.length <= 0:
-                continue
-            if ow == -1:
-                geom, u, v = geom.reverse(), v, u
-            rows.append(
-                {
-                    "segment_id": f"{way_id}-{part}",
-                    "source_id": str(way_id),
-                    "name": tags["name"],
-                    "ref": tags["ref"],
-                    "highway": tags["highway"],
-                    "road_class": road_class_from_tags(tags["highway"], tags["ref"]),
-                    "oneway": ow != 0,
-                    "u": u,
-                    "v": v,
-                    "length_m": float(geom.length),
-                    "hierarchy": tags["hierarchy"],
-                    "geometry": geom,
-                }
-            )
-            part += 1
-    return gpd.GeoDataFrame(rows, columns=list(SEGMENT_COLUMNS), geometry="geometry", crs=target)
 
 
 # --------------------------------------------------------------------------- lines files
@@ -536,7 +449,12 @@ def load_network(path: str | Path, crs: Any | None = None, *, source_crs: Any | 
     CRSError or NetworkError, each with one clear line.
     """
     p, kind = _check_path(path)
-    segments = _osm_segments(p, crs) if kind == "osm" else _lines_segments(p, crs, source_crs)
+    if kind == "osm":
+        from geo.osm import osm_segments
+
+        segments = osm_segments(p, crs)
+    else:
+        segments = _lines_segments(p, crs, source_crs)
     if len(segments) == 0:
         raise NetworkError("no drivable road segments", path=str(p))
     net = network_from_segments(segments)

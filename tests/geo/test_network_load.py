@@ -16,7 +16,13 @@ from geo.network import (
     oneway_from_tags,
     road_class_from_tags,
 )
-from roadcam.errors import CorruptInputError, CRSError, InputNotFoundError, NetworkError, UnsupportedFormatError
+from roadcam.errors import (
+    CorruptInputError,
+    CRSError,
+    InputNotFoundError,
+    NetworkError,
+    UnsupportedFormatError,
+)
 
 SNIP = "osm_uk_osm2streets_snippets/tests/src"
 
