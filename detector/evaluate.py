@@ -1,7 +1,7 @@
 """Honest evaluation of a :class:`~detector.model.Detector` on labelled YOLO images.
 
 Per class: precision, recall and F1 at IoU 0.5 at the shipped confidence
-threshold, plus mAP50 and mAP50-95 (COCO-style 101-point interpolation,
+threshold, plus mAP50 and mAP50-95 (pycocotools-style 101-point interpolation,
 greedy matching by confidence). Runs the real inference backend, so the
 numbers are those of what ships.
 """
@@ -84,7 +84,8 @@ def _match(res: ImageResult, cls: int, iou_t: float, conf_min: float = 0.0) -> t
 
 
 def average_precision(conf: np.ndarray, tp: np.ndarray, n_gt: int) -> float:
-    """COCO-style AP (101 recall points) from pooled predictions."""
+    """AP the pycocotools way: mean over 101 recall points of the best precision at that recall or more
+    (0 beyond the highest recall reached)."""
     if n_gt == 0:
         return float("nan")
     if not len(conf):
@@ -93,18 +94,16 @@ def average_precision(conf: np.ndarray, tp: np.ndarray, n_gt: int) -> float:
     tpc = np.cumsum(tp[order])
     fpc = np.cumsum(~tp[order])
     recall = tpc / n_gt
-    precision = tpc / (tpc + fpc)
-    mpre = np.concatenate([[1.0], precision, [0.0]])
-    mrec = np.concatenate([[0.0], recall, [1.0]])
-    mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
-    x = np.linspace(0, 1, 101)
-    return float(np.trapezoid(np.interp(x, mrec, mpre), x))
+    precision = np.flip(np.maximum.accumulate(np.flip(tpc / (tpc + fpc))))
+    idx = np.searchsorted(recall, np.linspace(0, 1, 101), side="left")
+    return float(np.mean(np.where(idx < len(recall), precision[np.minimum(idx, len(recall) - 1)], 0.0)))
 
 
-def class_metrics(results: Sequence[ImageResult], cls: int, conf_threshold: float, f1_iou: float = 0.5) -> dict[str, Any]:
-    """Metrics of one class over a set of images."""
+def class_metrics(results: Sequence[ImageResult], cls: int, conf_threshold: float, f1_iou: float = 0.5,
+                  with_ap: bool = True) -> dict[str, Any]:
+    """Metrics of one class over a set of images (``with_ap=False`` skips mAP, for threshold sweeps)."""
     aps = []
-    for t in IOU_THRESHOLDS:
+    for t in IOU_THRESHOLDS if with_ap else ():
         confs, tps, n = [], [], 0
         for r in results:
             c, tp, g = _match(r, cls, float(t))
@@ -123,8 +122,8 @@ def class_metrics(results: Sequence[ImageResult], cls: int, conf_threshold: floa
     f1 = 2 * p * rcl / (p + rcl) if n_gt and p + rcl > 0 else (0.0 if n_gt else float("nan"))
     return {"instances": n_gt, "tp": tp_n, "fp": fp_n, "precision": round(p, 4),
             "recall": round(rcl, 4) if n_gt else None, "f1": round(f1, 4) if n_gt else None,
-            "mAP50": None if np.isnan(aps[0]) else round(aps[0], 4),
-            "mAP50_95": None if np.isnan(aps[0]) else round(float(np.mean(aps)), 4)}
+            "mAP50": None if not aps or np.isnan(aps[0]) else round(aps[0], 4),
+            "mAP50_95": None if not aps or np.isnan(aps[0]) else round(float(np.mean(aps)), 4)}
 
 
 def predict_images(detect: Callable[[np.ndarray], Any], image_paths: Sequence[Path]) -> list[ImageResult]:
@@ -169,7 +168,7 @@ def best_conf_threshold(results: Sequence[ImageResult], cls: int = 0, grid: Sequ
     """The confidence that maximises F1@0.5 of ``cls`` (use on the *valid* split only)."""
     best = (0.25, -1.0)
     for t in grid or np.round(np.arange(0.05, 0.81, 0.025), 3):
-        f1 = class_metrics(results, cls, float(t))["f1"] or 0.0
+        f1 = class_metrics(results, cls, float(t), with_ap=False)["f1"] or 0.0
         if f1 > best[1]:
             best = (float(t), f1)
     return best

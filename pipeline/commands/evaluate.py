@@ -49,7 +49,12 @@ def _table(report: dict) -> str:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from detector.evaluate import best_conf_threshold, evaluate_results, predict_images, test_image_lists
+    from detector.evaluate import (
+        best_conf_threshold,
+        evaluate_results,
+        predict_images,
+        test_image_lists,
+    )
     from detector.model import Detector, weights_card
     from pipeline.cli import print_json
     from roadcam.errors import InputNotFoundError
