@@ -30,6 +30,7 @@ class MatchIndex:
         if len(seg) == 0:
             raise NetworkError("the network has no segments")
         self.crs = network.crs
+        self.crs_string = network.crs.to_string()
         self.geoms = np.asarray(seg.geometry.values, dtype=object)
         self.length = seg["length_m"].to_numpy(float)
         self.oneway = seg["oneway"].to_numpy(bool)
@@ -126,7 +127,7 @@ class Transitions:
     kind: np.ndarray  # ROUTE_NETWORK / ROUTE_DIRECT / ROUTE_UTURN
     start: np.ndarray
     chunk_of: np.ndarray  # transition -> chunk number
-    chunks: list  # per chunk: (sub_csr, local, glob, limit)
+    chunks: list  # per chunk: (local index of global nodes, global of local, sources, predecessors)
 
 
 def route_distances(
@@ -181,9 +182,10 @@ def route_distances(
         ex, en = exit_node[lo:hi], entry_node[lo:hi]
         sub, local, glob = idx.subgraph(np.concatenate([ex, en]), lim)
         src, src_inv = np.unique(local[ex], return_inverse=True)
-        D = np.atleast_2d(dijkstra(sub, directed=True, indices=src, limit=lim))
+        D, pred = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=True)
+        D, pred = np.atleast_2d(D), np.atleast_2d(pred)
         route[lo:hi] = exit_cost[lo:hi] + D[src_inv, local[en]] + entry_cost[lo:hi]
-        chunks.append((sub, local, glob, lim))
+        chunks.append((local, glob, src, pred))
     route = np.where(route <= np.repeat(limit, sizes) + exit_cost + entry_cost, route, np.inf)
     kind = np.zeros(total, np.int8)
     same = pseg == cseg
@@ -202,30 +204,22 @@ def route_distances(
 
 
 def node_paths(tr: Transitions, requests: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], list[int] | None]:
-    """Global node paths for ``(transition, exit_node, entry_node)`` requests."""
-    from scipy.sparse.csgraph import dijkstra
-
+    """Global node paths for ``(transition, exit_node, entry_node)`` requests, from the
+    predecessor rows kept by :func:`route_distances`."""
     out: dict[tuple[int, int, int], list[int] | None] = {}
-    by_chunk: dict[int, list[tuple[int, int, int]]] = {}
     for r in requests:
-        by_chunk.setdefault(int(tr.chunk_of[r[0]]), []).append(r)
-    for ch, reqs in by_chunk.items():
-        sub, local, glob, lim = tr.chunks[ch]
-        src = np.unique([local[r[1]] for r in reqs])
-        _, pred = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=True)
-        pred = np.atleast_2d(pred)
-        row = {int(s): i for i, s in enumerate(src)}
-        for r in reqs:
-            s_loc, d_loc = int(local[r[1]]), int(local[r[2]])
-            if s_loc == d_loc:
-                out[r] = [r[1]]
-                continue
-            pr = pred[row[s_loc]]
-            if d_loc < 0 or pr[d_loc] < 0:
-                out[r] = None
-                continue
-            path = [d_loc]
-            while path[-1] != s_loc:
-                path.append(int(pr[path[-1]]))
-            out[r] = [int(glob[n]) for n in reversed(path)]
+        local, glob, src, pred = tr.chunks[int(tr.chunk_of[r[0]])]
+        s_loc, d_loc = int(local[r[1]]), int(local[r[2]])
+        if s_loc == d_loc:
+            out[r] = [r[1]]
+            continue
+        row = int(np.searchsorted(src, s_loc))
+        pr = pred[row]
+        if d_loc < 0 or pr[d_loc] < 0:
+            out[r] = None
+            continue
+        path = [d_loc]
+        while path[-1] != s_loc:
+            path.append(int(pr[path[-1]]))
+        out[r] = [int(glob[n]) for n in reversed(path)]
     return out

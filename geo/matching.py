@@ -330,7 +330,7 @@ def _assemble(idx, x, y, rep, kept, chosen, chain_of, st_seg, st_s, st_dir, path
     if matched.any():
         c = get_coordinates(line_interpolate_point(idx.geoms[seg], st_s[st]))
         mx[matched], my[matched] = c[:, 0], c[:, 1]
-        mlon[matched], mlat[matched] = lonlat_from_xy(c[:, 0], c[:, 1], idx.crs.to_string())
+        mlon[matched], mlat[matched] = lonlat_from_xy(c[:, 0], c[:, 1], idx.crs_string)
         reverse[matched] = st_dir[st] < 0
         chain[matched] = chain_of[pos[matched]]
     return MatchResult(
