@@ -208,4 +208,10 @@ class Detector:
             self._check(im)
         if self._ul is not None:
             return [self._finish(*r, im.shape[1], im.shape[0]) for r, im in zip(self._ul.predict(images), images, strict=True)]
-        return [self.detect(im) for im in images]
+        if len(images) < 2 or not hasattr(self._net, "run_many"):
+            return [self.detect(im) for im in images]
+        boxes = [letterbox(im, self.imgsz, rect=self.rect) for im in images]
+        raws = self._net.run_many([b for b, _ in boxes])
+        nc = len(self.class_names)
+        return [self._finish(*decode(raw, lb, self.conf_threshold, self.iou_threshold, nc=nc), im.shape[1], im.shape[0])
+                for raw, (_, lb), im in zip(raws, boxes, images, strict=True)]
