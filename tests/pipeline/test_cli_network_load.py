@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pyproj  # noqa: F401  load pyproj's PROJ before SpatiaLite's (see note below)
 import pytest
 
 from pipeline.cli import main
-
-# Note: when mod_spatialite (linked to the system libproj/libsqlite3) is loaded
-# before pyproj's bundled PROJ, the process aborts at exit with "double free or
-# corruption" (reproduced: upgrade(url) then a pyproj Transformer). Importing
-# pyproj first avoids it; the real fix belongs in store/engine.py.
 
 
 def test_load_leeds_twice(shared_data, fresh_db_url, capsys):

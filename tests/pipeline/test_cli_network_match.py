@@ -6,7 +6,6 @@ import csv
 import json
 
 import numpy as np
-import pyproj  # noqa: F401  (PROJ before SpatiaLite; see test_cli_network_load.py)
 import pytest
 
 from pipeline.cli import main
