@@ -309,11 +309,28 @@ def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
             if len(c) >= 2:
                 lines.append((row, c))
     keys = [[(int(round(x / NODE_GRID_M)), int(round(y / NODE_GRID_M))) for x, y in c] for _, c in lines]
+    # one line per geometry: a repeat (same or reversed vertices, e.g. OSMnx's one row per
+    # direction) is dropped, and a reversed repeat makes the kept line two-way
+    first_of: dict[tuple, int] = {}
+    two_way: set[int] = set()
+    unique: list[int] = []
+    for i, ks in enumerate(keys):
+        fwd, rev = tuple(ks), tuple(reversed(ks))
+        j = first_of.get(fwd, first_of.get(rev))
+        if j is None:
+            first_of[fwd] = i
+            unique.append(i)
+        elif tuple(keys[j]) != fwd:
+            two_way.add(j)
+    if len(unique) < len(lines):
+        log.info("%d duplicate line geometries dropped", len(lines) - len(unique))
+    lines, keys = [lines[i] for i in unique], [keys[i] for i in unique]
+    forced_two_way = [i in two_way for i in unique]
     counts: Counter = Counter(k for ks in keys for k in ks)
     rows: list[dict[str, Any]] = []
     part_no: Counter = Counter()
-    for (row, c), ks in zip(lines, keys, strict=True):
-        ow = oneway_from_tags(oneways[row], hws[row], junction[row])
+    for (row, c), ks, force2 in zip(lines, keys, forced_two_way, strict=True):
+        ow = 0 if force2 else oneway_from_tags(oneways[row], hws[row], junction[row])
         cuts = _split_indices(ks, counts)
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             geom = LineString(c[a : b + 1])

@@ -183,3 +183,16 @@ def test_helpers():
     assert oneway_from_tags("", "residential", "roundabout") == 1
     assert metric_crs_for_bounds(18.0, 59.3, 18.1, 59.4).to_epsg() == 32634
     assert metric_crs_for_bounds(-1.57, 53.80, -1.55, 53.81).to_epsg() == 27700
+
+
+def test_lines_shapefile_one_row_per_direction(shared_data):
+    """FMM's Stockholm OSMnx edges.shp: 658 one-way rows + 650 rows that are the two
+    directions of 325 two-way streets. Repeats are dropped, so 658 + 325 = 983 segments,
+    78,340.8 m (= one-way length + half the two-way length, computed apart with geopandas)."""
+    net = load_network(shared_data / "mapmatch_fmm_example/example/osmnx_example/stockholm/edges.shp")
+    s = net.segments
+    assert net.crs.to_epsg() == 32634  # UTM 34N, outside Great Britain
+    assert (len(s), int(s["oneway"].sum())) == (983, 658)
+    assert s["length_m"].sum() == pytest.approx(78340.8, abs=0.5)
+    assert net.graph.number_of_edges() == 658 + 2 * 325
+    assert s["segment_id"].iloc[0] == "0-0"  # no `id` field: the feature index
