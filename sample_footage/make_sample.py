@@ -18,6 +18,7 @@ import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -71,6 +72,7 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
     Defaults are drive1's: its stops and GPS gap, over the whole route.
     """
     import av
+    import cv2
 
     from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene, lighting_at
     from sample_footage.render import Pose, Renderer
@@ -93,6 +95,7 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
     container.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     container.metadata["comment"] = "roadcam synthetic sample footage (sample_footage/make_sample.py)"
     stream = container.add_stream("libx264", rate=FPS)
+    stream.codec_context.time_base = Fraction(1, FPS)
     stream.width, stream.height, stream.pix_fmt = cam.image_width, cam.image_height, "yuv420p"
     stream.codec_context.gop_size = 60
     stream.options = {"crf": str(crf), "preset": "veryfast", "tune": "film"}
@@ -110,8 +113,14 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
             last_img, _occ = renderer.render(tall, pose, light)
             last_key = key
         r0 = SHAKE_MARGIN_PX + int(dv[i])
-        img = np.ascontiguousarray(last_img[r0:r0 + cam.image_height])
-        frame = av.VideoFrame.from_ndarray(img, format="bgr24")
+        img = last_img[r0:r0 + cam.image_height]
+        # YUV 4:2:0 (BT.601, limited range) by OpenCV: PyAV's own bgr24 conversion gave
+        # different pixels from run to run here. The encoded bytes still vary slightly between
+        # runs (libx264 through PyAV); the rendered frames themselves are deterministic.
+        yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)  # kept referenced until encoded
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        frame.pts = i
+        frame.time_base = Fraction(1, FPS)
         for packet in stream.encode(frame):
             container.mux(packet)
         rows.append(f"{i},{i / FPS:.4f},{lons[i]:.7f},{lats[i]:.7f},{drive.heading_deg[i]:.2f},"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString
 from shapely.ops import substring
 
 #: Carriageway widths (m) by highway tag.
@@ -384,7 +384,3 @@ def road_frame(line: LineString, s: float) -> tuple[float, float, float]:
     q = line.interpolate(min(s + 0.5, line.length))
     o = line.interpolate(max(s - 0.5, 0.0))
     return p.x, p.y, math.degrees(math.atan2(q.x - o.x, q.y - o.y)) % 360.0
-
-
-def footprint_polygon(pts: np.ndarray) -> Polygon:
-    return Polygon(pts)

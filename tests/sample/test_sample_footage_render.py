@@ -49,3 +49,19 @@ def test_drive_truth_motion_is_a_refuse_truck():
     assert stopped.sum() / 30 > 15  # two collection stops (7 s + 8 s) plus the start and the end
     assert np.isnan(d.gps_lon).sum() == 4
     assert np.all(np.diff(d.chainage_m) >= -1e-9)  # never reverses
+
+
+def test_rendered_frames_are_deterministic():
+    from dataclasses import replace
+
+    from sample_footage.layout import drive_scene
+    from sample_footage.make_sample import drive_camera
+    from sample_footage.render import SUNNY, Pose, Renderer
+
+    cam = replace(drive_camera(), image_width=320, image_height=180)
+    scene, route, _meta = drive_scene()
+    x, y = route.interpolate(20.0).coords[0]
+    pose = Pose(x, y, 270.0)
+    a, _ = Renderer(scene).render(cam, pose, SUNNY)
+    b, _ = Renderer(drive_scene()[0]).render(cam, pose, SUNNY)
+    assert a.shape == (180, 320, 3) and np.array_equal(a, b)
