@@ -173,7 +173,8 @@ class Renderer:
         return self._views[camera]
 
     def render(self, camera: CameraModel, pose: Pose, light: Lighting = SUNNY) -> tuple[np.ndarray, np.ndarray]:
-        """One BGR frame and its occlusion mask (255 where a skip or car covers the ground)."""
+        """One BGR frame and its occlusion mask: at each pixel 1 + the index in ``scene.boxes``
+        of the skip or car in front (0 where none)."""
         H, W = camera.image_height, camera.image_width
         vw = self.view(camera)
         img = np.empty((H, W, 3), np.uint8)
@@ -258,10 +259,10 @@ _FACES = ((0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7), (4, 5, 6, 7))
 
 
 def draw_boxes(img: np.ndarray, occl: np.ndarray, boxes: list[Box3D], camera: CameraModel, pose: Pose) -> np.ndarray:
-    """Draw 3-D boxes (painter's order) into ``img`` and ``occl`` (uint8, in place)."""
+    """Draw 3-D boxes (painter's order) into ``img`` and ``occl`` (uint8 ids: 1 + box index), in place."""
     faces = []
     light_dir = np.array([0.4, -0.5, 0.77])
-    for box in boxes:
+    for bi, box in enumerate(boxes):
         dx, dy = box.x - pose.x, box.y - pose.y
         if dx * dx + dy * dy > 90.0 ** 2:
             continue
@@ -280,9 +281,9 @@ def draw_boxes(img: np.ndarray, occl: np.ndarray, boxes: list[Box3D], camera: Ca
             if len(poly) < 3:
                 continue
             shade = 0.55 + 0.45 * max(0.0, float(np.dot(normal, light_dir)))
-            faces.append((float(poly[:, 2].mean()), poly, box, fi, shade))
+            faces.append((float(poly[:, 2].mean()), poly, box, fi, shade, bi))
     faces.sort(key=lambda f: -f[0])
-    for _depth, poly, box, fi, shade in faces:
+    for _depth, poly, box, fi, shade, bi in faces:
         px = _project(camera, poly)
         if not np.isfinite(px).all() or np.abs(px).max() > 1e5:
             continue
@@ -293,7 +294,7 @@ def draw_boxes(img: np.ndarray, occl: np.ndarray, boxes: list[Box3D], camera: Ca
         cv2.fillPoly(img, [pts], col.tolist(), cv2.LINE_AA, 4)
         if box.kind == "skip" and fi != 4:
             cv2.polylines(img, [pts], True, (0, 120, 170), 2, cv2.LINE_AA, 4)
-        cv2.fillPoly(occl, [pts], 255, cv2.LINE_8, 4)
+        cv2.fillPoly(occl, [pts], min(bi + 1, 255), cv2.LINE_8, 4)
     return img
 
 
@@ -354,9 +355,13 @@ def label_boxes(scene: Scene, camera: CameraModel, pose: Pose, occl: np.ndarray 
             continue  # tiny
         if (cx2 - cx1) * (cy2 - cy1) < 0.5 * (x2 - x1) * (y2 - y1):
             continue  # mostly off-image
-        if occl is not None and cls != "skip":
+        if occl is not None:
             patch = occl[int(cy1):int(math.ceil(cy2)), int(cx1):int(math.ceil(cx2))]
-            if patch.size and patch.mean() > 0.5 * 255:
+            if cls == "skip":  # mostly hidden behind a car (or another skip)?
+                own = 1 + next(k for k, b in enumerate(scene.boxes) if b.id == oid)
+                if patch.size and (patch == own).mean() < 0.3:
+                    continue
+            elif patch.size and (patch > 0).mean() > 0.5:
                 continue
         out.append((CLASS_IDS[cls], oid, (float(cx1), float(cy1), float(cx2), float(cy2))))
     return out
