@@ -17,6 +17,7 @@ from roadcam.errors import NetworkError
 
 ROUTE_NETWORK, ROUTE_DIRECT, ROUTE_UTURN = 0, 1, 2
 CHUNK_TRANSITIONS = 32  # transitions routed together on one local subgraph
+BLOCK_TRANSITIONS = 4096  # transitions whose pair arrays are held in memory at once
 
 
 class MatchIndex:
@@ -90,18 +91,22 @@ class MatchIndex:
 
         Any path of length ≤ reach_m from one of ``nodes`` stays inside (edge
         lengths are at least the straight-line distance), so bounded searches on
-        the subgraph equal those on the whole graph.
+        the subgraph equal those on the whole graph. Returns (csr, local, glob, bbox).
         """
         nx_, ny_ = self.node_x[nodes], self.node_y[nodes]
+        bbox = (nx_.min() - reach_m, ny_.min() - reach_m, nx_.max() + reach_m, ny_.max() + reach_m)
+        return (*self.subgraph_bbox(bbox), bbox)
+
+    def subgraph_bbox(self, bbox: tuple[float, float, float, float]):
+        """(csr, local index of each global node or -1, global index of each local node)."""
         m = (
-            (self.node_x >= nx_.min() - reach_m) & (self.node_x <= nx_.max() + reach_m)
-            & (self.node_y >= ny_.min() - reach_m) & (self.node_y <= ny_.max() + reach_m)
+            (self.node_x >= bbox[0]) & (self.node_x <= bbox[2])
+            & (self.node_y >= bbox[1]) & (self.node_y <= bbox[3])
         )
         glob = np.flatnonzero(m)
         local = np.full(self.n_nodes, -1, dtype=np.int64)
         local[glob] = np.arange(len(glob))
-        sub = self.csr[glob][:, glob]
-        return sub, local, glob
+        return self.csr[glob][:, glob], local, glob
 
 
 _INDEXES: dict[int, tuple[Any, MatchIndex]] = {}
@@ -127,7 +132,7 @@ class Transitions:
     kind: np.ndarray  # ROUTE_NETWORK / ROUTE_DIRECT / ROUTE_UTURN
     start: np.ndarray
     chunk_of: np.ndarray  # transition -> chunk number
-    chunks: list  # per chunk: (local index of global nodes, global of local, sources, predecessors)
+    chunks: list  # per chunk: (bbox of its subgraph, search limit), or None
 
 
 def route_distances(
@@ -180,12 +185,11 @@ def route_distances(
             continue
         lim = float(limit[t0:t1].max())
         ex, en = exit_node[lo:hi], entry_node[lo:hi]
-        sub, local, glob = idx.subgraph(np.concatenate([ex, en]), lim)
+        sub, local, _, bbox = idx.subgraph(np.concatenate([ex, en]), lim)
         src, src_inv = np.unique(local[ex], return_inverse=True)
-        D, pred = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=True)
-        D, pred = np.atleast_2d(D), np.atleast_2d(pred)
+        D = np.atleast_2d(dijkstra(sub, directed=True, indices=src, limit=lim))
         route[lo:hi] = exit_cost[lo:hi] + D[src_inv, local[en]] + entry_cost[lo:hi]
-        chunks.append((local, glob, src, pred))
+        chunks.append((bbox, lim))
     route = np.where(route <= np.repeat(limit, sizes) + exit_cost + entry_cost, route, np.inf)
     kind = np.zeros(total, np.int8)
     same = pseg == cseg
@@ -203,23 +207,60 @@ def route_distances(
     return Transitions(value=route, kind=kind, start=start, chunk_of=chunk_of, chunks=chunks)
 
 
-def node_paths(tr: Transitions, requests: list[tuple[int, int, int]]) -> dict[tuple[int, int, int], list[int] | None]:
-    """Global node paths for ``(transition, exit_node, entry_node)`` requests, from the
-    predecessor rows kept by :func:`route_distances`."""
+def node_paths(
+    idx: MatchIndex, tr: Transitions, requests: list[tuple[int, int, int]]
+) -> dict[tuple[int, int, int], list[int] | None]:
+    """Global node paths for ``(transition, exit_node, entry_node)`` requests: one
+    Dijkstra call with predecessors per chunk, from the requested exit nodes only."""
+    from scipy.sparse.csgraph import dijkstra
+
     out: dict[tuple[int, int, int], list[int] | None] = {}
+    by_chunk: dict[int, list[tuple[int, int, int]]] = {}
     for r in requests:
-        local, glob, src, pred = tr.chunks[int(tr.chunk_of[r[0]])]
-        s_loc, d_loc = int(local[r[1]]), int(local[r[2]])
-        if s_loc == d_loc:
-            out[r] = [r[1]]
-            continue
-        row = int(np.searchsorted(src, s_loc))
-        pr = pred[row]
-        if d_loc < 0 or pr[d_loc] < 0:
-            out[r] = None
-            continue
-        path = [d_loc]
-        while path[-1] != s_loc:
-            path.append(int(pr[path[-1]]))
-        out[r] = [int(glob[n]) for n in reversed(path)]
+        by_chunk.setdefault(int(tr.chunk_of[r[0]]), []).append(r)
+    for ch, reqs in by_chunk.items():
+        bbox, lim = tr.chunks[ch]
+        sub, local, glob = idx.subgraph_bbox(bbox)
+        src = np.unique([local[r[1]] for r in reqs])
+        _, pred = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=True)
+        pred = np.atleast_2d(pred)
+        for r in reqs:
+            s_loc, d_loc = int(local[r[1]]), int(local[r[2]])
+            if s_loc == d_loc:
+                out[r] = [r[1]]
+                continue
+            pr = pred[int(np.searchsorted(src, s_loc))]
+            if d_loc < 0 or pr[d_loc] < 0:
+                out[r] = None
+                continue
+            path = [d_loc]
+            while path[-1] != s_loc:
+                path.append(int(pr[path[-1]]))
+            out[r] = [int(glob[n]) for n in reversed(path)]
     return out
+
+
+def route_distances_blocked(idx: MatchIndex, st_seg, st_s, st_dir, sb, a, b, limit, backtrack_m: float,
+                            uturn_penalty_m: float, block: int | None = None) -> Transitions:
+    """:func:`route_distances` in blocks of ``block`` transitions (bounded memory on long tracks)."""
+    block = block or BLOCK_TRANSITIONS
+    parts = [
+        route_distances(idx, st_seg, st_s, st_dir, sb, a[i : i + block], b[i : i + block],
+                        limit[i : i + block], backtrack_m, uturn_penalty_m)
+        for i in range(0, len(a), block)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return route_distances(idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack_m, uturn_penalty_m)
+    value = np.concatenate([t.value for t in parts])
+    kind = np.concatenate([t.kind for t in parts])
+    starts, chunk_of, chunks = [np.zeros(1, np.int64)], [], []
+    off = 0
+    for t in parts:
+        starts.append(t.start[1:] + off)
+        off += int(t.start[-1])
+        chunk_of.append(t.chunk_of + len(chunks))
+        chunks.extend(t.chunks)
+    return Transitions(value=value, kind=kind, start=np.concatenate(starts),
+                       chunk_of=np.concatenate(chunk_of), chunks=chunks)

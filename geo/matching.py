@@ -40,7 +40,7 @@ from geo.match_index import (
     MatchIndex,
     index_for,
     node_paths,
-    route_distances,
+    route_distances_blocked,
 )
 from roadcam.errors import MatchingError
 
@@ -260,7 +260,7 @@ def match_xy(
     gc = np.hypot(xk[b] - xk[a], yk[b] - yk[a])
     limit = p["route_factor"] * gc + p["route_slack_m"]
     backtrack = 3.0 * sigma if p["backtrack_m"] is None else float(p["backtrack_m"])
-    tr = route_distances(idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack, p["uturn_penalty_m"])
+    tr = route_distances_blocked(idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack, p["uturn_penalty_m"])
     logt = -np.abs(tr.value - np.repeat(gc, np.diff(tr.start))) / float(p["beta_m"])
     gap = np.zeros(len(a), bool) if t is None else (t[kept][b] - t[kept][a]) > p["max_gap_s"]
 
@@ -378,7 +378,7 @@ def _build_path(idx, tr, chains, valid, chosen, st_seg, st_s, st_dir, sb) -> lis
                 ex = idx.v[st_seg[ps]] if st_dir[ps] > 0 else idx.u[st_seg[ps]]
                 en = idx.u[st_seg[cs]] if st_dir[cs] > 0 else idx.v[st_seg[cs]]
                 requests.append((j - 1, int(ex), int(en)))
-    paths = node_paths(tr, requests)
+    paths = node_paths(idx, tr, requests)
     it = iter(steps)
     for ch, members in enumerate(chains):
         f0 = chosen[valid[members[0]]]

@@ -154,3 +154,16 @@ def test_snap_points_offset_sign():
 
 def test_defaults_documented():
     assert DEFAULTS["max_distance_m"] == 50.0 and DEFAULTS["sigma_m"] is None
+
+
+def test_blocked_transitions_same_result(leeds, long_route, monkeypatch):
+    import geo.match_index as mi
+
+    _, line = long_route
+    x, y = _drive(line, 10.0, 4.0, seed=5)
+    ref = match_xy(leeds, x, y)
+    monkeypatch.setattr(mi, "BLOCK_TRANSITIONS", 7)  # many blocks, chunks across block ends
+    monkeypatch.setattr(mi, "CHUNK_TRANSITIONS", 3)
+    r = match_xy(leeds, x, y)
+    assert list(r.segment_id) == list(ref.segment_id)
+    assert r.path == ref.path
