@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import html
 import logging
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,38 +159,15 @@ def html_from_review(result: gpd.GeoDataFrame, summary: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _spatialite_loaded() -> bool:
-    """True when mod_spatialite is mapped into this process (then GDAL's GPKG driver segfaults)."""
-    try:
-        return "mod_spatialite" in Path("/proc/self/maps").read_text(errors="replace")
-    except OSError:
-        return "pysqlite3" in sys.modules
-
-
 def write_gpkg(gdf: gpd.GeoDataFrame, path: str | Path, layer: str) -> None:
-    """Write a GeoPackage layer; in a child process when SpatiaLite is loaded here.
+    """Write a GeoPackage layer, replacing an older file.
 
-    Loading mod_spatialite (the store's SpatiaLite engine) into a process makes
-    pyogrio's bundled GDAL crash (SIGSEGV) on any GPKG write, so after a
-    database read the file is written by a fresh interpreter.
+    Safe after a SpatiaLite connection: store.engine loads pyogrio's GDAL before mod_spatialite.
     """
     path = Path(path)
     if path.exists():
         path.unlink()
-    if not _spatialite_loaded():
-        gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        pkl = Path(tmp) / "layer.pkl"
-        gdf.to_pickle(pkl)
-        code = (
-            "import sys, pandas as pd; g = pd.read_pickle(sys.argv[1]); "
-            "g.to_file(sys.argv[2], layer=sys.argv[3], driver='GPKG', engine='pyogrio')"
-        )
-        proc = subprocess.run([sys.executable, "-c", code, str(pkl), str(path), layer], capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-            raise RuntimeError(f"GeoPackage writer failed ({proc.returncode}): {tail}")
+    gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
 
 
 def write_review_outputs(result: gpd.GeoDataFrame, out_dir: str | Path, policy: Policy, defects: pd.DataFrame | None = None) -> dict[str, Any]:
