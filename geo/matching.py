@@ -17,7 +17,8 @@ only on two-way segments). Per fix:
   same segment (U-turn) costs ``uturn_penalty_m`` extra metres;
 * Viterbi with numpy over the (previous × current) state matrix.
 
-Breaks: a time gap over ``max_gap_s`` or no route (within the bounded search)
+Breaks: a time gap over ``max_gap_s``, a jump over ``breakage_m``, or no route
+(within the bounded search)
 between consecutive matched fixes ends the current chain; the next fix starts a
 new one. A fix with no candidate (an outlier, or off the network) is left
 unmatched; the chain bridges it when the next fix is reachable.
@@ -56,7 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "beta_m": 10.0,
     "route_factor": 2.0,
     "route_slack_m": 200.0,
-    "max_gap_s": 60.0,
+    "max_gap_s": 60.0,  # None: never break on time (tracks sparser than this)
+    "breakage_m": 2000.0,  # consecutive fixes further apart than this always break (Valhalla's default)
     "stationary_m": 2.0,
     "uturn_penalty_m": 50.0,
     "backtrack_m": None,  # backward moves on one segment up to this are GPS noise (None: 3 sigma)
@@ -178,7 +180,7 @@ def _bearing_at(idx: MatchIndex, seg: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1])) % 360.0
 
 
-def _collapse_stationary(x, y, t, stationary_m: float, max_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
+def _collapse_stationary(x, y, t, stationary_m: float, max_gap_s: float | None) -> tuple[np.ndarray, np.ndarray]:
     """Representative fix of each fix (itself, or the last kept fix it sits on) and the kept fixes."""
     n = len(x)
     rep = np.arange(n)
@@ -187,7 +189,7 @@ def _collapse_stationary(x, y, t, stationary_m: float, max_gap_s: float) -> tupl
     for i in range(n):
         if not finite[i]:
             continue
-        if last >= 0 and (t is None or t[i] - t[last] <= max_gap_s) and \
+        if last >= 0 and (t is None or max_gap_s is None or t[i] - t[last] <= max_gap_s) and \
                 math.hypot(x[i] - x[last], y[i] - y[last]) < stationary_m:
             rep[i] = last
         else:
@@ -262,7 +264,9 @@ def match_xy(
     backtrack = 3.0 * sigma if p["backtrack_m"] is None else float(p["backtrack_m"])
     tr = route_distances_blocked(idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack, p["uturn_penalty_m"])
     logt = -np.abs(tr.value - np.repeat(gc, np.diff(tr.start))) / float(p["beta_m"])
-    gap = np.zeros(len(a), bool) if t is None else (t[kept][b] - t[kept][a]) > p["max_gap_s"]
+    gap = gc > p["breakage_m"]
+    if t is not None and p["max_gap_s"] is not None:
+        gap |= (t[kept][b] - t[kept][a]) > p["max_gap_s"]
 
     # Viterbi, one chain after another
     chosen = np.full(m, -1, dtype=np.int64)  # global state per kept fix

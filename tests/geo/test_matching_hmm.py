@@ -167,3 +167,12 @@ def test_blocked_transitions_same_result(leeds, long_route, monkeypatch):
     r = match_xy(leeds, x, y)
     assert list(r.segment_id) == list(ref.segment_id)
     assert r.path == ref.path
+
+
+def test_sparse_timed_track_and_breakage(leeds, long_route):
+    _, line = long_route
+    x, y = _drive(line, 80.0, 2.0, seed=6)
+    t = np.arange(len(x)) * 120.0  # one fix every 2 minutes
+    assert match_xy(leeds, x, y, time=t).n_breaks == len(x) - 1  # every step is a gap by default
+    assert match_xy(leeds, x, y, time=t, max_gap_s=None).n_breaks == 0
+    assert match_xy(leeds, x, y, breakage_m=50.0).n_breaks == len(x) - 1  # 80 m jumps > 50 m
