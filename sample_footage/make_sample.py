@@ -86,9 +86,7 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
     n = drive.n_frames if max_seconds is None else min(drive.n_frames, int(max_seconds * FPS))
     write_gpx(drive, out / f"{name}.gpx", name=name)
     write_blackvue_nmea(drive, out / f"{name}.gps")
-    rng = np.random.default_rng(seed + 100)
-    yaw = np.convolve(rng.normal(0, 0.25, n + 10), np.ones(10) / 10 * 1.5, mode="same")[5:n + 5]
-    dv = shake_px(n, drive.speed_mps[:n], seed)
+    yaw, dv = _wobble(drive, n, seed)
     renderer = Renderer(scene)
     path = out / f"{name}.mp4"
     container = av.open(str(path), "w", format="mp4")
@@ -134,10 +132,60 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
     return {"frames": n, "duration_s": n / FPS, "seconds_to_render": round(time.perf_counter() - t0, 1)}
 
 
+def _wobble(drive, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame yaw wander (degrees) and vertical shake (whole pixels) of the camera."""
+    rng = np.random.default_rng(seed + 100)
+    yaw = np.convolve(rng.normal(0, 0.25, n + 10), np.ones(10) / 10 * 1.5, mode="same")[5:n + 5]
+    return yaw, shake_px(n, drive.speed_mps[:n], seed)
+
+
+def write_boxes(out: Path, name: str, spec: dict) -> Path:
+    """``<name>_boxes.csv``: the true label box of every visible object in every frame.
+
+    Same geometry, shake and occlusion as the video (``label_boxes``), in pixels of the
+    960x540 frames: oracle detections for testing the later stages and for evaluating a
+    detector on the sample.
+    """
+    from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene
+    from sample_footage.render import CLASS_IDS, Pose, draw_boxes, label_boxes, object_footprints
+    from sample_footage.route import make_drive
+
+    names = {v: k for k, v in CLASS_IDS.items()}
+    cam = drive_camera()
+    tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
+    scene, _route, meta = drive_scene(repaired=spec["repaired"], removed=spec["removed"])
+    faded = {f"{r.source_id}:{k}": next(w for w, m in meta.items() if m["class"] == "faded_marking"
+                                         and m["road"] == r.source_id and m["range"] == (a, b))
+             for r in scene.roads for k, (a, b, _w, _l) in enumerate(r.wear_sections)}
+    stops, gap_s = spec.get("stops"), spec.get("gap_s")
+    drive = make_drive(spec["start"], stops=STOPS if stops is None else stops,
+                       gap_s=GPS_GAP_S if gap_s is None else gap_s, seed=spec["seed"], end_m=spec["end_m"])
+    n = drive.n_frames
+    yaw, dv = _wobble(drive, n, spec["seed"])
+    feet = object_footprints(scene)
+    rows = ["frame,class_id,class,object_id,x1,y1,x2,y2"]
+    canvas = np.zeros((tall.image_height, tall.image_width, 3), np.uint8)
+    for i in range(n):
+        pose = Pose(float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0))
+        occl = np.zeros(canvas.shape[:2], np.uint8)
+        draw_boxes(canvas, occl, scene.boxes, tall, pose)
+        r0 = SHAKE_MARGIN_PX + int(dv[i])
+        for cid, oid, (x1, y1, x2, y2) in label_boxes(scene, tall, pose, occl, footprints=feet):
+            y1, y2 = max(y1 - r0, 0.0), min(y2 - r0, float(cam.image_height))
+            if y2 - y1 < 3 or max(x2 - x1, y2 - y1) < 8:
+                continue
+            rid = faded[oid] if cid == 2 else oid  # worn paint: the ground-truth id of the section
+            rows.append(f"{i},{cid},{names[cid]},{rid},{x1:.1f},{y1:.1f},{x2:.1f},{y2:.1f}")
+    p = out / f"{name}_boxes.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return p
+
+
 def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
     """ground_truth.geojson: every rendered defect with class, lon/lat, size, wear and road id.
 
-    ``drives`` maps a drive name to ``{"end_m", "repaired", "removed"}``; each object gets
+    ``drives`` maps a drive name to ``{"end_m", "repaired", "removed"}``; an object up to 30 m
+    beyond a drive's end is still seen from it (labels reach 35 m ahead). Each object gets
     the drives that saw it (``drives_present``), saw it repaired (``repaired_in``) or saw
     it gone (``removed_in``, skips).
     """
@@ -178,7 +226,7 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
         props["offset_from_centreline_m"] = round(dist, 2)
         s_route = route.project(Point(cx, cy))
         props["route_chainage_m"] = round(s_route, 1)
-        seen = [d for d, spec in drives.items() if spec.get("end_m") is None or s_route < spec["end_m"] - 5.0]
+        seen = [d for d, spec in drives.items() if spec.get("end_m") is None or s_route < spec["end_m"] + 30.0]
         props["drives_present"] = ",".join(d for d in seen if props["id"] not in drives[d].get("repaired", ())
                                            and props["id"] not in drives[d].get("removed", ()))
         props["repaired_in"] = ",".join(d for d in seen if props["id"] in drives[d].get("repaired", ()))
@@ -224,6 +272,7 @@ def make_all(out: Path, *, max_seconds: float | None = None, only: str | None = 
         summary[name] = render_drive(out, name, spec["start"], repaired=spec["repaired"], removed=spec["removed"],
                                      stops=spec.get("stops"), gap_s=spec.get("gap_s"), end_m=spec["end_m"],
                                      max_seconds=max_seconds, seed=spec["seed"], crf=spec["crf"])
+        write_boxes(out, name, spec)
     write_ground_truth(out, specs)
     return summary
 

@@ -321,16 +321,18 @@ def object_footprints(scene: Scene, wear_threshold: float = 0.4) -> list[tuple[s
 
 def label_boxes(scene: Scene, camera: CameraModel, pose: Pose, occl: np.ndarray | None = None, *,
                 max_ground_range_m: float = 35.0, max_box_range_m: float = 60.0,
-                min_px: float = 8.0) -> list[tuple[int, str, tuple[float, float, float, float]]]:
+                min_px: float = 8.0, footprints: list | None = None,
+                ) -> list[tuple[int, str, tuple[float, float, float, float]]]:
     """Pixel boxes ``(class_id, object id, (x1, y1, x2, y2))`` of the objects visible in a frame.
 
-    Boxes come from projecting each object's ground footprint (or a skip's corners).
+    Boxes come from projecting each object's ground footprint (or a skip's corners);
+    ``footprints`` (from :func:`object_footprints`) saves recomputing them per frame.
     Objects beyond the range limits, mostly off-image, tiny (longer side under
     ``min_px`` or shorter side under 3 px), or mostly hidden behind a car or skip are dropped.
     """
     W, H = camera.image_width, camera.image_height
     out = []
-    for cls, oid, pts in object_footprints(scene):
+    for cls, oid, pts in (object_footprints(scene) if footprints is None else footprints):
         cam = camera_points(camera, pose, pts)
         vis = cam[:, 2] >= _NEAR_Z
         if cls == "faded_marking":

@@ -200,3 +200,28 @@ def test_drive2_fourteen_days_later_with_repairs():
     assert gt["P03"]["drives_present"] == "drive1,drive2" and gt["P03"]["repaired_in"] == ""
     assert gt["S01"]["removed_in"] == "drive2"
     assert gt["P05"]["drives_present"] == "drive1"  # beyond drive2's end
+
+
+def test_frame_boxes_cover_every_object_and_lie_inside_the_frames():
+    import csv
+
+    gt = {f["properties"]["id"]: f["properties"]
+          for f in json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]}
+    for drive, n_frames in (("drive1", N_FRAMES), ("drive2", 1730)):
+        rows = list(csv.DictReader((SAMPLE / f"{drive}_boxes.csv").open()))
+        seen = {r["object_id"] for r in rows}
+        present = {k for k, p in gt.items() if drive in p["drives_present"].split(",")}
+        assert seen == present, (drive, seen ^ present)
+        for r in rows:
+            x1, y1, x2, y2 = (float(r[k]) for k in ("x1", "y1", "x2", "y2"))
+            assert 0 <= x1 < x2 <= 960 and 0 <= y1 < y2 <= 540
+            assert 0 <= int(r["frame"]) < n_frames
+            assert gt[r["object_id"]]["class"] == r["class"]
+    assert len(list(csv.DictReader((SAMPLE / "drive1_boxes.csv").open()))) == 1967
+
+
+def test_drive2_boxes_are_remade_identically(tmp_path: Path):
+    from sample_footage.make_sample import drive_specs, write_boxes
+
+    p = write_boxes(tmp_path, "drive2", drive_specs()["drive2"])
+    assert p.read_bytes() == (SAMPLE / "drive2_boxes.csv").read_bytes()
