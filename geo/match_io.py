@@ -193,29 +193,29 @@ def evaluate_against_node_path(network: Any, result: Any, gt_nodes: list[int]) -
 
     * ``route_recall``: ground-truth length whose directed edge (node pair) is in
       the matched path / ground-truth length (the "route length matched correctly");
-    * ``route_precision``: matched path length on ground-truth edges / matched length;
+    * ``route_precision``: travelled length (traversal extents) on ground-truth edges /
+      travelled length;
     * ``point_accuracy``: matched fixes whose segment is a ground-truth edge / all fixes.
     """
     seg = network.segments
     ids = seg["segment_id"].tolist()
     uv = dict(zip(ids, zip(seg["u"].tolist(), seg["v"].tolist(), strict=True), strict=True))
-    length = dict(zip(ids, seg["length_m"].tolist(), strict=True))
     g = network.graph
     gt_pairs = [(str(a), str(b)) for a, b in zip(gt_nodes[:-1], gt_nodes[1:], strict=True)]
     gt_len = {}
     for a, b in gt_pairs:
         data = g.get_edge_data(a, b) or {}
         gt_len[(a, b)] = min((d["length_m"] for d in data.values()), default=0.0)
+
     def directed(sid: str, rev: bool) -> tuple[str, str]:
         return (uv[sid][1], uv[sid][0]) if rev else uv[sid]
 
-    path_ids = result.path_segment_ids()
     path_pairs = {directed(t.segment_id, t.reverse) for t in result.path}
     total = sum(gt_len.values())
     recall = sum(length_ for pair, length_ in gt_len.items() if pair in path_pairs) / total if total else float("nan")
-    plen = sum(length[s] for s in set(path_ids))
-    on_gt = {t.segment_id for t in result.path if directed(t.segment_id, t.reverse) in gt_len}
-    prec = sum(length[s] for s in on_gt) / plen if plen else float("nan")
+    travelled = [(abs(t.end_m - t.start_m), directed(t.segment_id, t.reverse) in gt_len) for t in result.path]
+    plen = sum(d for d, _ in travelled)
+    prec = sum(d for d, on in travelled if on) / plen if plen else float("nan")
     ok = [
         bool(m) and directed(s, bool(rv)) in gt_len
         for m, s, rv in zip(result.matched, result.segment_id, result.reverse, strict=True)
