@@ -205,9 +205,19 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
             wid = next(k for k, m in meta.items() if m["class"] == "faded_marking"
                        and oid.startswith(m["road"] + ":") and m["range"] == rng_)
             m = meta[wid]
-            cx, cy = pts[:, 0].mean(), pts[:, 1].mean()
-            props = {"id": wid, "class": cls, "width_m": 0.10, "length_m": round(rng_[1] - rng_[0], 2),
-                     "wear": m["wear"], "line": m["line"]}
+            # the worn paint (dashes or a solid line) between its two ends along the road;
+            # a box sees only part of a long section, so the ends are given too
+            road = roads[m["road"]][0]
+            s_along = np.array([road.project(Point(x, y)) for x, y in pts[:, :2]])
+            k0, k1 = int(np.argmin(s_along)), int(np.argmax(s_along))
+            cx, cy = (pts[k0, 0] + pts[k1, 0]) / 2, (pts[k0, 1] + pts[k1, 1]) / 2
+            props = {"id": wid, "class": cls, "width_m": 0.10,
+                     "length_m": round(float(math.hypot(pts[k1, 0] - pts[k0, 0], pts[k1, 1] - pts[k0, 1])), 2),
+                     "wear": m["wear"], "line": m["line"],
+                     "section_chainage_m": [round(rng_[0], 2), round(rng_[1], 2)]}
+            for key, k in (("start_lonlat", k0), ("end_lonlat", k1)):
+                elon, elat = lonlat_from_xy(pts[k, 0], pts[k, 1], BNG)
+                props[key] = [round(float(elon), 7), round(float(elat), 7)]
         else:
             m = meta[oid]
             cx, cy, h = m["x"], m["y"], m["heading"]
