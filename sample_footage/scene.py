@@ -122,6 +122,7 @@ class Scene:
     shadows: list[np.ndarray] = field(default_factory=list)  # ground polygons (k, 2)
     seed: int = 0
     patches: list[np.ndarray] = field(default_factory=list)  # repaired (patched) areas (k, 2)
+    covers: list[tuple[float, float, float]] = field(default_factory=list)  # manholes: x, y, radius m
 
     def __post_init__(self) -> None:
         self.paint = paint_pieces(self.roads)  # list of (polygon (k,2), wear, section key)
@@ -336,6 +337,20 @@ class TileCache:
             a = m.astype(np.float32)[..., None] / 255.0
             img = img * (1 - a) + (ASPHALT_BGR * 0.62 + 3.0 * grain) * a
             cv2.polylines(img, [to_px(pt)], True, (35.0, 36.0, 38.0), max(1, int(round(0.05 / res))), cv2.LINE_AA, 4)
+        # manhole covers (distractors): grey iron disc, dark ring, cross-hatch
+        for mx_, my_, mr in self.scene.covers:
+            c = np.array([[mx_, my_]])
+            if outside((mx_ - mr, my_ - mr, mx_ + mr, my_ + mr)):
+                continue
+            cen = tuple(int(v) for v in to_px(c)[0])
+            rad = int(round(mr / res * 16))
+            m = np.zeros((n, n), np.uint8)
+            cv2.circle(m, cen, rad, 255, -1, cv2.LINE_AA, 4)
+            a = m.astype(np.float32)[..., None] / 255.0
+            hatch = ((np.mod(gx - mx_ + gy - my_, 0.08) < 0.03) | (np.mod(gx - mx_ - gy + my_, 0.08) < 0.03))
+            iron = np.where(hatch[..., None], 70.0, 105.0) + np.array([0.0, 2.0, 6.0]) + 6.0 * grain
+            img = img * (1 - a) + iron * a
+            cv2.circle(img, cen, rad, (45.0, 45.0, 47.0), max(1, int(round(0.04 / res))), cv2.LINE_AA, 4)
         # cracks: thin dark random-walk lines
         for cr in self.scene.cracks:
             pts = cr.points()

@@ -1,9 +1,10 @@
 """Random rendered training frames with YOLO labels (classes 0 pothole, 1 crack,
 2 faded_marking, 3 skip).
 
-Each frame is its own random scene: a straight or curving road (sometimes with a
-side road) in a local metric frame, random defects, worn paint, skips and parked
-cars, a random camera (height, pitch, field of view) and random lighting. None of
+Each scene is random: a straight or curving road (sometimes with a side road) in a
+local metric frame, random defects, worn paint, skips, parked cars, and unlabelled
+look-alikes (patched repairs, manhole covers, shadows), a random camera (height, pitch,
+field of view) and random lighting; each is rendered from three poses along the road. None of
 these is a frame of the committed sample drive.
 """
 
@@ -124,7 +125,23 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
         r = rng.uniform(2, 6)
         th = np.linspace(0, 2 * np.pi, 16, endpoint=False)
         shadows.append(np.column_stack([x + rng.uniform(-5, 5) + r * np.cos(th), y + 0.6 * r * np.sin(th)]))
-    scene = Scene(roads, potholes, cracks, boxes, shadows, seed=int(rng.integers(1 << 20)))
+    # unlabelled look-alikes the detector must learn to ignore: patches and manhole covers
+    patches = []
+    for _ in range(int(rng.integers(0, 3))):
+        p = spot(44, 80, -half + 0.6, half - 0.6, 2.0)
+        if p:
+            r = math.radians(p[2] + rng.normal(0, 5))
+            f, rt = np.array([math.sin(r), math.cos(r)]), np.array([math.cos(r), -math.sin(r)])
+            ln, w = rng.uniform(0.6, 2.5), rng.uniform(0.5, 1.8)
+            patches.append(np.array([np.array(p[:2]) + a * ln / 2 * f + b * w / 2 * rt
+                                     for a, b in ((1, 1), (1, -1), (-1, -1), (-1, 1))]))
+    covers = []
+    for _ in range(int(rng.integers(0, 3))):
+        p = spot(44, 80, -half + 0.5, half - 0.5, 1.5)
+        if p:
+            covers.append((p[0], p[1], float(rng.uniform(0.3, 0.45))))
+    scene = Scene(roads, potholes, cracks, boxes, shadows, seed=int(rng.integers(1 << 20)),
+                  patches=patches, covers=covers)
     cam = CameraModel(mount_height_m=float(rng.uniform(1.3, 3.0)), pitch_deg=float(rng.uniform(5.0, 15.0)),
                       hfov_deg=float(rng.uniform(70.0, 110.0)), image_width=960, image_height=540,
                       roll_deg=float(rng.normal(0, 0.8)))
