@@ -18,6 +18,7 @@ from roadcam.errors import NetworkError
 ROUTE_NETWORK, ROUTE_DIRECT, ROUTE_UTURN = 0, 1, 2
 CHUNK_TRANSITIONS = 32  # transitions routed together on one local subgraph
 BLOCK_TRANSITIONS = 4096  # transitions whose pair arrays are held in memory at once
+PRED_BUDGET_BYTES = 64 * 2**20  # Dijkstra predecessor rows kept per match; beyond, recomputed
 
 
 class MatchIndex:
@@ -132,7 +133,7 @@ class Transitions:
     kind: np.ndarray  # ROUTE_NETWORK / ROUTE_DIRECT / ROUTE_UTURN
     start: np.ndarray
     chunk_of: np.ndarray  # transition -> chunk number
-    chunks: list  # per chunk: (bbox of its subgraph, search limit), or None
+    chunks: list  # per chunk: (bbox, search limit, (local, glob, sources, predecessors) or None), or None
 
 
 def route_distances(
@@ -146,6 +147,7 @@ def route_distances(
     limit: np.ndarray,
     backtrack_m: float,
     uturn_penalty_m: float,
+    budget: list[int] | None = None,
 ) -> Transitions:
     """Route distances for every (prev state, cur state) pair of each transition a[i] → b[i].
 
@@ -157,6 +159,7 @@ def route_distances(
     """
     from scipy.sparse.csgraph import dijkstra
 
+    budget = budget if budget is not None else [PRED_BUDGET_BYTES]
     n_prev = sb[a + 1] - sb[a]
     n_cur = sb[b + 1] - sb[b]
     sizes = n_prev * n_cur
@@ -185,11 +188,18 @@ def route_distances(
             continue
         lim = float(limit[t0:t1].max())
         ex, en = exit_node[lo:hi], entry_node[lo:hi]
-        sub, local, _, bbox = idx.subgraph(np.concatenate([ex, en]), lim)
+        sub, local, glob, bbox = idx.subgraph(np.concatenate([ex, en]), lim)
         src, src_inv = np.unique(local[ex], return_inverse=True)
-        D = np.atleast_2d(dijkstra(sub, directed=True, indices=src, limit=lim))
+        keep = budget[0] > 0
+        res = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=keep)
+        D = np.atleast_2d(res[0] if keep else res)
         route[lo:hi] = exit_cost[lo:hi] + D[src_inv, local[en]] + entry_cost[lo:hi]
-        chunks.append((bbox, lim))
+        if keep:
+            pred = np.atleast_2d(res[1])
+            budget[0] -= pred.nbytes + local.nbytes
+            chunks.append((bbox, lim, (local, glob, src, pred)))
+        else:
+            chunks.append((bbox, lim, None))
     route = np.where(route <= np.repeat(limit, sizes) + exit_cost + entry_cost, route, np.inf)
     kind = np.zeros(total, np.int8)
     same = pseg == cseg
@@ -219,11 +229,14 @@ def node_paths(
     for r in requests:
         by_chunk.setdefault(int(tr.chunk_of[r[0]]), []).append(r)
     for ch, reqs in by_chunk.items():
-        bbox, lim = tr.chunks[ch]
-        sub, local, glob = idx.subgraph_bbox(bbox)
-        src = np.unique([local[r[1]] for r in reqs])
-        _, pred = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=True)
-        pred = np.atleast_2d(pred)
+        bbox, lim, kept = tr.chunks[ch]
+        if kept is not None:
+            local, glob, src, pred = kept
+        else:
+            sub, local, glob = idx.subgraph_bbox(bbox)
+            src = np.unique([local[r[1]] for r in reqs])
+            _, pred = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=True)
+            pred = np.atleast_2d(pred)
         for r in reqs:
             s_loc, d_loc = int(local[r[1]]), int(local[r[2]])
             if s_loc == d_loc:
@@ -244,9 +257,10 @@ def route_distances_blocked(idx: MatchIndex, st_seg, st_s, st_dir, sb, a, b, lim
                             uturn_penalty_m: float, block: int | None = None) -> Transitions:
     """:func:`route_distances` in blocks of ``block`` transitions (bounded memory on long tracks)."""
     block = block or BLOCK_TRANSITIONS
+    budget = [PRED_BUDGET_BYTES]
     parts = [
         route_distances(idx, st_seg, st_s, st_dir, sb, a[i : i + block], b[i : i + block],
-                        limit[i : i + block], backtrack_m, uturn_penalty_m)
+                        limit[i : i + block], backtrack_m, uturn_penalty_m, budget)
         for i in range(0, len(a), block)
     ]
     if len(parts) == 1:

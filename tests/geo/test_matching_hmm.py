@@ -167,6 +167,9 @@ def test_blocked_transitions_same_result(leeds, long_route, monkeypatch):
     r = match_xy(leeds, x, y)
     assert list(r.segment_id) == list(ref.segment_id)
     assert r.path == ref.path
+    monkeypatch.setattr(mi, "PRED_BUDGET_BYTES", 0)  # predecessors recomputed for the path
+    r2 = match_xy(leeds, x, y)
+    assert r2.path == ref.path
 
 
 def test_sparse_timed_track_and_breakage(leeds, long_route):
