@@ -132,7 +132,7 @@ def predict_images(detect: Callable[[np.ndarray], Any], image_paths: Sequence[Pa
     from tqdm import tqdm
 
     out = []
-    for path in tqdm(image_paths, desc="evaluate", unit="img", leave=False):
+    for path in tqdm(image_paths, desc="evaluate", unit="img", leave=False, disable=None):
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if img is None:
             raise CorruptInputError("unreadable image", path=str(path))
