@@ -75,6 +75,18 @@ def _detector(options: ComputeOptions):
     return _DETECTOR_CACHE[key]
 
 
+CAMERA_CONFIG_NAME = "camera.yaml"
+
+
+def camera_config_for(item: FootageItem, options: ComputeOptions) -> Path | None:
+    """The camera config: ``--camera``, else a ``camera.yaml`` beside the footage, else none (default camera)."""
+    if options.camera_config is not None:
+        return options.camera_config
+    folder = item.path if item.kind == "images" else item.path.parent
+    beside = folder / CAMERA_CONFIG_NAME
+    return beside if beside.is_file() else None
+
+
 def _frames_for(item: FootageItem, options: ComputeOptions, stats: dict[str, Any]):
     """The distance-sampled frames of one item (a generator), and its track summary in ``stats``."""
     from geo import sampling
@@ -105,7 +117,7 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
         if detector is not None:
             from geo.camera import load_camera_config
 
-            camera = load_camera_config(options.camera_config, vehicle_id=item.vehicle_id)
+            camera = load_camera_config(camera_config_for(item, options), vehicle_id=item.vehicle_id)
         for frame in _frames_for(item, options, stats):
             stats["frames"] += 1
             if not frame.usable or detector is None or frame.image is None:

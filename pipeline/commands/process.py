@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-detect", action="store_true", help="store surveys and frames only, run no detector")
     p.add_argument("--spacing-m", type=float, default=None, help="metres travelled between sampled frames (default 5)")
     p.add_argument("--time-offset", type=float, default=None, metavar="SECONDS", help="camera clock minus GPS time; overrides detection")
-    p.add_argument("--camera", type=Path, default=None, help="camera config YAML (mount height, pitch, field of view per vehicle)")
+    p.add_argument("--camera", type=Path, default=None, help="camera config YAML (mount height, pitch, field of view per vehicle); default: camera.yaml beside the footage")
     p.add_argument("--vehicle", default=None, help="vehicle id (default: the footage folder's name)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (local) or CPUs (ray)")
     p.add_argument("--executor", choices=["local", "ray"], default="local", help="run on this machine or on a Ray cluster")

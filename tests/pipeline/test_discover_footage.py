@@ -55,3 +55,15 @@ def test_bad_paths_are_clear_errors(tmp_path):
 def test_sha256_streams_the_file(tmp_path):
     p = touch(tmp_path / "f.bin", b"abc")
     assert sha256_of_file(p, chunk_bytes=1) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_camera_config_beside_the_footage_is_used(tmp_path):
+    from pipeline.compute import ComputeOptions, camera_config_for
+
+    video = touch(tmp_path / "a.mp4")
+    item = FootageItem("video", video)
+    assert camera_config_for(item, ComputeOptions()) is None
+    cfg = touch(tmp_path / "camera.yaml")
+    assert camera_config_for(item, ComputeOptions()) == cfg
+    other = tmp_path / "fleet.yaml"
+    assert camera_config_for(item, ComputeOptions(camera_config=other)) == other
