@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,14 +35,24 @@ class MergeRules:
     max_chainage_gap_m: float = 4.0
     max_offset_gap_m: float = 2.0
     max_distance_m: float = 4.0
+    #: linear defects (a worn line is seen in pieces along its length) join over longer gaps
+    linear_gap_m: dict[str, float] = field(default_factory=lambda: {"faded_marking": 10.0})
 
     def __post_init__(self) -> None:
-        if min(self.max_chainage_gap_m, self.max_offset_gap_m, self.max_distance_m) <= 0:
+        gaps = [self.max_chainage_gap_m, self.max_offset_gap_m, self.max_distance_m, *self.linear_gap_m.values()]
+        if min(gaps) <= 0:
             raise ValueError("merge thresholds must be > 0")
+
+    def chainage_gap_m(self, class_name: str) -> float:
+        return self.linear_gap_m.get(class_name, self.max_chainage_gap_m)
+
+    def distance_m(self, class_name: str) -> float:
+        return self.linear_gap_m.get(class_name, self.max_distance_m)
 
     @property
     def search_radius_m(self) -> float:
-        return max(self.max_distance_m, float(np.hypot(self.max_chainage_gap_m, self.max_offset_gap_m)))
+        longest = max([self.max_chainage_gap_m, *self.linear_gap_m.values()])
+        return max(self.max_distance_m, float(np.hypot(longest, self.max_offset_gap_m)))
 
 
 class _UnionFind:
@@ -70,8 +80,8 @@ def _same_defect(
         return False
     if seg_a is not None and seg_a == seg_b and ch_a is not None and ch_b is not None:
         off_ok = off_a is None or off_b is None or abs(off_a - off_b) <= rules.max_offset_gap_m
-        return abs(ch_a - ch_b) <= rules.max_chainage_gap_m and off_ok
-    return float(np.hypot(xy_a[0] - xy_b[0], xy_a[1] - xy_b[1])) <= rules.max_distance_m
+        return abs(ch_a - ch_b) <= rules.chainage_gap_m(cls_a) and off_ok
+    return float(np.hypot(xy_a[0] - xy_b[0], xy_a[1] - xy_b[1])) <= rules.distance_m(cls_a)
 
 
 def cluster_observations(

@@ -80,32 +80,10 @@ def _load_network(session):
     return network_from_segments(segments)
 
 
-def _snap(observations: list[Observation], network) -> list[Observation]:
-    """Put observations on the network: segment id, chainage and lateral offset."""
-    import dataclasses
-
-    if network is None or not observations:
-        return observations
-    from geo.crs import xy_from_lonlat
-    from geo.matching import snap_points_to_network
-
-    x, y = xy_from_lonlat([o.lon for o in observations], [o.lat for o in observations], str(network.crs))
-    snapped = snap_points_to_network(network, x, y)
-    out = []
-    for k, obs in enumerate(observations):
-        seg = snapped.segment_id[k]
-        if seg is None or seg == "":
-            out.append(obs)
-            continue
-        out.append(dataclasses.replace(
-            obs, segment_id=str(seg), chainage_m=float(snapped.chainage_m[k]), offset_m=float(snapped.offset_m[k])
-        ))
-    return out
-
-
 def store_result(session, result: FootageResult, network, sources, summary: RunSummary) -> dict[str, Any]:
     """Store one computed item in the session (the caller owns the transaction)."""
     from geo.cluster import defects_from_observations
+    from geo.locate import locate_observations
     from store.defects import save_defects, stored_defect_candidates
     from store.frames import add_frames
     from store.observations import add_observations
@@ -118,7 +96,7 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
     set_survey_status(session, survey.id, "processing")
     frame_ids = add_frames(session, survey.id, frames, image_refs=result.image_refs)
     ids_by_key = {(f.source, f.frame_index): fid for f, fid in zip(frames, frame_ids, strict=True)}
-    observations = _snap(result.observations, network)
+    observations, correction = locate_observations(network, frames, result.observations)
     obs_ids = add_observations(session, ids_by_key, observations)
     existing = []
     if observations:
@@ -138,6 +116,7 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
         observations_on_network=sum(1 for o in observations if o.segment_id),
         defects_new=new,
         defects_updated=len(candidates) - new,
+        frames_pose_corrected=correction.frames_matched if correction else 0,
         seconds=result.seconds,
     )
     set_survey_status(session, survey.id, "done", summary=stats)

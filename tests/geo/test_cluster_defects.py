@@ -76,3 +76,13 @@ def test_merged_position_is_averaged_in_metres():
 def test_rules_are_validated():
     with pytest.raises(ValueError):
         MergeRules(max_distance_m=0)
+
+
+def test_a_worn_line_seen_in_pieces_is_one_defect_but_potholes_are_not():
+    pieces = [obs(cls="faded_marking", dx=7.0 * i, ch=10 + 7.0 * i, off=0.0, frame=i) for i in range(5)]
+    assert len(defects_from_observations(pieces)) == 1
+    potholes = [obs(dx=7.0 * i, ch=10 + 7.0 * i, frame=i) for i in range(5)]
+    assert len(defects_from_observations(potholes)) == 5
+    # the centre line and the edge line (3.3 m apart) stay two defects
+    two_lines = [obs(cls="faded_marking", off=0.0), obs(cls="faded_marking", off=3.3, dy=3.3)]
+    assert len(defects_from_observations(two_lines)) == 2
