@@ -66,7 +66,7 @@ demo: $(VENV)/.base spatialite
 test: $(VENV)/.dev spatialite postgis-install chromium-install $(YOLO_CONFIG_DIR)/Arial.ttf
 	@bash .ci/postgis start $(PG_PORT)
 	@status=0; \
-	ROADCAM_TEST_POSTGIS_URL=$(PG_URL) ROADCAM_REQUIRE_POSTGIS=1 $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
+	ROADCAM_TEST_POSTGIS_URL=$(PG_URL) ROADCAM_REQUIRE_POSTGIS=1 $(PY) -m pytest --nbmake tests notebooks $(PYTEST_ARGS) || status=$$?; \
 	bash .ci/postgis stop $(PG_PORT); \
 	exit $$status
 
