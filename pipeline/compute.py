@@ -133,7 +133,7 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
                 observations = project_detections(camera, dets, frame)
                 result.observations.extend(observations)
                 if observations and options.frames_dir is not None:
-                    result.image_refs[frame.frame_index] = _save_evidence(frame, options.frames_dir)
+                    result.image_refs[frame.frame_index] = _save_evidence(frame, dets, options.frames_dir)
             result.frames.append(dataclasses.replace(frame, image=None))
     except Exception as err:  # noqa: BLE001 - a bad file becomes an error record; the batch goes on
         if not _is_user_error(err):
@@ -151,11 +151,20 @@ def _is_user_error(err: BaseException) -> bool:
     return isinstance(err, RoadcamError)
 
 
-def _save_evidence(frame: SampledFrame, frames_dir: Path) -> str:
+_BOX_COLOURS = {"pothole": (28, 25, 215), "crack": (97, 174, 253), "faded_marking": (182, 123, 44), "skip": (148, 50, 123)}
+
+
+def _save_evidence(frame: SampledFrame, dets: Any, frames_dir: Path) -> str:
+    """The frame as JPEG evidence, with the detections drawn on it."""
     import cv2
 
+    image = frame.image.copy()
+    for (x1, y1, x2, y2), name, conf in zip(dets.xyxy.astype(int).tolist(), dets.names, dets.confidence.tolist(), strict=True):
+        colour = _BOX_COLOURS.get(name, (0, 255, 255))
+        cv2.rectangle(image, (x1, y1), (x2, y2), colour, 2)
+        cv2.putText(image, f"{name} {conf:.2f}", (x1, max(y1 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     out = Path(frames_dir) / Path(frame.source).stem
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{frame.frame_index:06d}.jpg"
-    cv2.imwrite(str(path), frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), 85])
+    cv2.imwrite(str(path), image, [int(cv2.IMWRITE_JPEG_QUALITY), 85])
     return str(path)

@@ -124,7 +124,7 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
     for key in ("frames", "usable_frames", "unusable_frames", "detections", "observations",
                 "observations_on_network", "defects_new", "defects_updated"):
         setattr(summary, key, getattr(summary, key) + int(stats.get(key, 0)))
-    summary.frames_dropped_in_gaps += int(stats.get("frames_dropped_in_gaps", stats.get("dropped_in_gaps", 0)))
+    summary.frames_dropped_in_gaps += int(stats.get("gap_dropped_frames", 0))
     record = {"survey_id": survey.id, "path": str(result.item.path), **{k: v for k, v in stats.items() if k != "seconds"}}
     summary.surveys.append(record)
     return record
