@@ -95,7 +95,10 @@ def save_recommendations(session: Session, result: Any) -> int:
             stored[seg.id] = seg
     now = utcnow()
     written = 0
-    for rec in result[["segment_id", "current_category", "recommended_category", "current_frequency", "recommended_frequency", "condition"]].itertuples(index=False):
+    cols = ["segment_id", "current_category", "recommended_category", "current_frequency", "recommended_frequency", "condition"]
+    if "reasons" in result.columns:
+        cols.append("reasons")
+    for rec in result[cols].itertuples(index=False):
         seg = stored.get(str(rec.segment_id))
         if seg is None:
             continue
@@ -105,6 +108,8 @@ def save_recommendations(session: Session, result: Any) -> int:
         seg.inspection_frequency = str(rec.current_frequency)
         seg.recommended_frequency = str(rec.recommended_frequency)
         seg.condition = None if pd.isna(rec.condition) else str(int(rec.condition))
+        reasons = getattr(rec, "reasons", None)
+        seg.hierarchy_reasons = None if reasons is None or pd.isna(reasons) else str(reasons)
         seg.updated_at = now
         written += 1
     session.flush()
@@ -143,6 +148,7 @@ def segment_hierarchy(session: Session, segment_id: str) -> dict[str, Any]:
         "inspection_frequency": seg.inspection_frequency,
         "recommended_frequency": seg.recommended_frequency,
         "condition": seg.condition,
+        "reasons": seg.hierarchy_reasons,
         "updated_at": seg.updated_at.isoformat() if isinstance(seg.updated_at, datetime) else None,
         "overrides": [
             {"category": o.category, "reason": o.reason, "author": o.author, "created_at": o.created_at.isoformat() if o.created_at else None}

@@ -198,6 +198,7 @@ class RoadSegment(Base):
     inspection_frequency: Mapped[str | None] = mapped_column(String(30))
     recommended_frequency: Mapped[str | None] = mapped_column(String(30))
     condition: Mapped[str | None] = mapped_column(String(30))
+    hierarchy_reasons: Mapped[str | None] = mapped_column(Text)  # the last review's reasons, readable
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -3,13 +3,12 @@
 Thin routes: the review itself is ``hierarchy.review.review_hierarchy`` on the
 stored segments; all SQL is in ``store.hierarchy``. The latest review's files
 (segments.csv, summary.md/.html, GeoPackage) are written to
-``settings.data_dir / "hierarchy_review"``; the per-segment reasons are read
-back from there.
+``settings.data_dir / "hierarchy_review"``; the per-segment reasons are stored
+with the recommendation (``road_segment.hierarchy_reasons``).
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -92,24 +91,12 @@ def review(body: HierarchyReviewRequest, request: Request, session: SessionDep) 
     return HierarchyReviewResponse(**fields, segments_written=written, defects_rescored=rescored, changes=changes)
 
 
-def _reasons(request: Request, segment_id: str) -> str | None:
-    path = _review_dir(request) / "segments.csv"
-    if not path.exists():
-        return None
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["segment_id"] == segment_id:
-                return row["reasons"]
-    return None
-
-
 @router.get("/segments/{segment_id}/hierarchy", response_model=SegmentHierarchy)
-def segment_hierarchy(segment_id: str, request: Request, session: SessionDep) -> SegmentHierarchy:
+def segment_hierarchy(segment_id: str, session: SessionDep) -> SegmentHierarchy:
     """A segment's current and recommended category, frequencies, condition, reasons and overrides."""
     from store.hierarchy import segment_hierarchy as fetch
 
-    data = fetch(session, segment_id)
-    return SegmentHierarchy(**data, reasons=_reasons(request, segment_id))
+    return SegmentHierarchy(**fetch(session, segment_id))
 
 
 @router.post("/segments/{segment_id}/hierarchy/override", response_model=OverrideOut, status_code=201)

@@ -29,6 +29,7 @@ class SegmentPublic(SegmentBase):
     inspection_frequency: str | None = None
     recommended_frequency: str | None = None
     condition: str | None = None
+    hierarchy_reasons: str | None = None
     updated_at: datetime | None = None
     geometry: dict[str, Any] | None = None
 
@@ -40,6 +41,7 @@ class SegmentPublic(SegmentBase):
             length_m=round(float(row.length_m), 2), current_category=row.current_category,
             recommended_category=row.recommended_category, inspection_frequency=row.inspection_frequency,
             recommended_frequency=row.recommended_frequency, condition=row.condition,
+            hierarchy_reasons=row.hierarchy_reasons,
             updated_at=row.updated_at, geometry=geojson_of(row.geom),
         )
 

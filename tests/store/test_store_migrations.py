@@ -26,12 +26,12 @@ def test_upgrade_from_empty_creates_every_table(empty_db_url):
     eng = make_engine(empty_db_url)
     try:
         assert current_revision(eng) is None
-        assert upgrade(empty_db_url) == "0001"
-        assert current_revision(eng) == head_revision() == "0001"
+        assert upgrade(empty_db_url) == "0002"
+        assert current_revision(eng) == head_revision() == "0002"
         assert ROADCAM_TABLES <= set(inspect(eng).get_table_names())
         require_migrated(eng)
         # a second upgrade is a no-op
-        assert upgrade(empty_db_url) == "0001"
+        assert upgrade(empty_db_url) == "0002"
     finally:
         eng.dispose()
 
@@ -81,7 +81,7 @@ def test_downgrade_to_base_and_up_again(fresh_db_url):
     try:
         assert downgrade(fresh_db_url, "base") is None
         assert not ROADCAM_TABLES & set(inspect(eng).get_table_names())
-        assert upgrade(fresh_db_url) == "0001"
+        assert upgrade(fresh_db_url) == "0002"
         assert ROADCAM_TABLES <= set(inspect(eng).get_table_names())
     finally:
         eng.dispose()
@@ -123,3 +123,26 @@ def test_bad_spatialite_path_gives_install_hint(tmp_path, monkeypatch):
 def test_unsupported_url():
     with pytest.raises(DatabaseError, match="unsupported database"):
         make_engine("mysql://u@h/db")
+
+
+def test_upgrade_0001_to_head_keeps_stored_segments(empty_db_url):
+    """A database made by an older release keeps its rows when migrated (road_segment gains hierarchy_reasons)."""
+    eng = make_engine(empty_db_url)
+    try:
+        assert upgrade(empty_db_url, "0001") == "0001"
+        with eng.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO road_segment (id, source_id, name, ref, highway, road_class, oneway, u, v, geom, length_m, updated_at) "
+                "VALUES ('w1-0', '1', 'Canterbury Street', 'B2004', 'secondary', 'B', false, 'a', 'b', "
+                "ST_GeomFromText('LINESTRING(0.548 51.386, 0.5494 51.386)', 4326), 97.5, CURRENT_TIMESTAMP)"
+            ))
+        assert "hierarchy_reasons" not in {c["name"] for c in inspect(eng).get_columns("road_segment")}
+        assert upgrade(empty_db_url) == head_revision()
+        cols = {c["name"] for c in inspect(make_engine(empty_db_url)).get_columns("road_segment")}
+        assert "hierarchy_reasons" in cols
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT name, length_m, hierarchy_reasons FROM road_segment")).all() == [
+                ("Canterbury Street", 97.5, None)
+            ]
+    finally:
+        eng.dispose()
