@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -98,7 +98,7 @@ class Track:
 
 def _to_datetime(t: np.datetime64) -> datetime:
     ns = int(np.datetime64(t, "ns").astype("int64"))
-    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo.types import Observation
 from pipeline.compute import ComputeOptions, FootageResult, compute_footage
 from pipeline.discover import FootageItem, discover_footage, sha256_of_file
 from pipeline.executors import map_unordered

@@ -1,6 +1,6 @@
 """The API on both databases: health, segments, defects, surveys, and clear errors for bad requests."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import geopandas as gpd
 import pytest
@@ -10,7 +10,7 @@ from shapely.geometry import LineString
 from geo.types import DefectCandidate
 from roadcam.settings import Settings
 
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Merging sightings into defects (geo.cluster)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from geo.crs import lonlat_from_xy, xy_from_lonlat
 from geo.types import DefectCandidate, Observation
 
 CRS = "EPSG:27700"
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 X0, Y0 = 576_000.0, 168_000.0  # Gillingham, Medway
 
 

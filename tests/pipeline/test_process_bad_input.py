@@ -1,8 +1,7 @@
 """Bad input in a batch: each bad file is one clear error record, the batch goes on, nothing stored is lost."""
 
 import json
-import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from geo.video import encode_video
 from pipeline.cli import main
 from roadcam.errors import EXIT_PARTIAL
 
-T0 = datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
 
 def clip(path, seconds=3, seed=0, start=T0):
