@@ -43,6 +43,8 @@ class RunSummary:
     observations_on_network: int = 0
     defects_new: int = 0
     defects_updated: int = 0
+    repairs_verified: int = 0
+    repairs_rejected: int = 0
     seconds: float = 0.0
     surveys: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -79,7 +81,36 @@ def _load_network(session):
     return network_from_segments(segments)
 
 
-def store_result(session, result: FootageResult, network, sources, summary: RunSummary) -> dict[str, Any]:
+def _verify_claims(session, result: FootageResult, survey_id: int, candidates, correction, camera, crs: str | None) -> dict[str, int]:
+    """Check pending repair claims against this survey's frames and sightings (geo.verify)."""
+    from collections import Counter
+
+    from geo.crs import metric_crs_for_lonlat
+    from geo.verify import verify_repairs
+    from store.claims import apply_repair_verdicts, pending_repair_checks
+
+    frames = result.frames
+    if not frames or camera is None:
+        return {}
+    margin = 0.0005  # ~50 m around the survey: the camera sees at most 20 m ahead
+    bbox = (min(f.lon for f in frames) - margin, min(f.lat for f in frames) - margin,
+            max(f.lon for f in frames) + margin, max(f.lat for f in frames) + margin)
+    pending = pending_repair_checks(session, bbox=bbox)
+    if not pending:
+        return {}
+    sightings: Counter[int] = Counter()
+    for cand in candidates:
+        if cand.defect_id is not None:
+            sightings[cand.defect_id] += len(cand.observation_keys)
+    crs = crs or metric_crs_for_lonlat(frames[0].lon, frames[0].lat)
+    new = [(c.class_name, c.lon, c.lat, c.sightings) for c in candidates if c.defect_id is None]
+    verdicts = verify_repairs([c for _, c in pending], frames, sightings, camera, crs, new_defects=new,
+                              shifts_m=correction.shift_m if correction else None)
+    claim_ids = {check.defect_id: claim_id for claim_id, check in pending}
+    return apply_repair_verdicts(session, claim_ids, verdicts, survey_id, result.image_refs)
+
+
+def store_result(session, result: FootageResult, network, sources, summary: RunSummary, camera=None) -> dict[str, Any]:
     """Store one computed item in the session (the caller owns the transaction)."""
     from geo.cluster import defects_from_observations
     from geo.locate import locate_observations
@@ -105,6 +136,8 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
         existing = stored_defect_candidates(session, bbox=bbox, class_name=sorted({o.class_name for o in observations}))
     candidates = defects_from_observations(observations, existing)
     save_defects(session, candidates, survey_id=survey.id, observation_ids=obs_ids)
+    repairs = _verify_claims(session, result, survey.id, candidates, correction, camera,
+                             str(network.crs) if network is not None else None)
     new = sum(1 for c in candidates if c.defect_id is None)
     stats = dict(result.stats)
     if result.item.gps_path is not None:
@@ -116,12 +149,14 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
         defects_new=new,
         defects_updated=len(candidates) - new,
         frames_pose_corrected=correction.frames_matched if correction else 0,
+        repairs_verified=repairs.get("repaired", 0),
+        repairs_rejected=repairs.get("still_present", 0),
         seconds=result.seconds,
     )
     set_survey_status(session, survey.id, "done", summary=stats)
     summary.processed += 1
     for key in ("frames", "usable_frames", "unusable_frames", "detections", "observations",
-                "observations_on_network", "defects_new", "defects_updated"):
+                "observations_on_network", "defects_new", "defects_updated", "repairs_verified", "repairs_rejected"):
         setattr(summary, key, getattr(summary, key) + int(stats.get(key, 0)))
     summary.frames_dropped_in_gaps += int(stats.get("gap_dropped_frames", 0))
     record = {"survey_id": survey.id, "path": str(result.item.path), **{k: v for k, v in stats.items() if k != "seconds"}}
@@ -182,7 +217,8 @@ def process_paths(
             continue
         try:
             with session_scope(engine) as session:
-                store_result(session, result, network, sources_by_path[result.item.path], summary)
+                store_result(session, result, network, sources_by_path[result.item.path], summary,
+                             camera=_camera_for(result.item, options))
         except RoadcamError as err:
             summary.failed += 1
             summary.errors.append(error_record(err, path=str(result.item.path)))
@@ -194,6 +230,16 @@ def process_paths(
     engine.dispose()
     summary.seconds = round(time.perf_counter() - t0, 2)
     return summary
+
+
+def _camera_for(item: FootageItem, options: ComputeOptions):
+    """The item's camera (for repair checks); None when detection is off."""
+    if options.weights_path is None:
+        return None
+    from geo.camera import load_camera_config
+    from pipeline.compute import camera_config_for
+
+    return load_camera_config(camera_config_for(item, options), vehicle_id=item.vehicle_id)
 
 
 def _progress(total: int, enabled: bool):

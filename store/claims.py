@@ -93,3 +93,56 @@ def set_claim_status(
         claim.evidence = {**(claim.evidence or {}), **evidence}
     session.flush()
     return claim
+
+
+def pending_repair_checks(session: Session, bbox: tuple[float, float, float, float] | None = None) -> list[tuple[int, Any]]:
+    """``(claim_id, geo.verify.RepairCheck)`` for every pending claim (optionally on defects in ``bbox``)."""
+    from geo.verify import RepairCheck
+    from store._sql import bbox_filter
+    from store.defects import defect_lonlat
+
+    stmt = (
+        select(RepairClaim, Defect)
+        .join(Defect, Defect.id == RepairClaim.defect_id)
+        .where(RepairClaim.status == "pending")
+        .order_by(RepairClaim.id)
+    )
+    if bbox is not None:
+        stmt = stmt.where(bbox_filter(session, Defect.__table__, bbox))
+    out = []
+    for claim, defect in session.execute(stmt):
+        lon, lat = defect_lonlat(defect)
+        out.append((claim.id, RepairCheck(defect.id, defect.class_name, lon, lat, claim.claimed_at)))
+    return out
+
+
+def apply_repair_verdicts(
+    session: Session, claim_ids: dict[int, int], verdicts: list[Any], survey_id: int, image_refs: dict | None = None
+) -> dict[str, int]:
+    """Record a survey's verdicts: verified claims repair their defect; rejected ones mark it still present.
+
+    ``claim_ids`` maps defect id → pending claim id. Returns counts per verdict.
+    """
+    from store.defects import set_defect_status
+
+    counts = {"repaired": 0, "still_present": 0, "not_checked": 0}
+    for v in verdicts:
+        counts[v.verdict] += 1
+        if v.verdict == "not_checked":
+            continue
+        evidence = {
+            "survey_id": survey_id,
+            "verdict": v.verdict,
+            "frames_in_view": v.frames_in_view,
+            "sightings": v.sightings,
+            "frames": [{"source": s, "frame_index": i, "image": (image_refs or {}).get(i)} for s, i in v.evidence_frames],
+        }
+        if v.verdict == "repaired":
+            set_claim_status(session, claim_ids[v.defect_id], "verified", evidence=evidence)
+            set_defect_status(session, v.defect_id, "verified_repaired",
+                              note=f"not seen in {v.frames_in_view} frames of survey {survey_id}")
+        else:
+            set_claim_status(session, claim_ids[v.defect_id], "rejected", evidence=evidence)
+            set_defect_status(session, v.defect_id, "still_present", note=f"seen again in survey {survey_id}")
+    log.info("repair claims: %(repaired)d verified, %(still_present)d rejected, %(not_checked)d not checked", counts)
+    return counts

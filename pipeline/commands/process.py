@@ -82,7 +82,7 @@ def _print_summary(summary) -> None:
     table = Table(title="roadcam process", show_header=False)
     for key in ("files", "processed", "skipped", "failed", "frames", "usable_frames", "unusable_frames",
                 "frames_dropped_in_gaps", "detections", "observations", "observations_on_network",
-                "defects_new", "defects_updated", "seconds"):
+                "defects_new", "defects_updated", "repairs_verified", "repairs_rejected", "seconds"):
         table.add_row(key.replace("_", " "), str(getattr(summary, key)))
     console.print(table)
     for err in summary.errors:

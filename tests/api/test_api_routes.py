@@ -104,3 +104,20 @@ def test_surveys_empty_list_and_404(seeded):
     client, _ = seeded
     assert client.get("/surveys").json() == {"surveys": [], "count": 0}
     assert client.get("/surveys/99").status_code == 404
+
+
+def test_repair_claim_life_cycle(seeded):
+    client, (_, skip_id) = seeded
+    r = client.post(f"/defects/{skip_id}/repair-claims", json={"contractor": "Acme", "reference": "WO-1", "claimed_at": "2026-11-20T12:00:00"})
+    assert r.status_code == 201, r.text
+    claim = r.json()
+    assert claim["status"] == "pending" and claim["claimed_at"].startswith("2026-11-20T12:00:00")
+    assert client.get(f"/defects/{skip_id}").json()["status"] == "repair_claimed"
+    assert [c["id"] for c in client.get("/repair-claims", params={"status": "pending"}).json()["claims"]] == [claim["id"]]
+    r = client.post(f"/repair-claims/{claim['id']}/decision", json={"status": "rejected", "note": "skip still on the kerb"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert client.get(f"/defects/{skip_id}").json()["status"] == "still_present"
+    assert client.post(f"/repair-claims/{claim['id']}/decision", json={"status": "verified"}).status_code == 409
+    assert client.post("/defects/9999/repair-claims", json={"contractor": "Acme"}).status_code == 404
+    assert client.post(f"/defects/{skip_id}/repair-claims", json={"contractor": ""}).status_code == 422
+    assert client.get(f"/defects/{skip_id}/repair-claims").json()["count"] == 1

@@ -7,70 +7,22 @@ their ~2.5 m noise), snapping to the network, merging sightings — against the
 rendered ground truth: each defect on the right road, within 3 m, once.
 """
 
-import csv
-import json
-from collections import defaultdict
-from pathlib import Path
-
-import numpy as np
 import pytest
+from sample_oracle import SAMPLE, process_with_oracle
+from sample_oracle import ground_truth as _truth
+from sample_oracle import metres as _metres
 
-import pipeline.compute as compute
-from detector.types import CLASS_NAMES, Detections
 from pipeline.cli import main
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_footage"
 pytestmark = pytest.mark.slow
-
-
-class OracleDetector:
-    """Returns the rendered truth for the frame being processed."""
-
-    def __init__(self, boxes_by_frame):
-        self.boxes_by_frame = boxes_by_frame
-        self.current = None
-
-    def detect(self, image):
-        rows = self.boxes_by_frame.get(self.current, [])
-        h, w = image.shape[:2]
-        xyxy = np.array([[min(max(v, 0), lim) for v, lim in zip(r[1:], (w, h, w, h), strict=True)] for r in rows],
-                        dtype=np.float32).reshape(-1, 4)
-        return Detections(xyxy=xyxy, confidence=np.full(len(rows), 0.9, np.float32),
-                          class_id=np.array([r[0] for r in rows], dtype=np.int64), class_names=CLASS_NAMES,
-                          image_width=w, image_height=h)
-
-
-def _boxes(drive: str):
-    out = defaultdict(list)
-    with open(SAMPLE / f"{drive}_boxes.csv") as fh:
-        for r in csv.DictReader(fh):
-            out[(str(SAMPLE / f"{drive}.mp4"), int(r["frame"]))].append(
-                (int(r["class_id"]), float(r["x1"]), float(r["y1"]), float(r["x2"]), float(r["y2"])))
-    return out
 
 
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    oracle = OracleDetector(_boxes("drive1"))
-    frames_for = compute._frames_for
-
-    def tracking_frames(item, options, stats):
-        for frame in frames_for(item, options, stats):
-            oracle.current = (str(Path(frame.source).resolve()) if frame.source else "", frame.frame_index)
-            yield frame
-
-    mp.setattr(compute, "_frames_for", tracking_frames)
-    mp.setattr(compute, "_detector", lambda options: oracle)
     tmp = tmp_path_factory.mktemp("oracle")
     db = f"sqlite:///{tmp / 'r.sqlite'}"
     assert main(["network", "load", str(SAMPLE / "network.geojson"), "--database", db]) == 0
-    weights = tmp / "oracle.onnx"
-    weights.write_bytes(b"unused")  # the oracle stands in for the model
-    video = SAMPLE / "drive1.mp4"
-    code = main(["process", str(video), "--database", db, "--weights", str(weights), "--frames-dir", str(tmp / "frames")])
-    mp.undo()
-    assert code == 0
+    assert process_with_oracle([SAMPLE / "drive1.mp4"], db, tmp) == 0
     from store.defects import defect_lonlat, list_defects
     from store.engine import make_engine, session_scope
     from store.segments import list_segments
@@ -82,18 +34,6 @@ def processed(tmp_path_factory):
                    for d in list_defects(s, limit=None)]
     engine.dispose()
     return defects, db
-
-
-def _truth(drive="drive1"):
-    gt = json.loads((SAMPLE / "ground_truth.geojson").read_text())
-    return [f for f in gt["features"] if drive in f["properties"]["drives_present"].split(",")]
-
-
-def _metres(lon1, lat1, lon2, lat2):
-    from geo.crs import xy_from_lonlat
-
-    x, y = xy_from_lonlat([lon1, lon2], [lat1, lat2], "EPSG:27700")
-    return float(np.hypot(x[1] - x[0], y[1] - y[0]))
 
 
 @pytest.mark.parametrize("cls", ["pothole", "crack", "skip"])
