@@ -62,28 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse(status_code=422, content={"detail": errors, "kind": "validation"})
 
-    from api.routes import defects, health, segments, surveys
+    from api.routes import defects, health, hierarchy, repairs, schedules, segments, surveys, web
 
-    app.include_router(health.router)
-    app.include_router(segments.router)
-    app.include_router(defects.router)
-    app.include_router(surveys.router)
-    _include_optional_routers(app)
+    for module in (health, segments, hierarchy, defects, repairs, surveys, schedules, web):
+        app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
-
-
-def _include_optional_routers(app: FastAPI) -> None:
-    """Routers of other capabilities (hierarchy, repairs, web map) when present."""
-    import importlib
-
-    for name in ("hierarchy", "repairs", "skips", "web"):
-        try:
-            module = importlib.import_module(f"api.routes.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"api.routes.{name}":
-                continue
-            raise
-        app.include_router(module.router)

@@ -172,3 +172,20 @@ def segments_to_geodataframe(session: Session, bbox: Sequence[float] | None = No
     columns = list(_GDF_COLS) + ["updated_at"]
     frame = gpd.GeoDataFrame(records, columns=columns, geometry=list(geoms), crs=f"EPSG:{SRID}")
     return frame
+
+
+def inspection_km_by_frequency(session: Session) -> dict[str, dict[str, dict[str, float]]]:
+    """Segments and km per inspection frequency, current and recommended.
+
+    ``{"current": {freq: {"segments": n, "km": x}}, "recommended": {...}}``; segments
+    with no frequency yet (no hierarchy review run) are under ``""``.
+    """
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for key, col in (("current", RoadSegment.inspection_frequency), ("recommended", RoadSegment.recommended_frequency)):
+        rows: dict[str, dict[str, float]] = {}
+        for f, n, m in session.execute(select(col, func.count(), func.sum(RoadSegment.length_m)).group_by(col)):
+            row = rows.setdefault(f or "", {"segments": 0, "km": 0.0})
+            row["segments"] += int(n)
+            row["km"] = round(row["km"] + float(m or 0) / 1000, 3)
+        out[key] = rows
+    return out
