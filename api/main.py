@@ -62,9 +62,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse(status_code=422, content={"detail": errors, "kind": "validation"})
 
-    from api.routes import defects, health, hierarchy, repairs, schedules, segments, surveys, web
+    from api.routes import (
+        defects,
+        health,
+        hierarchy,
+        repairs,
+        schedules,
+        segments,
+        skips,
+        surveys,
+        web,
+    )
 
-    for module in (health, segments, hierarchy, defects, repairs, surveys, schedules, web):
+    for module in (health, segments, hierarchy, defects, repairs, skips, surveys, schedules, web):
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 

@@ -75,3 +75,31 @@ def permits_near(
     out = [t for t in out if t[1] <= radius_m]
     out.sort(key=lambda t: (t[1], t[0].id))
     return out
+
+
+def check_skips_against_permits(
+    session: Session, radius_m: float = 20.0, statuses: Sequence[str] | None = None
+) -> list[dict]:
+    """Each skip seen on the highway, with the permit that covers it, if any.
+
+    A skip is covered by a permit within ``radius_m`` metres (address geocoding and
+    GPS are both approximate) that is valid on the day the skip was last seen.
+    Returns dicts: ``defect_id, lon, lat, first_seen, last_seen, segment_id, permitted,
+    permit_reference, permit_distance_m, nearest_expired_reference`` (an expired or
+    not-yet-valid permit nearby: often a permit to renew rather than an illegal skip).
+    """
+    from store.defects import ACTIVE_STATUSES, defect_lonlat, list_defects
+
+    out = []
+    for d in list_defects(session, class_name="skip", status=list(statuses or ACTIVE_STATUSES), limit=None):
+        lon, lat = defect_lonlat(d)
+        valid = permits_near(session, lon, lat, radius_m, valid_at=d.last_seen)
+        anyp = [] if valid else permits_near(session, lon, lat, radius_m)
+        out.append({
+            "defect_id": d.id, "lon": lon, "lat": lat, "segment_id": d.segment_id,
+            "first_seen": d.first_seen, "last_seen": d.last_seen, "permitted": bool(valid),
+            "permit_reference": valid[0][0].reference if valid else None,
+            "permit_distance_m": round(valid[0][1], 1) if valid else None,
+            "nearest_expired_reference": anyp[0][0].reference if anyp else None,
+        })
+    return out

@@ -121,3 +121,26 @@ def test_repair_claim_life_cycle(seeded):
     assert client.post("/defects/9999/repair-claims", json={"contractor": "Acme"}).status_code == 404
     assert client.post(f"/defects/{skip_id}/repair-claims", json={"contractor": ""}).status_code == 422
     assert client.get(f"/defects/{skip_id}/repair-claims").json()["count"] == 1
+
+
+def test_skips_checked_against_the_permit_register(seeded):
+    client, (_, skip_id) = seeded
+    # the skip (last seen 2026-11-02) has no permit yet
+    r = client.get("/skips").json()
+    assert r["unpermitted"] == 1 and r["skips"][0]["defect_id"] == skip_id and r["skips"][0]["permitted"] is False
+    # an expired permit 10 m away is reported as such, not as cover
+    expired = {"reference": "SK-1", "lon": 0.5494, "lat": 51.38629, "valid_from": "2026-10-01T00:00:00Z",
+               "valid_to": "2026-10-14T23:59:59Z", "address": "12 Windmill Road", "holder": "Acme Skips"}
+    assert client.post("/skip-permits", json=expired).status_code == 201
+    row = client.get("/skips").json()["skips"][0]
+    assert row["permitted"] is False and row["nearest_expired_reference"] == "SK-1"
+    # a valid permit 10 m away covers it
+    valid = {**expired, "reference": "SK-2", "valid_from": "2026-10-28T00:00:00Z", "valid_to": "2026-11-10T23:59:59Z"}
+    assert client.post("/skip-permits", json=valid).status_code == 201
+    row = client.get("/skips").json()["skips"][0]
+    assert row["permitted"] is True and row["permit_reference"] == "SK-2" and 8 < row["permit_distance_m"] < 12
+    assert client.get("/skips", params={"unpermitted_only": True}).json() == {"skips": [], "unpermitted": 0}
+    # a permit 100 m away does not count, and bad permits are 422
+    assert client.get("/skips", params={"radius_m": 5}).json()["unpermitted"] == 1
+    bad = {**valid, "reference": "SK-3", "valid_to": "2026-01-01T00:00:00Z"}
+    assert client.post("/skip-permits", json=bad).status_code == 422

@@ -1,0 +1,42 @@
+"""Skips on the highway checked against the council's permit register."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep
+from api.schemas.skip import SkipCheck, SkipCheckList, SkipPermitCreate, SkipPermitPublic
+
+router = APIRouter(tags=["skips"])
+
+
+def _utc(t):
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+@router.post("/skip-permits", response_model=SkipPermitPublic, status_code=201)
+def create_permit(body: SkipPermitCreate, session: SessionDep) -> SkipPermitPublic:
+    """Add a permit, or update the one with the same reference."""
+    from store.permits import create_skip_permit
+
+    permit = create_skip_permit(session, body.reference, body.lon, body.lat, _utc(body.valid_from),
+                                _utc(body.valid_to), body.address, body.holder)
+    return SkipPermitPublic.model_validate(permit)
+
+
+@router.get("/skips", response_model=SkipCheckList)
+def check_skips(
+    session: SessionDep,
+    radius_m: Annotated[float, Query(gt=0, le=200)] = 20.0,
+    unpermitted_only: bool = False,
+) -> SkipCheckList:
+    """Every skip seen on the highway, with the permit that covers it (valid on the day it was last seen)."""
+    from store.permits import check_skips_against_permits
+
+    rows = [SkipCheck(**r) for r in check_skips_against_permits(session, radius_m=radius_m)]
+    if unpermitted_only:
+        rows = [r for r in rows if not r.permitted]
+    return SkipCheckList(skips=rows, unpermitted=sum(not r.permitted for r in rows))
