@@ -241,3 +241,23 @@ def require_migrated(engine: Engine) -> None:
 def table_names(engine: Engine) -> list[str]:
     """Tables in the database (for checks and tests)."""
     return sorted(inspect(engine).get_table_names())
+
+
+@contextmanager
+def database_session(url: str | None = None, *, migrate: bool = False) -> Iterator[Session]:
+    """One session on a fresh engine for a command: migrate (or insist the schema is current), then dispose.
+
+    For one-shot callers such as CLI commands; long-lived callers keep their engine.
+    """
+    from store.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        if migrate:
+            upgrade(engine=engine)
+        else:
+            require_migrated(engine)
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -9,29 +9,22 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 
-from api.deps import SessionDep
-from api.schemas.common import Feature, FeatureCollection, parse_bbox
+from api.deps import BBoxDep, SessionDep
+from api.schemas.common import Feature, FeatureCollection
 from api.schemas.defect import DefectList, DefectPublic, DefectStatus, DefectStatusUpdate
 
 router = APIRouter(prefix="/defects", tags=["defects"])
 
 
-def _filters(bbox: str | None):
-    try:
-        return parse_bbox(bbox)
-    except ValueError as err:
-        raise HTTPException(status_code=422, detail=str(err)) from err
-
 
 ClassQuery = Annotated[list[str] | None, Query(alias="class", description="pothole, crack, faded_marking, skip")]
 StatusQuery = Annotated[list[DefectStatus] | None, Query()]
-BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (EPSG:4326)")]
 
 
 @router.get("", response_model=DefectList)
 def list_defects(
     session: SessionDep,
-    bbox: BBoxQuery = None,
+    bbox: BBoxDep,
     class_name: ClassQuery = None,
     status: StatusQuery = None,
     segment_id: Annotated[list[str] | None, Query()] = None,
@@ -41,7 +34,7 @@ def list_defects(
 ) -> DefectList:
     from store.defects import list_defects as query
 
-    rows = query(session, bbox=_filters(bbox), class_name=class_name, status=status, segment_ids=segment_id,
+    rows = query(session, bbox=bbox, class_name=class_name, status=status, segment_ids=segment_id,
                  since=since, limit=limit, offset=offset)
     return DefectList(defects=[DefectPublic.from_row(r) for r in rows], count=len(rows))
 
@@ -49,7 +42,7 @@ def list_defects(
 @router.get("/geojson", response_model=FeatureCollection)
 def defects_geojson(
     session: SessionDep,
-    bbox: BBoxQuery = None,
+    bbox: BBoxDep,
     class_name: ClassQuery = None,
     status: StatusQuery = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
@@ -57,7 +50,7 @@ def defects_geojson(
     """Defects as GeoJSON points, for the map."""
     from store.defects import list_defects as query
 
-    rows = query(session, bbox=_filters(bbox), class_name=class_name, status=status, limit=limit)
+    rows = query(session, bbox=bbox, class_name=class_name, status=status, limit=limit)
     features = []
     for row in rows:
         d = DefectPublic.from_row(row)

@@ -6,33 +6,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import SessionDep
-from api.schemas.common import Feature, FeatureCollection, parse_bbox
+from api.deps import BBoxDep, SessionDep
+from api.schemas.common import Feature, FeatureCollection
 from api.schemas.segment import NetworkSummary, SegmentList, SegmentPublic
 
 router = APIRouter(prefix="/segments", tags=["segments"])
 
-BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (EPSG:4326)", examples=["0.54,51.38,0.57,51.40"])]
-
-
-def _bbox(bbox: str | None):
-    try:
-        return parse_bbox(bbox)
-    except ValueError as err:
-        raise HTTPException(status_code=422, detail=str(err)) from err
 
 
 @router.get("", response_model=SegmentList)
 def list_segments(
     session: SessionDep,
-    bbox: BBoxQuery = None,
+    bbox: BBoxDep,
     road_class: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> SegmentList:
     from store.segments import list_segments as query
 
-    rows = query(session, bbox=_bbox(bbox), road_class=road_class, limit=limit, offset=offset)
+    rows = query(session, bbox=bbox, road_class=road_class, limit=limit, offset=offset)
     return SegmentList(segments=[SegmentPublic.from_row(r) for r in rows], count=len(rows))
 
 
@@ -46,13 +38,13 @@ def network_summary(session: SessionDep) -> NetworkSummary:
 @router.get("/geojson", response_model=FeatureCollection)
 def segments_geojson(
     session: SessionDep,
-    bbox: BBoxQuery = None,
+    bbox: BBoxDep,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
 ) -> FeatureCollection:
     """Segments as GeoJSON for the map."""
     from store.segments import list_segments as query
 
-    rows = query(session, bbox=_bbox(bbox), limit=limit)
+    rows = query(session, bbox=bbox, limit=limit)
     features = []
     for row in rows:
         seg = SegmentPublic.from_row(row)

@@ -41,7 +41,7 @@ def run_claim(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
     from roadcam.errors import UsageError
     from store.claims import create_repair_claim
-    from store.engine import make_engine, require_migrated, session_scope
+    from store.engine import database_session
 
     claimed_at = None
     if args.claimed_at:
@@ -51,11 +51,8 @@ def run_claim(args: argparse.Namespace) -> int:
             raise UsageError(f"--claimed-at: not an ISO 8601 time: {args.claimed_at!r}") from None
         if claimed_at.tzinfo is None:
             claimed_at = claimed_at.replace(tzinfo=UTC)
-    engine = make_engine(args.database)
-    require_migrated(engine)
-    with session_scope(engine) as s:
+    with database_session(args.database) as s:
         out = _claim_dict(create_repair_claim(s, args.defect_id, args.contractor, args.reference, claimed_at))
-    engine.dispose()
     if args.json:
         print_json(out)
     else:
@@ -66,13 +63,10 @@ def run_claim(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
     from store.claims import list_repair_claims
-    from store.engine import make_engine, require_migrated, session_scope
+    from store.engine import database_session
 
-    engine = make_engine(args.database)
-    require_migrated(engine)
-    with session_scope(engine) as s:
+    with database_session(args.database) as s:
         rows = [_claim_dict(c) for c in list_repair_claims(s, status=args.status, limit=None)]
-    engine.dispose()
     if args.json:
         print_json({"claims": rows, "count": len(rows)})
         return 0

@@ -56,17 +56,13 @@ def _read_permits(path: str) -> list[dict]:
 
 def run_import(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
-    from store.engine import make_engine, session_scope
-    from store.migrate import upgrade
+    from store.engine import database_session
     from store.permits import create_skip_permit
 
     rows = _read_permits(args.csv)  # all or nothing: a bad line stores none
-    engine = make_engine(args.database)
-    upgrade(engine=engine)
-    with session_scope(engine) as s:
+    with database_session(args.database, migrate=True) as s:
         for r in rows:
             create_skip_permit(s, **r)
-    engine.dispose()
     if args.json:
         print_json({"permits": len(rows)})
     else:
@@ -76,14 +72,11 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
-    from store.engine import make_engine, require_migrated, session_scope
+    from store.engine import database_session
     from store.permits import check_skips_against_permits
 
-    engine = make_engine(args.database)
-    require_migrated(engine)
-    with session_scope(engine) as s:
+    with database_session(args.database) as s:
         rows = check_skips_against_permits(s, radius_m=args.radius_m)
-    engine.dispose()
     if args.json:
         print_json({"skips": rows, "unpermitted": sum(not r["permitted"] for r in rows)})
         return 0
