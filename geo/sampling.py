@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from geo.crs import metric_crs_for_lonlat
 from geo.quality import QualityThresholds, measure_quality
 from geo.types import SampledFrame, Track
 
@@ -72,14 +73,6 @@ class SamplingStats:
         }  # fmt: skip
 
 
-def metric_crs_for(lon: float, lat: float) -> str:
-    """EPSG:27700 inside Great Britain's extent, else the WGS84 UTM zone of the point."""
-    if -8.9 <= lon <= 2.0 and 49.8 <= lat <= 60.95:
-        return "EPSG:27700"
-    zone = int((lon + 180) // 6) % 60 + 1
-    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
-
-
 class TrackKinematics:
     """A track's valid fixes in metres and seconds from a reference time, ready to interpolate."""
 
@@ -93,7 +86,7 @@ class TrackKinematics:
         self.lon, self.lat = track.lon[v], track.lat[v]
         ref_ns = np.datetime64(ref_time.replace(tzinfo=None), "ns").astype("int64")
         self.t = (track.time[v].astype("int64") - ref_ns) / 1e9
-        self.crs = metric_crs or metric_crs_for(float(np.median(self.lon)), float(np.median(self.lat)))
+        self.crs = metric_crs or metric_crs_for_lonlat(float(np.median(self.lon)), float(np.median(self.lat)))
         self._fwd = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         self._inv = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
         self.x, self.y = self._fwd.transform(self.lon, self.lat)

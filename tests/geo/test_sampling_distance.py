@@ -175,11 +175,11 @@ def test_heading_interpolates_through_north():
 
 
 def test_metric_crs_outside_gb():
-    from geo.sampling import metric_crs_for
+    from geo.crs import metric_crs_for_lonlat
 
-    assert metric_crs_for(27.6, 53.9) == "EPSG:32635"  # Minsk
-    assert metric_crs_for(-117.3, 33.1) == "EPSG:32611"  # Carlsbad
-    assert metric_crs_for(0.53, 51.39) == "EPSG:27700"
+    assert metric_crs_for_lonlat(27.6, 53.9) == "EPSG:32635"  # Minsk
+    assert metric_crs_for_lonlat(-117.3, 33.1) == "EPSG:32611"  # Carlsbad
+    assert metric_crs_for_lonlat(0.53, 51.39) == "EPSG:27700"
 
 
 def test_sample_images_amsterdam(shared_data, tmp_path):
