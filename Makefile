@@ -60,6 +60,8 @@ demo: $(VENV)/.base spatialite
 	$(ROADCAM) db upgrade
 	$(ROADCAM) network load sample_footage/network.geojson
 	$(ROADCAM) process sample_footage/ || [ $$? -eq 3 ]
+	$(ROADCAM) hierarchy review --database sqlite:///$(CURDIR)/var/roadcam.sqlite \
+	  --sites hierarchy/examples/medway_sites.geojson --out var/hierarchy_review
 	@echo "Serving the API and map on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(ROADCAM) serve --host 127.0.0.1 --port 8000
 
