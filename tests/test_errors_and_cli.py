@@ -55,5 +55,6 @@ def test_cli_usage_error_exit_code(capsys):
 def test_every_command_has_help():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    for name in ("db", "network", "process", "serve", "track", "match", "detect", "train", "evaluate", "dataset", "hierarchy"):
+    for name in ("db", "network", "process", "serve", "track", "match", "detect", "train", "evaluate", "dataset",
+                 "hierarchy", "repairs", "skips"):
         assert name in sub.choices, f"roadcam {name} is missing"
