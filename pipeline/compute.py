@@ -36,10 +36,13 @@ class ComputeOptions:
     max_gap_s: float | None = None
     camera_config: Path | None = None
     frames_dir: Path | None = None
+    detect_batch: int = 8  # frames per detector call (OpenVINO runs a batch as parallel requests)
 
     def __post_init__(self) -> None:
         if self.spacing_m <= 0:
             raise ValueError("spacing_m must be > 0")
+        if self.detect_batch < 1:
+            raise ValueError("detect_batch must be >= 1")
 
 
 @dataclass
@@ -118,23 +121,21 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
             from geo.camera import load_camera_config
 
             camera = load_camera_config(camera_config_for(item, options), vehicle_id=item.vehicle_id)
+        pending: list[SampledFrame] = []  # frames in order; only those awaiting detection keep their image
+        held = 0
         for frame in _frames_for(item, options, stats):
             stats["frames"] += 1
             if not frame.usable or detector is None or frame.image is None:
                 stats["unusable_frames" if not frame.usable else "usable_frames"] += 1
-                result.frames.append(dataclasses.replace(frame, image=None))
+                pending.append(dataclasses.replace(frame, image=None))
                 continue
             stats["usable_frames"] += 1
-            dets = detector.detect(frame.image)
-            if len(dets):
-                from geo.camera import project_detections
-
-                stats["detections"] += len(dets)
-                observations = project_detections(camera, dets, frame)
-                result.observations.extend(observations)
-                if observations and options.frames_dir is not None:
-                    result.image_refs[frame.frame_index] = _save_evidence(frame, dets, options.frames_dir)
-            result.frames.append(dataclasses.replace(frame, image=None))
+            pending.append(frame)
+            held += 1
+            if held >= options.detect_batch:
+                _flush(pending, detector, camera, options, result)
+                held = 0
+        _flush(pending, detector, camera, options, result)
     except Exception as err:  # noqa: BLE001 - a bad file becomes an error record; the batch goes on
         if not _is_user_error(err):
             log.exception("unexpected error on %s", item.path)
@@ -143,6 +144,27 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
         result.observations.clear()
     result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+def _flush(pending: list[SampledFrame], detector: Any, camera: Any, options: ComputeOptions,
+           result: FootageResult) -> None:
+    """Detect on the pending usable frames in one batch, project, and move all pending frames (in order)
+    into ``result`` with their images dropped. At most ``detect_batch`` images are ever held."""
+    todo = [f for f in pending if f.image is not None] if detector is not None else []
+    batches = detector.detect_batch([f.image for f in todo]) if todo else []
+    by_index = {id(f): d for f, d in zip(todo, batches, strict=True)}
+    for frame in pending:
+        dets = by_index.get(id(frame))
+        if dets is not None and len(dets):
+            from geo.camera import project_detections
+
+            result.stats["detections"] += len(dets)
+            observations = project_detections(camera, dets, frame)
+            result.observations.extend(observations)
+            if observations and options.frames_dir is not None:
+                result.image_refs[frame.frame_index] = _save_evidence(frame, dets, options.frames_dir)
+        result.frames.append(dataclasses.replace(frame, image=None))
+    pending.clear()
 
 
 def _is_user_error(err: BaseException) -> bool:

@@ -27,10 +27,13 @@ class OracleDetector:
 
     def __init__(self, boxes_by_frame):
         self.boxes_by_frame = boxes_by_frame
-        self.current = None
+        self.frame_of_image: dict[int, tuple[str, int]] = {}  # id(frame.image) -> (video, frame index)
+
+    def detect_batch(self, images):
+        return [self.detect(im) for im in images]
 
     def detect(self, image):
-        rows = self.boxes_by_frame.get(self.current, [])
+        rows = self.boxes_by_frame.get(self.frame_of_image.pop(id(image), None), [])
         h, w = image.shape[:2]
         xyxy = np.array([[min(max(v, 0), lim) for v, lim in zip(r[1:], (w, h, w, h), strict=True)] for r in rows],
                         dtype=np.float32).reshape(-1, 4)
@@ -57,7 +60,9 @@ def process_with_oracle(videos: list[Path], db: str, tmp: Path) -> int:
 
     def tracking_frames(item, options, stats):
         for frame in frames_for(item, options, stats):
-            oracle.current = (str(Path(frame.source).resolve()) if frame.source else "", frame.frame_index)
+            if frame.image is not None:
+                key = (str(Path(frame.source).resolve()) if frame.source else "", frame.frame_index)
+                oracle.frame_of_image[id(frame.image)] = key
             yield frame
 
     mp.setattr(compute, "_frames_for", tracking_frames)
