@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sources", nargs="*", default=None, help="only these sources (default: all test lists)")
     p.add_argument("--tune-conf", action="store_true",
                    help="pick the pothole-F1-best confidence on the VALID split and write it to the weights card")
+    p.add_argument("--imgsz-grid", type=int, nargs="+", default=None, metavar="PX",
+                   help="with --tune-conf: also pick the inference image size from these (multiples of 32) on the "
+                        "VALID split, jointly with the confidence, and write it to the weights card")
     p.add_argument("-o", "--output", type=Path, default=ROOT / "bench" / "results" / "detector_eval.json")
     p.add_argument("--doc", type=Path, default=None, help="also update the results table in this markdown file")
     p.add_argument("--json", action="store_true")
@@ -48,32 +51,56 @@ def _table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _tune_on_valid(weights: Path, backend: str, dataset: Path, imgsz_grid: list[int] | None) -> None:
+    """Choose the shipped confidence (and, given a grid, the inference image size) that maximise pothole
+    F1@0.5 on the real VALID images (rendered frames left out), and write them to the weights card."""
+    from detector.evaluate import best_conf_threshold, predict_images
+    from detector.model import Detector, weights_card
+    from roadcam.errors import InputNotFoundError, UsageError
+
+    valid = sorted(p for p in (dataset / "images" / "valid").glob("*") if not p.name.startswith("rendered_"))
+    if not valid:
+        raise InputNotFoundError("no valid split images", path=str(dataset / "images" / "valid"))
+    card = weights_card(weights)
+    sizes = imgsz_grid or [int(card.get("imgsz", 320))]
+    if any(s <= 0 or s % 32 for s in sizes):
+        raise UsageError(f"--imgsz-grid values must be positive multiples of 32, got {sizes}")
+    trials = {}
+    for size in sizes:
+        det = Detector(weights, backend=backend, conf_threshold=0.001, imgsz=size)
+        trials[size] = best_conf_threshold(predict_images(det.detect, valid), cls=0)
+        print(f"imgsz {size}: conf {trials[size][0]} valid pothole F1 {trials[size][1]:.4f}", file=sys.stderr)
+    size = max(sizes, key=lambda s: (trials[s][1], -s))  # ties go to the smaller, faster size
+    conf, f1 = trials[size]
+    card.update({"imgsz": size, "conf_threshold": conf,
+                 "conf_selected_on": f"valid split (roboflow+brazil, {len(valid)} images), pothole F1@0.5",
+                 "valid_pothole_f1": round(f1, 4)})
+    if len(sizes) > 1:
+        card["imgsz_selected_from"] = {str(s): round(trials[s][1], 4) for s in sizes}
+    Path(weights).with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    print(f"imgsz {size}, conf_threshold {conf} (valid pothole F1 {f1:.3f}) -> {Path(weights).with_suffix('.json')}",
+          file=sys.stderr)
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from detector.evaluate import (
-        best_conf_threshold,
         evaluate_results,
         predict_images,
         test_image_lists,
     )
     from detector.model import Detector, weights_card
     from pipeline.cli import print_json
-    from roadcam.errors import InputNotFoundError
+    from roadcam.errors import UsageError
     from roadcam.settings import get_settings
 
     settings = get_settings()
     weights = args.weights or settings.weights_path
-    det = Detector(weights, backend=args.backend or settings.detector_backend, conf_threshold=0.001)
+    backend = args.backend or settings.detector_backend
     if args.tune_conf:
-        valid = sorted((args.dataset / "images" / "valid").glob("*"))
-        if not valid:
-            raise InputNotFoundError("no valid split images", path=str(args.dataset / "images" / "valid"))
-        conf, f1 = best_conf_threshold(predict_images(det.detect, valid), cls=0)
-        card_path = Path(weights).with_suffix(".json")
-        card = weights_card(weights)
-        card.update({"conf_threshold": conf, "conf_selected_on": "valid split (roboflow+brazil), pothole F1@0.5",
-                     "valid_pothole_f1": round(f1, 4)})
-        card_path.write_text(json.dumps(card, indent=2) + "\n")
-        print(f"conf_threshold {conf} (valid pothole F1 {f1:.3f}) -> {card_path}", file=sys.stderr)
+        _tune_on_valid(weights, backend, args.dataset, args.imgsz_grid)
+    elif args.imgsz_grid:
+        raise UsageError("--imgsz-grid needs --tune-conf")
+    det = Detector(weights, backend=backend, conf_threshold=0.001)
     conf = args.conf if args.conf is not None else float(weights_card(weights).get("conf_threshold", 0.25))
     lists = test_image_lists(args.dataset)
     report = {"weights": str(weights), "backend": det.backend_name, "imgsz": det.imgsz, "conf_threshold": conf,
