@@ -23,7 +23,6 @@ Rules (documented in docs/network.md):
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,17 @@ from typing import Any
 
 import numpy as np
 
+from geo.road_tags import (  # noqa: F401 - re-exported: geo.network is the public face
+    DRIVABLE_HIGHWAYS,
+    HIGHWAY_ROAD_CLASS,
+    NON_DRIVABLE_HIGHWAYS,
+    SEGMENT_COLUMNS,
+    metric_crs_for_bounds,
+    oneway_from_tags,
+    resolve_metric_crs,
+    road_class_from_tags,
+    split_indices,
+)
 from roadcam.errors import (
     CorruptInputError,
     CRSError,
@@ -42,49 +52,9 @@ from roadcam.errors import (
 
 log = logging.getLogger(__name__)
 
-#: highway=* values kept as drivable roads (the *_link variants included).
-DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
-    {
-        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-        "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-        "residential", "living_street", "service", "road",
-    }
-)
-#: highway=* values never kept (explicitly not for motor vehicles or not built).
-NON_DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
-    {
-        "footway", "cycleway", "path", "steps", "pedestrian", "track", "bridleway",
-        "corridor", "construction", "proposed", "platform", "bus_stop", "elevator",
-        "via_ferrata", "raceway", "busway", "abandoned", "disused", "escape",
-    }
-)
-#: road_class from highway when the ref gives none (UK convention: trunk and
-#: primary roads are A roads, secondary B, tertiary C).
-HIGHWAY_ROAD_CLASS: dict[str, str] = {
-    "motorway": "motorway",
-    "trunk": "A",
-    "primary": "A",
-    "secondary": "B",
-    "tertiary": "C",
-    "unclassified": "unclassified",
-    "road": "unclassified",
-    "residential": "residential",
-    "living_street": "residential",
-    "service": "service",
-}
-SEGMENT_COLUMNS: tuple[str, ...] = (
-    "segment_id", "source_id", "name", "ref", "highway", "road_class", "oneway",
-    "u", "v", "length_m", "hierarchy", "geometry",
-)
 OSM_SUFFIXES = (".osm", ".pbf", ".osm.pbf", ".o5m")
 LINES_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 NODE_GRID_M = 0.1  # lines files: vertices within this grid cell are one node
-
-_REF_RE = re.compile(r"^\s*([MABC])\s*\d")
-_ONEWAY_YES = {"yes", "1", "true", "t"}
-_ONEWAY_REVERSE = {"-1", "reverse"}
-_ONEWAY_NO = {"no", "0", "false", "f"}
-
 
 @dataclass(frozen=True)
 class RoadNetwork:
@@ -135,62 +105,6 @@ class RoadNetwork:
 # --------------------------------------------------------------------------- helpers
 
 
-def road_class_from_tags(highway: str | None, ref: str | None) -> str:
-    """road_class: ``M``/``A``/``B``/``C`` ref prefix first, else from highway.
-
-    A ref like ``A647`` gives ``"A"``, ``M62`` gives ``"motorway"``; without such a
-    ref, :data:`HIGHWAY_ROAD_CLASS` maps the highway (``*_link`` as its base);
-    anything else gives ``"unclassified"``.
-    """
-    m = _REF_RE.match(str(ref or "").upper())
-    if m:
-        return "motorway" if m.group(1) == "M" else m.group(1)
-    hw = str(highway or "").strip().lower()
-    if hw.endswith("_link"):
-        hw = hw[: -len("_link")]
-    return HIGHWAY_ROAD_CLASS.get(hw, "unclassified")
-
-
-def oneway_from_tags(oneway: Any, highway: str | None = None, junction: str | None = None) -> int:
-    """+1 oneway along the digitised direction, -1 against it, 0 two-way."""
-    if isinstance(oneway, bool | np.bool_):
-        return 1 if oneway else 0
-    val = "" if oneway is None or (isinstance(oneway, float) and np.isnan(oneway)) else str(oneway)
-    val = val.strip().lower()
-    if isinstance(oneway, int | float | np.integer | np.floating) and not isinstance(oneway, bool):
-        val = str(int(oneway))
-    if val in _ONEWAY_YES:
-        return 1
-    if val in _ONEWAY_REVERSE:
-        return -1
-    if val in _ONEWAY_NO:
-        return 0
-    hw = str(highway or "").strip().lower()
-    if hw == "motorway" or str(junction or "").strip().lower() in {"roundabout", "circular"}:
-        return 1
-    return 0
-
-
-def metric_crs_for_bounds(lon_min: float, lat_min: float, lon_max: float, lat_max: float):
-    """EPSG:27700 when the bounds lie in its area of use (Great Britain), else UTM."""
-    from pyproj import CRS
-    from pyproj.aoi import AreaOfInterest
-    from pyproj.database import query_utm_crs_info
-
-    bng = CRS.from_epsg(27700)
-    a = bng.area_of_use
-    if a.west <= lon_min and lon_max <= a.east and a.south <= lat_min and lat_max <= a.north:
-        return bng
-    lon_c, lat_c = (lon_min + lon_max) / 2.0, (lat_min + lat_max) / 2.0
-    infos = query_utm_crs_info(
-        datum_name="WGS 84",
-        area_of_interest=AreaOfInterest(lon_c, lat_c, lon_c, lat_c),
-    )
-    if not infos:
-        raise CRSError(f"no UTM zone found for lon {lon_c:.4f}, lat {lat_c:.4f}")
-    return CRS.from_epsg(int(infos[0].code))
-
-
 def _check_path(path: str | Path) -> tuple[Path, str]:
     p = Path(path)
     if not p.exists():
@@ -207,31 +121,9 @@ def _check_path(path: str | Path) -> tuple[Path, str]:
     )
 
 
-def _split_indices(node_ids: Sequence[Any], counts: Counter) -> list[int]:
-    """Indices where a line is cut: both ends and every inner junction node."""
-    cuts = [0]
-    for i in range(1, len(node_ids) - 1):
-        if counts[node_ids[i]] >= 2:
-            cuts.append(i)
-    cuts.append(len(node_ids) - 1)
-    return cuts
-
 
 
 # --------------------------------------------------------------------------- lines files
-
-
-def _resolve_crs(crs: Any):
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError as PyprojCRSError
-
-    try:
-        out = CRS.from_user_input(crs)
-    except PyprojCRSError as err:
-        raise CRSError(f"unknown CRS {crs!r}") from err
-    if out.is_geographic:
-        raise CRSError(f"CRS {crs!r} is geographic; give a metric (projected) CRS")
-    return out
 
 
 def _str_col(gdf: Any, name: str) -> list[str]:
@@ -287,7 +179,7 @@ def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
     if len(gdf) == 0:
         raise NetworkError("no drivable lines in this file", path=str(path))
     if crs is not None:
-        target = _resolve_crs(crs)
+        target = resolve_metric_crs(crs)
     elif gdf.crs.is_geographic:
         b = gdf.total_bounds
         target = metric_crs_for_bounds(*b)
@@ -331,7 +223,7 @@ def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
     part_no: Counter = Counter()
     for (row, c), ks, force2 in zip(lines, keys, forced_two_way, strict=True):
         ow = 0 if force2 else oneway_from_tags(oneways[row], hws[row], junction[row])
-        cuts = _split_indices(ks, counts)
+        cuts = split_indices(ks, counts)
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             geom = LineString(c[a : b + 1])
             if geom.length <= 0:

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from geo.network import (
+from geo.road_tags import (
     DRIVABLE_HIGHWAYS,
     SEGMENT_COLUMNS,
-    _resolve_crs,
-    _split_indices,
     metric_crs_for_bounds,
     oneway_from_tags,
+    resolve_metric_crs,
     road_class_from_tags,
+    split_indices,
 )
 from roadcam.errors import CorruptInputError, NetworkError
 
@@ -72,7 +72,7 @@ def osm_segments(path: Path, crs: Any | None):
         raise NetworkError("no drivable highway=* ways in this OSM file", path=str(path))
     lon = np.array([n[1] for _, _, nodes in ways for n in nodes])
     lat = np.array([n[2] for _, _, nodes in ways for n in nodes])
-    target = _resolve_crs(crs) if crs is not None else metric_crs_for_bounds(
+    target = resolve_metric_crs(crs) if crs is not None else metric_crs_for_bounds(
         lon.min(), lat.min(), lon.max(), lat.max()
     )
     tr = Transformer.from_crs(4326, target, always_xy=True)
@@ -86,7 +86,7 @@ def osm_segments(path: Path, crs: Any | None):
         off += k
         ids = [n[0] for n in nodes]
         ow = oneway_from_tags(tags["oneway"], tags["highway"], tags["junction"])
-        cuts = _split_indices(ids, counts)
+        cuts = split_indices(ids, counts)
         part = 0
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             coords = list(zip(wx[a : b + 1], wy[a : b + 1], strict=True))

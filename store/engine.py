@@ -223,41 +223,6 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-def require_migrated(engine: Engine) -> None:
-    """Raise DatabaseError unless the schema is at the newest migration."""
-    from store.migrate import current_revision, head_revision
-
-    try:
-        current = current_revision(engine)
-    except sa_exc.DBAPIError as err:
-        raise translate_error(err, engine) or DatabaseError(f"{display_url(engine)}: {err}") from err
-    head = head_revision()
-    if current is None:
-        raise DatabaseError(f"{display_url(engine)} is not migrated: {UPGRADE_HINT}")
-    if current != head:
-        raise DatabaseError(f"{display_url(engine)} is at revision {current}, code expects {head}: {UPGRADE_HINT}")
-
-
 def table_names(engine: Engine) -> list[str]:
     """Tables in the database (for checks and tests)."""
     return sorted(inspect(engine).get_table_names())
-
-
-@contextmanager
-def database_session(url: str | None = None, *, migrate: bool = False) -> Iterator[Session]:
-    """One session on a fresh engine for a command: migrate (or insist the schema is current), then dispose.
-
-    For one-shot callers such as CLI commands; long-lived callers keep their engine.
-    """
-    from store.migrate import upgrade
-
-    engine = make_engine(url)
-    try:
-        if migrate:
-            upgrade(engine=engine)
-        else:
-            require_migrated(engine)
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()

@@ -8,11 +8,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
 
 from roadcam.errors import DatabaseError
+from store.engine import UPGRADE_HINT, display_url, make_engine, session_scope, translate_error
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +83,6 @@ def upgrade(url: str | None = None, revision: str = "head", engine: Engine | Non
     from alembic import command
     from sqlalchemy import exc as sa_exc
 
-    from store.engine import display_url, make_engine, translate_error
-
     own = engine is None
     engine = engine or make_engine(url)
     try:
@@ -114,3 +117,34 @@ def downgrade(url: str | None = None, revision: str = "base", engine: Engine | N
     finally:
         if own:
             engine.dispose()
+
+
+def require_migrated(engine: Engine) -> None:
+    """Raise DatabaseError unless the schema is at the newest migration."""
+    try:
+        current = current_revision(engine)
+    except sa_exc.DBAPIError as err:
+        raise translate_error(err, engine) or DatabaseError(f"{display_url(engine)}: {err}") from err
+    head = head_revision()
+    if current is None:
+        raise DatabaseError(f"{display_url(engine)} is not migrated: {UPGRADE_HINT}")
+    if current != head:
+        raise DatabaseError(f"{display_url(engine)} is at revision {current}, code expects {head}: {UPGRADE_HINT}")
+
+
+@contextmanager
+def database_session(url: str | None = None, *, migrate: bool = False) -> Iterator[Session]:
+    """One session on a fresh engine for a command: migrate (or insist the schema is current), then dispose.
+
+    For one-shot callers such as CLI commands; long-lived callers keep their engine.
+    """
+    engine = make_engine(url)
+    try:
+        if migrate:
+            upgrade(engine=engine)
+        else:
+            require_migrated(engine)
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

@@ -41,7 +41,7 @@ def run_claim(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
     from roadcam.errors import UsageError
     from store.claims import create_repair_claim
-    from store.engine import database_session
+    from store.migrate import database_session
 
     claimed_at = None
     if args.claimed_at:
@@ -63,7 +63,7 @@ def run_claim(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
     from store.claims import list_repair_claims
-    from store.engine import database_session
+    from store.migrate import database_session
 
     with database_session(args.database) as s:
         rows = [_claim_dict(c) for c in list_repair_claims(s, status=args.status, limit=None)]

@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from roadcam.settings import get_settings
-    from store.engine import make_engine, require_migrated
+    from store.engine import make_engine
+    from store.migrate import require_migrated
 
     if args.database:
         os.environ["ROADCAM_DATABASE_URL"] = args.database

@@ -56,7 +56,7 @@ def _read_permits(path: str) -> list[dict]:
 
 def run_import(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
-    from store.engine import database_session
+    from store.migrate import database_session
     from store.permits import create_skip_permit
 
     rows = _read_permits(args.csv)  # all or nothing: a bad line stores none
@@ -72,7 +72,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
-    from store.engine import database_session
+    from store.migrate import database_session
     from store.permits import check_skips_against_permits
 
     with database_session(args.database) as s:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from roadcam.errors import DatabaseError
-from store.engine import check_spatialite, make_engine, require_migrated, session_scope
-from store.migrate import current_revision, downgrade, head_revision, upgrade
+from store.engine import check_spatialite, make_engine, session_scope
+from store.migrate import current_revision, downgrade, head_revision, require_migrated, upgrade
 from store.models import Base
 
 ROADCAM_TABLES = {
