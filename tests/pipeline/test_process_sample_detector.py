@@ -1,10 +1,12 @@
 """`roadcam process sample_footage/drive1.mp4` with the shipped detector (no stand-in).
 
-The shipped model (docs/model.md: real photos, then a fine-tune with rendered frames
-that are never the sample's own) finds most of the sample's potholes and its skips.
-What it reports must mostly be where the truth is: at least 70 % of its defects (measured: 12 of 16) within
-3 m of a rendered defect of the same class, on that defect's road; no rendered defect
-reported twice.
+The shipped model (docs/model.md: real photos plus rendered frames that are never the
+sample's own) finds most of the sample's potholes, cracks and skips. What it reports must
+mostly be where the truth is: at least 70 % of its defects within 3 m of a rendered defect
+of the same class (a worn line: within 3 m of its worn section), on that defect's road.
+No point defect is reported twice; a worn section may come in parts where the detector
+missed its middle. Measured with roadcam-v3: 17 of 22 defects true (9/9 potholes, 4/4
+cracks, 2/2 skips, worn section M03 in two parts); the 5 false ones are single sightings.
 """
 
 from collections import Counter
@@ -37,12 +39,29 @@ def test_shipped_detector_on_the_sample_drive(tmp_path: Path):
     hits = Counter()
     for cls, lon, lat, source in defects:
         same = [f for f in truth if f["properties"]["class"] == cls]
-        near = min(same, key=lambda f: metres(lon, lat, *f["geometry"]["coordinates"]), default=None)
-        if near is None or metres(lon, lat, *near["geometry"]["coordinates"]) > 3.0:
+        near = min(same, key=lambda f: _distance_m(lon, lat, f), default=None)
+        if near is None or _distance_m(lon, lat, near) > 3.0:
             continue  # a false positive
         assert source == near["properties"]["source_id"], f"{cls} near {near['properties']['id']} on the wrong road"
         hits[near["properties"]["id"]] += 1
-    assert all(n == 1 for n in hits.values()), f"rendered defects reported twice: {hits}"
+    twice = {k: n for k, n in hits.items() if n > 1 and not k.startswith("M")}
+    assert not twice, f"rendered defects reported twice: {twice}"
     assert sum(hits.values()) >= 0.7 * len(defects), f"{len(defects) - sum(hits.values())} of {len(defects)} defects are false"
-    assert sum(1 for k in hits if k.startswith("P")) >= 6, f"potholes found: {sorted(k for k in hits if k[0] == 'P')}"
+    found = sorted(hits)
+    assert sum(1 for k in found if k.startswith("P")) >= 8, f"potholes found: {found}"
+    assert sum(1 for k in found if k.startswith("K")) >= 3, f"cracks found: {found}"
     assert {"S01", "S02"} <= set(hits), "both skips should be found"
+
+
+def _distance_m(lon: float, lat: float, feature: dict) -> float:
+    """Metres to a rendered point defect, or to the worn section of a faded line."""
+    p = feature["properties"]
+    if "start_lonlat" not in p:
+        return metres(lon, lat, *feature["geometry"]["coordinates"])
+    from shapely.geometry import LineString, Point
+
+    from geo.crs import xy_from_lonlat
+
+    (x1, x2), (y1, y2) = xy_from_lonlat(*zip(p["start_lonlat"], p["end_lonlat"], strict=True), "EPSG:27700")
+    x, y = xy_from_lonlat(lon, lat, "EPSG:27700")
+    return LineString([(x1, y1), (x2, y2)]).distance(Point(float(x), float(y)))
