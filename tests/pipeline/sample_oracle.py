@@ -86,3 +86,17 @@ def metres(lon1, lat1, lon2, lat2) -> float:
 
     x, y = xy_from_lonlat([lon1, lon2], [lat1, lat2], "EPSG:27700")
     return float(np.hypot(x[1] - x[0], y[1] - y[0]))
+
+
+def distance_to_truth_m(lon: float, lat: float, feature: dict) -> float:
+    """Metres to a rendered point defect, or to the worn section of a faded line."""
+    p = feature["properties"]
+    if "start_lonlat" not in p:
+        return metres(lon, lat, *feature["geometry"]["coordinates"])
+    from shapely.geometry import LineString, Point
+
+    from geo.crs import xy_from_lonlat
+
+    (x1, x2), (y1, y2) = xy_from_lonlat(*zip(p["start_lonlat"], p["end_lonlat"], strict=True), "EPSG:27700")
+    x, y = xy_from_lonlat(lon, lat, "EPSG:27700")
+    return LineString([(x1, y1), (x2, y2)]).distance(Point(float(x), float(y)))

@@ -40,8 +40,7 @@ def test_frames_keep_order_and_each_usable_frame_is_detected_once(monkeypatch, t
     frames = [_frame(i, u) for i, u in enumerate(usable)]
 
     def frames_for(item, options, stats):
-        for f in frames:
-            yield f
+        yield from frames
 
     det = CountingDetector()
     monkeypatch.setattr(compute, "_frames_for", frames_for)

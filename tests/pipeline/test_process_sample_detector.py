@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sample_oracle import SAMPLE, ground_truth, metres
+from sample_oracle import SAMPLE, distance_to_truth_m, ground_truth
 
 from pipeline.cli import main
 from roadcam.settings import PROJECT_ROOT
@@ -39,8 +39,8 @@ def test_shipped_detector_on_the_sample_drive(tmp_path: Path):
     hits = Counter()
     for cls, lon, lat, source in defects:
         same = [f for f in truth if f["properties"]["class"] == cls]
-        near = min(same, key=lambda f: _distance_m(lon, lat, f), default=None)
-        if near is None or _distance_m(lon, lat, near) > 3.0:
+        near = min(same, key=lambda f: distance_to_truth_m(lon, lat, f), default=None)
+        if near is None or distance_to_truth_m(lon, lat, near) > 3.0:
             continue  # a false positive
         assert source == near["properties"]["source_id"], f"{cls} near {near['properties']['id']} on the wrong road"
         hits[near["properties"]["id"]] += 1
@@ -52,16 +52,3 @@ def test_shipped_detector_on_the_sample_drive(tmp_path: Path):
     assert sum(1 for k in found if k.startswith("K")) >= 3, f"cracks found: {found}"
     assert {"S01", "S02"} <= set(hits), "both skips should be found"
 
-
-def _distance_m(lon: float, lat: float, feature: dict) -> float:
-    """Metres to a rendered point defect, or to the worn section of a faded line."""
-    p = feature["properties"]
-    if "start_lonlat" not in p:
-        return metres(lon, lat, *feature["geometry"]["coordinates"])
-    from shapely.geometry import LineString, Point
-
-    from geo.crs import xy_from_lonlat
-
-    (x1, x2), (y1, y2) = xy_from_lonlat(*zip(p["start_lonlat"], p["end_lonlat"], strict=True), "EPSG:27700")
-    x, y = xy_from_lonlat(lon, lat, "EPSG:27700")
-    return LineString([(x1, y1), (x2, y2)]).distance(Point(float(x), float(y)))
