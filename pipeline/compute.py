@@ -151,10 +151,10 @@ def _flush(pending: list[SampledFrame], detector: Any, camera: Any, options: Com
     """Detect on the pending usable frames in one batch, project, and move all pending frames (in order)
     into ``result`` with their images dropped. At most ``detect_batch`` images are ever held."""
     todo = [f for f in pending if f.image is not None] if detector is not None else []
-    batches = detector.detect_batch([f.image for f in todo]) if todo else []
-    by_index = {id(f): d for f, d in zip(todo, batches, strict=True)}
+    found = detector.detect_batch([f.image for f in todo]) if todo else []
+    dets_of_frame = {id(f): d for f, d in zip(todo, found, strict=True)}
     for frame in pending:
-        dets = by_index.get(id(frame))
+        dets = dets_of_frame.get(id(frame))
         if dets is not None and len(dets):
             from geo.camera import project_detections
 
