@@ -39,6 +39,12 @@ log = logging.getLogger(__name__)
 
 SPLITS = ("train", "valid", "test")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+SOURCE_SEP = "__"  # built image names are <source>__<original stem>
+
+
+def source_of_image(path: str | Path) -> str:
+    """The recipe source a built dataset image came from (``roboflow``, ``brazil``, ``rendered`` ...)."""
+    return Path(path).name.split(SOURCE_SEP, 1)[0]
 
 
 @dataclass(frozen=True)
@@ -266,7 +272,7 @@ def build_dataset(recipe_path: str | Path, out_dir: str | Path | None = None, fo
         for split, img, lines in items:
             if src.get("eval_only"):
                 split = "test"
-            stem = f"{src['name']}__{img.stem}"
+            stem = f"{src['name']}{SOURCE_SEP}{img.stem}"
             link = out / "images" / split / f"{stem}{img.suffix.lower()}"
             link.symlink_to(img.resolve())
             (out / "labels" / split / f"{stem}.txt").write_text("".join(f"{ln}\n" for ln in lines))

@@ -30,7 +30,7 @@ def tiny(tmp_path, repo_root, shared_data):
             shutil.copy(rf / split / "labels" / f"{img.stem}.txt", ds / "labels" / split / f"roboflow__{img.stem}.txt")
             lists.setdefault(split, []).append(str(ds / "images" / split / f"roboflow__{img.name}"))
     # a rendered valid frame must not take part in choosing the threshold: an unreadable one would raise
-    (ds / "images" / "valid" / "rendered_0001.jpg").write_bytes(b"not an image")
+    (ds / "images" / "valid" / "rendered__0001.jpg").write_bytes(b"not an image")
     (ds / "test_roboflow.txt").write_text("\n".join(lists["test"]) + "\n")
     return wdir / "roadcam.onnx", ds
 
