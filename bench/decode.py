@@ -5,7 +5,7 @@ texture and a 2 s GOP, plus GPS tracks for two drives, then times:
 
 * ``decode_all_bgr``: decode every frame and convert it to BGR (what a naive
   "read the video, then pick frames" loop does);
-* ``sampler``: :func:`geo.sampling.sample_frames` at 5 m spacing (time sync,
+* ``sampler``: :func:`geo.ingest.sampling.sample_frames` at 5 m spacing (time sync,
   interpolation, quality measures included), with different seek thresholds.
 
 Drives: ``steady`` at 10 m/s (a frame every 0.5 s), and ``stop_start``, a
@@ -58,8 +58,8 @@ def _track_file(folder: Path, seconds: int, profile: str) -> Path:
     """A GPX heading east at 1 Hz, in EPSG:27700 metres so spacing is exact."""
     from pyproj import Transformer
 
-    from geo.gpx import write_gpx
-    from geo.track_clean import track_from_fixes
+    from geo.ingest.gpx import write_gpx
+    from geo.ingest.track_clean import track_from_fixes
 
     pos, x = [], 0.0
     for s in range(seconds + 2):
@@ -97,8 +97,8 @@ def _decode_all(video: Path) -> tuple[float, int]:
 
 
 def _sampler(video: Path, gpx: Path, spacing_m: float, seek_threshold_s: float) -> tuple[float, dict]:
-    from geo.gps import read_track
-    from geo.sampling import SamplingStats, sample_frames
+    from geo.ingest.gps import read_track
+    from geo.ingest.sampling import SamplingStats, sample_frames
 
     track = read_track(gpx)
     st = SamplingStats()
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args(argv)
 
-    from geo.video import encode_video
+    from geo.ingest.video import encode_video
 
     results: dict = {
         "clip": {"width": 1280, "height": 720, "fps": FPS, "seconds": args.seconds, "gop_s": 2, "codec": "h264 (libx264 ultrafast, crf 23, 2 B-frames)"},

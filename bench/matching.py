@@ -43,7 +43,7 @@ log = logging.getLogger("bench.matching")
 
 def beijing(name: str) -> tuple[Any, list[tuple[np.ndarray, np.ndarray, list[int]]]]:
     """(network, [(x, y, gt_nodes)]) for a SparseTaxi set, trajectories with a ground-truth row."""
-    from geo.match_io import (
+    from geo.network.match_io import (
         assign_ground_truth,
         read_sparsetaxi_paths,
         read_sparsetaxi_trajectories,
@@ -61,7 +61,7 @@ _NETS: dict[str, Any] = {}
 
 
 def _cached_beijing_net(d: Path):
-    from geo.match_io import read_sparsetaxi_network
+    from geo.network.match_io import read_sparsetaxi_network
 
     if "beijing" not in _NETS:
         _NETS["beijing"] = read_sparsetaxi_network(d / "map")
@@ -74,7 +74,7 @@ def leeds_synthetic(n_tracks: int = 12, spacing_m: float = 5.0, noise_m: float =
     from shapely import get_coordinates, line_interpolate_point
     from shapely.ops import linemerge
 
-    from geo.network import load_network
+    from geo.network.roads import load_network
 
     net = load_network(SHARED / "osm_leeds_its_example/its-example.osm.pbf")
     g = net.graph
@@ -127,8 +127,8 @@ def _dir(pair, reverse):
 
 
 def run_ours(net, tracks, **params) -> dict[str, Any]:
-    from geo.match_index import index_for
-    from geo.matching import match_xy
+    from geo.network.match_index import index_for
+    from geo.network.matching import match_xy
 
     t0 = time.perf_counter()
     index_for(net)

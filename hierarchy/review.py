@@ -47,7 +47,7 @@ OUTPUT_COLUMNS = [
 def graph_from_segments(segments: gpd.GeoDataFrame) -> nx.MultiDiGraph:
     """A routable MultiDiGraph from segments (``u``, ``v``, ``oneway``, ``length_m``).
 
-    Same shape as ``geo.network.RoadNetwork.graph``: two-way segments get both
+    Same shape as ``geo.network.roads.RoadNetwork.graph``: two-way segments get both
     directions, edges carry ``segment_id``, ``length_m`` and ``reverse``.
     """
     import networkx as nx
@@ -156,7 +156,7 @@ def review_hierarchy(
 ) -> gpd.GeoDataFrame:
     """Review every segment's hierarchy category and inspection frequency.
 
-    ``segments`` follows the geo.network contract (metric CRS; segment_id,
+    ``segments`` follows the geo.network.roads contract (metric CRS; segment_id,
     source_id, name, ref, highway, road_class, u, v, length_m, hierarchy).
     ``graph`` is the routable graph (built from the segments when None).
     ``traffic`` has ``source_id, aadt``; ``sites`` are points with ``kind`` and

@@ -92,8 +92,8 @@ def camera_config_for(item: FootageItem, options: ComputeOptions) -> Path | None
 
 def _frames_for(item: FootageItem, options: ComputeOptions, stats: dict[str, Any]):
     """The distance-sampled frames of one item (a generator), and its track summary in ``stats``."""
-    from geo import sampling
-    from geo.gps import read_track
+    from geo.ingest import sampling
+    from geo.ingest.gps import read_track
 
     if item.kind == "images":
         yield from sampling.sample_images(item.path, spacing_m=options.spacing_m, stats=stats)
@@ -118,7 +118,7 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
         detector = _detector(options) if options.weights_path else None
         camera = None
         if detector is not None:
-            from geo.camera import load_camera_config
+            from geo.placement.camera import load_camera_config
 
             camera = load_camera_config(camera_config_for(item, options), vehicle_id=item.vehicle_id)
         pending: list[SampledFrame] = []  # frames in order; only those awaiting detection keep their image
@@ -156,7 +156,7 @@ def _flush(pending: list[SampledFrame], detector: Any, camera: Any, options: Com
     for frame in pending:
         dets = dets_of_frame.get(id(frame))
         if dets is not None and len(dets):
-            from geo.camera import project_detections
+            from geo.placement.camera import project_detections
 
             result.stats["detections"] += len(dets)
             observations = project_detections(camera, dets, frame)

@@ -42,7 +42,7 @@ class FootageItem:
 
 def sidecar_for_video(video: Path) -> Path | None:
     """The GPS side-car next to ``video`` (same stem; BlackVue ``_NF.mp4`` → ``_N.gps``), if any."""
-    from geo.gps import find_sidecar
+    from geo.ingest.gps import find_sidecar
 
     return find_sidecar(video)
 

@@ -5,7 +5,7 @@
    by distance → detector → ground positions (:mod:`pipeline.compute`).
 3. In this process, one transaction per item: snap observations to the stored
    road network, store survey, frames and observations, and merge sightings into
-   defects (:mod:`geo.cluster`). A failing item rolls back only itself; it becomes
+   defects (:mod:`geo.placement.cluster`). A failing item rolls back only itself; it becomes
    an error record and the batch goes on.
 4. Return a :class:`RunSummary` that says what was done and what failed, and why.
 """
@@ -68,7 +68,7 @@ def _sources(item: FootageItem) -> list[tuple[str, str, str, int]]:
 
 def _load_network(session):
     """The stored road network as a RoadNetwork, or None when none is loaded."""
-    from geo.network import metric_crs_for_bounds, network_from_segments
+    from geo.network.roads import metric_crs_for_bounds, network_from_segments
     from store.segments import segments_to_geodataframe
 
     segments = segments_to_geodataframe(session)
@@ -82,11 +82,11 @@ def _load_network(session):
 
 
 def _verify_claims(session, result: FootageResult, survey_id: int, candidates, correction, camera, crs: str | None) -> dict[str, int]:
-    """Check pending repair claims against this survey's frames and sightings (geo.verify)."""
+    """Check pending repair claims against this survey's frames and sightings (geo.placement.verify)."""
     from collections import Counter
 
     from geo.crs import metric_crs_for_lonlat
-    from geo.verify import verify_repairs
+    from geo.placement.verify import verify_repairs
     from store.claims import apply_repair_verdicts, pending_repair_checks
 
     frames = result.frames
@@ -112,8 +112,8 @@ def _verify_claims(session, result: FootageResult, survey_id: int, candidates, c
 
 def store_result(session, result: FootageResult, network, sources, summary: RunSummary, camera=None) -> dict[str, Any]:
     """Store one computed item in the session (the caller owns the transaction)."""
-    from geo.cluster import defects_from_observations
-    from geo.locate import locate_observations
+    from geo.placement.cluster import defects_from_observations
+    from geo.placement.locate import locate_observations
     from store.defects import save_defects, stored_defect_candidates
     from store.frames import add_frames
     from store.observations import add_observations
@@ -236,7 +236,7 @@ def _camera_for(item: FootageItem, options: ComputeOptions):
     """The item's camera (for repair checks); None when detection is off."""
     if options.weights_path is None:
         return None
-    from geo.camera import load_camera_config
+    from geo.placement.camera import load_camera_config
     from pipeline.compute import camera_config_for
 
     return load_camera_config(camera_config_for(item, options), vehicle_id=item.vehicle_id)

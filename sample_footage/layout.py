@@ -1,7 +1,7 @@
 """Where things are in the sample drive: defects, skips, parked cars, shadows, lighting.
 
 Objects are placed by route chainage and lateral offset (metres, + = right of the
-direction of travel, as in :mod:`geo.camera`); the truck drives at
+direction of travel, as in :mod:`geo.placement.camera`); the truck drives at
 ``-LANE_OFFSET_M`` (keeping left). Ground truth is written from these objects.
 """
 

@@ -27,7 +27,7 @@ if str(HERE.parent) not in sys.path:  # run as a script from anywhere
 
 import numpy as np  # noqa: E402
 
-from geo.camera import CameraModel, load_camera_config  # noqa: E402
+from geo.placement.camera import CameraModel, load_camera_config  # noqa: E402
 
 log = logging.getLogger("sample_footage")
 

@@ -1,4 +1,4 @@
-"""Render forward-camera frames of a :class:`scene.Scene` through a :class:`geo.camera.CameraModel`.
+"""Render forward-camera frames of a :class:`scene.Scene` through a :class:`geo.placement.camera.CameraModel`.
 
 The ground is drawn by inverse perspective mapping: for every pixel below the
 horizon the camera model gives the ground point, which is looked up (``cv2.remap``)
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from geo.camera import CameraModel, vehicle_point_from_en
+from geo.placement.camera import CameraModel, vehicle_point_from_en
 from sample_footage.scene import LEVEL_RES_M, Box3D, Scene, TileCache
 
 CLASS_IDS = {"pothole": 0, "crack": 1, "faded_marking": 2, "skip": 3}

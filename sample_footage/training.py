@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from shapely.geometry import LineString
 
-from geo.camera import CameraModel
+from geo.placement.camera import CameraModel
 from sample_footage.render import OVERCAST, SUNNY, Pose, Renderer, label_boxes
 from sample_footage.scene import (
     ROAD_WIDTH_M,

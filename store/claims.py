@@ -96,8 +96,8 @@ def set_claim_status(
 
 
 def pending_repair_checks(session: Session, bbox: tuple[float, float, float, float] | None = None) -> list[tuple[int, Any]]:
-    """``(claim_id, geo.verify.RepairCheck)`` for every pending claim (optionally on defects in ``bbox``)."""
-    from geo.verify import RepairCheck
+    """``(claim_id, geo.placement.verify.RepairCheck)`` for every pending claim (optionally on defects in ``bbox``)."""
+    from geo.placement.verify import RepairCheck
     from store._sql import bbox_filter
     from store.defects import defect_lonlat
 

@@ -2,10 +2,10 @@
 
 * :func:`save_defects` inserts new :class:`~geo.types.DefectCandidate` rows and
   rewrites stored ones (``defect_id`` set). An update candidate carries the full
-  merged state (as :func:`geo.cluster.merge_candidates` builds it), so it is
+  merged state (as :func:`geo.placement.cluster.merge_candidates` builds it), so it is
   written as is.
 * :func:`stored_defect_candidates` gives stored defects back as candidates for
-  :func:`geo.cluster.defects_from_observations`.
+  :func:`geo.placement.cluster.defects_from_observations`.
 * :func:`defects_near` is metric: a lon/lat box prefilter on the spatial index,
   then the great-circle distance in metres.
 """

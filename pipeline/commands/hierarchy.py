@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Run the review from files (and the database when --database is given)."""
-    from geo.network import load_network
+    from geo.network.roads import load_network
     from hierarchy.inputs import (
         read_defects,
         read_overrides,

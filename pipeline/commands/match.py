@@ -27,10 +27,10 @@ def register(subparsers: Any) -> None:
 
 def cmd_match(args: argparse.Namespace) -> int:
     """Load network and track, match, write the CSV (and route GeoJSON), print a summary."""
-    from geo.gps import read_track
-    from geo.match_io import write_matched_csv, write_matched_geojson
-    from geo.matching import match_track
-    from geo.network import load_network
+    from geo.ingest.gps import read_track
+    from geo.network.match_io import write_matched_csv, write_matched_geojson
+    from geo.network.matching import match_track
+    from geo.network.roads import load_network
 
     net = load_network(args.network, crs=args.crs)
     track = read_track(args.track)

@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Load the network, migrate a fresh database, upsert the segments, print a summary."""
-    from geo.network import load_network
+    from geo.network.roads import load_network
     from store.engine import display_url, make_engine, session_scope
     from store.migrate import current_revision, head_revision, upgrade
     from store.segments import upsert_segments

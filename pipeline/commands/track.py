@@ -22,8 +22,8 @@ def summarise_track(path: Path, max_speed_kmh: float = 200.0) -> dict[str, Any]:
     """The summary ``roadcam track`` prints (also handy for run reports)."""
     import numpy as np
 
-    from geo.gps import detect_format, find_sidecar, read_track
-    from geo.track_clean import track_length_m
+    from geo.ingest.gps import detect_format, find_sidecar, read_track
+    from geo.ingest.track_clean import track_length_m
 
     fmt = detect_format(path)
     track = read_track(path, max_speed_kmh=max_speed_kmh)

@@ -1,4 +1,4 @@
-"""Small hand-built networks (EPSG:27700) that follow the geo.network segments contract."""
+"""Small hand-built networks (EPSG:27700) that follow the geo.network.roads segments contract."""
 
 from __future__ import annotations
 

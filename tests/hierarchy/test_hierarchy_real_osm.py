@@ -13,7 +13,7 @@ from hierarchy.review import review_hierarchy
 
 @pytest.fixture(scope="module")
 def leeds(shared_data):
-    from geo.network import load_network
+    from geo.network.roads import load_network
 
     net = load_network(shared_data / "osm_leeds_its_example" / "its-example.osm.pbf")
     policy = load_policy()

@@ -29,7 +29,7 @@ def test_match_cli(shared_data, tmp_path, capsys):
     from shapely import get_coordinates, line_interpolate_point
 
     from geo.crs import lonlat_from_xy
-    from geo.network import load_network
+    from geo.network.roads import load_network
 
     osm = shared_data / SNIP / "service_road_loop/input.osm"
     net = load_network(osm)

@@ -45,9 +45,9 @@ def test_frames_keep_order_and_each_usable_frame_is_detected_once(monkeypatch, t
     det = CountingDetector()
     monkeypatch.setattr(compute, "_frames_for", frames_for)
     monkeypatch.setattr(compute, "_detector", lambda options: det)
-    import geo.camera
+    import geo.placement.camera
 
-    monkeypatch.setattr(geo.camera, "load_camera_config", lambda *a, **k: None)
+    monkeypatch.setattr(geo.placement.camera, "load_camera_config", lambda *a, **k: None)
     opts = compute.ComputeOptions(weights_path=tmp_path / "w.onnx", detect_batch=batch)
     result = compute.compute_footage(FootageItem(kind="video", path=Path("v.mp4")), opts)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from geo.video import encode_video
+from geo.ingest.video import encode_video
 from pipeline.cli import main
 from roadcam.errors import EXIT_PARTIAL
 

@@ -72,8 +72,8 @@ def test_gpx_parses_with_the_gap():
 
 
 def test_ingest_readers_accept_the_side_cars():
-    gpx = pytest.importorskip("geo.gpx")
-    nmea = pytest.importorskip("geo.nmea")
+    gpx = pytest.importorskip("geo.ingest.gpx")
+    nmea = pytest.importorskip("geo.ingest.nmea")
     t1 = gpx.read_gpx(SAMPLE / "drive1.gpx")
     t2 = nmea.read_nmea(SAMPLE / "drive1.gps")
     assert len(t1) == GPS_EPOCHS - GAP

@@ -17,7 +17,7 @@ from store.segments import (
     upsert_segments,
 )
 
-# Leeds ITS extract as loaded by geo.network (checked by hand: 136 segments).
+# Leeds ITS extract as loaded by geo.network.roads (checked by hand: 136 segments).
 LEEDS_BY_CLASS = {"A": 18, "C": 10, "residential": 37, "service": 57, "unclassified": 14}
 
 
@@ -137,7 +137,7 @@ def test_bad_input_is_refused(session):
 
 
 def test_real_osm_network_stored_twice_keeps_ids(shared_data, fresh_db_url):
-    from geo.network import load_network
+    from geo.network.roads import load_network
     from store.engine import make_engine
 
     pbf = shared_data / "osm_leeds_its_example" / "its-example.osm.pbf"
