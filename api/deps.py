@@ -21,7 +21,13 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_bbox(
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (EPSG:4326)", examples=["0.54,51.38,0.57,51.40"])] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="minlon,minlat,maxlon,maxlat (EPSG:4326)",
+            examples=["0.54,51.38,0.57,51.40"],
+        ),
+    ] = None,
 ) -> tuple[float, float, float, float] | None:
     """The ``bbox`` query parameter, validated (422 with the reason when malformed)."""
     from api.schemas.common import parse_bbox

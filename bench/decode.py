@@ -45,8 +45,12 @@ def _frames(n: int, w: int = 1280, h: int = 720):
     import cv2
 
     rng = np.random.default_rng(0)
-    tex = cv2.GaussianBlur(np.clip(rng.normal(105, 40, (h * 2, w, 3)), 0, 255).astype(np.uint8), (0, 0), 1.2)
-    grain = [rng.integers(0, 24, (h, w, 3), dtype=np.uint8) for _ in range(7)]  # a bank: cheap to make
+    tex = cv2.GaussianBlur(
+        np.clip(rng.normal(105, 40, (h * 2, w, 3)), 0, 255).astype(np.uint8), (0, 0), 1.2
+    )
+    grain = [
+        rng.integers(0, 24, (h, w, 3), dtype=np.uint8) for _ in range(7)
+    ]  # a bank: cheap to make
     for i in range(n):
         off = (i * 9) % h
         img = cv2.add(tex[off : off + h], grain[i % len(grain)])
@@ -72,7 +76,12 @@ def _track_file(folder: Path, seconds: int, profile: str) -> Path:
     inv = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
     e, n = fwd.transform(LON0, LAT0)
     lon, lat = inv.transform(e + np.array(pos), np.full(len(pos), n))
-    times = np.array([np.datetime64((T0 + timedelta(seconds=s)).replace(tzinfo=None), "ns") for s in range(len(pos))])
+    times = np.array(
+        [
+            np.datetime64((T0 + timedelta(seconds=s)).replace(tzinfo=None), "ns")
+            for s in range(len(pos))
+        ]
+    )
     return write_gpx(track_from_fixes(times, lon, lat), folder / f"{profile}.gpx")
 
 
@@ -96,14 +105,18 @@ def _decode_all(video: Path) -> tuple[float, int]:
     return time.perf_counter() - t, n
 
 
-def _sampler(video: Path, gpx: Path, spacing_m: float, seek_threshold_s: float) -> tuple[float, dict]:
+def _sampler(
+    video: Path, gpx: Path, spacing_m: float, seek_threshold_s: float
+) -> tuple[float, dict]:
     from geo.ingest.gps import read_track
     from geo.ingest.sampling import SamplingStats, sample_frames
 
     track = read_track(gpx)
     st = SamplingStats()
     t = time.perf_counter()
-    for _ in sample_frames(video, track, spacing_m=spacing_m, stats=st, seek_threshold_s=seek_threshold_s):
+    for _ in sample_frames(
+        video, track, spacing_m=spacing_m, stats=st, seek_threshold_s=seek_threshold_s
+    ):
         pass
     return time.perf_counter() - t, st.as_dict()
 
@@ -112,16 +125,29 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=60, help="clip length (default 60)")
     ap.add_argument("--spacing-m", type=float, default=5.0)
-    ap.add_argument("--repeats", type=int, default=2, help="runs per measurement; the fastest is kept")
+    ap.add_argument(
+        "--repeats", type=int, default=2, help="runs per measurement; the fastest is kept"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args(argv)
 
     from geo.ingest.video import encode_video
 
     results: dict = {
-        "clip": {"width": 1280, "height": 720, "fps": FPS, "seconds": args.seconds, "gop_s": 2, "codec": "h264 (libx264 ultrafast, crf 23, 2 B-frames)"},
+        "clip": {
+            "width": 1280,
+            "height": 720,
+            "fps": FPS,
+            "seconds": args.seconds,
+            "gop_s": 2,
+            "codec": "h264 (libx264 ultrafast, crf 23, 2 B-frames)",
+        },
         "spacing_m": args.spacing_m,
-        "machine": {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()[0], "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_avg_at_start": os.getloadavg()[0],
+            "python": platform.python_version(),
+        },
         "runs": [],
     }
     with tempfile.TemporaryDirectory(prefix="roadcam-bench-") as tmp:
@@ -131,12 +157,21 @@ def main(argv: list[str] | None = None) -> int:
                              creation_time=T0, preset="ultrafast", bframes=2)  # fmt: skip
         results["clip"]["encode_s"] = round(time.perf_counter() - t, 2)
         results["clip"]["mb"] = round(video.stat().st_size / 1e6, 1)
-        print(f"clip: {args.seconds} s 720p, {results['clip']['mb']} MB, encoded in {results['clip']['encode_s']} s")
+        print(
+            f"clip: {args.seconds} s 720p, {results['clip']['mb']} MB, encoded in {results['clip']['encode_s']} s"
+        )
 
         secs, n = _best(lambda: _decode_all(video), args.repeats)
-        base = {"name": "decode_all_bgr", "seconds": round(secs, 3), "decoded": n, "ms_per_decoded_frame": round(1000 * secs / n, 3)}
+        base = {
+            "name": "decode_all_bgr",
+            "seconds": round(secs, 3),
+            "decoded": n,
+            "ms_per_decoded_frame": round(1000 * secs / n, 3),
+        }
         results["runs"].append(base)
-        print(f"decode every frame to BGR: {n} frames in {secs:.2f} s ({base['ms_per_decoded_frame']:.2f} ms/frame)")
+        print(
+            f"decode every frame to BGR: {n} frames in {secs:.2f} s ({base['ms_per_decoded_frame']:.2f} ms/frame)"
+        )
 
         for profile in ("steady", "stop_start"):
             gpx = _track_file(folder, args.seconds, profile)
@@ -144,14 +179,20 @@ def main(argv: list[str] | None = None) -> int:
                 secs, st = _best(lambda: _sampler(video, gpx, args.spacing_m, seek), args.repeats)  # noqa: B023
                 k = st["sampled_frames"]
                 run = {
-                    "name": f"sampler_{profile}", "seek_threshold_s": None if seek > 1e6 else seek,
-                    "seconds": round(secs, 3), "sampled": k, "decoded": st["decoded_frames"],
-                    "converted": st["converted_frames"], "seeks": st["seeks"],
+                    "name": f"sampler_{profile}",
+                    "seek_threshold_s": None if seek > 1e6 else seek,
+                    "seconds": round(secs, 3),
+                    "sampled": k,
+                    "decoded": st["decoded_frames"],
+                    "converted": st["converted_frames"],
+                    "seeks": st["seeks"],
                     "ms_per_sampled_frame": round(1000 * secs / k, 3),
                     # the naive way needs the whole decode to get these same k frames
                     "naive_ms_per_sampled_frame": round(1000 * base["seconds"] / k, 3),
                 }
-                run["speedup"] = round(run["naive_ms_per_sampled_frame"] / run["ms_per_sampled_frame"], 2)
+                run["speedup"] = round(
+                    run["naive_ms_per_sampled_frame"] / run["ms_per_sampled_frame"], 2
+                )
                 results["runs"].append(run)
                 label = "no seek" if seek > 1e6 else f"seek > {seek:g} s"
                 print(f"{profile:10s} {label:11s}: {k} frames, {st['decoded_frames']} decoded, {st['seeks']} seeks, "

@@ -28,20 +28,25 @@ log = logging.getLogger("bench.detector")
 def _last_metrics(run: Path) -> dict:
     rows = list(csv.DictReader((run / "results.csv").open()))
     best = max(rows, key=lambda r: float(r["metrics/mAP50(B)"]))
-    return {"epochs_done": len(rows),
-            "mAP50": round(float(best["metrics/mAP50(B)"]), 4),
-            "mAP50_95": round(float(best["metrics/mAP50-95(B)"]), 4),
-            "precision": round(float(best["metrics/precision(B)"]), 4),
-            "recall": round(float(best["metrics/recall(B)"]), 4),
-            "mAP50_by_epoch": [round(float(r["metrics/mAP50(B)"]), 4) for r in rows],
-            "wall_s_by_epoch": [round(float(r["time"]), 1) for r in rows]}
+    return {
+        "epochs_done": len(rows),
+        "mAP50": round(float(best["metrics/mAP50(B)"]), 4),
+        "mAP50_95": round(float(best["metrics/mAP50-95(B)"]), 4),
+        "precision": round(float(best["metrics/precision(B)"]), 4),
+        "recall": round(float(best["metrics/recall(B)"]), 4),
+        "mAP50_by_epoch": [round(float(r["metrics/mAP50(B)"]), 4) for r in rows],
+        "wall_s_by_epoch": [round(float(r["time"]), 1) for r in rows],
+    }
 
 
 def _cpu_seconds() -> float:
     """CPU time of this process and its finished children (dataloader workers): fair under a shared load."""
     import resource
 
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
@@ -50,15 +55,35 @@ def run_ab(data_yaml: Path, epochs: int, fraction: float, imgsz: int, coco_pt: P
     the CPU seconds each used are measured, so accuracy can be compared per CPU-second."""
     from detector.train import train
 
-    arms = {"yolo11n_scratch": dict(arch="yolo11n.yaml", pretrained=None),
-            "yolov5n_coco_backbone": dict(arch="yolov5n.yaml", pretrained=coco_pt)}
-    out = {"data": str(data_yaml), "epochs_each": epochs, "fraction": fraction, "imgsz": imgsz, "arms": {}}
+    arms = {
+        "yolo11n_scratch": dict(arch="yolo11n.yaml", pretrained=None),
+        "yolov5n_coco_backbone": dict(arch="yolov5n.yaml", pretrained=coco_pt),
+    }
+    out = {
+        "data": str(data_yaml),
+        "epochs_each": epochs,
+        "fraction": fraction,
+        "imgsz": imgsz,
+        "arms": {},
+    }
     for name, kw in arms.items():
         t0, c0 = time.time(), _cpu_seconds()
-        run = train(data_yaml, imgsz=imgsz, epochs=epochs, fraction=fraction, project=ROOT / "runs" / "ab",
-                    name=name, plots=False, extra={"warmup_epochs": 1, "close_mosaic": 1}, **kw)
-        out["arms"][name] = {**_last_metrics(run), "wall_s": round(time.time() - t0, 1),
-                             "cpu_s": round(_cpu_seconds() - c0, 1)}
+        run = train(
+            data_yaml,
+            imgsz=imgsz,
+            epochs=epochs,
+            fraction=fraction,
+            project=ROOT / "runs" / "ab",
+            name=name,
+            plots=False,
+            extra={"warmup_epochs": 1, "close_mosaic": 1},
+            **kw,
+        )
+        out["arms"][name] = {
+            **_last_metrics(run),
+            "wall_s": round(time.time() - t0, 1),
+            "cpu_s": round(_cpu_seconds() - c0, 1),
+        }
         log.info("%s: %s", name, out["arms"][name])
         (RESULTS / "detector_ab.json").write_text(json.dumps(out, indent=2) + "\n")
     return out
@@ -86,7 +111,7 @@ def _time_backend(det, images, repeats: int, batch: int = 1) -> dict:
     for _ in range(repeats):
         if batch > 1:
             for k in range(0, len(images), batch):
-                det.detect_batch(images[k:k + batch])
+                det.detect_batch(images[k : k + batch])
         else:
             for im in images:
                 det.detect(im)
@@ -94,8 +119,16 @@ def _time_backend(det, images, repeats: int, batch: int = 1) -> dict:
     return {"ms_per_image": round(dt * 1000, 2), "images_per_s": round(1 / dt, 1)}
 
 
-def run_speed(weights_pt: Path, weights_fast: Path, backend: str, dataset: Path, n: int, repeats: int,
-              threads: int, accuracy_sources: list[str]) -> dict:
+def run_speed(
+    weights_pt: Path,
+    weights_fast: Path,
+    backend: str,
+    dataset: Path,
+    n: int,
+    repeats: int,
+    threads: int,
+    accuracy_sources: list[str],
+) -> dict:
     """Plain ultralytics PyTorch predict vs our default backend on the same frames (end to end:
     decode-free BGR in, Detections out, including letterbox and NMS)."""
     import cv2
@@ -108,40 +141,66 @@ def run_speed(weights_pt: Path, weights_fast: Path, backend: str, dataset: Path,
     paths = _frames(dataset, n)
     images = [cv2.imread(str(p)) for p in paths]
     conf = float(weights_card(weights_fast).get("conf_threshold", 0.25))
-    arms = {"ultralytics_pytorch": Detector(weights_pt, backend="ultralytics", conf_threshold=conf,
-                                            imgsz=Detector(weights_fast, backend=backend).imgsz),
-            f"roadcam_{backend}": Detector(weights_fast, backend=backend, conf_threshold=conf, threads=threads)}
+    arms = {
+        "ultralytics_pytorch": Detector(
+            weights_pt,
+            backend="ultralytics",
+            conf_threshold=conf,
+            imgsz=Detector(weights_fast, backend=backend).imgsz,
+        ),
+        f"roadcam_{backend}": Detector(
+            weights_fast, backend=backend, conf_threshold=conf, threads=threads
+        ),
+    }
     import os
 
-    out = {"load_avg_before": [round(x, 2) for x in os.getloadavg()], "frames": len(images), "repeats": repeats,
-           "threads": threads, "imgsz": arms[f"roadcam_{backend}"].imgsz,
-           "frame_sizes": sorted({f"{im.shape[1]}x{im.shape[0]}" for im in images}), "arms": {}}
+    out = {
+        "load_avg_before": [round(x, 2) for x in os.getloadavg()],
+        "frames": len(images),
+        "repeats": repeats,
+        "threads": threads,
+        "imgsz": arms[f"roadcam_{backend}"].imgsz,
+        "frame_sizes": sorted({f"{im.shape[1]}x{im.shape[0]}" for im in images}),
+        "arms": {},
+    }
     # interleave the arms over the repeats so that load changes on the shared machine hit all of them
     timings: dict[str, list[float]] = {}
     for _ in range(repeats):
         for name, det in arms.items():
             for b in (1, 8):
                 key = name if b == 1 else f"{name}_batch8"
-                timings.setdefault(key, []).append(_time_backend(det, images, 1, batch=b)["ms_per_image"])
+                timings.setdefault(key, []).append(
+                    _time_backend(det, images, 1, batch=b)["ms_per_image"]
+                )
     for key, ms in timings.items():
         det = arms[key.removesuffix("_batch8")]
         m = float(np.median(ms))
-        out["arms"][key] = {"weights": str(det.weights_path), "ms_per_image": round(m, 2),
-                            "images_per_s": round(1000 / m, 1), "ms_runs": ms}
+        out["arms"][key] = {
+            "weights": str(det.weights_path),
+            "ms_per_image": round(m, 2),
+            "images_per_s": round(1000 / m, 1),
+            "ms_runs": ms,
+        }
         log.info("%s: %s", key, out["arms"][key])
     lists = test_image_lists(dataset)
     for name, det in list(arms.items()):
         acc = {}
         for src in accuracy_sources:
-            d = Detector(det.weights_path, backend=det.backend_name, conf_threshold=0.001, imgsz=det.imgsz)
+            d = Detector(
+                det.weights_path, backend=det.backend_name, conf_threshold=0.001, imgsz=det.imgsz
+            )
             r = evaluate_results(predict_images(d.detect, lists[src]), d.class_names, conf)
             acc[src] = {c: {"mAP50": m["mAP50"], "f1": m["f1"]} for c, m in r["classes"].items()}
         out["arms"][name]["accuracy"] = acc
     a = out["arms"]
     ours, base = f"roadcam_{backend}", "ultralytics_pytorch"
     out["speedup"] = round(a[ours]["images_per_s"] / a[base]["images_per_s"], 2)
-    out["speedup_batch8_vs_batch8"] = round(a[f"{ours}_batch8"]["images_per_s"] / a[f"{base}_batch8"]["images_per_s"], 2)
-    out["speedup_batch8_vs_plain_predict"] = round(a[f"{ours}_batch8"]["images_per_s"] / a[base]["images_per_s"], 2)
+    out["speedup_batch8_vs_batch8"] = round(
+        a[f"{ours}_batch8"]["images_per_s"] / a[f"{base}_batch8"]["images_per_s"], 2
+    )
+    out["speedup_batch8_vs_plain_predict"] = round(
+        a[f"{ours}_batch8"]["images_per_s"] / a[base]["images_per_s"], 2
+    )
     out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     return out
 
@@ -149,31 +208,45 @@ def run_speed(weights_pt: Path, weights_fast: Path, backend: str, dataset: Path,
 def speed_table(res: dict) -> str:
     """Markdown table of a speed result."""
     srcs = sorted({s for a in res["arms"].values() for s in a.get("accuracy", {})})
-    head = "| backend | ms/image | images/s | " + " | ".join(f"{s} pothole mAP50" for s in srcs) + " |"
+    head = (
+        "| backend | ms/image | images/s | " + " | ".join(f"{s} pothole mAP50" for s in srcs) + " |"
+    )
     lines = [head, "|" + "---|" * (3 + len(srcs))]
     for name, a in res["arms"].items():
         acc = res["arms"][name.removesuffix("_batch8")].get("accuracy", {})
         accs = " | ".join(str(acc.get(s, {}).get("pothole", {}).get("mAP50")) for s in srcs)
         lines.append(f"| {name} | {a['ms_per_image']} | {a['images_per_s']} | {accs} |")
     lines.append("")
-    lines.append(f"Speed-up, one image per call: {res['speedup']}x; batches of 8 vs batches of 8: "
-                 f"{res['speedup_batch8_vs_batch8']}x; our batches of 8 vs plain per-image predict: "
-                 f"{res['speedup_batch8_vs_plain_predict']}x. {res['frames']} test frames ({', '.join(res['frame_sizes'])}) x "
-                 f"{res['repeats']} repeats, imgsz {res['imgsz']}, {res['threads']} threads, end to end "
-                 f"(letterbox, inference, NMS). Load average before/after: {res['load_avg_before']} / "
-                 f"{res['load_avg_after']} on 2 shared vCPUs.")
+    lines.append(
+        f"Speed-up, one image per call: {res['speedup']}x; batches of 8 vs batches of 8: "
+        f"{res['speedup_batch8_vs_batch8']}x; our batches of 8 vs plain per-image predict: "
+        f"{res['speedup_batch8_vs_plain_predict']}x. {res['frames']} test frames ({', '.join(res['frame_sizes'])}) x "
+        f"{res['repeats']} repeats, imgsz {res['imgsz']}, {res['threads']} threads, end to end "
+        f"(letterbox, inference, NMS). Load average before/after: {res['load_avg_before']} / "
+        f"{res['load_avg_after']} on 2 shared vCPUs."
+    )
     return "\n".join(lines)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("ab")
-    a.add_argument("--data", type=Path, default=ROOT / "var" / "datasets" / "roadcam-v1" / "data.yaml")
-    a.add_argument("--epochs", type=int, default=8, help="epochs for each arm (equal work, CPU time measured)")
+    a.add_argument(
+        "--data", type=Path, default=ROOT / "var" / "datasets" / "roadcam-v1" / "data.yaml"
+    )
+    a.add_argument(
+        "--epochs", type=int, default=8, help="epochs for each arm (equal work, CPU time measured)"
+    )
     a.add_argument("--fraction", type=float, default=0.3)
     a.add_argument("--imgsz", type=int, default=320)
-    a.add_argument("--coco", type=Path, default=ROOT.parent / "shared" / "data" / "pretrained_yolov5n_coco" / "yolov5n.pt")
+    a.add_argument(
+        "--coco",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "pretrained_yolov5n_coco" / "yolov5n.pt",
+    )
     sp = sub.add_parser("speed")
     sp.add_argument("--pt", type=Path, default=ROOT / "detector" / "weights" / "roadcam.pt")
     sp.add_argument("--weights", type=Path, default=ROOT / "detector" / "weights" / "roadcam.onnx")
@@ -183,22 +256,40 @@ def main() -> int:
     sp.add_argument("--repeats", type=int, default=2)
     sp.add_argument("--threads", type=int, default=2)
     sp.add_argument("--accuracy-sources", nargs="*", default=["roboflow", "brazil"])
-    sp.add_argument("--doc", type=Path, default=None, help="write the table between speed markers in this file")
+    sp.add_argument(
+        "--doc", type=Path, default=None, help="write the table between speed markers in this file"
+    )
     args = ap.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.cmd == "ab":
-        print(json.dumps(run_ab(args.data, args.epochs, args.fraction, args.imgsz, args.coco), indent=2))
+        print(
+            json.dumps(
+                run_ab(args.data, args.epochs, args.fraction, args.imgsz, args.coco), indent=2
+            )
+        )
     else:
-        res = run_speed(args.pt, args.weights, args.backend, args.dataset, args.frames, args.repeats,
-                        args.threads, args.accuracy_sources)
+        res = run_speed(
+            args.pt,
+            args.weights,
+            args.backend,
+            args.dataset,
+            args.frames,
+            args.repeats,
+            args.threads,
+            args.accuracy_sources,
+        )
         (RESULTS / "detector_speed.json").write_text(json.dumps(res, indent=2) + "\n")
         print(json.dumps(res, indent=2))
         print(speed_table(res))
         if args.doc:
             text, a, b = args.doc.read_text(), "<!-- speed:begin -->", "<!-- speed:end -->"
             if a in text and b in text:
-                args.doc.write_text(text.split(a)[0] + a + "\n" + speed_table(res) + "\n" + b + text.split(b, 1)[1])
+                args.doc.write_text(
+                    text.split(a)[0] + a + "\n" + speed_table(res) + "\n" + b + text.split(b, 1)[1]
+                )
     return 0
 
 

@@ -33,7 +33,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data"
 RESULTS = REPO / "bench" / "results"
-FMM_POINTS_PER_S = "25,000–45,000 points/s (FMM, C++, one core; the figure quoted in issue 5, not measured here)"
+FMM_POINTS_PER_S = (
+    "25,000–45,000 points/s (FMM, C++, one core; the figure quoted in issue 5, not measured here)"
+)
 
 log = logging.getLogger("bench.matching")
 
@@ -54,7 +56,9 @@ def beijing(name: str) -> tuple[Any, list[tuple[np.ndarray, np.ndarray, list[int
     trs = read_sparsetaxi_trajectories(d / f"manual_matched/beijing_{name}.coor.txt")
     paths = read_sparsetaxi_paths(d / f"manual_matched/beijing_{name}.txt")
     rows = assign_ground_truth(net, trs, paths)
-    return net, [(a[:, 1], a[:, 2], paths[j]) for (_, a), j in zip(trs, rows, strict=True) if j is not None]
+    return net, [
+        (a[:, 1], a[:, 2], paths[j]) for (_, a), j in zip(trs, rows, strict=True) if j is not None
+    ]
 
 
 _NETS: dict[str, Any] = {}
@@ -68,7 +72,9 @@ def _cached_beijing_net(d: Path):
     return _NETS["beijing"]
 
 
-def leeds_synthetic(n_tracks: int = 12, spacing_m: float = 5.0, noise_m: float = 4.0, seed: int = 7):
+def leeds_synthetic(
+    n_tracks: int = 12, spacing_m: float = 5.0, noise_m: float = 4.0, seed: int = 7
+):
     """(network, [(x, y, route_nodes)]) : drives between random node pairs of the Leeds extract."""
     import networkx as nx
     from shapely import get_coordinates, line_interpolate_point
@@ -112,7 +118,10 @@ def leeds_synthetic(n_tracks: int = 12, spacing_m: float = 5.0, noise_m: float =
 def _gt(net, gt_nodes):
     g = net.graph
     pairs = [(str(a), str(b)) for a, b in zip(gt_nodes[:-1], gt_nodes[1:], strict=True)]
-    return {pr: min((d["length_m"] for d in (g.get_edge_data(*pr) or {}).values()), default=0.0) for pr in pairs}
+    return {
+        pr: min((d["length_m"] for d in (g.get_edge_data(*pr) or {}).values()), default=0.0)
+        for pr in pairs
+    }
 
 
 def _score(gt_len: dict, path_pairs: set, point_pairs: list) -> tuple[float, float]:
@@ -134,7 +143,13 @@ def run_ours(net, tracks, **params) -> dict[str, Any]:
     index_for(net)
     t_index = time.perf_counter() - t0
     seg = net.segments
-    uv = dict(zip(seg["segment_id"].tolist(), zip(seg["u"].tolist(), seg["v"].tolist(), strict=True), strict=True))
+    uv = dict(
+        zip(
+            seg["segment_id"].tolist(),
+            zip(seg["u"].tolist(), seg["v"].tolist(), strict=True),
+            strict=True,
+        )
+    )
     rec, acc, lens, npts, secs, nmatched = [], [], [], 0, 0.0, 0
     for x, y, gt_nodes in tracks:
         t0 = time.perf_counter()
@@ -143,7 +158,10 @@ def run_ours(net, tracks, **params) -> dict[str, Any]:
         secs += time.perf_counter() - t0
         npts += len(x)
         gt_len = _gt(net, gt_nodes)
-        pts = [_dir(uv[s], rv) if m else None for s, m, rv in zip(r.segment_id, r.matched, r.reverse, strict=True)]
+        pts = [
+            _dir(uv[s], rv) if m else None
+            for s, m, rv in zip(r.segment_id, r.matched, r.reverse, strict=True)
+        ]
         a, b = _score(gt_len, {_dir(uv[t.segment_id], t.reverse) for t in r.path}, pts)
         rec.append(a), acc.append(b), lens.append(sum(gt_len.values()))
     return _summary("roadcam", npts, secs, rec, acc, lens, index_s=t_index, matched=nmatched)
@@ -214,10 +232,25 @@ def _summary(name, npts, secs, rec, acc, lens, index_s, matched) -> dict[str, An
 # --------------------------------------------------------------------------- main
 
 LEUVEN_CFG = {
-    "leuven": dict(max_dist=50, max_dist_init=50, obs_noise=10, min_prob_norm=0.001,
-                   non_emitting_states=False, max_lattice_width=8, dist_noise=50),
-    "leuven+ne": dict(max_dist=50, max_dist_init=50, obs_noise=10, obs_noise_ne=20, min_prob_norm=0.001,
-                      non_emitting_states=True, max_lattice_width=8, dist_noise=50),
+    "leuven": dict(
+        max_dist=50,
+        max_dist_init=50,
+        obs_noise=10,
+        min_prob_norm=0.001,
+        non_emitting_states=False,
+        max_lattice_width=8,
+        dist_noise=50,
+    ),
+    "leuven+ne": dict(
+        max_dist=50,
+        max_dist_init=50,
+        obs_noise=10,
+        obs_noise_ne=20,
+        min_prob_norm=0.001,
+        non_emitting_states=True,
+        max_lattice_width=8,
+        dist_noise=50,
+    ),
 }
 
 
@@ -234,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer tracks (a smoke run)")
     ap.add_argument("--out", type=Path, default=RESULTS)
-    ap.add_argument("--repeat", type=int, default=3, help="best of N timings per matcher (default 3)")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="best of N timings per matcher (default 3)"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     datasets = {
@@ -256,9 +291,15 @@ def main(argv: list[str] | None = None) -> int:
             r["speed_ratio_roadcam_over_this"] = round(ours / r["points_per_s"], 2)
         results[name] = rows
         for r in rows:
-            print(f"{name:16} {r['matcher']:10} {r['points']:6d} pts {r['points_per_s']:>9.1f} pts/s "
-                  f"recall {r['route_recall_length_weighted']:.4f} point acc {r['point_accuracy_mean']:.4f}"
-                  + (f"  roadcam is {r['speed_ratio_roadcam_over_this']:.1f}x faster" if 'speed_ratio_roadcam_over_this' in r else ""))
+            print(
+                f"{name:16} {r['matcher']:10} {r['points']:6d} pts {r['points_per_s']:>9.1f} pts/s "
+                f"recall {r['route_recall_length_weighted']:.4f} point acc {r['point_accuracy_mean']:.4f}"
+                + (
+                    f"  roadcam is {r['speed_ratio_roadcam_over_this']:.1f}x faster"
+                    if "speed_ratio_roadcam_over_this" in r
+                    else ""
+                )
+            )
     total = {
         m: sum(r["points"] for rs in results.values() for r in rs if r["matcher"] == m)
         / sum(r["seconds"] for rs in results.values() for r in rs if r["matcher"] == m)
@@ -266,8 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     ratios = {m: round(total["roadcam"] / total[m], 2) for m in LEUVEN_CFG}
     print("overall points/s: " + ", ".join(f"{m} {v:.0f}" for m, v in total.items()))
-    print("speed ratio roadcam / leuvenmapmatching: " + ", ".join(f"{m} {v:.1f}x" for m, v in ratios.items()))
-    print(f"FMM for context: {FMM_POINTS_PER_S}; roadcam reaches {total['roadcam'] / 25000:.0%} of FMM's lower figure")
+    print(
+        "speed ratio roadcam / leuvenmapmatching: "
+        + ", ".join(f"{m} {v:.1f}x" for m, v in ratios.items())
+    )
+    print(
+        f"FMM for context: {FMM_POINTS_PER_S}; roadcam reaches {total['roadcam'] / 25000:.0%} of FMM's lower figure"
+    )
     payload = {
         "machine": f"{platform.machine()} {platform.processor() or ''} python {sys.version.split()[0]}".strip(),
         "quick": args.quick,
@@ -304,7 +350,8 @@ def _markdown(p: dict[str, Any]) -> str:
         "",
         "Overall points/s: " + ", ".join(f"{k} {v}" for k, v in p["overall_points_per_s"].items()),
         "",
-        "Speed ratio roadcam / leuvenmapmatching: " + ", ".join(f"{k} {v}x" for k, v in p["speed_ratio_roadcam_over_leuven"].items()),
+        "Speed ratio roadcam / leuvenmapmatching: "
+        + ", ".join(f"{k} {v}x" for k, v in p["speed_ratio_roadcam_over_leuven"].items()),
         "",
         f"FMM for context: {p['fmm_context']}.",
         "",

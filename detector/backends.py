@@ -32,7 +32,9 @@ class Letterbox:
     height: int
 
 
-def letterbox(image_bgr: np.ndarray, size: int, rect: bool = False, stride: int = 32) -> tuple[np.ndarray, Letterbox]:
+def letterbox(
+    image_bgr: np.ndarray, size: int, rect: bool = False, stride: int = 32
+) -> tuple[np.ndarray, Letterbox]:
     """Resize keeping the aspect ratio and pad with grey (114), as ultralytics does.
 
     ``rect=False`` pads to ``size`` x ``size`` (static models); ``rect=True`` pads
@@ -48,10 +50,16 @@ def letterbox(image_bgr: np.ndarray, size: int, rect: bool = False, stride: int 
     dw, dh = (size - nw) / 2, (size - nh) / 2
     if rect:
         dw, dh = ((size - nw) % stride) / 2, ((size - nh) % stride) / 2
-    img = cv2.resize(image_bgr, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nw, nh) != (w, h) else image_bgr
+    img = (
+        cv2.resize(image_bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        if (nw, nh) != (w, h)
+        else image_bgr
+    )
     top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
     left, right = int(round(dw - 0.1)), int(round(dw + 0.1))
-    img = cv2.copyMakeBorder(img, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(114, 114, 114))
+    img = cv2.copyMakeBorder(
+        img, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(114, 114, 114)
+    )
     blob = cv2.dnn.blobFromImage(img, 1 / 255.0, swapRB=True)  # (1, 3, size, size) float32 RGB
     return blob, Letterbox(r, left, top, w, h)
 
@@ -74,8 +82,9 @@ def nms_xyxy(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
     return np.asarray(keep, dtype=np.int64)
 
 
-def decode(raw: np.ndarray, lb: Letterbox, conf: float, iou: float, max_det: int = 300, nc: int = 4
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode(
+    raw: np.ndarray, lb: Letterbox, conf: float, iou: float, max_det: int = 300, nc: int = 4
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(1, 4+nc, N)`` network output -> boxes (pixels of the original image), scores, class ids."""
     raw = np.asarray(raw, dtype=np.float32)
     if raw.ndim == 3:
@@ -123,13 +132,19 @@ class OpenVINOBackend:
         except Exception as err:
             raise ModelError(f"OpenVINO cannot read the model: {err}", path=str(path)) from err
         ps = model.inputs[0].get_partial_shape()
-        self.dynamic = ps.rank.is_static and ps.rank.get_length() == 4 and (ps[2].is_dynamic or ps[3].is_dynamic)
+        self.dynamic = (
+            ps.rank.is_static
+            and ps.rank.get_length() == 4
+            and (ps[2].is_dynamic or ps[3].is_dynamic)
+        )
         self.input_shape = tuple(-1 if d.is_dynamic else d.get_length() for d in ps)
         self._core, self._path = core, path
         self._cfg = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or _threads()}
         self._requests: dict[tuple[int, ...], object] = {}
         if not self.dynamic:
-            self._requests[self.input_shape] = core.compile_model(model, "CPU", self._cfg).create_infer_request()
+            self._requests[self.input_shape] = core.compile_model(
+                model, "CPU", self._cfg
+            ).create_infer_request()
 
     def _request_for(self, shape: tuple[int, ...]):
         """A compiled static model per input shape (dynamic kernels are slow on CPU; a video has one shape)."""
@@ -144,7 +159,11 @@ class OpenVINOBackend:
         return req
 
     def __call__(self, blob: np.ndarray) -> np.ndarray:
-        req = self._request_for(tuple(blob.shape)) if self.dynamic else self._requests[self.input_shape]
+        req = (
+            self._request_for(tuple(blob.shape))
+            if self.dynamic
+            else self._requests[self.input_shape]
+        )
         req.infer({0: blob})
         return req.get_output_tensor(0).data.copy()
 
@@ -155,7 +174,9 @@ class OpenVINOBackend:
             groups.setdefault(tuple(b.shape), []).append(i)
         out: list[np.ndarray | None] = [None] * len(blobs)
         for shape, idx in groups.items():
-            for i, raw in zip(idx, self._run_same_shape([blobs[i] for i in idx], shape), strict=True):
+            for i, raw in zip(
+                idx, self._run_same_shape([blobs[i] for i in idx], shape), strict=True
+            ):
                 out[i] = raw
         return out  # type: ignore[return-value]
 
@@ -168,8 +189,14 @@ class OpenVINOBackend:
             model = self._core.read_model(str(self._path))
             if self.dynamic:
                 model.reshape({model.inputs[0]: list(shape)})
-            compiled = self._core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "THROUGHPUT",
-                                                               "INFERENCE_NUM_THREADS": self._cfg["INFERENCE_NUM_THREADS"]})
+            compiled = self._core.compile_model(
+                model,
+                "CPU",
+                {
+                    "PERFORMANCE_HINT": "THROUGHPUT",
+                    "INFERENCE_NUM_THREADS": self._cfg["INFERENCE_NUM_THREADS"],
+                },
+            )
             queue = ov.AsyncInferQueue(compiled)
             self._requests[key] = queue
         out: list[np.ndarray | None] = [None] * len(blobs)
@@ -204,8 +231,12 @@ class OnnxRuntimeBackend:
         except Exception as err:
             raise ModelError(f"onnxruntime cannot read the model: {err}", path=str(path)) from err
         self._input = self._sess.get_inputs()[0].name
-        self.input_shape = tuple(d if isinstance(d, int) else -1 for d in self._sess.get_inputs()[0].shape)
-        self.dynamic = len(self.input_shape) == 4 and (self.input_shape[2] < 0 or self.input_shape[3] < 0)
+        self.input_shape = tuple(
+            d if isinstance(d, int) else -1 for d in self._sess.get_inputs()[0].shape
+        )
+        self.dynamic = len(self.input_shape) == 4 and (
+            self.input_shape[2] < 0 or self.input_shape[3] < 0
+        )
 
     def __call__(self, blob: np.ndarray) -> np.ndarray:
         return self._sess.run(None, {self._input: blob})[0]
@@ -219,13 +250,17 @@ def onnx_class_names(path: Path) -> tuple[str, ...] | None:
         if path.suffix == ".onnx":
             import onnxruntime as ort
 
-            meta = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta()
+            meta = ort.InferenceSession(
+                str(path), providers=["CPUExecutionProvider"]
+            ).get_modelmeta()
             names = meta.custom_metadata_map.get("names")
         else:
             import yaml
 
             meta_file = path.parent / "metadata.yaml"
-            names = yaml.safe_load(meta_file.read_text()).get("names") if meta_file.is_file() else None
+            names = (
+                yaml.safe_load(meta_file.read_text()).get("names") if meta_file.is_file() else None
+            )
         if isinstance(names, str):
             names = ast.literal_eval(names)
         if isinstance(names, dict):

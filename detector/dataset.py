@@ -68,7 +68,9 @@ class Box:
         return f"{self.class_id} {xc:.6f} {yc:.6f} {(self.x2 - self.x1) / width:.6f} {(self.y2 - self.y1) / height:.6f}"
 
 
-def boxes_from_mask(mask: np.ndarray, class_id: int, min_area_px: int = 1, dilate_px: int = 0) -> list[Box]:
+def boxes_from_mask(
+    mask: np.ndarray, class_id: int, min_area_px: int = 1, dilate_px: int = 0
+) -> list[Box]:
     """Boxes around the connected components of a binary mask.
 
     Pixels closer than ``dilate_px`` are joined first (fragmented cracks), then
@@ -91,11 +93,15 @@ def boxes_from_mask(mask: np.ndarray, class_id: int, min_area_px: int = 1, dilat
         ys, xs = np.nonzero((labels == comp) & (binary > 0))
         if xs.size < min_area_px or xs.size == 0:
             continue
-        boxes.append(Box(class_id, int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1))
+        boxes.append(
+            Box(class_id, int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        )
     return sorted(boxes, key=lambda b: (b.y1, b.x1, b.x2, b.y2))
 
 
-def split_of(sample_id: str, train_pct: int = 70, valid_pct: int = 15, salt: str = "roadcam") -> str:
+def split_of(
+    sample_id: str, train_pct: int = 70, valid_pct: int = 15, salt: str = "roadcam"
+) -> str:
     """Deterministic split by sample id: sha1(salt/id) mod 100 against the cut points."""
     h = int(hashlib.sha1(f"{salt}/{sample_id}".encode()).hexdigest(), 16) % 100
     if h < train_pct:
@@ -117,10 +123,15 @@ def load_recipe(path: str | Path) -> dict[str, Any]:
     except yaml.YAMLError as err:
         raise ConfigError(f"not valid YAML: {err}", path=str(path)) from err
     if not isinstance(recipe, dict) or not recipe.get("sources"):
-        raise ConfigError("a recipe needs 'name', 'classes' and a list of 'sources'", path=str(path))
+        raise ConfigError(
+            "a recipe needs 'name', 'classes' and a list of 'sources'", path=str(path)
+        )
     classes = tuple(recipe.get("classes", CLASS_NAMES))
     if classes != CLASS_NAMES[: len(classes)] or not classes:
-        raise ConfigError(f"classes must be (a prefix of) {list(CLASS_NAMES)}, got {list(classes)}", path=str(path))
+        raise ConfigError(
+            f"classes must be (a prefix of) {list(CLASS_NAMES)}, got {list(classes)}",
+            path=str(path),
+        )
     recipe["classes"] = list(CLASS_NAMES)  # the model always knows all four ids
     recipe.setdefault("name", path.stem)
     recipe["_dir"] = str(path.parent.resolve())
@@ -172,7 +183,9 @@ def _items_yolo_splits(src: dict[str, Any]) -> list[tuple[str, Path, list[str]]]
         if not folder.is_dir():
             continue
         for img in _images_in(folder):
-            items.append((split, img, _read_yolo_labels(root / split / "labels" / f"{img.stem}.txt", cmap)))
+            items.append(
+                (split, img, _read_yolo_labels(root / split / "labels" / f"{img.stem}.txt", cmap))
+            )
     return items
 
 
@@ -185,15 +198,28 @@ def _items_yolo_folder(src: dict[str, Any]) -> list[tuple[str, Path, list[str]]]
     split_cfg = src.get("split", {"train": 85, "valid": 15})
     items = []
     for img in _images_in(img_dir):
-        split = "test" if src.get("eval_only") else split_of(
-            img.stem, split_cfg.get("train", 85), split_cfg.get("valid", 15), split_cfg.get("salt", "roadcam"))
+        split = (
+            "test"
+            if src.get("eval_only")
+            else split_of(
+                img.stem,
+                split_cfg.get("train", 85),
+                split_cfg.get("valid", 15),
+                split_cfg.get("salt", "roadcam"),
+            )
+        )
         items.append((split, img, _read_yolo_labels(lab_dir / f"{img.stem}.txt", cmap)))
     return items
 
 
-def brazil_split_table(root: Path, train_pct: int = 70, valid_pct: int = 15, salt: str = "roadcam") -> list[tuple[str, str]]:
+def brazil_split_table(
+    root: Path, train_pct: int = 70, valid_pct: int = 15, salt: str = "roadcam"
+) -> list[tuple[str, str]]:
     """``(sample_id, split)`` for every sample folder under ``root/Dataset``, sorted by id."""
-    return [(sid, split_of(sid, train_pct, valid_pct, salt)) for sid in sorted(os.listdir(root / "Dataset"))]
+    return [
+        (sid, split_of(sid, train_pct, valid_pct, salt))
+        for sid in sorted(os.listdir(root / "Dataset"))
+    ]
 
 
 def _items_masks(src: dict[str, Any], recipe_dir: Path) -> list[tuple[str, Path, list[str]]]:
@@ -206,7 +232,9 @@ def _items_masks(src: dict[str, Any], recipe_dir: Path) -> list[tuple[str, Path,
             table = [(r["sample_id"], r["split"]) for r in csv.DictReader(fh)]
     else:
         cfg = src.get("split", {})
-        table = brazil_split_table(root, cfg.get("train", 70), cfg.get("valid", 15), cfg.get("salt", "roadcam"))
+        table = brazil_split_table(
+            root, cfg.get("train", 70), cfg.get("valid", 15), cfg.get("salt", "roadcam")
+        )
         with split_file.open("w", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["sample_id", "split"])
@@ -220,18 +248,26 @@ def _items_masks(src: dict[str, Any], recipe_dir: Path) -> list[tuple[str, Path,
         lines: list[str] = []
         height = width = 0
         for cname, mcfg in src["masks"].items():
-            m = cv2.imread(str(root / "Dataset" / sid / f"{sid}{mcfg['suffix']}"), cv2.IMREAD_GRAYSCALE)
+            m = cv2.imread(
+                str(root / "Dataset" / sid / f"{sid}{mcfg['suffix']}"), cv2.IMREAD_GRAYSCALE
+            )
             if m is None:
                 raise CorruptInputError("unreadable mask", path=f"{root}/Dataset/{sid}")
             height, width = m.shape
-            for b in boxes_from_mask(m, CLASS_NAMES.index(cname), int(mcfg.get("min_area_px", 1)),
-                                     int(mcfg.get("dilate_px", 0))):
+            for b in boxes_from_mask(
+                m,
+                CLASS_NAMES.index(cname),
+                int(mcfg.get("min_area_px", 1)),
+                int(mcfg.get("dilate_px", 0)),
+            ):
                 lines.append(b.to_yolo(width, height))
         items.append((split, img, lines))
     return items
 
 
-def build_dataset(recipe_path: str | Path, out_dir: str | Path | None = None, force: bool = False) -> Path:
+def build_dataset(
+    recipe_path: str | Path, out_dir: str | Path | None = None, force: bool = False
+) -> Path:
     """Build the dataset of a recipe into ``out_dir`` (default ``var/datasets/<name>``).
 
     Returns the path of ``data.yaml``. Also writes ``test_<source>.txt`` image
@@ -284,12 +320,25 @@ def build_dataset(recipe_path: str | Path, out_dir: str | Path | None = None, fo
         counts[src["name"]] = {s: dict(v) for s, v in c.items() if v}
         log.info("%s: %s", src["name"], counts[src["name"]])
     names = {i: n for i, n in enumerate(CLASS_NAMES)}
-    data = {"path": str(out), "train": "images/train", "val": "images/valid", "test": "images/test", "names": names}
+    data = {
+        "path": str(out),
+        "train": "images/train",
+        "val": "images/valid",
+        "test": "images/test",
+        "names": names,
+    }
     (out / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     for name, paths in test_lists.items():
         (out / f"test_{name}.txt").write_text("".join(f"{p}\n" for p in sorted(paths)))
-        (out / f"test_{name}.yaml").write_text(yaml.safe_dump(
-            {**data, "val": f"test_{name}.txt", "test": f"test_{name}.txt"}, sort_keys=False))
-    (out / "manifest.json").write_text(json.dumps({"recipe": str(Path(recipe_path).resolve()),
-                                                   "name": recipe["name"], "counts": counts}, indent=2))
+        (out / f"test_{name}.yaml").write_text(
+            yaml.safe_dump(
+                {**data, "val": f"test_{name}.txt", "test": f"test_{name}.txt"}, sort_keys=False
+            )
+        )
+    (out / "manifest.json").write_text(
+        json.dumps(
+            {"recipe": str(Path(recipe_path).resolve()), "name": recipe["name"], "counts": counts},
+            indent=2,
+        )
+    )
     return out / "data.yaml"

@@ -34,7 +34,10 @@ class ImageResult:
     pred_cls: np.ndarray
 
     def __post_init__(self) -> None:
-        if self.gt_xyxy.shape != (len(self.gt_cls), 4) or self.pred_xyxy.shape != (len(self.pred_cls), 4):
+        if self.gt_xyxy.shape != (len(self.gt_cls), 4) or self.pred_xyxy.shape != (
+            len(self.pred_cls),
+            4,
+        ):
             raise ValueError("box arrays must be (N, 4) and match their class arrays")
 
 
@@ -63,7 +66,9 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / (area_a[:, None] + area_b[None, :] - inter + 1e-9)
 
 
-def _match(res: ImageResult, cls: int, iou_t: float, conf_min: float = 0.0) -> tuple[np.ndarray, np.ndarray, int]:
+def _match(
+    res: ImageResult, cls: int, iou_t: float, conf_min: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Greedy matching in confidence order; returns (conf, tp flags) of predictions and the GT count."""
     g = res.gt_xyxy[res.gt_cls == cls]
     pm = (res.pred_cls == cls) & (res.pred_conf >= conf_min)
@@ -96,11 +101,18 @@ def average_precision(conf: np.ndarray, tp: np.ndarray, n_gt: int) -> float:
     recall = tpc / n_gt
     precision = np.flip(np.maximum.accumulate(np.flip(tpc / (tpc + fpc))))
     idx = np.searchsorted(recall, np.linspace(0, 1, 101), side="left")
-    return float(np.mean(np.where(idx < len(recall), precision[np.minimum(idx, len(recall) - 1)], 0.0)))
+    return float(
+        np.mean(np.where(idx < len(recall), precision[np.minimum(idx, len(recall) - 1)], 0.0))
+    )
 
 
-def class_metrics(results: Sequence[ImageResult], cls: int, conf_threshold: float, f1_iou: float = 0.5,
-                  with_ap: bool = True) -> dict[str, Any]:
+def class_metrics(
+    results: Sequence[ImageResult],
+    cls: int,
+    conf_threshold: float,
+    f1_iou: float = 0.5,
+    with_ap: bool = True,
+) -> dict[str, Any]:
     """Metrics of one class over a set of images (``with_ap=False`` skips mAP, for threshold sweeps)."""
     aps = []
     for t in IOU_THRESHOLDS if with_ap else ():
@@ -120,13 +132,21 @@ def class_metrics(results: Sequence[ImageResult], cls: int, conf_threshold: floa
     p = tp_n / (tp_n + fp_n) if tp_n + fp_n else 0.0
     rcl = tp_n / n_gt if n_gt else float("nan")
     f1 = 2 * p * rcl / (p + rcl) if n_gt and p + rcl > 0 else (0.0 if n_gt else float("nan"))
-    return {"instances": n_gt, "tp": tp_n, "fp": fp_n, "precision": round(p, 4),
-            "recall": round(rcl, 4) if n_gt else None, "f1": round(f1, 4) if n_gt else None,
-            "mAP50": None if not aps or np.isnan(aps[0]) else round(aps[0], 4),
-            "mAP50_95": None if not aps or np.isnan(aps[0]) else round(float(np.mean(aps)), 4)}
+    return {
+        "instances": n_gt,
+        "tp": tp_n,
+        "fp": fp_n,
+        "precision": round(p, 4),
+        "recall": round(rcl, 4) if n_gt else None,
+        "f1": round(f1, 4) if n_gt else None,
+        "mAP50": None if not aps or np.isnan(aps[0]) else round(aps[0], 4),
+        "mAP50_95": None if not aps or np.isnan(aps[0]) else round(float(np.mean(aps)), 4),
+    }
 
 
-def predict_images(detect: Callable[[np.ndarray], Any], image_paths: Sequence[Path]) -> list[ImageResult]:
+def predict_images(
+    detect: Callable[[np.ndarray], Any], image_paths: Sequence[Path]
+) -> list[ImageResult]:
     """Run ``detect`` (returns Detections) on each image and pair it with its YOLO label."""
     import cv2
     from tqdm import tqdm
@@ -138,14 +158,24 @@ def predict_images(detect: Callable[[np.ndarray], Any], image_paths: Sequence[Pa
             raise CorruptInputError("unreadable image", path=str(path))
         h, w = img.shape[:2]
         det = detect(img)
-        label = Path(str(path).replace(f"{Path('/images/')}", f"{Path('/labels/')}")).with_suffix(".txt")
+        label = Path(str(path).replace(f"{Path('/images/')}", f"{Path('/labels/')}")).with_suffix(
+            ".txt"
+        )
         gx, gc = read_yolo_label(label, w, h)
-        out.append(ImageResult(gx, gc, np.asarray(det.xyxy), np.asarray(det.confidence), np.asarray(det.class_id)))
+        out.append(
+            ImageResult(
+                gx, gc, np.asarray(det.xyxy), np.asarray(det.confidence), np.asarray(det.class_id)
+            )
+        )
     return out
 
 
-def evaluate_results(results: Sequence[ImageResult], class_names: Sequence[str], conf_threshold: float,
-                     f1_iou: float = 0.5) -> dict[str, Any]:
+def evaluate_results(
+    results: Sequence[ImageResult],
+    class_names: Sequence[str],
+    conf_threshold: float,
+    f1_iou: float = 0.5,
+) -> dict[str, Any]:
     """Per-class metrics, skipping classes without labels or predictions."""
     per = {}
     for i, name in enumerate(class_names):
@@ -153,18 +183,27 @@ def evaluate_results(results: Sequence[ImageResult], class_names: Sequence[str],
         has_pred = any(((r.pred_cls == i) & (r.pred_conf >= conf_threshold)).any() for r in results)
         if has_gt or has_pred:
             per[name] = class_metrics(results, i, conf_threshold, f1_iou)
-    return {"images": len(results), "conf_threshold": conf_threshold, "f1_iou": f1_iou, "classes": per}
+    return {
+        "images": len(results),
+        "conf_threshold": conf_threshold,
+        "f1_iou": f1_iou,
+        "classes": per,
+    }
 
 
 def test_image_lists(dataset_dir: Path) -> dict[str, list[Path]]:
     """``{source: [image paths]}`` from the ``test_<source>.txt`` files of a built dataset."""
     lists = sorted(Path(dataset_dir).glob("test_*.txt"))
     if not lists:
-        raise InputNotFoundError("no test_<source>.txt lists; run `roadcam dataset build` first", path=str(dataset_dir))
+        raise InputNotFoundError(
+            "no test_<source>.txt lists; run `roadcam dataset build` first", path=str(dataset_dir)
+        )
     return {p.stem[5:]: [Path(s) for s in p.read_text().split()] for p in lists}
 
 
-def best_conf_threshold(results: Sequence[ImageResult], cls: int = 0, grid: Sequence[float] | None = None) -> tuple[float, float]:
+def best_conf_threshold(
+    results: Sequence[ImageResult], cls: int = 0, grid: Sequence[float] | None = None
+) -> tuple[float, float]:
     """The confidence that maximises F1@0.5 of ``cls`` (use on the *valid* split only)."""
     best = (0.25, -1.0)
     for t in grid or np.round(np.arange(0.05, 0.81, 0.025), 3):

@@ -72,7 +72,9 @@ class Roi:
         if self.min_box_px > 0:
             keep &= ((x2 - x1) >= self.min_box_px) & ((y2 - y1) >= self.min_box_px)
         if self.polygon is not None:
-            poly = (np.asarray(self.polygon, np.float32) * [det.image_width, det.image_height]).astype(np.float32)
+            poly = (
+                np.asarray(self.polygon, np.float32) * [det.image_width, det.image_height]
+            ).astype(np.float32)
             for i in np.flatnonzero(keep):
                 pt = (float((x1[i] + x2[i]) / 2), float(y2[i]))
                 keep[i] = cv2.pointPolygonTest(poly.reshape(-1, 1, 2), pt, False) >= 0
@@ -84,8 +86,11 @@ def weights_card(weights_path: str | Path) -> dict:
     import json
 
     p = Path(weights_path)
-    for cand in (p.with_suffix(".json"), p.parent / f"{p.name.split('_openvino')[0]}.json",
-                 p.parent.parent / f"{p.parent.name.split('_openvino')[0]}.json"):
+    for cand in (
+        p.with_suffix(".json"),
+        p.parent / f"{p.name.split('_openvino')[0]}.json",
+        p.parent.parent / f"{p.parent.name.split('_openvino')[0]}.json",
+    ):
         if cand.is_file():
             try:
                 return json.loads(cand.read_text())
@@ -106,23 +111,40 @@ class _UltralyticsBackend:
             offline_env()
             from ultralytics import YOLO
         except ImportError as err:
-            raise DependencyError("the ultralytics backend needs the train extra: pip install -e '.[train]'") from err
+            raise DependencyError(
+                "the ultralytics backend needs the train extra: pip install -e '.[train]'"
+            ) from err
         try:
             self._model = YOLO(str(path), task="detect")
         except Exception as err:
             raise ModelError(f"ultralytics cannot load the weights: {err}", path=str(path)) from err
         self.imgsz, self.conf, self.iou = imgsz, conf, iou
         names = self._model.names
-        self.class_names = tuple(names[k] for k in sorted(names)) if isinstance(names, dict) else tuple(names)
+        self.class_names = (
+            tuple(names[k] for k in sorted(names)) if isinstance(names, dict) else tuple(names)
+        )
 
-    def predict(self, images: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        res = self._model.predict(list(images), imgsz=self.imgsz, conf=self.conf, iou=self.iou,
-                                  device="cpu", verbose=False)
+    def predict(
+        self, images: Sequence[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        res = self._model.predict(
+            list(images),
+            imgsz=self.imgsz,
+            conf=self.conf,
+            iou=self.iou,
+            device="cpu",
+            verbose=False,
+        )
         out = []
         for r in res:
             b = r.boxes
-            out.append((b.xyxy.cpu().numpy().astype(np.float32), b.conf.cpu().numpy().astype(np.float32),
-                        b.cls.cpu().numpy().astype(np.int64)))
+            out.append(
+                (
+                    b.xyxy.cpu().numpy().astype(np.float32),
+                    b.conf.cpu().numpy().astype(np.float32),
+                    b.cls.cpu().numpy().astype(np.int64),
+                )
+            )
         return out
 
 
@@ -140,21 +162,33 @@ class Detector:
         threads: CPU threads for the backend (default: ``ROADCAM_THREADS`` or the CPU count).
     """
 
-    def __init__(self, weights_path: str | Path, backend: str = "openvino", conf_threshold: float | None = None,
-                 imgsz: int | None = None, roi: Roi | None = None, iou_threshold: float = DEFAULT_IOU,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self,
+        weights_path: str | Path,
+        backend: str = "openvino",
+        conf_threshold: float | None = None,
+        imgsz: int | None = None,
+        roi: Roi | None = None,
+        iou_threshold: float = DEFAULT_IOU,
+        threads: int | None = None,
+    ) -> None:
         path = Path(weights_path)
         if backend not in BACKENDS:
             raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if not path.exists():
-            raise ModelError("weights file not found (train with `roadcam train` or use the committed "
-                             "detector/weights/roadcam.onnx)", path=str(path))
+            raise ModelError(
+                "weights file not found (train with `roadcam train` or use the committed "
+                "detector/weights/roadcam.onnx)",
+                path=str(path),
+            )
         if conf_threshold is None:
             conf_threshold = float(weights_card(path).get("conf_threshold", DEFAULT_CONF))
         if not 0.0 <= conf_threshold <= 1.0:
             raise ModelError(f"conf_threshold must be within [0, 1], got {conf_threshold}")
         if backend != "ultralytics" and path.suffix == ".pt":
-            raise ModelError(f"the {backend} backend reads .onnx or OpenVINO .xml, not .pt", path=str(path))
+            raise ModelError(
+                f"the {backend} backend reads .onnx or OpenVINO .xml, not .pt", path=str(path)
+            )
         if path.is_dir():  # an OpenVINO IR folder
             xmls = sorted(path.glob("*.xml"))
             if not xmls:
@@ -168,19 +202,33 @@ class Detector:
             self._ul = _UltralyticsBackend(path, self.imgsz, conf_threshold, iou_threshold)
             self.class_names = self._ul.class_names
             return
-        self._net = OpenVINOBackend(path, threads) if backend == "openvino" else OnnxRuntimeBackend(path, threads)
-        model_size = self._net.input_shape[-1] if self._net.input_shape and self._net.input_shape[-1] > 0 else None
+        self._net = (
+            OpenVINOBackend(path, threads)
+            if backend == "openvino"
+            else OnnxRuntimeBackend(path, threads)
+        )
+        model_size = (
+            self._net.input_shape[-1]
+            if self._net.input_shape and self._net.input_shape[-1] > 0
+            else None
+        )
         if imgsz and model_size and imgsz != model_size:
-            raise ModelError(f"these weights were exported for imgsz={model_size}, not {imgsz}", path=str(path))
+            raise ModelError(
+                f"these weights were exported for imgsz={model_size}, not {imgsz}", path=str(path)
+            )
         card = weights_card(path)
         self.imgsz = imgsz or model_size or int(card.get("imgsz", 320))
-        self.rect = bool(getattr(self._net, "dynamic", False))  # dynamic H/W: pad to stride, not to a square
+        self.rect = bool(
+            getattr(self._net, "dynamic", False)
+        )  # dynamic H/W: pad to stride, not to a square
         self.class_names = onnx_class_names(path) or CLASS_NAMES
 
     def __repr__(self) -> str:
         return f"Detector({str(self.weights_path)!r}, backend={self.backend_name!r}, imgsz={self.imgsz})"
 
-    def _finish(self, boxes: np.ndarray, scores: np.ndarray, cls: np.ndarray, w: int, h: int) -> Detections:
+    def _finish(
+        self, boxes: np.ndarray, scores: np.ndarray, cls: np.ndarray, w: int, h: int
+    ) -> Detections:
         det = Detections(boxes, scores, cls, self.class_names, w, h)
         if self.roi is not None:
             det = det.filter(self.roi.keep_mask(det))
@@ -188,7 +236,12 @@ class Detector:
 
     @staticmethod
     def _check(image: np.ndarray) -> None:
-        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        if (
+            not isinstance(image, np.ndarray)
+            or image.ndim != 3
+            or image.shape[2] != 3
+            or image.dtype != np.uint8
+        ):
             raise ValueError("expected a BGR uint8 image of shape (H, W, 3)")
 
     def detect(self, image_bgr: np.ndarray) -> Detections:
@@ -199,7 +252,11 @@ class Detector:
             return self._finish(*self._ul.predict([image_bgr])[0], w, h)
         blob, lb = letterbox(image_bgr, self.imgsz, rect=self.rect)
         raw = self._net(blob)
-        return self._finish(*decode(raw, lb, self.conf_threshold, self.iou_threshold, nc=len(self.class_names)), w, h)
+        return self._finish(
+            *decode(raw, lb, self.conf_threshold, self.iou_threshold, nc=len(self.class_names)),
+            w,
+            h,
+        )
 
     def detect_batch(self, images: Iterable[np.ndarray]) -> list[Detections]:
         """Detections for each image, in order."""
@@ -207,11 +264,20 @@ class Detector:
         for im in images:
             self._check(im)
         if self._ul is not None:
-            return [self._finish(*r, im.shape[1], im.shape[0]) for r, im in zip(self._ul.predict(images), images, strict=True)]
+            return [
+                self._finish(*r, im.shape[1], im.shape[0])
+                for r, im in zip(self._ul.predict(images), images, strict=True)
+            ]
         if len(images) < 2 or not hasattr(self._net, "run_many"):
             return [self.detect(im) for im in images]
         boxes = [letterbox(im, self.imgsz, rect=self.rect) for im in images]
         raws = self._net.run_many([b for b, _ in boxes])
         nc = len(self.class_names)
-        return [self._finish(*decode(raw, lb, self.conf_threshold, self.iou_threshold, nc=nc), im.shape[1], im.shape[0])
-                for raw, (_, lb), im in zip(raws, boxes, images, strict=True)]
+        return [
+            self._finish(
+                *decode(raw, lb, self.conf_threshold, self.iou_threshold, nc=nc),
+                im.shape[1],
+                im.shape[0],
+            )
+            for raw, (_, lb), im in zip(raws, boxes, images, strict=True)
+        ]

@@ -60,8 +60,11 @@ def _read_yolov5_state_dict(path: Path) -> dict[str, Any]:
     import torch
 
     stubs = {}
-    for mod, names in {"models": [], "models.common": ["Conv", "C3", "Bottleneck", "SPPF", "Concat", "SPP", "Focus"],
-                       "models.yolo": ["Model", "Detect", "DetectionModel"]}.items():
+    for mod, names in {
+        "models": [],
+        "models.common": ["Conv", "C3", "Bottleneck", "SPPF", "Concat", "SPP", "Focus"],
+        "models.yolo": ["Model", "Detect", "DetectionModel"],
+    }.items():
         m = types.ModuleType(mod)
         for n in names:
             setattr(m, n, type(n, (torch.nn.Module,), {}))
@@ -79,7 +82,9 @@ def _read_yolov5_state_dict(path: Path) -> dict[str, Any]:
     return ckpt["model"].float().state_dict()
 
 
-def coco_backbone_checkpoint(yolov5_pt: str | Path, out_pt: str | Path, arch: str = "yolov5n.yaml") -> tuple[Path, int]:
+def coco_backbone_checkpoint(
+    yolov5_pt: str | Path, out_pt: str | Path, arch: str = "yolov5n.yaml"
+) -> tuple[Path, int]:
     """Write an ultralytics checkpoint of ``arch`` (nc=4) initialised from the COCO YOLOv5 file.
 
     Returns the output path and how many tensors were loaded.
@@ -100,8 +105,19 @@ def coco_backbone_checkpoint(yolov5_pt: str | Path, out_pt: str | Path, arch: st
     model.args = {}
     out_pt = Path(out_pt)
     out_pt.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.half(), "ema": None, "updates": 0, "optimizer": None, "epoch": -1,
-                "train_args": {"model": arch}, "date": None, "version": "roadcam"}, out_pt)
+    torch.save(
+        {
+            "model": model.half(),
+            "ema": None,
+            "updates": 0,
+            "optimizer": None,
+            "epoch": -1,
+            "train_args": {"model": arch},
+            "date": None,
+            "version": "roadcam",
+        },
+        out_pt,
+    )
     log.info("COCO backbone: %d of %d source tensors loaded into %s", len(match), len(sd), arch)
     return out_pt, len(match)
 
@@ -109,9 +125,13 @@ def coco_backbone_checkpoint(yolov5_pt: str | Path, out_pt: str | Path, arch: st
 def start_model(arch: str, pretrained: str | Path | None, work_dir: Path) -> str:
     """The ``model`` argument for ultralytics: a yaml (from scratch) or a COCO-initialised .pt."""
     if pretrained:
-        out, n = coco_backbone_checkpoint(pretrained, work_dir / f"{Path(arch).stem}_coco_nc4.pt", arch)
+        out, n = coco_backbone_checkpoint(
+            pretrained, work_dir / f"{Path(arch).stem}_coco_nc4.pt", arch
+        )
         if n < 300:
-            raise ModelError(f"only {n} tensors of {pretrained} fit {arch}; is it the COCO yolov5n.pt?")
+            raise ModelError(
+                f"only {n} tensors of {pretrained} fit {arch}; is it the COCO yolov5n.pt?"
+            )
         return str(out)
     return arch
 
@@ -146,16 +166,36 @@ def train(
         torch.set_num_threads(threads)
     data_yaml = Path(data_yaml)
     if not data_yaml.is_file():
-        raise InputNotFoundError("data.yaml not found (run `roadcam dataset build` first)", path=str(data_yaml))
+        raise InputNotFoundError(
+            "data.yaml not found (run `roadcam dataset build` first)", path=str(data_yaml)
+        )
     project = Path(project).resolve()
     project.mkdir(parents=True, exist_ok=True)
     model = YOLO(start_model(arch, pretrained, project))
     args: dict[str, Any] = dict(
-        data=str(data_yaml.resolve()), imgsz=imgsz, epochs=epochs, batch=batch, device=device,
-        workers=workers, project=str(project), name=name, exist_ok=True, plots=plots, amp=device != "cpu",
-        patience=patience, fraction=fraction, verbose=False, seed=0, deterministic=False,
+        data=str(data_yaml.resolve()),
+        imgsz=imgsz,
+        epochs=epochs,
+        batch=batch,
+        device=device,
+        workers=workers,
+        project=str(project),
+        name=name,
+        exist_ok=True,
+        plots=plots,
+        amp=device != "cpu",
+        patience=patience,
+        fraction=fraction,
+        verbose=False,
+        seed=0,
+        deterministic=False,
         # augmentation for CPU-short schedules: mosaic on, closed for the last epochs
-        mosaic=1.0, close_mosaic=max(1, epochs // 10), fliplr=0.5, hsv_v=0.4, scale=0.5, translate=0.1,
+        mosaic=1.0,
+        close_mosaic=max(1, epochs // 10),
+        fliplr=0.5,
+        hsv_v=0.4,
+        scale=0.5,
+        translate=0.1,
     )
     if time_h:
         args["time"] = time_h
@@ -181,7 +221,9 @@ def resume(run_or_last: str | Path, device: str | None = None, threads: int = 2)
     return last.parent.parent
 
 
-def export_weights(best_pt: str | Path, out_dir: str | Path, imgsz: int = 320, stem: str = "roadcam") -> dict[str, Path]:
+def export_weights(
+    best_pt: str | Path, out_dir: str | Path, imgsz: int = 320, stem: str = "roadcam"
+) -> dict[str, Path]:
     """Copy ``best.pt`` (optimizer stripped) into ``out_dir`` and export next to it:
 
     * ``<stem>.onnx`` with dynamic height/width (inputs are letterboxed to a multiple
@@ -203,18 +245,40 @@ def export_weights(best_pt: str | Path, out_dir: str | Path, imgsz: int = 320, s
     if best_pt.resolve() != pt.resolve():
         shutil.copyfile(best_pt, pt)
     strip_optimizer(str(pt))
-    onnx = Path(YOLO(str(pt)).export(format="onnx", imgsz=imgsz, simplify=True, dynamic=True, opset=17))
+    onnx = Path(
+        YOLO(str(pt)).export(format="onnx", imgsz=imgsz, simplify=True, dynamic=True, opset=17)
+    )
     ov_dir = Path(YOLO(str(pt)).export(format="openvino", imgsz=imgsz, half=True, dynamic=True))
     card_path = out_dir / f"{stem}.json"
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
     run_dir = best_pt.parent.parent
-    card.update({"classes": list(CLASS_NAMES), "imgsz": imgsz, "source_weights": str(best_pt),
-                 "files": {"pt": pt.name, "onnx": onnx.name, "openvino": f"{ov_dir.name}/{stem}.xml"}})
+    card.update(
+        {
+            "classes": list(CLASS_NAMES),
+            "imgsz": imgsz,
+            "source_weights": str(best_pt),
+            "files": {"pt": pt.name, "onnx": onnx.name, "openvino": f"{ov_dir.name}/{stem}.xml"},
+        }
+    )
     if (run_dir / "args.yaml").is_file():
         import yaml
 
         a = yaml.safe_load((run_dir / "args.yaml").read_text())
-        card["train_args"] = {k: a.get(k) for k in ("model", "imgsz", "epochs", "time", "batch", "freeze",
-                                                    "optimizer", "close_mosaic", "mosaic", "fraction", "seed")}
+        card["train_args"] = {
+            k: a.get(k)
+            for k in (
+                "model",
+                "imgsz",
+                "epochs",
+                "time",
+                "batch",
+                "freeze",
+                "optimizer",
+                "close_mosaic",
+                "mosaic",
+                "fraction",
+                "seed",
+            )
+        }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     return {"pt": pt, "onnx": onnx, "openvino": ov_dir, "card": card_path}

@@ -84,10 +84,18 @@ class Detections:
         object.__setattr__(self, "image_height", h)
 
     @classmethod
-    def empty(cls, image_width: int, image_height: int, class_names: tuple[str, ...] = CLASS_NAMES) -> Detections:
+    def empty(
+        cls, image_width: int, image_height: int, class_names: tuple[str, ...] = CLASS_NAMES
+    ) -> Detections:
         """No detections in an image of the given size."""
-        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64),
-                   class_names, image_width, image_height)
+        return cls(
+            np.zeros((0, 4), np.float32),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.int64),
+            class_names,
+            image_width,
+            image_height,
+        )
 
     def __len__(self) -> int:
         return int(self.xyxy.shape[0])
@@ -102,8 +110,14 @@ class Detections:
         mask = np.asarray(mask)
         if mask.dtype == bool and mask.shape != (len(self),):
             raise ValueError(f"mask must have shape ({len(self)},), got {mask.shape}")
-        return Detections(self.xyxy[mask], self.confidence[mask], self.class_id[mask],
-                          self.class_names, self.image_width, self.image_height)
+        return Detections(
+            self.xyxy[mask],
+            self.confidence[mask],
+            self.class_id[mask],
+            self.class_names,
+            self.image_width,
+            self.image_height,
+        )
 
     def to_records(self) -> list[dict[str, Any]]:
         """JSON-able dicts: ``{"class", "class_id", "confidence", "xyxy"}`` per detection."""

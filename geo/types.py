@@ -93,7 +93,9 @@ class Track:
         df = pd.DataFrame({"time": pd.to_datetime(self.time, utc=True)})
         for name in TRACK_FIELDS:
             df[name] = getattr(self, name)
-        return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326")
+        return gpd.GeoDataFrame(
+            df, geometry=gpd.points_from_xy(self.lon, self.lat), crs="EPSG:4326"
+        )
 
 
 def _to_datetime(t: np.datetime64) -> datetime:
@@ -147,7 +149,9 @@ class SampledFrame:
         _check_aware(self.time, "SampledFrame.time")
         if not 0.0 <= self.heading_deg < 360.0 and not math.isnan(self.heading_deg):
             raise ValueError("heading_deg must be within [0, 360)")
-        if self.image is not None and (self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8):
+        if self.image is not None and (
+            self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8
+        ):
             raise ValueError("image must be an HxWx3 uint8 BGR array")
 
     @property
@@ -170,7 +174,9 @@ class Observation:
     source: str = ""  # video/image file of the frame
     segment_id: str | None = None
     chainage_m: float | None = None  # along the segment's digitised direction
-    offset_m: float | None = None  # signed lateral offset from the centreline (+ = left of digitised direction)
+    offset_m: float | None = (
+        None  # signed lateral offset from the centreline (+ = left of digitised direction)
+    )
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -36,8 +36,23 @@ _HIGHWAY_CLASS = {
     "tertiary_link": "C",
 }
 _REF_CLASS = (("M", "motorway"), ("A", "A"), ("B", "B"), ("C", "C"))
-_CATEGORY_ALIASES = {"3A": "3a", "3B": "3b", "4A": "4a", "4B": "4b", "MINOR": "minor", "LANE": "lane"}
-_CLOSED_STATUSES = {"repaired", "fixed", "closed", "resolved", "verified", "verified_fixed", "rejected"}
+_CATEGORY_ALIASES = {
+    "3A": "3a",
+    "3B": "3b",
+    "4A": "4a",
+    "4B": "4b",
+    "MINOR": "minor",
+    "LANE": "lane",
+}
+_CLOSED_STATUSES = {
+    "repaired",
+    "fixed",
+    "closed",
+    "resolved",
+    "verified",
+    "verified_fixed",
+    "rejected",
+}
 
 
 def classify_road(highway: str | None, ref: str | None) -> str:
@@ -98,9 +113,13 @@ def road_classes_from_segments(segments: gpd.GeoDataFrame) -> pd.Series:
     return out
 
 
-def current_categories_from_segments(segments: gpd.GeoDataFrame, road_class: pd.Series, policy: Policy) -> tuple[pd.Series, pd.Series]:
+def current_categories_from_segments(
+    segments: gpd.GeoDataFrame, road_class: pd.Series, policy: Policy
+) -> tuple[pd.Series, pd.Series]:
     """Current category per segment and where it came from (``authority`` or ``road class``)."""
-    given = segments["hierarchy"] if "hierarchy" in segments else pd.Series(None, index=segments.index)
+    given = (
+        segments["hierarchy"] if "hierarchy" in segments else pd.Series(None, index=segments.index)
+    )
     cats, sources = [], []
     for value, rc in zip(given, road_class, strict=True):
         code = normalise_category(value, policy)
@@ -143,8 +162,12 @@ def traffic_proxy_from_graph(
     k = None
     if n > int(proxy_cfg.get("exact_max_nodes", 3000)):
         k = min(int(proxy_cfg.get("sample_k", 500)), n)
-        log.info("traffic proxy: sampling %d of %d nodes (seed %s)", k, n, proxy_cfg.get("seed", 42))
-    bc = nx.edge_betweenness_centrality(graph, k=k, normalized=True, weight="length_m", seed=proxy_cfg.get("seed", 42))
+        log.info(
+            "traffic proxy: sampling %d of %d nodes (seed %s)", k, n, proxy_cfg.get("seed", 42)
+        )
+    bc = nx.edge_betweenness_centrality(
+        graph, k=k, normalized=True, weight="length_m", seed=proxy_cfg.get("seed", 42)
+    )
     per_segment: dict[str, float] = {}
     for edge, value in bc.items():
         sid = graph.edges[edge].get("segment_id")
@@ -175,8 +198,12 @@ def dead_ends_from_graph(segments: gpd.GeoDataFrame, open_end_margin_m: float = 
         firsts = shapely.points([shapely.get_coordinates(g)[0] for g in segments.geometry])
         lasts = shapely.points([shapely.get_coordinates(g)[-1] for g in segments.geometry])
         outline = shapely.multipoints(np.concatenate([firsts, lasts])).convex_hull.boundary
-        u_end = u_end & pd.Series(shapely.distance(firsts, outline) > open_end_margin_m, index=segments.index)
-        v_end = v_end & pd.Series(shapely.distance(lasts, outline) > open_end_margin_m, index=segments.index)
+        u_end = u_end & pd.Series(
+            shapely.distance(firsts, outline) > open_end_margin_m, index=segments.index
+        )
+        v_end = v_end & pd.Series(
+            shapely.distance(lasts, outline) > open_end_margin_m, index=segments.index
+        )
     return (u_end | v_end) & ~loop
 
 
@@ -269,23 +296,37 @@ def camera_evidence_from_defects(
     )
     if defects is None and passes is None:
         return ev
-    d = pd.DataFrame(defects) if defects is not None else pd.DataFrame(columns=["segment_id", "class", "first_seen"])
+    d = (
+        pd.DataFrame(defects)
+        if defects is not None
+        else pd.DataFrame(columns=["segment_id", "class", "first_seen"])
+    )
     class_col = next((c for c in ("class", "defect_class", "class_name") if c in d.columns), None)
     if len(d) and class_col is None:
         raise NetworkError("defects have no class column (class, defect_class or class_name)")
     d = d.assign(
         segment_id=d["segment_id"].astype(str),
         _cls=d[class_col].astype(str) if class_col else "",
-        first_seen=pd.to_datetime(d["first_seen"], utc=True) if len(d) else pd.Series(dtype="datetime64[ns, UTC]"),
+        first_seen=pd.to_datetime(d["first_seen"], utc=True)
+        if len(d)
+        else pd.Series(dtype="datetime64[ns, UTC]"),
     )
-    d["last_seen"] = pd.to_datetime(d["last_seen"], utc=True) if "last_seen" in d and len(d) else d["first_seen"]
-    status = d["status"].astype(str).str.lower() if "status" in d else pd.Series("open", index=d.index)
+    d["last_seen"] = (
+        pd.to_datetime(d["last_seen"], utc=True) if "last_seen" in d and len(d) else d["first_seen"]
+    )
+    status = (
+        d["status"].astype(str).str.lower() if "status" in d else pd.Series("open", index=d.index)
+    )
     d["_open"] = ~status.isin(_CLOSED_STATUSES)
     d["_w"] = d["_cls"].map(lambda c: float(weights.get(c, weights.get("default", 0.5))))
 
     # Observation period.
     if passes is not None and len(passes):
-        p = pd.DataFrame(passes).assign(segment_id=lambda x: x["segment_id"].astype(str)).set_index("segment_id")
+        p = (
+            pd.DataFrame(passes)
+            .assign(segment_id=lambda x: x["segment_id"].astype(str))
+            .set_index("segment_id")
+        )
         ev["passes"] = sid.map(p["passes"]).astype(float).values
         ev["surveyed"] = (ev["passes"].fillna(0) > 0).values
         if "first_pass" in p and "last_pass" in p:
@@ -312,7 +353,9 @@ def camera_evidence_from_defects(
     ev["open_defects"] = sid.map(grouped["_open"].sum()).fillna(0).astype(int).values
     weighted = sid.map(d[d["_open"]].groupby("segment_id")["_w"].sum()).fillna(0.0)
     surveyed = ev["surveyed"].astype(bool)
-    ev["defects_per_km_month"] = np.where(surveyed, ev["defects"] / km / ev["months_observed"], np.nan)
+    ev["defects_per_km_month"] = np.where(
+        surveyed, ev["defects"] / km / ev["months_observed"], np.nan
+    )
     ev["weighted_open_per_km"] = np.where(surveyed, weighted / km, np.nan)
 
     # Deterioration trend: new defects per month in the recent window vs before it.

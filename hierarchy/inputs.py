@@ -60,7 +60,10 @@ def read_sites(path: str | Path, policy: Policy | None = None) -> gpd.GeoDataFra
     p = _exists(path)
     gdf = _read_vector(p)
     if "kind" not in gdf:
-        raise CorruptInputError("sites need a 'kind' property (hospital, school, fire_station, ambulance_station)", path=str(p))
+        raise CorruptInputError(
+            "sites need a 'kind' property (hospital, school, fire_station, ambulance_station)",
+            path=str(p),
+        )
     if len(gdf) and not (gdf.geometry.geom_type == "Point").all():
         raise CorruptInputError("sites must be points", path=str(p))
     if "name" not in gdf:
@@ -76,14 +79,20 @@ def read_traffic(path: str | Path) -> pd.DataFrame:
     """Traffic counts: a CSV with columns ``source_id,aadt``."""
     p = _exists(path)
     if p.suffix.lower() != ".csv":
-        raise UnsupportedFormatError("traffic counts must be a CSV with columns source_id,aadt", path=str(p))
+        raise UnsupportedFormatError(
+            "traffic counts must be a CSV with columns source_id,aadt", path=str(p)
+        )
     try:
         df = pd.read_csv(p, dtype={"source_id": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise CorruptInputError(f"cannot read CSV: {str(err).splitlines()[0]}", path=str(p)) from None
+        raise CorruptInputError(
+            f"cannot read CSV: {str(err).splitlines()[0]}", path=str(p)
+        ) from None
     missing = {"source_id", "aadt"} - set(df.columns)
     if missing:
-        raise CorruptInputError(f"missing columns: {', '.join(sorted(missing))} (need source_id,aadt)", path=str(p))
+        raise CorruptInputError(
+            f"missing columns: {', '.join(sorted(missing))} (need source_id,aadt)", path=str(p)
+        )
     df["aadt"] = pd.to_numeric(df["aadt"], errors="coerce")
     bad = int(df["aadt"].isna().sum() + (df["aadt"] < 0).sum())
     if bad:
@@ -114,16 +123,27 @@ def read_defects(path: str | Path) -> pd.DataFrame:
         try:
             df = pd.read_csv(p, dtype={"segment_id": str})
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-            raise CorruptInputError(f"cannot read CSV: {str(err).splitlines()[0]}", path=str(p)) from None
+            raise CorruptInputError(
+                f"cannot read CSV: {str(err).splitlines()[0]}", path=str(p)
+            ) from None
     else:
         df = pd.DataFrame(_read_vector(p).drop(columns="geometry"))
-    if "segment_id" not in df or "first_seen" not in df or not {"class", "class_name", "defect_class"} & set(df.columns):
-        raise CorruptInputError("defects need segment_id, first_seen and a class column (class or class_name)", path=str(p))
+    if (
+        "segment_id" not in df
+        or "first_seen" not in df
+        or not {"class", "class_name", "defect_class"} & set(df.columns)
+    ):
+        raise CorruptInputError(
+            "defects need segment_id, first_seen and a class column (class or class_name)",
+            path=str(p),
+        )
     df["segment_id"] = df["segment_id"].astype(str)
     try:
         df["first_seen"] = pd.to_datetime(df["first_seen"], utc=True)
     except (ValueError, TypeError) as err:
-        raise CorruptInputError(f"bad first_seen: {str(err).splitlines()[0]}", path=str(p)) from None
+        raise CorruptInputError(
+            f"bad first_seen: {str(err).splitlines()[0]}", path=str(p)
+        ) from None
     return df
 
 
@@ -131,7 +151,10 @@ def read_passes(path: str | Path) -> pd.DataFrame:
     """Camera passes per segment: a CSV with ``segment_id,passes`` and optional ``first_pass,last_pass``."""
     p = _exists(path)
     if p.suffix.lower() != ".csv":
-        raise UnsupportedFormatError("passes must be a CSV with columns segment_id,passes[,first_pass,last_pass]", path=str(p))
+        raise UnsupportedFormatError(
+            "passes must be a CSV with columns segment_id,passes[,first_pass,last_pass]",
+            path=str(p),
+        )
     df = pd.read_csv(p, dtype={"segment_id": str})
     if not {"segment_id", "passes"} <= set(df.columns):
         raise CorruptInputError("passes need columns segment_id,passes", path=str(p))
@@ -146,11 +169,15 @@ def read_overrides(path: str | Path) -> pd.DataFrame:
     df = pd.read_csv(p, dtype=str, keep_default_na=False)
     missing = set(OVERRIDE_COLUMNS) - set(df.columns)
     if missing:
-        raise CorruptInputError(f"overrides file misses columns: {', '.join(sorted(missing))}", path=str(p))
+        raise CorruptInputError(
+            f"overrides file misses columns: {', '.join(sorted(missing))}", path=str(p)
+        )
     return df[OVERRIDE_COLUMNS]
 
 
-def append_override(path: str | Path, segment_id: str, category: str, reason: str, author: str, policy: Policy) -> dict[str, Any]:
+def append_override(
+    path: str | Path, segment_id: str, category: str, reason: str, author: str, policy: Policy
+) -> dict[str, Any]:
     """Record an engineer's override (append-only); returns the recorded row."""
     from .evidence import normalise_category
 

@@ -63,7 +63,9 @@ class Policy:
             raise ConfigError(f"policy misses keys: {', '.join(missing)}", path=self.source)
         freqs = raw["frequencies"]
         if not isinstance(freqs, dict) or not freqs:
-            raise ConfigError("'frequencies' must map names to inspections per year", path=self.source)
+            raise ConfigError(
+                "'frequencies' must map names to inspections per year", path=self.source
+            )
         for name, per_year in freqs.items():
             if not isinstance(per_year, int | float) or per_year <= 0:
                 raise ConfigError(f"frequency {name!r} must be a positive number", path=self.source)
@@ -78,12 +80,19 @@ class Policy:
                     least_frequent=str(item.get("least_frequent", item["frequency"])),
                 )
             except (KeyError, TypeError) as err:
-                raise ConfigError(f"bad carriageway category {item!r}: {err}", path=self.source) from None
+                raise ConfigError(
+                    f"bad carriageway category {item!r}: {err}", path=self.source
+                ) from None
             for f in (cat.frequency, cat.most_frequent, cat.least_frequent):
                 if f not in freqs:
-                    raise ConfigError(f"category {cat.code}: unknown frequency {f!r}", path=self.source)
+                    raise ConfigError(
+                        f"category {cat.code}: unknown frequency {f!r}", path=self.source
+                    )
             if freqs[cat.most_frequent] < freqs[cat.least_frequent]:
-                raise ConfigError(f"category {cat.code}: most_frequent is rarer than least_frequent", path=self.source)
+                raise ConfigError(
+                    f"category {cat.code}: most_frequent is rarer than least_frequent",
+                    path=self.source,
+                )
             cats.append(cat)
         if not cats:
             raise ConfigError("no carriageway_categories", path=self.source)
@@ -94,20 +103,30 @@ class Policy:
         # Every category named elsewhere must exist.
         named = list(raw["road_class_category"].values())
         named += [b["category"] for b in raw["traffic"].get("aadt_bands", [])]
-        named += [b["category"] for b in raw["traffic"].get("proxy", {}).get("top_percent_bands", [])]
+        named += [
+            b["category"] for b in raw["traffic"].get("proxy", {}).get("top_percent_bands", [])
+        ]
         named += list(raw["sites"].get("kinds", {}).values())
         named += list(raw["sites"].get("target_categories", []))
         named += [raw["bus_routes"]["category"], raw["winter_routes"]["category"]]
-        named += list(raw["changes"].get("lowered_to", {}).keys()) + list(raw["changes"].get("lowered_to", {}).values())
+        named += list(raw["changes"].get("lowered_to", {}).keys()) + list(
+            raw["changes"].get("lowered_to", {}).values()
+        )
         named += list(raw["risk"].get("probability_by_category", {}).keys())
         for code in named:
             if str(code) not in codes:
-                raise ConfigError(f"unknown category {code!r} (known: {', '.join(codes)})", path=self.source)
+                raise ConfigError(
+                    f"unknown category {code!r} (known: {', '.join(codes)})", path=self.source
+                )
         if "default" not in raw["road_class_category"]:
             raise ConfigError("road_class_category needs a 'default'", path=self.source)
         bands = raw["risk"].get("bands") or []
-        if not bands or any(b.get("category") not in raw["risk"].get("responses", {}) for b in bands):
-            raise ConfigError("every risk band needs a response in risk.responses", path=self.source)
+        if not bands or any(
+            b.get("category") not in raw["risk"].get("responses", {}) for b in bands
+        ):
+            raise ConfigError(
+                "every risk band needs a response in risk.responses", path=self.source
+            )
 
     # ---- categories -------------------------------------------------------------
     @property

@@ -47,7 +47,9 @@ def summary_from_review(result: gpd.GeoDataFrame, policy: Policy) -> dict[str, A
         "inspection_km_per_year_before": round(before, 2),
         "inspection_km_per_year_after": round(after, 2),
         "inspection_km_per_year_change": round(after - before, 2),
-        "inspection_km_per_year_change_pct": round((after - before) / before * 100.0, 1) if before else 0.0,
+        "inspection_km_per_year_change_pct": round((after - before) / before * 100.0, 1)
+        if before
+        else 0.0,
         "inspection_hours_per_year_change": round((after - before) / speed, 2),
         "inspection_speed_kmh": speed,
         "traffic_source": result.attrs.get("traffic_source", ""),
@@ -83,26 +85,55 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _sections(result: gpd.GeoDataFrame, summary: dict[str, Any]) -> list[tuple[str, str | None, list[str], list[list[str]]]]:
+def _sections(
+    result: gpd.GeoDataFrame, summary: dict[str, Any]
+) -> list[tuple[str, str | None, list[str], list[list[str]]]]:
     """(title, paragraph, table header, table rows) for both renderings."""
     s = summary
     change_header = ["segment", "name", "class", "category", "inspection", "length m", "reasons"]
     raised = result[result["change"] == "raised"]
     lowered = result[result["change"] == "lowered"]
-    freq_only = result[(result["change"] == "unchanged") & (result["current_frequency"] != result["recommended_frequency"])]
+    freq_only = result[
+        (result["change"] == "unchanged")
+        & (result["current_frequency"] != result["recommended_frequency"])
+    ]
     resource = [
         ["inspection-km per year, current", f"{s['inspection_km_per_year_before']:.1f}"],
         ["inspection-km per year, recommended", f"{s['inspection_km_per_year_after']:.1f}"],
-        ["change", f"{s['inspection_km_per_year_change']:+.1f} km ({s['inspection_km_per_year_change_pct']:+.1f} %)"],
-        [f"inspector hours per year at {s['inspection_speed_kmh']:g} km/h (I)", f"{s['inspection_hours_per_year_change']:+.2f} h"],
+        [
+            "change",
+            f"{s['inspection_km_per_year_change']:+.1f} km ({s['inspection_km_per_year_change_pct']:+.1f} %)",
+        ],
+        [
+            f"inspector hours per year at {s['inspection_speed_kmh']:g} km/h (I)",
+            f"{s['inspection_hours_per_year_change']:+.2f} h",
+        ],
     ]
-    cats = [[c["category"], str(c["segments_before"]), str(c["segments_after"]), f"{c['km_before']:.2f}", f"{c['km_after']:.2f}"] for c in s["categories"]]
+    cats = [
+        [
+            c["category"],
+            str(c["segments_before"]),
+            str(c["segments_after"]),
+            f"{c['km_before']:.2f}",
+            f"{c['km_after']:.2f}",
+        ]
+        for c in s["categories"]
+    ]
     sites = [
-        [x["site_name"], x["kind"], str(x["snapped_segment_id"] or ""), ", ".join(x["shortest"]), ", ".join(x["alternative"]), x["note"]]
+        [
+            x["site_name"],
+            x["kind"],
+            str(x["snapped_segment_id"] or ""),
+            ", ".join(x["shortest"]),
+            ", ".join(x["alternative"]),
+            x["note"],
+        ]
         for x in s["sites"]
     ]
     out = [
@@ -115,11 +146,28 @@ def _sections(result: gpd.GeoDataFrame, summary: dict[str, Any]) -> list[tuple[s
         ),
         (f"Roads raised ({len(raised)})", None, change_header, _changes_table(raised)),
         (f"Roads lowered ({len(lowered)})", None, change_header, _changes_table(lowered)),
-        (f"Inspection frequency changed, category unchanged ({len(freq_only)})", None, change_header, _changes_table(freq_only)),
-        ("Categories before and after", None, ["category", "segments before", "segments after", "km before", "km after"], cats),
+        (
+            f"Inspection frequency changed, category unchanged ({len(freq_only)})",
+            None,
+            change_header,
+            _changes_table(freq_only),
+        ),
+        (
+            "Categories before and after",
+            None,
+            ["category", "segments before", "segments after", "km before", "km after"],
+            cats,
+        ),
     ]
     if sites:
-        out.append(("Key sites", None, ["site", "kind", "snapped to", "shortest route", "alternative route", "note"], sites))
+        out.append(
+            (
+                "Key sites",
+                None,
+                ["site", "kind", "snapped to", "shortest route", "alternative route", "note"],
+                sites,
+            )
+        )
     return out
 
 
@@ -170,7 +218,12 @@ def write_gpkg(gdf: gpd.GeoDataFrame, path: str | Path, layer: str) -> None:
     gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
 
 
-def write_review_outputs(result: gpd.GeoDataFrame, out_dir: str | Path, policy: Policy, defects: pd.DataFrame | None = None) -> dict[str, Any]:
+def write_review_outputs(
+    result: gpd.GeoDataFrame,
+    out_dir: str | Path,
+    policy: Policy,
+    defects: pd.DataFrame | None = None,
+) -> dict[str, Any]:
     """Write segments.csv, segments.gpkg, summary.md, summary.html (and defects_risk.csv).
 
     Returns the summary dict with ``files`` added.

@@ -53,7 +53,11 @@ def graph_from_segments(segments: gpd.GeoDataFrame) -> nx.MultiDiGraph:
     import networkx as nx
 
     g = nx.MultiDiGraph()
-    oneway = segments["oneway"].fillna(False).astype(bool) if "oneway" in segments else pd.Series(False, index=segments.index)
+    oneway = (
+        segments["oneway"].fillna(False).astype(bool)
+        if "oneway" in segments
+        else pd.Series(False, index=segments.index)
+    )
     for sid, u, v, length, one in zip(
         segments["segment_id"].astype(str),
         segments["u"].astype(str),
@@ -72,7 +76,9 @@ def _check_segments(segments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if segments.crs is None:
         raise CRSError("segments have no CRS")
     if segments.crs.is_geographic:
-        raise CRSError(f"segments are in {segments.crs.to_string()}; the review needs a metric CRS (EPSG:27700 in GB)")
+        raise CRSError(
+            f"segments are in {segments.crs.to_string()}; the review needs a metric CRS (EPSG:27700 in GB)"
+        )
     if len(segments) == 0:
         raise NetworkError("the network has no segments")
     missing = [c for c in ("segment_id", "u", "v") if c not in segments]
@@ -98,18 +104,27 @@ def _traffic_floor(aadt: float, pct: float, policy: Policy) -> tuple[str | None,
     if not np.isnan(aadt):
         for band in sorted(tcfg.get("aadt_bands", []), key=lambda b: -b["min_aadt"]):
             if aadt >= band["min_aadt"]:
-                return str(band["category"]), f"AADT {_fmt_int(aadt)} (counted) >= {_fmt_int(band['min_aadt'])}, typical of {band['category']} roads"
+                return (
+                    str(band["category"]),
+                    f"AADT {_fmt_int(aadt)} (counted) >= {_fmt_int(band['min_aadt'])}, typical of {band['category']} roads",
+                )
         return None, f"AADT {_fmt_int(aadt)} (counted)"
     for band in sorted(tcfg["proxy"].get("top_percent_bands", []), key=lambda b: b["top_percent"]):
         if pct > 100.0 - float(band["top_percent"]) + 1e-9:
-            return str(band["category"]), f"traffic proxy (betweenness centrality) in the top {band['top_percent']:g} %"
+            return str(
+                band["category"]
+            ), f"traffic proxy (betweenness centrality) in the top {band['top_percent']:g} %"
     return None, ""
 
 
 def _low_traffic(aadt: float, pct: float, dead_end: bool, current: str, policy: Policy) -> str:
     tcfg = policy.section("traffic")
     if not np.isnan(aadt):
-        return f"AADT {_fmt_int(aadt)} (counted) below {_fmt_int(tcfg['low_aadt'])}" if aadt < float(tcfg["low_aadt"]) else ""
+        return (
+            f"AADT {_fmt_int(aadt)} (counted) below {_fmt_int(tcfg['low_aadt'])}"
+            if aadt < float(tcfg["low_aadt"])
+            else ""
+        )
     low = float(tcfg["proxy"].get("low_percent", 25))
     lowers = {str(c) for c in tcfg["proxy"].get("lowers_only", policy.codes)}
     if dead_end and pct <= low and current in lowers:
@@ -132,13 +147,22 @@ def _adjust_frequency(base: str, code: str, row: pd.Series, policy: Policy) -> t
     if rate >= float(adj["fast_defects_per_km_month"]) or row.get("trend") == "worsening":
         j = max(i - 1, lo)
         if j != i:
-            why = f"{rate:.2f} defects/km/month" + (", worsening" if row.get("trend") == "worsening" else "")
+            why = f"{rate:.2f} defects/km/month" + (
+                ", worsening" if row.get("trend") == "worsening" else ""
+            )
             return ladder[j], f"inspected {ladder[j]} not {base}: cameras saw {why}"
     stable_passes = pd.notna(passes) and float(passes) >= float(adj["stable_min_passes"])
-    if stable_passes and months >= float(adj["stable_min_months"]) and rate <= float(adj["stable_max_defects_per_km_month"]):
+    if (
+        stable_passes
+        and months >= float(adj["stable_min_months"])
+        and rate <= float(adj["stable_max_defects_per_km_month"])
+    ):
         j = min(i + 1, hi)
         if j != i:
-            return ladder[j], f"inspected {ladder[j]} not {base}: stable, {int(passes)} camera passes in {months:.0f} months, no new defects"
+            return (
+                ladder[j],
+                f"inspected {ladder[j]} not {base}: stable, {int(passes)} camera passes in {months:.0f} months, no new defects",
+            )
     return base, ""
 
 
@@ -184,7 +208,9 @@ def review_hierarchy(
         proxy, pct = pd.Series(np.nan, index=seg.index), pd.Series(np.nan, index=seg.index)
     seg["traffic_proxy"] = proxy
     seg["traffic_proxy_pct"] = pct.round(1)
-    seg["dead_end"] = ev.dead_ends_from_graph(seg, float(policy.section("changes").get("open_end_margin_m", 0.0)))
+    seg["dead_end"] = ev.dead_ends_from_graph(
+        seg, float(policy.section("changes").get("open_end_margin_m", 0.0))
+    )
 
     floors: list[list[tuple[str, str]]] = [[] for _ in range(n)]  # (category, reason)
     notes: list[list[str]] = [[] for _ in range(n)]
@@ -192,7 +218,9 @@ def review_hierarchy(
     for i, (a, p) in enumerate(zip(seg["aadt"], seg["traffic_proxy_pct"].fillna(0.0), strict=True)):
         cat, why = _traffic_floor(float(a), float(p), policy)
         if cat and np.isnan(float(a)):  # a proxy alone moves a road at most max_raise_steps
-            cap = policy.step(current.iloc[i], -int(policy.section("traffic")["proxy"].get("max_raise_steps", 1)))
+            cap = policy.step(
+                current.iloc[i], -int(policy.section("traffic")["proxy"].get("max_raise_steps", 1))
+            )
             cat = cat if policy.rank(cat) >= policy.rank(cap) else cap
         if cat:
             floors[i].append((cat, why))
@@ -200,12 +228,18 @@ def review_hierarchy(
         elif why:
             notes[i].append(why)
 
-    site_routes = routes_from_sites(seg, sites, current, policy) if sites is not None and len(sites) else []
+    site_routes = (
+        routes_from_sites(seg, sites, current, policy) if sites is not None and len(sites) else []
+    )
     pos = {sid: i for i, sid in enumerate(seg["segment_id"])}
     seg["site_routes"] = ""
     site_labels: list[list[str]] = [[] for _ in range(n)]
     for r in site_routes:
-        cat = str(policy.section("sites")["kinds"].get(r.kind, "")) if r.kind in policy.section("sites")["kinds"] else None
+        cat = (
+            str(policy.section("sites")["kinds"].get(r.kind, ""))
+            if r.kind in policy.section("sites")["kinds"]
+            else None
+        )
         for role, ids in (("shortest route", r.shortest), ("alternative route", r.alternative)):
             for sid in ids:
                 i = pos[sid]
@@ -213,13 +247,22 @@ def review_hierarchy(
                 site_labels[i].append(why)
                 if cat:
                     floors[i].append((cat, why))
-                    support["sites"][i] = policy.higher(cat, support["sites"][i]) if support["sites"][i] else cat
+                    support["sites"][i] = (
+                        policy.higher(cat, support["sites"][i]) if support["sites"][i] else cat
+                    )
     seg["site_routes"] = ["; ".join(x) for x in site_labels]
 
-    for key, lines, section in (("bus", bus_routes, "bus_routes"), ("winter", winter_routes, "winter_routes")):
+    for key, lines, section in (
+        ("bus", bus_routes, "bus_routes"),
+        ("winter", winter_routes, "winter_routes"),
+    ):
         cfg = policy.section(section)
         col = "bus_route" if key == "bus" else "winter_route"
-        labels = ev.segments_along_lines(seg, lines, float(cfg["buffer_m"]), float(cfg["min_overlap"])) if lines is not None else pd.Series("", index=seg.index)
+        labels = (
+            ev.segments_along_lines(seg, lines, float(cfg["buffer_m"]), float(cfg["min_overlap"]))
+            if lines is not None
+            else pd.Series("", index=seg.index)
+        )
         seg[col] = labels.values
         what = "bus route" if key == "bus" else "winter-service route"
         for i, label in enumerate(labels):
@@ -245,9 +288,17 @@ def review_hierarchy(
             rec = best if policy.rank(best) >= policy.rank(cap) else cap
             auto.append(rec)
             change.append("raised")
-            reasons.append(f"raised from {cur} to {rec}: " + "; ".join(dict.fromkeys(w for _, w in higher)))
+            reasons.append(
+                f"raised from {cur} to {rec}: " + "; ".join(dict.fromkeys(w for _, w in higher))
+            )
             continue
-        low = _low_traffic(float(seg["aadt"].iloc[i]), float(seg["traffic_proxy_pct"].fillna(100).iloc[i]), bool(seg["dead_end"].iloc[i]), cur, policy)
+        low = _low_traffic(
+            float(seg["aadt"].iloc[i]),
+            float(seg["traffic_proxy_pct"].fillna(100).iloc[i]),
+            bool(seg["dead_end"].iloc[i]),
+            cur,
+            policy,
+        )
         if not supporting and low and road_class.iloc[i] not in protected and cur in lowered_to:
             target = lowered_to[cur]
             max_steps = int(chg.get("max_lower_steps", 1))
@@ -281,17 +332,25 @@ def review_hierarchy(
         rec_freq.append(freq)
         if why:
             reasons[i] += f"; {why}"
-        c = condition_from_evidence(float(row["weighted_open_per_km"]), bool(row["surveyed"]), policy)
+        c = condition_from_evidence(
+            float(row["weighted_open_per_km"]), bool(row["surveyed"]), policy
+        )
         cond.append(c)
     seg["recommended_frequency"] = rec_freq
     seg["condition"] = pd.array(cond, dtype="Int64")
     seg["reasons"] = reasons
     km = seg["length_m"].astype(float) / 1000.0
     seg["current_inspection_km_per_year"] = km * seg["current_frequency"].map(policy.per_year)
-    seg["recommended_inspection_km_per_year"] = km * seg["recommended_frequency"].map(policy.per_year)
+    seg["recommended_inspection_km_per_year"] = km * seg["recommended_frequency"].map(
+        policy.per_year
+    )
     seg.attrs["site_routes"] = [asdict(r) for r in site_routes]
     seg.attrs["policy"] = policy.source
-    seg.attrs["traffic_source"] = "AADT" if seg["aadt"].notna().all() else ("AADT + proxy" if seg["aadt"].notna().any() else "proxy")
+    seg.attrs["traffic_source"] = (
+        "AADT"
+        if seg["aadt"].notna().all()
+        else ("AADT + proxy" if seg["aadt"].notna().any() else "proxy")
+    )
     front = OUTPUT_COLUMNS + ["change", "auto_category", "override"]
     rest = [c for c in seg.columns if c not in front and c != "geometry"]
     log.info(
@@ -304,7 +363,9 @@ def review_hierarchy(
     return seg[front + rest + ["geometry"]]
 
 
-def _apply_overrides(seg: gpd.GeoDataFrame, overrides: pd.DataFrame | None, policy: Policy, reasons: list[str]) -> None:
+def _apply_overrides(
+    seg: gpd.GeoDataFrame, overrides: pd.DataFrame | None, policy: Policy, reasons: list[str]
+) -> None:
     """Replace the recommendation where an engineer recorded an override (latest wins)."""
     if overrides is None or len(overrides) == 0:
         return

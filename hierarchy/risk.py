@@ -40,7 +40,9 @@ def add_working_days(start: datetime, days: int) -> datetime:
     return out
 
 
-def response_due_from_category(category: str, found: datetime, policy: Policy, next_inspection_days: float | None = None) -> datetime:
+def response_due_from_category(
+    category: str, found: datetime, policy: Policy, next_inspection_days: float | None = None
+) -> datetime:
     """The response deadline for a risk category (policy ``risk.responses``)."""
     resp = policy.section("risk")["responses"][category]
     if "hours" in resp:
@@ -83,7 +85,15 @@ def score_defect_risk(
     cfg = policy.section("risk")
     out = pd.DataFrame(defects).copy()
     if len(out) == 0:
-        for c in ("impact", "probability", "risk", "risk_category", "response_due", "to_confirm", "risk_reasons"):
+        for c in (
+            "impact",
+            "probability",
+            "risk",
+            "risk_category",
+            "response_due",
+            "to_confirm",
+            "risk_reasons",
+        ):
             out[c] = pd.Series(dtype=object)
         return out
     asof = asof or datetime.now(UTC)
@@ -109,7 +119,11 @@ def score_defect_risk(
         if s is not None:
             rc = str(s.get("road_class", ""))
             speed = s.get("maxspeed_mph") if "maxspeed_mph" in seg else None
-            speed = float(speed) if speed is not None and pd.notna(speed) else float(speeds.get(rc, speeds.get("default", 30)))
+            speed = (
+                float(speed)
+                if speed is not None and pd.notna(speed)
+                else float(speeds.get(rc, speeds.get("default", 30)))
+            )
             if speed >= float(cfg.get("impact_speed_mph", 40)):
                 impact += 1
                 why.append(f"road speed {speed:.0f} mph")
@@ -129,18 +143,34 @@ def score_defect_risk(
         if s is not None and "chainage_m" in out and pd.notna(d.get("chainage_m")):
             ch = float(d["chainage_m"])
             near = float(cfg.get("junction_distance_m", 20))
-            if (ch <= near and str(s["u"]) in junctions) or (float(s["length_m"]) - ch <= near and str(s["v"]) in junctions):
+            if (ch <= near and str(s["u"]) in junctions) or (
+                float(s["length_m"]) - ch <= near and str(s["v"]) in junctions
+            ):
                 prob += 1
                 why.append("near a junction")
         impact, prob = min(max(impact, 1), 4), min(max(prob, 1), 4)
         risk = impact * prob
         cat = category_from_risk(risk, policy)
-        found = pd.to_datetime(d["first_seen"], utc=True).to_pydatetime() if "first_seen" in out and pd.notna(d.get("first_seen")) else asof
-        freq = policy.frequency_for(category) if category in policy.codes else policy.frequency_ladder[-1]
+        found = (
+            pd.to_datetime(d["first_seen"], utc=True).to_pydatetime()
+            if "first_seen" in out and pd.notna(d.get("first_seen"))
+            else asof
+        )
+        freq = (
+            policy.frequency_for(category)
+            if category in policy.codes
+            else policy.frequency_ladder[-1]
+        )
         dues.append(response_due_from_category(cat, found, policy, ladder_days.get(freq)))
-        to_conf = cls == "pothole" and not np.isnan(width) and width >= float(cfg.get("intervention_width_m", 0.3))
+        to_conf = (
+            cls == "pothole"
+            and not np.isnan(width)
+            and width >= float(cfg.get("intervention_width_m", 0.3))
+        )
         if to_conf:
-            why.append(f"intervention-level candidate: confirm depth >= {cfg.get('confirm_depth_mm', 40)} mm on site")
+            why.append(
+                f"intervention-level candidate: confirm depth >= {cfg.get('confirm_depth_mm', 40)} mm on site"
+            )
         impacts.append(impact)
         probs.append(prob)
         risks.append(risk)
@@ -157,7 +187,9 @@ def score_defect_risk(
     return out
 
 
-def condition_from_evidence(weighted_open_per_km: float, surveyed: bool, policy: Policy) -> int | None:
+def condition_from_evidence(
+    weighted_open_per_km: float, surveyed: bool, policy: Policy
+) -> int | None:
     """Indicative condition category 1–5 (PAS 2161:2024 spirit) from weighted open defects per km.
 
     None where the cameras never surveyed the segment. The rule (weights and

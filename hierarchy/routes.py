@@ -79,7 +79,9 @@ def _route_segments(g: nx.Graph, path: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def routes_from_sites(segments: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, current: pd.Series, policy: Policy) -> list[SiteRoute]:
+def routes_from_sites(
+    segments: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, current: pd.Series, policy: Policy
+) -> list[SiteRoute]:
     """Shortest and alternative routes from each site to the distributor network.
 
     ``current`` is the current category per segment (same index). Sites whose
@@ -99,19 +101,31 @@ def routes_from_sites(segments: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, curre
         # No distributor road in this network: fall back to its highest category present.
         best = min(current.astype(str), key=policy.rank)
         target_mask = current.astype(str) == best
-        log.info("no segment in %s; routing sites to the highest category present (%s)", sorted(targets_cats), best)
-    target_nodes = set(segments.loc[target_mask, "u"].astype(str)) | set(segments.loc[target_mask, "v"].astype(str))
+        log.info(
+            "no segment in %s; routing sites to the highest category present (%s)",
+            sorted(targets_cats),
+            best,
+        )
+    target_nodes = set(segments.loc[target_mask, "u"].astype(str)) | set(
+        segments.loc[target_mask, "v"].astype(str)
+    )
     max_snap = float(cfg.get("max_snap_distance_m", 150))
     max_route = float(cfg.get("max_route_m", 5000))
     penalty = float(cfg.get("overlap_penalty", 10))
     kinds = cfg.get("kinds", {})
     results: list[SiteRoute] = []
     for i in range(len(pts)):
-        name = str(pts["name"].iloc[i]) if "name" in pts and pd.notna(pts["name"].iloc[i]) else f"site {i + 1}"
+        name = (
+            str(pts["name"].iloc[i])
+            if "name" in pts and pd.notna(pts["name"].iloc[i])
+            else f"site {i + 1}"
+        )
         kind = str(pts["kind"].iloc[i]) if "kind" in pts else ""
         point = pts.geometry.iloc[i]
         if kind not in kinds:
-            results.append(SiteRoute(name, kind, None, 0.0, (), (), False, f"kind {kind!r} not in policy"))
+            results.append(
+                SiteRoute(name, kind, None, 0.0, (), (), False, f"kind {kind!r} not in policy")
+            )
             continue
         if point is None or point.is_empty:
             results.append(SiteRoute(name, kind, None, 0.0, (), (), False, "no geometry"))
@@ -122,10 +136,29 @@ def routes_from_sites(segments: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, curre
         seg = segments.iloc[si]
         sid = str(seg["segment_id"])
         if d > max_snap:
-            results.append(SiteRoute(name, kind, None, d, (), (), False, f"{d:.0f} m from the nearest road (> {max_snap:.0f} m)"))
+            results.append(
+                SiteRoute(
+                    name,
+                    kind,
+                    None,
+                    d,
+                    (),
+                    (),
+                    False,
+                    f"{d:.0f} m from the nearest road (> {max_snap:.0f} m)",
+                )
+            )
             continue
-        if str(current.iloc[si]) in targets_cats or str(seg["u"]) in target_nodes and str(seg["v"]) in target_nodes:
-            results.append(SiteRoute(name, kind, sid, d, (sid,), (), False, "site is on the distributor network"))
+        if (
+            str(current.iloc[si]) in targets_cats
+            or str(seg["u"]) in target_nodes
+            and str(seg["v"]) in target_nodes
+        ):
+            results.append(
+                SiteRoute(
+                    name, kind, sid, d, (sid,), (), False, "site is on the distributor network"
+                )
+            )
             continue
         along = float(seg.geometry.project(point))
         frac = along / max(seg.geometry.length, 1e-9)
@@ -135,16 +168,34 @@ def routes_from_sites(segments: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, curre
         if h.has_edge(_SITE, str(seg["v"])):  # a loop segment: u == v
             pass
         else:
-            h.add_edge(_SITE, str(seg["v"]), segment_id=sid, length_m=max((1 - frac) * length, 0.01))
-        if h.has_edge(str(seg["u"]), str(seg["v"])) and h.edges[str(seg["u"]), str(seg["v"])]["segment_id"] == sid:
+            h.add_edge(
+                _SITE, str(seg["v"]), segment_id=sid, length_m=max((1 - frac) * length, 0.01)
+            )
+        if (
+            h.has_edge(str(seg["u"]), str(seg["v"]))
+            and h.edges[str(seg["u"]), str(seg["v"])]["segment_id"] == sid
+        ):
             h.remove_edge(str(seg["u"]), str(seg["v"]))  # the snapped segment is now two halves
         for t in target_nodes:
             if t in h:
                 h.add_edge(t, _SINK, segment_id=None, length_m=0.0)
         try:
-            length1, path1 = nx.single_source_dijkstra(h, _SITE, _SINK, weight="length_m", cutoff=max_route)
+            length1, path1 = nx.single_source_dijkstra(
+                h, _SITE, _SINK, weight="length_m", cutoff=max_route
+            )
         except nx.NetworkXNoPath:
-            results.append(SiteRoute(name, kind, sid, d, (sid,), (), False, f"no route to the network within {max_route:.0f} m"))
+            results.append(
+                SiteRoute(
+                    name,
+                    kind,
+                    sid,
+                    d,
+                    (sid,),
+                    (),
+                    False,
+                    f"no route to the network within {max_route:.0f} m",
+                )
+            )
             continue
         first = _route_segments(h, path1)
         used = [(a, b) for a, b in zip(path1[:-1], path1[1:], strict=True) if _SINK not in (a, b)]
@@ -152,20 +203,38 @@ def routes_from_sites(segments: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, curre
         h2.remove_edges_from(used)
         disjoint = True
         try:
-            _, path2 = nx.single_source_dijkstra(h2, _SITE, _SINK, weight="length_m", cutoff=max_route)
+            _, path2 = nx.single_source_dijkstra(
+                h2, _SITE, _SINK, weight="length_m", cutoff=max_route
+            )
         except nx.NetworkXNoPath:
             disjoint = False
             h3 = h.copy()
             for a, b in used:
                 h3.edges[a, b]["length_m"] = h3.edges[a, b]["length_m"] * penalty
             try:
-                _, path2 = nx.single_source_dijkstra(h3, _SITE, _SINK, weight="length_m", cutoff=max_route * penalty)
+                _, path2 = nx.single_source_dijkstra(
+                    h3, _SITE, _SINK, weight="length_m", cutoff=max_route * penalty
+                )
             except nx.NetworkXNoPath:
                 path2 = []
         second = tuple(s for s in _route_segments(h, path2) if s not in first) if path2 else ()
         if path2 and not disjoint and list(path2) == list(path1):
             second = ()
-        note = "" if disjoint else ("no edge-disjoint alternative; least-shared route used" if second else "no alternative route")
-        log.debug("site %s: shortest %.0f m over %d segments, alternative %d segments", name, length1, len(first), len(second))
+        note = (
+            ""
+            if disjoint
+            else (
+                "no edge-disjoint alternative; least-shared route used"
+                if second
+                else "no alternative route"
+            )
+        )
+        log.debug(
+            "site %s: shortest %.0f m over %d segments, alternative %d segments",
+            name,
+            length1,
+            len(first),
+            len(second),
+        )
         results.append(SiteRoute(name, kind, sid, d, first, second, disjoint, note))
     return results

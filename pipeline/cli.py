@@ -36,7 +36,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command module in :mod:`pipeline.commands`."""
-    parser = _Parser(prog="roadcam", description="Road-condition analytics from fleet vehicle cameras.")
+    parser = _Parser(
+        prog="roadcam", description="Road-condition analytics from fleet vehicle cameras."
+    )
     parser.add_argument("--version", action="version", version=f"roadcam {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -86,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # a bug: say so, with the traceback only in verbose mode
         if args.verbose:
             log.exception("internal error")
-        print(f"roadcam: internal error: {type(err).__name__}: {err} (re-run with --verbose)", file=sys.stderr)
+        print(
+            f"roadcam: internal error: {type(err).__name__}: {err} (re-run with --verbose)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     return int(code or 0)
 

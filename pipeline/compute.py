@@ -102,7 +102,11 @@ def _frames_for(item: FootageItem, options: ComputeOptions, stats: dict[str, Any
     stats["track_points"] = len(track)
     stats["track_valid_fixes"] = int(track.valid.sum())
     stats["dropped_outliers"] = track.dropped_outliers
-    kwargs: dict[str, Any] = {"spacing_m": options.spacing_m, "time_offset_s": options.time_offset_s, "stats": stats}
+    kwargs: dict[str, Any] = {
+        "spacing_m": options.spacing_m,
+        "time_offset_s": options.time_offset_s,
+        "stats": stats,
+    }
     if options.max_gap_s is not None:
         kwargs["max_gap_s"] = options.max_gap_s
     yield from sampling.sample_frames(item.path, track, **kwargs)
@@ -120,8 +124,12 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
         if detector is not None:
             from geo.placement.camera import load_camera_config
 
-            camera = load_camera_config(camera_config_for(item, options), vehicle_id=item.vehicle_id)
-        pending: list[SampledFrame] = []  # frames in order; only those awaiting detection keep their image
+            camera = load_camera_config(
+                camera_config_for(item, options), vehicle_id=item.vehicle_id
+            )
+        pending: list[
+            SampledFrame
+        ] = []  # frames in order; only those awaiting detection keep their image
         held = 0
         for frame in _frames_for(item, options, stats):
             stats["frames"] += 1
@@ -146,8 +154,13 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
     return result
 
 
-def _flush(pending: list[SampledFrame], detector: Any, camera: Any, options: ComputeOptions,
-           result: FootageResult) -> None:
+def _flush(
+    pending: list[SampledFrame],
+    detector: Any,
+    camera: Any,
+    options: ComputeOptions,
+    result: FootageResult,
+) -> None:
     """Detect on the pending usable frames in one batch, project, and move all pending frames (in order)
     into ``result`` with their images dropped. At most ``detect_batch`` images are ever held."""
     todo = [f for f in pending if f.image is not None] if detector is not None else []
@@ -162,7 +175,9 @@ def _flush(pending: list[SampledFrame], detector: Any, camera: Any, options: Com
             observations = project_detections(camera, dets, frame)
             result.observations.extend(observations)
             if observations and options.frames_dir is not None:
-                result.image_refs[frame.frame_index] = _save_evidence(frame, dets, options.frames_dir)
+                result.image_refs[frame.frame_index] = _save_evidence(
+                    frame, dets, options.frames_dir
+                )
         result.frames.append(dataclasses.replace(frame, image=None))
     pending.clear()
 
@@ -173,7 +188,12 @@ def _is_user_error(err: BaseException) -> bool:
     return isinstance(err, RoadcamError)
 
 
-_BOX_COLOURS = {"pothole": (28, 25, 215), "crack": (97, 174, 253), "faded_marking": (182, 123, 44), "skip": (148, 50, 123)}
+_BOX_COLOURS = {
+    "pothole": (28, 25, 215),
+    "crack": (97, 174, 253),
+    "faded_marking": (182, 123, 44),
+    "skip": (148, 50, 123),
+}
 
 
 def _save_evidence(frame: SampledFrame, dets: Any, frames_dir: Path) -> str:
@@ -181,10 +201,21 @@ def _save_evidence(frame: SampledFrame, dets: Any, frames_dir: Path) -> str:
     import cv2
 
     image = frame.image.copy()
-    for (x1, y1, x2, y2), name, conf in zip(dets.xyxy.astype(int).tolist(), dets.names, dets.confidence.tolist(), strict=True):
+    for (x1, y1, x2, y2), name, conf in zip(
+        dets.xyxy.astype(int).tolist(), dets.names, dets.confidence.tolist(), strict=True
+    ):
         colour = _BOX_COLOURS.get(name, (0, 255, 255))
         cv2.rectangle(image, (x1, y1), (x2, y2), colour, 2)
-        cv2.putText(image, f"{name} {conf:.2f}", (x1, max(y1 - 4, 10)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
+        cv2.putText(
+            image,
+            f"{name} {conf:.2f}",
+            (x1, max(y1 - 4, 10)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            colour,
+            1,
+            cv2.LINE_AA,
+        )
     out = Path(frames_dir) / Path(frame.source).stem
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{frame.frame_index:06d}.jpg"

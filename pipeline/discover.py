@@ -57,12 +57,19 @@ def discover_footage(paths: list[str | Path], vehicle_id: str | None = None) -> 
         if path.is_file():
             suffix = path.suffix.lower()
             if suffix in VIDEO_SUFFIXES:
-                items.append(FootageItem("video", path, sidecar_for_video(path), vehicle_id or path.parent.name))
+                items.append(
+                    FootageItem(
+                        "video", path, sidecar_for_video(path), vehicle_id or path.parent.name
+                    )
+                )
             elif suffix in IMAGE_SUFFIXES:
-                raise UnsupportedFormatError("give the folder of geotagged JPEGs, not one image", path=str(path))
+                raise UnsupportedFormatError(
+                    "give the folder of geotagged JPEGs, not one image", path=str(path)
+                )
             else:
                 raise UnsupportedFormatError(
-                    f"not footage (videos: {', '.join(sorted(VIDEO_SUFFIXES))}; or a folder of JPEGs)", path=str(path)
+                    f"not footage (videos: {', '.join(sorted(VIDEO_SUFFIXES))}; or a folder of JPEGs)",
+                    path=str(path),
                 )
             continue
         items.extend(_discover_folder(path, vehicle_id))
@@ -80,10 +87,14 @@ def _discover_folder(folder: Path, vehicle_id: str | None) -> list[FootageItem]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     videos = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES]
     for video in videos:
-        items.append(FootageItem("video", video, sidecar_for_video(video), vehicle_id or folder.name))
+        items.append(
+            FootageItem("video", video, sidecar_for_video(video), vehicle_id or folder.name)
+        )
     if not videos and any(p.suffix.lower() in IMAGE_SUFFIXES for p in files):
         items.append(FootageItem("images", folder, None, vehicle_id or folder.name))
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+    for sub in sorted(
+        p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+    ):
         items.extend(_discover_folder(sub, vehicle_id))
     return items
 

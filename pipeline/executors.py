@@ -51,7 +51,9 @@ def _map_ray(func, items, options, workers: int, address: str | None) -> Iterato
     try:
         import ray
     except ImportError as err:
-        raise DependencyError("the ray executor needs the distributed extra: pip install 'roadcam[distributed]'") from err
+        raise DependencyError(
+            "the ray executor needs the distributed extra: pip install 'roadcam[distributed]'"
+        ) from err
     started_here = not ray.is_initialized()
     if started_here:
         init_kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}

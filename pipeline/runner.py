@@ -81,7 +81,9 @@ def _load_network(session):
     return network_from_segments(segments)
 
 
-def _verify_claims(session, result: FootageResult, survey_id: int, candidates, correction, camera, crs: str | None) -> dict[str, int]:
+def _verify_claims(
+    session, result: FootageResult, survey_id: int, candidates, correction, camera, crs: str | None
+) -> dict[str, int]:
     """Check pending repair claims against this survey's frames and sightings (geo.placement.verify)."""
     from collections import Counter
 
@@ -93,8 +95,12 @@ def _verify_claims(session, result: FootageResult, survey_id: int, candidates, c
     if not frames or camera is None:
         return {}
     margin = 0.0005  # ~50 m around the survey: the camera sees at most 20 m ahead
-    bbox = (min(f.lon for f in frames) - margin, min(f.lat for f in frames) - margin,
-            max(f.lon for f in frames) + margin, max(f.lat for f in frames) + margin)
+    bbox = (
+        min(f.lon for f in frames) - margin,
+        min(f.lat for f in frames) - margin,
+        max(f.lon for f in frames) + margin,
+        max(f.lat for f in frames) + margin,
+    )
     pending = pending_repair_checks(session, bbox=bbox)
     if not pending:
         return {}
@@ -104,13 +110,22 @@ def _verify_claims(session, result: FootageResult, survey_id: int, candidates, c
             sightings[cand.defect_id] += len(cand.observation_keys)
     crs = crs or metric_crs_for_lonlat(frames[0].lon, frames[0].lat)
     new = [(c.class_name, c.lon, c.lat, c.sightings) for c in candidates if c.defect_id is None]
-    verdicts = verify_repairs([c for _, c in pending], frames, sightings, camera, crs, new_defects=new,
-                              shifts_m=correction.shift_m if correction else None)
+    verdicts = verify_repairs(
+        [c for _, c in pending],
+        frames,
+        sightings,
+        camera,
+        crs,
+        new_defects=new,
+        shifts_m=correction.shift_m if correction else None,
+    )
     claim_ids = {check.defect_id: claim_id for claim_id, check in pending}
     return apply_repair_verdicts(session, claim_ids, verdicts, survey_id, result.image_refs)
 
 
-def store_result(session, result: FootageResult, network, sources, summary: RunSummary, camera=None) -> dict[str, Any]:
+def store_result(
+    session, result: FootageResult, network, sources, summary: RunSummary, camera=None
+) -> dict[str, Any]:
     """Store one computed item in the session (the caller owns the transaction)."""
     from geo.placement.cluster import defects_from_observations
     from geo.placement.locate import locate_observations
@@ -131,13 +146,26 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
     existing = []
     if observations:
         margin = 0.001  # ~100 m: generous prefilter; the merge rules decide in metres
-        bbox = (min(o.lon for o in observations) - margin, min(o.lat for o in observations) - margin,
-                max(o.lon for o in observations) + margin, max(o.lat for o in observations) + margin)
-        existing = stored_defect_candidates(session, bbox=bbox, class_name=sorted({o.class_name for o in observations}))
+        bbox = (
+            min(o.lon for o in observations) - margin,
+            min(o.lat for o in observations) - margin,
+            max(o.lon for o in observations) + margin,
+            max(o.lat for o in observations) + margin,
+        )
+        existing = stored_defect_candidates(
+            session, bbox=bbox, class_name=sorted({o.class_name for o in observations})
+        )
     candidates = defects_from_observations(observations, existing)
     save_defects(session, candidates, survey_id=survey.id, observation_ids=obs_ids)
-    repairs = _verify_claims(session, result, survey.id, candidates, correction, camera,
-                             str(network.crs) if network is not None else None)
+    repairs = _verify_claims(
+        session,
+        result,
+        survey.id,
+        candidates,
+        correction,
+        camera,
+        str(network.crs) if network is not None else None,
+    )
     new = sum(1 for c in candidates if c.defect_id is None)
     stats = dict(result.stats)
     if result.item.gps_path is not None:
@@ -155,11 +183,25 @@ def store_result(session, result: FootageResult, network, sources, summary: RunS
     )
     set_survey_status(session, survey.id, "done", summary=stats)
     summary.processed += 1
-    for key in ("frames", "usable_frames", "unusable_frames", "detections", "observations",
-                "observations_on_network", "defects_new", "defects_updated", "repairs_verified", "repairs_rejected"):
+    for key in (
+        "frames",
+        "usable_frames",
+        "unusable_frames",
+        "detections",
+        "observations",
+        "observations_on_network",
+        "defects_new",
+        "defects_updated",
+        "repairs_verified",
+        "repairs_rejected",
+    ):
         setattr(summary, key, getattr(summary, key) + int(stats.get(key, 0)))
     summary.frames_dropped_in_gaps += int(stats.get("gap_dropped_frames", 0))
-    record = {"survey_id": survey.id, "path": str(result.item.path), **{k: v for k, v in stats.items() if k != "seconds"}}
+    record = {
+        "survey_id": survey.id,
+        "path": str(result.item.path),
+        **{k: v for k, v in stats.items() if k != "seconds"},
+    }
     summary.surveys.append(record)
     return record
 
@@ -190,7 +232,9 @@ def process_paths(
     with session_scope(engine) as session:
         network = _load_network(session)
         if network is None:
-            log.warning("no road network stored: defects will not be placed on segments (run `roadcam network load`)")
+            log.warning(
+                "no road network stored: defects will not be placed on segments (run `roadcam network load`)"
+            )
         for item in items:
             try:
                 sources = _sources(item)
@@ -207,8 +251,14 @@ def process_paths(
 
     sources_by_path = {item.path: sources for item, sources in todo}
     bar = _progress(len(todo), progress)
-    for result in map_unordered(compute_footage, [i for i, _ in todo], options,
-                                executor=executor, workers=workers, ray_address=ray_address):
+    for result in map_unordered(
+        compute_footage,
+        [i for i, _ in todo],
+        options,
+        executor=executor,
+        workers=workers,
+        ray_address=ray_address,
+    ):
         bar.update(1)
         if not result.ok:
             summary.failed += 1
@@ -217,8 +267,14 @@ def process_paths(
             continue
         try:
             with session_scope(engine) as session:
-                store_result(session, result, network, sources_by_path[result.item.path], summary,
-                             camera=_camera_for(result.item, options))
+                store_result(
+                    session,
+                    result,
+                    network,
+                    sources_by_path[result.item.path],
+                    summary,
+                    camera=_camera_for(result.item, options),
+                )
         except RoadcamError as err:
             summary.failed += 1
             summary.errors.append(error_record(err, path=str(result.item.path)))
@@ -245,4 +301,6 @@ def _camera_for(item: FootageItem, options: ComputeOptions):
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="footage", unit="file", disable=not enabled or total == 0, leave=False)
+    return tqdm(
+        total=total, desc="footage", unit="file", disable=not enabled or total == 0, leave=False
+    )

@@ -43,9 +43,15 @@ WORN = [
     ("M04", 735.0, 752.0, 0.90, "centre"),
 ]
 SKIPS = [("S01", 110.0, 1.95), ("S02", 850.0, 1.95)]
-CARS = [(20.0, 1.9, (40, 40, 160)), (62.0, 1.9, (150, 150, 150)), (150.0, 2.5, (90, 60, 30)),
-        (250.0, 2.5, (30, 30, 30)), (680.0, 1.9, (200, 200, 205)), (712.0, 1.9, (120, 40, 40)),
-        (742.0, 1.9, (40, 90, 40))]
+CARS = [
+    (20.0, 1.9, (40, 40, 160)),
+    (62.0, 1.9, (150, 150, 150)),
+    (150.0, 2.5, (90, 60, 30)),
+    (250.0, 2.5, (30, 30, 30)),
+    (680.0, 1.9, (200, 200, 205)),
+    (712.0, 1.9, (120, 40, 40)),
+    (742.0, 1.9, (40, 90, 40)),
+]
 SHADOW_AT = [(150.0, 6.0), (300.0, 3.0), (330.0, 5.0), (660.0, 4.0), (780.0, 6.0)]
 #: Collection stops (route chainage m, dwell s): bins are emptied here.
 STOPS = [(55.0, 7.0), (700.0, 8.0)]
@@ -76,13 +82,25 @@ def _feature_at(route_legs: list[tuple[float, float, str]], s: float) -> int:
 
 
 def _car(cid: str, x: float, y: float, h: float, colour) -> list[Box3D]:
-    return [Box3D(cid, "car", x, y, h, 4.3, 1.8, 0.85, colour),
-            Box3D(cid + "c", "car", x - 0.3 * math.sin(math.radians(h)), y - 0.3 * math.cos(math.radians(h)),
-                  h, 2.3, 1.65, 1.45, (70, 60, 55))]
+    return [
+        Box3D(cid, "car", x, y, h, 4.3, 1.8, 0.85, colour),
+        Box3D(
+            cid + "c",
+            "car",
+            x - 0.3 * math.sin(math.radians(h)),
+            y - 0.3 * math.cos(math.radians(h)),
+            h,
+            2.3,
+            1.65,
+            1.45,
+            (70, 60, 55),
+        ),
+    ]
 
 
-def drive_scene(seed: int = 11, repaired: frozenset[str] = frozenset(),
-                removed: frozenset[str] = frozenset()) -> tuple[Scene, LineString, dict]:
+def drive_scene(
+    seed: int = 11, repaired: frozenset[str] = frozenset(), removed: frozenset[str] = frozenset()
+) -> tuple[Scene, LineString, dict]:
     """The scene of the sample drive, its route centreline and the object metadata for ground truth.
 
     ``repaired`` lists pothole ids patched before this drive (drawn as a patch instead);
@@ -104,12 +122,25 @@ def drive_scene(seed: int = 11, repaired: frozenset[str] = frozenset(),
         if not forward and line != "centre":
             line = "right" if line == "left" else "left"
         wear_by_road.setdefault(rid, []).append((ra, rb, wear, line))
-        meta[wid] = {"class": "faded_marking", "road": rid, "wear": wear, "line": line, "range": (ra, rb)}
+        meta[wid] = {
+            "class": "faded_marking",
+            "road": rid,
+            "wear": wear,
+            "line": line,
+            "range": (ra, rb),
+        }
     for rid, (line, props) in roads.items():
         hw = props["highway"]
-        scene_roads.append(Road(rid, line, hw, centre_line=hw != "service",
-                                edge_lines=hw in ("secondary", "tertiary"),
-                                wear_sections=wear_by_road.get(rid, [])))
+        scene_roads.append(
+            Road(
+                rid,
+                line,
+                hw,
+                centre_line=hw != "service",
+                edge_lines=hw in ("secondary", "tertiary"),
+                wear_sections=wear_by_road.get(rid, []),
+            )
+        )
     potholes, cracks, boxes, shadows = [], [], [], []
     for pid, s, lat, w, ln, water in POTHOLES:
         x, y, h = place(route, s, lat)
@@ -119,7 +150,9 @@ def drive_scene(seed: int = 11, repaired: frozenset[str] = frozenset(),
             meta[pid]["repaired"] = True
             continue
         # Pothole.outline: length along angle_deg measured anticlockwise from east
-        potholes.append(Pothole(pid, x, y, w, ln, 90.0 - h, seed=int(rng.integers(1 << 30)), water=water))
+        potholes.append(
+            Pothole(pid, x, y, w, ln, 90.0 - h, seed=int(rng.integers(1 << 30)), water=water)
+        )
     for kid, s, lat, ln, ang in CRACKS:
         x, y, h = place(route, s, lat)
         polys = crack_polylines(rng, x, y, h + ang, ln)
@@ -149,7 +182,9 @@ def _patch(x: float, y: float, h: float, w: float, ln: float) -> np.ndarray:
     f = np.array([math.sin(r), math.cos(r)])
     rt = np.array([math.cos(r), -math.sin(r)])
     c = np.array([x, y])
-    return np.array([c + a * ln / 2 * f + b * w / 2 * rt for a, b in ((1, 1), (1, -1), (-1, -1), (-1, 1))])
+    return np.array(
+        [c + a * ln / 2 * f + b * w / 2 * rt for a, b in ((1, 1), (1, -1), (-1, -1), (-1, 1))]
+    )
 
 
 def lighting_at(s: float) -> tuple[Lighting, float]:
@@ -164,6 +199,7 @@ def mix_lighting(a: Lighting, b: Lighting, k: float) -> Lighting:
         if isinstance(p, tuple):
             return tuple(type(x)(x + (y - x) * k) for x, y in zip(p, q, strict=True))
         return p + (q - p) * k
+
     return Lighting(*(mix(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__))
 
 

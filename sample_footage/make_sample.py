@@ -46,9 +46,12 @@ def write_network(out: Path) -> Path:
     from sample_footage.route import network_features
 
     p = out / "network.geojson"
-    doc = {"type": "FeatureCollection", "name": "gillingham_sample_network",
-           "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
-           "features": network_features()}
+    doc = {
+        "type": "FeatureCollection",
+        "name": "gillingham_sample_network",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        "features": network_features(),
+    }
     p.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     return p
 
@@ -58,15 +61,25 @@ def shake_px(n: int, speed: np.ndarray, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     t = np.arange(n) / FPS
     idle = 0.7 * np.sin(2 * np.pi * 11.0 * t + 0.3)
-    bumps = np.convolve(rng.normal(0, 1, n + 8), np.ones(8) / 8 * 2.2, mode="same")[4:n + 4]
+    bumps = np.convolve(rng.normal(0, 1, n + 8), np.ones(8) / 8 * 2.2, mode="same")[4 : n + 4]
     dv = idle + bumps * np.clip(speed / 8.0, 0, 1.2)
     return np.clip(np.round(dv), -SHAKE_MARGIN_PX, SHAKE_MARGIN_PX).astype(int)
 
 
-def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[str] = frozenset(),
-                 removed: frozenset[str] = frozenset(), stops=None, gap_s: tuple[float, float] | None = None,
-                 end_m: float | None = None, max_seconds: float | None = None, seed: int = 1,
-                 crf: int = 30) -> dict:
+def render_drive(
+    out: Path,
+    name: str,
+    start: datetime,
+    *,
+    repaired: frozenset[str] = frozenset(),
+    removed: frozenset[str] = frozenset(),
+    stops=None,
+    gap_s: tuple[float, float] | None = None,
+    end_m: float | None = None,
+    max_seconds: float | None = None,
+    seed: int = 1,
+    crf: int = 30,
+) -> dict:
     """Render one drive: ``<name>.mp4``, ``<name>.gpx``, ``<name>.gps`` and ``<name>_frames.csv``.
 
     Defaults are drive1's: its stops and GPS gap, over the whole route.
@@ -81,8 +94,13 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
     cam = drive_camera()
     tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
     scene, _route, _meta = drive_scene(repaired=repaired, removed=removed)
-    drive = make_drive(start, stops=STOPS if stops is None else stops,
-                       gap_s=GPS_GAP_S if gap_s is None else gap_s, seed=seed, end_m=end_m)
+    drive = make_drive(
+        start,
+        stops=STOPS if stops is None else stops,
+        gap_s=GPS_GAP_S if gap_s is None else gap_s,
+        seed=seed,
+        end_m=end_m,
+    )
     n = drive.n_frames if max_seconds is None else min(drive.n_frames, int(max_seconds * FPS))
     write_gpx(drive, out / f"{name}.gpx", name=name)
     write_blackvue_nmea(drive, out / f"{name}.gps")
@@ -91,7 +109,9 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
     path = out / f"{name}.mp4"
     container = av.open(str(path), "w", format="mp4")
     container.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    container.metadata["comment"] = "roadcam synthetic sample footage (sample_footage/make_sample.py)"
+    container.metadata["comment"] = (
+        "roadcam synthetic sample footage (sample_footage/make_sample.py)"
+    )
     stream = container.add_stream("libx264", rate=FPS)
     stream.codec_context.time_base = Fraction(1, FPS)
     stream.width, stream.height, stream.pix_fmt = cam.image_width, cam.image_height, "yuv420p"
@@ -104,14 +124,16 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
     last_key, last_img = None, None
     t0 = time.perf_counter()
     for i in range(n):
-        pose = Pose(float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0))
+        pose = Pose(
+            float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0)
+        )
         light, _k = lighting_at(float(drive.chainage_m[i]))
         key = (round(pose.x, 3), round(pose.y, 3), round(pose.heading_deg, 2), light)
         if key != last_key:
             last_img, _occ = renderer.render(tall, pose, light)
             last_key = key
         r0 = SHAKE_MARGIN_PX + int(dv[i])
-        img = last_img[r0:r0 + cam.image_height]
+        img = last_img[r0 : r0 + cam.image_height]
         # YUV 4:2:0 (BT.601, limited range) by OpenCV: PyAV's own bgr24 conversion gave
         # different pixels from run to run here. The encoded bytes still vary slightly between
         # runs (libx264 through PyAV); the rendered frames themselves are deterministic.
@@ -121,21 +143,27 @@ def render_drive(out: Path, name: str, start: datetime, *, repaired: frozenset[s
         frame.time_base = Fraction(1, FPS)
         for packet in stream.encode(frame):
             container.mux(packet)
-        rows.append(f"{i},{i / FPS:.4f},{lons[i]:.7f},{lats[i]:.7f},{drive.heading_deg[i]:.2f},"
-                    f"{drive.speed_mps[i]:.2f},{drive.chainage_m[i]:.2f},{int(dv[i])}")
+        rows.append(
+            f"{i},{i / FPS:.4f},{lons[i]:.7f},{lats[i]:.7f},{drive.heading_deg[i]:.2f},"
+            f"{drive.speed_mps[i]:.2f},{drive.chainage_m[i]:.2f},{int(dv[i])}"
+        )
         if i % 300 == 0:
             log.info("%s: frame %d/%d (%.1f s)", name, i, n, time.perf_counter() - t0)
     for packet in stream.encode():
         container.mux(packet)
     container.close()
     (out / f"{name}_frames.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return {"frames": n, "duration_s": n / FPS, "seconds_to_render": round(time.perf_counter() - t0, 1)}
+    return {
+        "frames": n,
+        "duration_s": n / FPS,
+        "seconds_to_render": round(time.perf_counter() - t0, 1),
+    }
 
 
 def _wobble(drive, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame yaw wander (degrees) and vertical shake (whole pixels) of the camera."""
     rng = np.random.default_rng(seed + 100)
-    yaw = np.convolve(rng.normal(0, 0.25, n + 10), np.ones(10) / 10 * 1.5, mode="same")[5:n + 5]
+    yaw = np.convolve(rng.normal(0, 0.25, n + 10), np.ones(10) / 10 * 1.5, mode="same")[5 : n + 5]
     return yaw, shake_px(n, drive.speed_mps[:n], seed)
 
 
@@ -154,19 +182,32 @@ def write_boxes(out: Path, name: str, spec: dict) -> Path:
     cam = drive_camera()
     tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
     scene, _route, meta = drive_scene(repaired=spec["repaired"], removed=spec["removed"])
-    faded = {f"{r.source_id}:{k}": next(w for w, m in meta.items() if m["class"] == "faded_marking"
-                                         and m["road"] == r.source_id and m["range"] == (a, b))
-             for r in scene.roads for k, (a, b, _w, _l) in enumerate(r.wear_sections)}
+    faded = {
+        f"{r.source_id}:{k}": next(
+            w
+            for w, m in meta.items()
+            if m["class"] == "faded_marking" and m["road"] == r.source_id and m["range"] == (a, b)
+        )
+        for r in scene.roads
+        for k, (a, b, _w, _l) in enumerate(r.wear_sections)
+    }
     stops, gap_s = spec.get("stops"), spec.get("gap_s")
-    drive = make_drive(spec["start"], stops=STOPS if stops is None else stops,
-                       gap_s=GPS_GAP_S if gap_s is None else gap_s, seed=spec["seed"], end_m=spec["end_m"])
+    drive = make_drive(
+        spec["start"],
+        stops=STOPS if stops is None else stops,
+        gap_s=GPS_GAP_S if gap_s is None else gap_s,
+        seed=spec["seed"],
+        end_m=spec["end_m"],
+    )
     n = drive.n_frames
     yaw, dv = _wobble(drive, n, spec["seed"])
     feet = object_footprints(scene)
     rows = ["frame,class_id,class,object_id,x1,y1,x2,y2"]
     canvas = np.zeros((tall.image_height, tall.image_width, 3), np.uint8)
     for i in range(n):
-        pose = Pose(float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0))
+        pose = Pose(
+            float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0)
+        )
         occl = np.zeros(canvas.shape[:2], np.uint8)
         draw_boxes(canvas, occl, scene.boxes, tall, pose)
         r0 = SHAKE_MARGIN_PX + int(dv[i])
@@ -202,8 +243,13 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
     for cls, oid, pts in object_footprints(scene):
         if cls == "faded_marking":
             rng_ = _section_range(scene, oid)
-            wid = next(k for k, m in meta.items() if m["class"] == "faded_marking"
-                       and oid.startswith(m["road"] + ":") and m["range"] == rng_)
+            wid = next(
+                k
+                for k, m in meta.items()
+                if m["class"] == "faded_marking"
+                and oid.startswith(m["road"] + ":")
+                and m["range"] == rng_
+            )
             m = meta[wid]
             # the worn paint (dashes or a solid line) between its two ends along the road;
             # a box sees only part of a long section, so the ends are given too
@@ -211,10 +257,17 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
             s_along = np.array([road.project(Point(x, y)) for x, y in pts[:, :2]])
             k0, k1 = int(np.argmin(s_along)), int(np.argmax(s_along))
             cx, cy = (pts[k0, 0] + pts[k1, 0]) / 2, (pts[k0, 1] + pts[k1, 1]) / 2
-            props = {"id": wid, "class": cls, "width_m": 0.10,
-                     "length_m": round(float(math.hypot(pts[k1, 0] - pts[k0, 0], pts[k1, 1] - pts[k0, 1])), 2),
-                     "wear": m["wear"], "line": m["line"],
-                     "section_chainage_m": [round(rng_[0], 2), round(rng_[1], 2)]}
+            props = {
+                "id": wid,
+                "class": cls,
+                "width_m": 0.10,
+                "length_m": round(
+                    float(math.hypot(pts[k1, 0] - pts[k0, 0], pts[k1, 1] - pts[k0, 1])), 2
+                ),
+                "wear": m["wear"],
+                "line": m["line"],
+                "section_chainage_m": [round(rng_[0], 2), round(rng_[1], 2)],
+            }
             for key, k in (("start_lonlat", k0), ("end_lonlat", k1)):
                 elon, elat = lonlat_from_xy(pts[k, 0], pts[k, 1], BNG)
                 props[key] = [round(float(elon), 7), round(float(elat), 7)]
@@ -225,29 +278,67 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
             f = (pts[:, 0] - cx) * math.sin(r) + (pts[:, 1] - cy) * math.cos(r)
             lat = (pts[:, 0] - cx) * math.cos(r) - (pts[:, 1] - cy) * math.sin(r)
             if cls == "skip":
-                props = {"id": oid, "class": cls, "width_m": m["width_m"], "length_m": m["length_m"]}
+                props = {
+                    "id": oid,
+                    "class": cls,
+                    "width_m": m["width_m"],
+                    "length_m": m["length_m"],
+                }
             else:
-                props = {"id": oid, "class": cls, "width_m": round(float(np.ptp(lat)), 2),
-                         "length_m": round(float(np.ptp(f)), 2)}
-                cx, cy = (pts[:, 0].min() + pts[:, 0].max()) / 2, (pts[:, 1].min() + pts[:, 1].max()) / 2
+                props = {
+                    "id": oid,
+                    "class": cls,
+                    "width_m": round(float(np.ptp(lat)), 2),
+                    "length_m": round(float(np.ptp(f)), 2),
+                }
+                cx, cy = (
+                    (pts[:, 0].min() + pts[:, 0].max()) / 2,
+                    (pts[:, 1].min() + pts[:, 1].max()) / 2,
+                )
             props["wear"] = None
         rid, dist = segment_of(roads, cx, cy)
         props["source_id"] = rid
         props["offset_from_centreline_m"] = round(dist, 2)
         s_route = route.project(Point(cx, cy))
         props["route_chainage_m"] = round(s_route, 1)
-        seen = [d for d, spec in drives.items() if spec.get("end_m") is None or s_route < spec["end_m"] + 30.0]
-        props["drives_present"] = ",".join(d for d in seen if props["id"] not in drives[d].get("repaired", ())
-                                           and props["id"] not in drives[d].get("removed", ()))
-        props["repaired_in"] = ",".join(d for d in seen if props["id"] in drives[d].get("repaired", ()))
-        props["removed_in"] = ",".join(d for d in seen if props["id"] in drives[d].get("removed", ()))
+        seen = [
+            d
+            for d, spec in drives.items()
+            if spec.get("end_m") is None or s_route < spec["end_m"] + 30.0
+        ]
+        props["drives_present"] = ",".join(
+            d
+            for d in seen
+            if props["id"] not in drives[d].get("repaired", ())
+            and props["id"] not in drives[d].get("removed", ())
+        )
+        props["repaired_in"] = ",".join(
+            d for d in seen if props["id"] in drives[d].get("repaired", ())
+        )
+        props["removed_in"] = ",".join(
+            d for d in seen if props["id"] in drives[d].get("removed", ())
+        )
         lon, lat_ = lonlat_from_xy(cx, cy, BNG)
-        feats.append({"type": "Feature", "properties": props,
-                      "geometry": {"type": "Point", "coordinates": [round(float(lon), 7), round(float(lat_), 7)]}})
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(float(lon), 7), round(float(lat_), 7)],
+                },
+            }
+        )
     feats.sort(key=lambda f: f["properties"]["id"])
     p = out / "ground_truth.geojson"
-    p.write_text(json.dumps({"type": "FeatureCollection", "name": "sample_ground_truth", "features": feats},
-                            indent=1) + "\n", encoding="utf-8")
+    p.write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "name": "sample_ground_truth", "features": feats},
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return p
 
 
@@ -263,10 +354,24 @@ def drive_specs() -> dict[str, dict]:
     from sample_footage.layout import DRIVE2_END_M, DRIVE2_REMOVED, DRIVE2_REPAIRED, DRIVE2_STOPS
 
     return {
-        "drive1": {"start": DRIVE1_START, "end_m": None, "repaired": frozenset(), "removed": frozenset(),
-                   "seed": 1, "crf": 30},
-        "drive2": {"start": DRIVE2_START, "end_m": DRIVE2_END_M, "repaired": DRIVE2_REPAIRED,
-                   "removed": DRIVE2_REMOVED, "stops": DRIVE2_STOPS, "gap_s": (0.0, 0.0), "seed": 2, "crf": 32},
+        "drive1": {
+            "start": DRIVE1_START,
+            "end_m": None,
+            "repaired": frozenset(),
+            "removed": frozenset(),
+            "seed": 1,
+            "crf": 30,
+        },
+        "drive2": {
+            "start": DRIVE2_START,
+            "end_m": DRIVE2_END_M,
+            "repaired": DRIVE2_REPAIRED,
+            "removed": DRIVE2_REMOVED,
+            "stops": DRIVE2_STOPS,
+            "gap_s": (0.0, 0.0),
+            "seed": 2,
+            "crf": 32,
+        },
     }
 
 
@@ -279,9 +384,19 @@ def make_all(out: Path, *, max_seconds: float | None = None, only: str | None = 
     for name, spec in specs.items():
         if only and name != only:
             continue
-        summary[name] = render_drive(out, name, spec["start"], repaired=spec["repaired"], removed=spec["removed"],
-                                     stops=spec.get("stops"), gap_s=spec.get("gap_s"), end_m=spec["end_m"],
-                                     max_seconds=max_seconds, seed=spec["seed"], crf=spec["crf"])
+        summary[name] = render_drive(
+            out,
+            name,
+            spec["start"],
+            repaired=spec["repaired"],
+            removed=spec["removed"],
+            stops=spec.get("stops"),
+            gap_s=spec.get("gap_s"),
+            end_m=spec["end_m"],
+            max_seconds=max_seconds,
+            seed=spec["seed"],
+            crf=spec["crf"],
+        )
         write_boxes(out, name, spec)
     write_ground_truth(out, specs)
     return summary
@@ -289,15 +404,29 @@ def make_all(out: Path, *, max_seconds: float | None = None, only: str | None = 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: sample_footage/)")
-    ap.add_argument("--max-seconds", type=float, default=None, help="render only the first seconds (tests)")
-    ap.add_argument("--only", choices=["drive1", "drive2"], help="render only this drive (and the network/ground truth)")
-    ap.add_argument("--training-frames", type=Path, metavar="DIR",
-                    help="write random training frames and YOLO labels to DIR/images and DIR/labels")
+    ap.add_argument(
+        "--out", type=Path, default=HERE, help="output folder (default: sample_footage/)"
+    )
+    ap.add_argument(
+        "--max-seconds", type=float, default=None, help="render only the first seconds (tests)"
+    )
+    ap.add_argument(
+        "--only",
+        choices=["drive1", "drive2"],
+        help="render only this drive (and the network/ground truth)",
+    )
+    ap.add_argument(
+        "--training-frames",
+        type=Path,
+        metavar="DIR",
+        help="write random training frames and YOLO labels to DIR/images and DIR/labels",
+    )
     ap.add_argument("--count", type=int, default=200, help="number of training frames")
     ap.add_argument("--seed", type=int, default=0, help="seed of the training frames")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.training_frames is not None:
         from sample_footage.training import write_training_frames
 

@@ -58,13 +58,15 @@ def make_panorama(seed: int) -> np.ndarray:
         return int(row0 - el_deg / PANO_RES_DEG)
 
     img = np.zeros((h, w, 4), np.uint8)
-    img[row(0.6):, :] = (150, 152, 150, 255)  # distant street level
+    img[row(0.6) :, :] = (150, 152, 150, 255)  # distant street level
     x = 0
     while x < w:
         bw = int(rng.uniform(25, 70))
         top = rng.uniform(2.5, 7.5)
-        wall = [(70, 85, 150), (80, 95, 165), (190, 195, 200), (160, 170, 185), (95, 110, 130)][rng.integers(5)]
-        img[row(top):row(0.3), x:x + bw] = (*wall, 255)
+        wall = [(70, 85, 150), (80, 95, 165), (190, 195, 200), (160, 170, 185), (95, 110, 130)][
+            rng.integers(5)
+        ]
+        img[row(top) : row(0.3), x : x + bw] = (*wall, 255)
         roof = [(70, 70, 75), (60, 65, 110), (90, 90, 95)][rng.integers(3)]
         rt = top + rng.uniform(1.0, 2.5)
         pts = np.array([[x, row(top)], [x + bw // 2, row(rt)], [x + bw, row(top)]], np.int32)
@@ -72,7 +74,7 @@ def make_panorama(seed: int) -> np.ndarray:
         for wx in range(x + 5, x + bw - 8, 14):
             for el in (1.2, top - 1.5):
                 if el > 0.8:
-                    img[row(el + 0.8):row(el), wx:wx + 7] = (55, 50, 45, 255)
+                    img[row(el + 0.8) : row(el), wx : wx + 7] = (55, 50, 45, 255)
         if rng.random() < 0.35:
             cx, r = x + bw, int(rng.uniform(12, 30))
             cy = row(top + rng.uniform(-1, 2))
@@ -108,11 +110,15 @@ class _View:
         ground = rng_m < max_range_m
         rows = np.nonzero(ground.any(1))[0]
         self.g0 = int(rows[0]) if len(rows) else camera.image_height
-        self.fwd = np.where(ground, fwd, 0)[self.g0:].astype(np.float32)
-        self.lat = np.where(ground, lat, 0)[self.g0:].astype(np.float32)
-        g = ground[self.g0:]
-        r = rng_m[self.g0:]
-        bands = ((0.0, 0.0, 12.0, 16.0), (8.0, 12.0, 36.0, 44.0), (28.0, 36.0, max_range_m, max_range_m))
+        self.fwd = np.where(ground, fwd, 0)[self.g0 :].astype(np.float32)
+        self.lat = np.where(ground, lat, 0)[self.g0 :].astype(np.float32)
+        g = ground[self.g0 :]
+        r = rng_m[self.g0 :]
+        bands = (
+            (0.0, 0.0, 12.0, 16.0),
+            (8.0, 12.0, 36.0, 44.0),
+            (28.0, 36.0, max_range_m, max_range_m),
+        )
         self.levels = []
         for level, (lo, r0, r1, r2) in enumerate(bands):
             sel = g & (r >= lo) & (r < r2)
@@ -172,7 +178,9 @@ class Renderer:
             self._views[camera] = _View(camera, self.max_range_m)
         return self._views[camera]
 
-    def render(self, camera: CameraModel, pose: Pose, light: Lighting = SUNNY) -> tuple[np.ndarray, np.ndarray]:
+    def render(
+        self, camera: CameraModel, pose: Pose, light: Lighting = SUNNY
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One BGR frame and its occlusion mask: at each pixel 1 + the index in ``scene.boxes``
         of the skip or car in front (0 where none)."""
         H, W = camera.image_height, camera.image_width
@@ -183,11 +191,15 @@ class Renderer:
             key = ("sky", light)
             sky = vw.cache.get(key)
             if sky is None:
-                sky = (np.array(light.sky_horizon_bgr, np.float32) * (1 - vw.sky_s)
-                       + np.array(light.sky_top_bgr, np.float32) * vw.sky_s).astype(np.uint8)
+                sky = (
+                    np.array(light.sky_horizon_bgr, np.float32) * (1 - vw.sky_s)
+                    + np.array(light.sky_top_bgr, np.float32) * vw.sky_s
+                ).astype(np.uint8)
                 vw.cache[key] = sky
             mapx = (np.mod(vw.az + pose.heading_deg, 360.0) / PANO_RES_DEG).astype(np.float32)
-            pano = cv2.remap(self.pano, mapx, vw.pano_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+            pano = cv2.remap(
+                self.pano, mapx, vw.pano_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP
+            )
             img[: vw.p1] = np.where(pano[..., 3:] > 127, pano[..., :3], sky)
         # ground by range band and mip level, far levels first
         if vw.levels:
@@ -197,12 +209,17 @@ class Renderer:
             for level, a, b, _wgt, _sel, (of, ol), al, nal in vw.levels:
                 xs = pose.x + of * sh + ol * ch
                 ys = pose.y + of * ch - ol * sh
-                mos, x0, y1 = self.tiles.mosaic(float(xs.min()) - 1, float(ys.min()) - 1,
-                                                float(xs.max()) + 1, float(ys.max()) + 1, level)
+                mos, x0, y1 = self.tiles.mosaic(
+                    float(xs.min()) - 1,
+                    float(ys.min()) - 1,
+                    float(xs.max()) + 1,
+                    float(ys.max()) + 1,
+                    level,
+                )
                 inv = np.float32(1.0 / LEVEL_RES_M[level])
                 f, la = vw.fwd[a:b], vw.lat[a:b]
-                mx = (np.float32((pose.x - x0) * inv - 0.5) + f * (sh * inv) + la * (ch * inv))
-                my = (np.float32((y1 - pose.y) * inv - 0.5) - f * (ch * inv) + la * (sh * inv))
+                mx = np.float32((pose.x - x0) * inv - 0.5) + f * (sh * inv) + la * (ch * inv)
+                my = np.float32((y1 - pose.y) * inv - 0.5) - f * (ch * inv) + la * (sh * inv)
                 samp = cv2.remap(mos, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                 gimg[a:b] = cv2.blendLinear(samp, gimg[a:b], al, nal)
             key = ("haze", light)
@@ -214,15 +231,19 @@ class Renderer:
             gimg = cv2.blendLinear(gimg, haze, vw.nofog, vw.fog)
             if vw.p1 > vw.g0:
                 k = vw.p1 - vw.g0
-                img[vw.g0:vw.p1] = cv2.blendLinear(gimg[:k], img[vw.g0:vw.p1], vw.blend[:k], vw.noblend[:k])
-                img[vw.p1:] = gimg[k:]
+                img[vw.g0 : vw.p1] = cv2.blendLinear(
+                    gimg[:k], img[vw.g0 : vw.p1], vw.blend[:k], vw.noblend[:k]
+                )
+                img[vw.p1 :] = gimg[k:]
             else:
-                img[vw.g0:] = gimg
+                img[vw.g0 :] = gimg
         occl = np.zeros((H, W), np.uint8)
         draw_boxes(img, occl, self.scene.boxes, camera, pose)
         lut = vw.cache.get(("lut", light))
         if lut is None:
-            x = np.arange(256, dtype=np.float32)[:, None] * light.gain + np.array(light.tint_bgr, np.float32)
+            x = np.arange(256, dtype=np.float32)[:, None] * light.gain + np.array(
+                light.tint_bgr, np.float32
+            )
             lut = np.clip(x, 0, 255).astype(np.uint8).reshape(256, 1, 3)
             vw.cache[("lut", light)] = lut
         return cv2.LUT(img, lut), occl
@@ -252,19 +273,23 @@ def _clip_near(poly: np.ndarray) -> np.ndarray:
 
 def _project(camera: CameraModel, pts: np.ndarray) -> np.ndarray:
     f = camera.focal_px
-    return np.stack([camera.cx + f * pts[:, 0] / pts[:, 2], camera.cy + f * pts[:, 1] / pts[:, 2]], axis=1)
+    return np.stack(
+        [camera.cx + f * pts[:, 0] / pts[:, 2], camera.cy + f * pts[:, 1] / pts[:, 2]], axis=1
+    )
 
 
 _FACES = ((0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7), (4, 5, 6, 7))
 
 
-def draw_boxes(img: np.ndarray, occl: np.ndarray, boxes: list[Box3D], camera: CameraModel, pose: Pose) -> np.ndarray:
+def draw_boxes(
+    img: np.ndarray, occl: np.ndarray, boxes: list[Box3D], camera: CameraModel, pose: Pose
+) -> np.ndarray:
     """Draw 3-D boxes (painter's order) into ``img`` and ``occl`` (uint8 ids: 1 + box index), in place."""
     faces = []
     light_dir = np.array([0.4, -0.5, 0.77])
     for bi, box in enumerate(boxes):
         dx, dy = box.x - pose.x, box.y - pose.y
-        if dx * dx + dy * dy > 90.0 ** 2:
+        if dx * dx + dy * dy > 90.0**2:
             continue
         corners = box.corners()
         cam = camera_points(camera, pose, corners)
@@ -298,7 +323,9 @@ def draw_boxes(img: np.ndarray, occl: np.ndarray, boxes: list[Box3D], camera: Ca
     return img
 
 
-def object_footprints(scene: Scene, wear_threshold: float = 0.4) -> list[tuple[str, str, np.ndarray]]:
+def object_footprints(
+    scene: Scene, wear_threshold: float = 0.4
+) -> list[tuple[str, str, np.ndarray]]:
     """``(class, object id, points (n, 3))`` for every labelled object of a scene."""
     out = []
     for ph in scene.potholes:
@@ -312,17 +339,30 @@ def object_footprints(scene: Scene, wear_threshold: float = 0.4) -> list[tuple[s
         if key is not None and wear >= wear_threshold:
             worn.setdefault(key, []).append(poly)
     for key, polys in worn.items():
-        out.append(("faded_marking", key, np.column_stack([np.concatenate(polys), np.zeros(sum(map(len, polys)))])))
+        out.append(
+            (
+                "faded_marking",
+                key,
+                np.column_stack([np.concatenate(polys), np.zeros(sum(map(len, polys)))]),
+            )
+        )
     for b in scene.boxes:
         if b.kind == "skip":
             out.append(("skip", b.id, b.corners()))
     return out
 
 
-def label_boxes(scene: Scene, camera: CameraModel, pose: Pose, occl: np.ndarray | None = None, *,
-                max_ground_range_m: float = 35.0, max_box_range_m: float = 60.0,
-                min_px: float = 8.0, footprints: list | None = None,
-                ) -> list[tuple[int, str, tuple[float, float, float, float]]]:
+def label_boxes(
+    scene: Scene,
+    camera: CameraModel,
+    pose: Pose,
+    occl: np.ndarray | None = None,
+    *,
+    max_ground_range_m: float = 35.0,
+    max_box_range_m: float = 60.0,
+    min_px: float = 8.0,
+    footprints: list | None = None,
+) -> list[tuple[int, str, tuple[float, float, float, float]]]:
     """Pixel boxes ``(class_id, object id, (x1, y1, x2, y2))`` of the objects visible in a frame.
 
     Boxes come from projecting each object's ground footprint (or a skip's corners);
@@ -332,14 +372,16 @@ def label_boxes(scene: Scene, camera: CameraModel, pose: Pose, occl: np.ndarray 
     """
     W, H = camera.image_width, camera.image_height
     out = []
-    for cls, oid, pts in (object_footprints(scene) if footprints is None else footprints):
+    for cls, oid, pts in object_footprints(scene) if footprints is None else footprints:
         cam = camera_points(camera, pose, pts)
         vis = cam[:, 2] >= _NEAR_Z
         if cls == "faded_marking":
             vis &= cam[:, 2] <= max_ground_range_m
         if vis.sum() < 2:
             continue
-        fwd_c, _ = vehicle_point_from_en(pts[:, 0].mean() - pose.x, pts[:, 1].mean() - pose.y, pose.heading_deg)
+        fwd_c, _ = vehicle_point_from_en(
+            pts[:, 0].mean() - pose.x, pts[:, 1].mean() - pose.y, pose.heading_deg
+        )
         limit = max_box_range_m if cls == "skip" else max_ground_range_m
         if fwd_c > limit or (cls != "faded_marking" and not vis.all()):
             continue
@@ -358,7 +400,7 @@ def label_boxes(scene: Scene, camera: CameraModel, pose: Pose, occl: np.ndarray 
         if (cx2 - cx1) * (cy2 - cy1) < 0.5 * (x2 - x1) * (y2 - y1):
             continue  # mostly off-image
         if occl is not None:
-            patch = occl[int(cy1):int(math.ceil(cy2)), int(cx1):int(math.ceil(cx2))]
+            patch = occl[int(cy1) : int(math.ceil(cy2)), int(cx1) : int(math.ceil(cx2))]
             if cls == "skip":  # mostly hidden behind a car (or another skip)?
                 own = 1 + next(k for k, b in enumerate(scene.boxes) if b.id == oid)
                 if patch.size and (patch == own).mean() < 0.3:

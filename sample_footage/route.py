@@ -27,13 +27,28 @@ ORIGIN_LONLAT = (0.555, 51.386)
 
 # Junction and shape nodes, metres east/north of ORIGIN_LONLAT (before rounding to 1e-7 deg).
 _NODES = {
-    "B0": (-650, -40), "B1": (-300, -10), "Bm": (-150, -8), "B2": (0, 0), "Bn": (150, 8), "B3": (300, 20),
-    "Bo": (480, 38), "B4": (650, 60),
-    "C0": (20, -420), "Cm": (10, -200), "Cx": (4, -100), "Cn": (-10, 220), "C3": (0, 420),
-    "G1": (150, -203), "G2": (300, -205), "G3": (560, -215),
+    "B0": (-650, -40),
+    "B1": (-300, -10),
+    "Bm": (-150, -8),
+    "B2": (0, 0),
+    "Bn": (150, 8),
+    "B3": (300, 20),
+    "Bo": (480, 38),
+    "B4": (650, 60),
+    "C0": (20, -420),
+    "Cm": (10, -200),
+    "Cx": (4, -100),
+    "Cn": (-10, 220),
+    "C3": (0, 420),
+    "G1": (150, -203),
+    "G2": (300, -205),
+    "G3": (560, -215),
     "L1": (305, -90),
-    "O1": (150, -300), "O2": (165, -335),
-    "W1": (-520, -120), "H": (-750, -222), "H1": (-790, -262),
+    "O1": (150, -300),
+    "O2": (165, -335),
+    "W1": (-520, -120),
+    "H": (-750, -222),
+    "H1": (-790, -262),
     "N1": (-300, 230),
 }
 
@@ -62,7 +77,13 @@ _ROADS = [
 #: The drive: (feature id, travel along its digitised direction?) in order.
 DRIVE_ROUTE = [("r09", False), ("r06", True), ("r03", True), ("r12", True)]
 #: Cruise speed (m/s) by highway for a refuse truck.
-CRUISE_MPS = {"secondary": 11.0, "tertiary": 8.5, "residential": 7.5, "unclassified": 7.5, "service": 4.0}
+CRUISE_MPS = {
+    "secondary": 11.0,
+    "tertiary": 8.5,
+    "residential": 7.5,
+    "unclassified": 7.5,
+    "service": 4.0,
+}
 LANE_OFFSET_M = 1.6  # keep left: the truck drives this far left of the centreline
 
 
@@ -80,11 +101,20 @@ def network_features() -> list[dict]:
     ll = _node_lonlat()
     feats = []
     for rid, name, hw, ref, oneway, hier, nodes in _ROADS:
-        feats.append({
-            "type": "Feature",
-            "properties": {"id": rid, "name": name, "highway": hw, "ref": ref, "oneway": oneway, "hierarchy": hier},
-            "geometry": {"type": "LineString", "coordinates": [list(ll[n]) for n in nodes]},
-        })
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": rid,
+                    "name": name,
+                    "highway": hw,
+                    "ref": ref,
+                    "oneway": oneway,
+                    "hierarchy": hier,
+                },
+                "geometry": {"type": "LineString", "coordinates": [list(ll[n]) for n in nodes]},
+            }
+        )
     return feats
 
 
@@ -124,7 +154,9 @@ class Drive:
         return len(self.x)
 
 
-def route_line(roads: dict[str, tuple[LineString, dict]], route=DRIVE_ROUTE) -> tuple[LineString, list[tuple[float, float, str]]]:
+def route_line(
+    roads: dict[str, tuple[LineString, dict]], route=DRIVE_ROUTE
+) -> tuple[LineString, list[tuple[float, float, str]]]:
     """The route centreline and the (start_m, end_m, highway) of each leg."""
     coords: list[tuple[float, float]] = []
     legs = []
@@ -143,12 +175,22 @@ def route_line(roads: dict[str, tuple[LineString, dict]], route=DRIVE_ROUTE) -> 
 def _smooth_path(route: LineString, sigma_m: float = 5.0, step_m: float = 0.5) -> LineString:
     n = int(route.length / step_m) + 1
     pts = np.array([route.interpolate(d).coords[0] for d in np.linspace(0, route.length, n)])
-    sm = np.column_stack([gaussian_filter1d(pts[:, k], sigma_m / step_m, mode="nearest") for k in range(2)])
+    sm = np.column_stack(
+        [gaussian_filter1d(pts[:, k], sigma_m / step_m, mode="nearest") for k in range(2)]
+    )
     return LineString(sm).offset_curve(LANE_OFFSET_M)
 
 
-def speed_profile(length_m: float, legs, stops: list[tuple[float, float]], *, ds: float = 0.25,
-                  accel: float = 1.2, decel: float = 1.5, turn_mps: float = 4.0):
+def speed_profile(
+    length_m: float,
+    legs,
+    stops: list[tuple[float, float]],
+    *,
+    ds: float = 0.25,
+    accel: float = 1.2,
+    decel: float = 1.5,
+    turn_mps: float = 4.0,
+):
     """Speed (m/s) on a grid of chainages, with v=0 at the start, the end and each stop."""
     s = np.arange(0.0, length_m + ds, ds)
     vmax = np.full_like(s, 5.0)
@@ -167,9 +209,18 @@ def speed_profile(length_m: float, legs, stops: list[tuple[float, float]], *, ds
     return s, v
 
 
-def make_drive(start: datetime, *, stops: list[tuple[float, float]], fps: float = 30.0, seed: int = 1,
-               gap_s: tuple[float, float] = (0.0, 0.0), route=DRIVE_ROUTE, lead_s: float = 2.0,
-               gps_noise_m: float = 1.8, end_m: float | None = None) -> Drive:
+def make_drive(
+    start: datetime,
+    *,
+    stops: list[tuple[float, float]],
+    fps: float = 30.0,
+    seed: int = 1,
+    gap_s: tuple[float, float] = (0.0, 0.0),
+    route=DRIVE_ROUTE,
+    lead_s: float = 2.0,
+    gps_noise_m: float = 1.8,
+    end_m: float | None = None,
+) -> Drive:
     """Simulate the drive: truth per frame and 1 Hz GPS with noise and a gap.
 
     Args:
@@ -237,8 +288,24 @@ def make_drive(start: datetime, *, stops: list[tuple[float, float]], fps: float 
     sats = rng.integers(8, 12, len(gt))
     t0 = np.datetime64(start.astimezone(UTC).replace(tzinfo=None), "ns")
     gps_time = t0 + (gt * 1e9).astype("timedelta64[ns]")
-    return Drive(start, fps, xy[:, 0], xy[:, 1], heading, speed, fs, path, route,
-                 gps_time, lon, lat, g_speed, course, hdop, sats)
+    return Drive(
+        start,
+        fps,
+        xy[:, 0],
+        xy[:, 1],
+        heading,
+        speed,
+        fs,
+        path,
+        route,
+        gps_time,
+        lon,
+        lat,
+        g_speed,
+        course,
+        hdop,
+        sats,
+    )
 
 
 # -- side-cars --------------------------------------------------------------------------
@@ -257,8 +324,9 @@ def _dm(value: float, deg_digits: int) -> str:
     return f"{d:0{deg_digits}d}{m:08.5f}"
 
 
-def nmea_sentences(t: datetime, lon: float, lat: float, speed_mps: float, course_deg: float,
-                   hdop: float, sats: int) -> list[str]:
+def nmea_sentences(
+    t: datetime, lon: float, lat: float, speed_mps: float, course_deg: float, hdop: float, sats: int
+) -> list[str]:
     """``$GPRMC`` and ``$GPGGA`` for one epoch (status V / quality 0 when lon is NaN)."""
     hms = t.strftime("%H%M%S") + f".{t.microsecond // 10000:02d}"
     dmy = t.strftime("%d%m%y")
@@ -288,8 +356,15 @@ def write_blackvue_nmea(drive: Drive, path: str | Path, *, latency_ms: int = 240
     for k in range(len(drive.gps_time)):
         t = _dt(drive.gps_time[k])
         ms = int(drive.gps_time[k].astype("datetime64[ms]").astype("int64")) + latency_ms
-        for sent in nmea_sentences(t, drive.gps_lon[k], drive.gps_lat[k], drive.gps_speed_mps[k],
-                                   drive.gps_course_deg[k], drive.gps_hdop[k], int(drive.gps_sats[k])):
+        for sent in nmea_sentences(
+            t,
+            drive.gps_lon[k],
+            drive.gps_lat[k],
+            drive.gps_speed_mps[k],
+            drive.gps_course_deg[k],
+            drive.gps_hdop[k],
+            int(drive.gps_sats[k]),
+        ):
             lines.append(f"[{ms}]{sent}")
     p = Path(path)
     p.write_text("\r\n".join(lines) + "\r\n", encoding="ascii")
@@ -305,14 +380,20 @@ def write_gpx(drive: Drive, path: str | Path, *, name: str = "drive1") -> Path:
         if math.isnan(drive.gps_lon[k]):
             continue
         t = _dt(drive.gps_time[k]).strftime("%Y-%m-%dT%H:%M:%SZ")
-        pts.append(f'      <trkpt lat="{drive.gps_lat[k]:.7f}" lon="{drive.gps_lon[k]:.7f}">'
-                   f"<ele>38.2</ele><time>{t}</time><fix>3d</fix><sat>{int(drive.gps_sats[k])}</sat>"
-                   f"<hdop>{drive.gps_hdop[k]:.1f}</hdop></trkpt>")
-    doc = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-           '<gpx version="1.1" creator="roadcam sample_footage/make_sample.py" '
-           'xmlns="http://www.topografix.com/GPX/1/1">\n'
-           f"  <metadata><name>{escape(name)}</name><desc>Synthetic drive; see sample_footage/README.md</desc></metadata>\n"
-           f"  <trk><name>{escape(name)}</name><trkseg>\n" + "\n".join(pts) + "\n  </trkseg></trk>\n</gpx>\n")
+        pts.append(
+            f'      <trkpt lat="{drive.gps_lat[k]:.7f}" lon="{drive.gps_lon[k]:.7f}">'
+            f"<ele>38.2</ele><time>{t}</time><fix>3d</fix><sat>{int(drive.gps_sats[k])}</sat>"
+            f"<hdop>{drive.gps_hdop[k]:.1f}</hdop></trkpt>"
+        )
+    doc = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<gpx version="1.1" creator="roadcam sample_footage/make_sample.py" '
+        'xmlns="http://www.topografix.com/GPX/1/1">\n'
+        f"  <metadata><name>{escape(name)}</name><desc>Synthetic drive; see sample_footage/README.md</desc></metadata>\n"
+        f"  <trk><name>{escape(name)}</name><trkseg>\n"
+        + "\n".join(pts)
+        + "\n  </trkseg></trk>\n</gpx>\n"
+    )
     p = Path(path)
     p.write_text(doc, encoding="utf-8")
     return p

@@ -18,7 +18,13 @@ from shapely.geometry import LineString
 from shapely.ops import substring
 
 #: Carriageway widths (m) by highway tag.
-ROAD_WIDTH_M = {"secondary": 7.3, "tertiary": 6.8, "unclassified": 6.0, "residential": 5.6, "service": 4.5}
+ROAD_WIDTH_M = {
+    "secondary": 7.3,
+    "tertiary": 6.8,
+    "unclassified": 6.0,
+    "residential": 5.6,
+    "service": 4.5,
+}
 PAVEMENT_M = 2.0
 TILE_M = 25.6
 LEVEL_RES_M = (0.04, 0.16, 0.64)  # metres per texel of the three mip levels
@@ -71,8 +77,13 @@ class Pothole:
         px = 0.5 * self.length_m * r * np.cos(th)
         py = 0.5 * self.width_m * r * np.sin(th)
         a = math.radians(self.angle_deg)
-        return np.stack([self.x + px * math.cos(a) - py * math.sin(a),
-                         self.y + px * math.sin(a) + py * math.cos(a)], axis=1)
+        return np.stack(
+            [
+                self.x + px * math.cos(a) - py * math.sin(a),
+                self.y + px * math.sin(a) + py * math.cos(a),
+            ],
+            axis=1,
+        )
 
 
 @dataclass
@@ -105,7 +116,10 @@ class Box3D:
         fx, fy = math.sin(h), math.cos(h)  # long axis
         rx, ry = math.cos(h), -math.sin(h)  # across
         out = []
-        for z, s in ((0.0, 0.82 if self.kind == "skip" else 1.0), (self.height_m, top_scale if self.kind == "skip" else 0.98)):
+        for z, s in (
+            (0.0, 0.82 if self.kind == "skip" else 1.0),
+            (self.height_m, top_scale if self.kind == "skip" else 0.98),
+        ):
             for a, b in ((1, 1), (1, -1), (-1, -1), (-1, 1)):
                 fl = a * self.length_m / 2 * s
                 wl = b * self.width_m / 2 * (s if self.kind == "skip" else 1.0)
@@ -122,7 +136,9 @@ class Scene:
     shadows: list[np.ndarray] = field(default_factory=list)  # ground polygons (k, 2)
     seed: int = 0
     patches: list[np.ndarray] = field(default_factory=list)  # repaired (patched) areas (k, 2)
-    covers: list[tuple[float, float, float]] = field(default_factory=list)  # manholes: x, y, radius m
+    covers: list[tuple[float, float, float]] = field(
+        default_factory=list
+    )  # manholes: x, y, radius m
 
     def __post_init__(self) -> None:
         self.paint = paint_pieces(self.roads)  # list of (polygon (k,2), wear, section key)
@@ -197,10 +213,20 @@ class TileCache:
         self.scene = scene
         self.max_tiles = max_tiles
         self._cache: OrderedDict[tuple[int, int], dict[int, np.ndarray]] = OrderedDict()
-        self._road_bounds = [r.line.buffer(r.width_m / 2 + PAVEMENT_M + 0.5).bounds for r in scene.roads]
+        self._road_bounds = [
+            r.line.buffer(r.width_m / 2 + PAVEMENT_M + 0.5).bounds for r in scene.roads
+        ]
         paint = scene.paint
-        self._paint_bounds = np.array([[p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()]
-                                       for p, _w, _k in paint]) if paint else np.zeros((0, 4))
+        self._paint_bounds = (
+            np.array(
+                [
+                    [p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()]
+                    for p, _w, _k in paint
+                ]
+            )
+            if paint
+            else np.zeros((0, 4))
+        )
 
     def tile(self, i: int, j: int, level: int) -> np.ndarray:
         key = (i, j)
@@ -210,7 +236,9 @@ class TileCache:
             img = self._render(i, j, base)
             levels = {base: img}
             for lv in range(base + 1, 3):
-                img = cv2.resize(img, (img.shape[1] // 4, img.shape[0] // 4), interpolation=cv2.INTER_AREA)
+                img = cv2.resize(
+                    img, (img.shape[1] // 4, img.shape[0] // 4), interpolation=cv2.INTER_AREA
+                )
                 levels[lv] = img
             self._cache[key] = levels
             if len(self._cache) > self.max_tiles:
@@ -229,7 +257,7 @@ class TileCache:
             for i in range(i0, i1 + 1):
                 r = (j1 - j) * n
                 c = (i - i0) * n
-                img[r:r + n, c:c + n] = self.tile(i, j, level)
+                img[r : r + n, c : c + n] = self.tile(i, j, level)
         return img, i0 * TILE_M, (j1 + 1) * TILE_M
 
     # ------------------------------------------------------------------------------------
@@ -260,7 +288,9 @@ class TileCache:
         def outside(b) -> bool:
             return b[2] < tb[0] or b[0] > tb[2] or b[3] < tb[1] or b[1] > tb[3]
 
-        roads = [r for r, b in zip(self.scene.roads, self._road_bounds, strict=True) if not outside(b)]
+        roads = [
+            r for r, b in zip(self.scene.roads, self._road_bounds, strict=True) if not outside(b)
+        ]
         kind = np.zeros((n, n), np.uint8)  # 0 verge, 1 pavement, 2 carriageway
         for r in roads:
             poly = r.line.buffer(r.width_m / 2 + PAVEMENT_M, cap_style="round")
@@ -268,7 +298,9 @@ class TileCache:
         for r in roads:
             poly = r.line.buffer(r.width_m / 2, cap_style="round")
             cv2.fillPoly(kind, [to_px(np.asarray(poly.exterior.coords))], 2, cv2.LINE_8, 4)
-        mottle = (value_noise(gx, gy, 2.5, seed) * 0.6 + value_noise(gx, gy, 0.7, seed + 1) * 0.4)[..., None]
+        mottle = (value_noise(gx, gy, 2.5, seed) * 0.6 + value_noise(gx, gy, 0.7, seed + 1) * 0.4)[
+            ..., None
+        ]
         rng = np.random.default_rng([seed, i & 0xFFFFFFFF, j & 0xFFFFFFFF, level])
         grain = rng.normal(0.0, 1.0 if level == 0 else 0.3, (n // 2, n // 2)).astype(np.float32)
         grain = cv2.resize(grain, (n, n), interpolation=cv2.INTER_LINEAR)[..., None]
@@ -283,7 +315,13 @@ class TileCache:
         speck = value_noise(gx, gy, 0.06, seed + 3)
         # paint: intact pieces in one pass, worn ones per wear value
         pb = self._paint_bounds
-        near = np.nonzero(~((pb[:, 2] < tb[0]) | (pb[:, 0] > tb[2]) | (pb[:, 3] < tb[1]) | (pb[:, 1] > tb[3])))[0] if len(pb) else []
+        near = (
+            np.nonzero(
+                ~((pb[:, 2] < tb[0]) | (pb[:, 0] > tb[2]) | (pb[:, 3] < tb[1]) | (pb[:, 1] > tb[3]))
+            )[0]
+            if len(pb)
+            else []
+        )
         groups: dict[float, list[np.ndarray]] = {}
         for k in near:
             poly, wear, _key = self.scene.paint[k]
@@ -321,7 +359,9 @@ class TileCache:
             ia = fill(c0 + (out - c0) * 0.7, max(1.0, 0.08 * ph.width_m / res))
             win = img[r0:r1, q0:q1]
             sp = speck[r0:r1, q0:q1, None]
-            win = win * (1 - ra * 0.7) + np.array([128.0, 130.0, 132.0]) * (0.8 + 0.4 * sp) * ra * 0.7
+            win = (
+                win * (1 - ra * 0.7) + np.array([128.0, 130.0, 132.0]) * (0.8 + 0.4 * sp) * ra * 0.7
+            )
             if ph.water:
                 hole = np.array([70.0, 60.0, 52.0]) + 25.0 * mottle[r0:r1, q0:q1]
             else:
@@ -336,7 +376,15 @@ class TileCache:
             cv2.fillPoly(m, [to_px(pt)], 255, cv2.LINE_AA, 4)
             a = m.astype(np.float32)[..., None] / 255.0
             img = img * (1 - a) + (ASPHALT_BGR * 0.62 + 3.0 * grain) * a
-            cv2.polylines(img, [to_px(pt)], True, (35.0, 36.0, 38.0), max(1, int(round(0.05 / res))), cv2.LINE_AA, 4)
+            cv2.polylines(
+                img,
+                [to_px(pt)],
+                True,
+                (35.0, 36.0, 38.0),
+                max(1, int(round(0.05 / res))),
+                cv2.LINE_AA,
+                4,
+            )
         # manhole covers (distractors): grey iron disc, dark ring, cross-hatch
         for mx_, my_, mr in self.scene.covers:
             c = np.array([[mx_, my_]])
@@ -347,17 +395,29 @@ class TileCache:
             m = np.zeros((n, n), np.uint8)
             cv2.circle(m, cen, rad, 255, -1, cv2.LINE_AA, 4)
             a = m.astype(np.float32)[..., None] / 255.0
-            hatch = ((np.mod(gx - mx_ + gy - my_, 0.08) < 0.03) | (np.mod(gx - mx_ - gy + my_, 0.08) < 0.03))
+            hatch = (np.mod(gx - mx_ + gy - my_, 0.08) < 0.03) | (
+                np.mod(gx - mx_ - gy + my_, 0.08) < 0.03
+            )
             iron = np.where(hatch[..., None], 70.0, 105.0) + np.array([0.0, 2.0, 6.0]) + 6.0 * grain
             img = img * (1 - a) + iron * a
-            cv2.circle(img, cen, rad, (45.0, 45.0, 47.0), max(1, int(round(0.04 / res))), cv2.LINE_AA, 4)
+            cv2.circle(
+                img, cen, rad, (45.0, 45.0, 47.0), max(1, int(round(0.04 / res))), cv2.LINE_AA, 4
+            )
         # cracks: thin dark random-walk lines
         for cr in self.scene.cracks:
             pts = cr.points()
             if outside((pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())):
                 continue
             m = np.zeros((n, n), np.uint8)
-            cv2.polylines(m, [to_px(pl) for pl in cr.polylines], False, 255, max(1, int(round(0.06 / res))), cv2.LINE_AA, 4)
+            cv2.polylines(
+                m,
+                [to_px(pl) for pl in cr.polylines],
+                False,
+                255,
+                max(1, int(round(0.06 / res))),
+                cv2.LINE_AA,
+                4,
+            )
             r0, r1, q0, q1 = window(pts, 0.2)
             a = m[r0:r1, q0:q1].astype(np.float32)[..., None] / 255.0 * 0.85
             img[r0:r1, q0:q1] = img[r0:r1, q0:q1] * (1 - a) + np.array([28.0, 29.0, 30.0]) * a
@@ -372,9 +432,11 @@ class TileCache:
         return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def crack_polylines(rng: np.random.Generator, x: float, y: float, heading_deg: float,
-                    length_m: float) -> list[np.ndarray]:
+def crack_polylines(
+    rng: np.random.Generator, x: float, y: float, heading_deg: float, length_m: float
+) -> list[np.ndarray]:
     """A main random-walk crack along ``heading_deg`` with one or two branches."""
+
     def walk(x0, y0, ang, length):
         k = max(4, int(length / 0.12))
         steps = rng.normal(0, 0.35, k).cumsum() * 0.3 + math.radians(ang)
@@ -384,11 +446,23 @@ def crack_polylines(rng: np.random.Generator, x: float, y: float, heading_deg: f
         return np.stack([xs, ys], axis=1)
 
     h = heading_deg
-    main = walk(x - 0.5 * length_m * math.sin(math.radians(h)), y - 0.5 * length_m * math.cos(math.radians(h)), h, length_m)
+    main = walk(
+        x - 0.5 * length_m * math.sin(math.radians(h)),
+        y - 0.5 * length_m * math.cos(math.radians(h)),
+        h,
+        length_m,
+    )
     out = [main]
     for _ in range(int(rng.integers(1, 3))):
         p = main[int(rng.integers(len(main) // 4, 3 * len(main) // 4))]
-        out.append(walk(p[0], p[1], h + rng.choice([-1, 1]) * rng.uniform(30, 70), length_m * rng.uniform(0.2, 0.4)))
+        out.append(
+            walk(
+                p[0],
+                p[1],
+                h + rng.choice([-1, 1]) * rng.uniform(30, 70),
+                length_m * rng.uniform(0.2, 0.4),
+            )
+        )
     return out
 
 

@@ -61,21 +61,41 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
         if rng.random() < 0.5:
             a = rng.uniform(40, 70)  # chainage along the road (the vehicle is at 40)
             wear_sections.append((a, a + rng.uniform(4, 25), float(rng.uniform(0.5, 0.95)), which))
-    roads = [Road("main", line, hw, centre_line=rng.random() < 0.85, edge_lines=rng.random() < 0.6,
-                  wear_sections=wear_sections)]
+    roads = [
+        Road(
+            "main",
+            line,
+            hw,
+            centre_line=rng.random() < 0.85,
+            edge_lines=rng.random() < 0.6,
+            wear_sections=wear_sections,
+        )
+    ]
     if rng.random() < 0.3:  # a side road joining from the left or right
         s = rng.uniform(55, 90)
         x, y, h = road_frame(line, s)
         side = rng.choice([-1, 1])
         r = math.radians(h + 90 * side)
-        roads.append(Road("side", LineString([(x, y), (x + 60 * math.sin(r), y + 60 * math.cos(r))]),
-                          "residential", centre_line=rng.random() < 0.5))
+        roads.append(
+            Road(
+                "side",
+                LineString([(x, y), (x + 60 * math.sin(r), y + 60 * math.cos(r))]),
+                "residential",
+                centre_line=rng.random() < 0.5,
+            )
+        )
     poses = []
     for k in range(POSES_PER_SCENE):
         lane = -width / 4 + rng.uniform(-0.4, 0.4)
         px, py, ph = road_frame(line, 40.0 + k * POSE_STEP_M)
         rph = math.radians(ph)
-        poses.append(Pose(px + lane * math.cos(rph), py - lane * math.sin(rph), (ph + rng.normal(0, 2.0)) % 360))
+        poses.append(
+            Pose(
+                px + lane * math.cos(rph),
+                py - lane * math.sin(rph),
+                (ph + rng.normal(0, 2.0)) % 360,
+            )
+        )
     taken: list[tuple[float, float]] = []
 
     def spot(s_lo: float, s_hi: float, lat_lo: float, lat_hi: float, clear: float):
@@ -85,7 +105,7 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
             x, y, h = road_frame(line, s)
             r = math.radians(h)
             x, y = x + lat * math.cos(r), y - lat * math.sin(r)
-            if all((x - a) ** 2 + (y - b) ** 2 > clear ** 2 for a, b in taken):
+            if all((x - a) ** 2 + (y - b) ** 2 > clear**2 for a, b in taken):
                 taken.append((x, y))
                 return x, y, h
         return None
@@ -96,35 +116,69 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
         side = rng.choice([-1, 1])
         p = spot(47, 85, side * (half - 0.95), side * (half - 0.95), 5.0)
         if p:
-            boxes.append(Box3D("skip0", "skip", p[0], p[1], p[2] + rng.normal(0, 3), rng.uniform(3.2, 4.0),
-                               rng.uniform(1.6, 1.9), rng.uniform(1.0, 1.3),
-                               (int(rng.integers(0, 30)), int(rng.integers(180, 220)), int(rng.integers(225, 255)))))
+            boxes.append(
+                Box3D(
+                    "skip0",
+                    "skip",
+                    p[0],
+                    p[1],
+                    p[2] + rng.normal(0, 3),
+                    rng.uniform(3.2, 4.0),
+                    rng.uniform(1.6, 1.9),
+                    rng.uniform(1.0, 1.3),
+                    (
+                        int(rng.integers(0, 30)),
+                        int(rng.integers(180, 220)),
+                        int(rng.integers(225, 255)),
+                    ),
+                )
+            )
     for k in range(int(rng.integers(0, 4))):
         side = 1 if rng.random() < 0.7 else -1
         p = spot(46, 110, side * (half - 0.95), side * (half - 0.95), 5.5)
         if p:
             col = tuple(int(c) for c in rng.integers(20, 220, 3))
-            boxes += [Box3D(f"car{k}", "car", p[0], p[1], p[2], 4.3, 1.8, 0.85, col),
-                      Box3D(f"car{k}c", "car", p[0], p[1], p[2], 2.3, 1.65, 1.45, (70, 60, 55))]
+            boxes += [
+                Box3D(f"car{k}", "car", p[0], p[1], p[2], 4.3, 1.8, 0.85, col),
+                Box3D(f"car{k}c", "car", p[0], p[1], p[2], 2.3, 1.65, 1.45, (70, 60, 55)),
+            ]
     potholes = []
     for k in range(int(rng.integers(2, 11))):
         p = spot(44, 80, -half + 0.3, half - 0.3, 1.6)
         if p:
             w = float(rng.uniform(0.2, 1.2))
-            potholes.append(Pothole(f"p{k}", p[0], p[1], w, w * rng.uniform(0.8, 1.5), rng.uniform(0, 180),
-                                    int(rng.integers(1 << 30)), water=bool(rng.random() < 0.2)))
+            potholes.append(
+                Pothole(
+                    f"p{k}",
+                    p[0],
+                    p[1],
+                    w,
+                    w * rng.uniform(0.8, 1.5),
+                    rng.uniform(0, 180),
+                    int(rng.integers(1 << 30)),
+                    water=bool(rng.random() < 0.2),
+                )
+            )
     cracks = []
     for k in range(int(rng.integers(0, 5))):
         p = spot(44, 78, -half + 0.5, half - 0.5, 2.0)
         if p:
-            cracks.append(Crack(f"c{k}", crack_polylines(rng, p[0], p[1], p[2] + rng.uniform(-90, 90),
-                                                         float(rng.uniform(0.8, 3.0)))))
+            cracks.append(
+                Crack(
+                    f"c{k}",
+                    crack_polylines(
+                        rng, p[0], p[1], p[2] + rng.uniform(-90, 90), float(rng.uniform(0.8, 3.0))
+                    ),
+                )
+            )
     shadows = []
     for _ in range(int(rng.integers(0, 4))):
         x, y, _h = road_frame(line, rng.uniform(42, 90))
         r = rng.uniform(2, 6)
         th = np.linspace(0, 2 * np.pi, 16, endpoint=False)
-        shadows.append(np.column_stack([x + rng.uniform(-5, 5) + r * np.cos(th), y + 0.6 * r * np.sin(th)]))
+        shadows.append(
+            np.column_stack([x + rng.uniform(-5, 5) + r * np.cos(th), y + 0.6 * r * np.sin(th)])
+        )
     # unlabelled look-alikes the detector must learn to ignore: patches and manhole covers
     patches = []
     for _ in range(int(rng.integers(0, 3))):
@@ -133,18 +187,37 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
             r = math.radians(p[2] + rng.normal(0, 5))
             f, rt = np.array([math.sin(r), math.cos(r)]), np.array([math.cos(r), -math.sin(r)])
             ln, w = rng.uniform(0.6, 2.5), rng.uniform(0.5, 1.8)
-            patches.append(np.array([np.array(p[:2]) + a * ln / 2 * f + b * w / 2 * rt
-                                     for a, b in ((1, 1), (1, -1), (-1, -1), (-1, 1))]))
+            patches.append(
+                np.array(
+                    [
+                        np.array(p[:2]) + a * ln / 2 * f + b * w / 2 * rt
+                        for a, b in ((1, 1), (1, -1), (-1, -1), (-1, 1))
+                    ]
+                )
+            )
     covers = []
     for _ in range(int(rng.integers(0, 3))):
         p = spot(44, 80, -half + 0.5, half - 0.5, 1.5)
         if p:
             covers.append((p[0], p[1], float(rng.uniform(0.3, 0.45))))
-    scene = Scene(roads, potholes, cracks, boxes, shadows, seed=int(rng.integers(1 << 20)),
-                  patches=patches, covers=covers)
-    cam = CameraModel(mount_height_m=float(rng.uniform(1.3, 3.0)), pitch_deg=float(rng.uniform(5.0, 15.0)),
-                      hfov_deg=float(rng.uniform(70.0, 110.0)), image_width=960, image_height=540,
-                      roll_deg=float(rng.normal(0, 0.8)))
+    scene = Scene(
+        roads,
+        potholes,
+        cracks,
+        boxes,
+        shadows,
+        seed=int(rng.integers(1 << 20)),
+        patches=patches,
+        covers=covers,
+    )
+    cam = CameraModel(
+        mount_height_m=float(rng.uniform(1.3, 3.0)),
+        pitch_deg=float(rng.uniform(5.0, 15.0)),
+        hfov_deg=float(rng.uniform(70.0, 110.0)),
+        image_width=960,
+        image_height=540,
+        roll_deg=float(rng.normal(0, 0.8)),
+    )
     return scene, poses, cam
 
 
@@ -154,9 +227,16 @@ def render_training_frames(rng: np.random.Generator):
 
     scene, poses, cam = random_scene(rng)
     light = mix_lighting(SUNNY, OVERCAST, float(rng.uniform(0, 1)))
-    light = type(light)(light.gain * float(rng.uniform(0.75, 1.2)), light.tint_bgr, light.sky_top_bgr,
-                        light.sky_horizon_bgr, light.haze_bgr)
-    renderer = Renderer(scene, max_range_m=float(rng.uniform(60, 90)), panorama_seed=int(rng.integers(1000)))
+    light = type(light)(
+        light.gain * float(rng.uniform(0.75, 1.2)),
+        light.tint_bgr,
+        light.sky_top_bgr,
+        light.sky_horizon_bgr,
+        light.haze_bgr,
+    )
+    renderer = Renderer(
+        scene, max_range_m=float(rng.uniform(60, 90)), panorama_seed=int(rng.integers(1000))
+    )
     noise_sd = float(rng.uniform(2, 6)) if rng.random() < 0.3 else 0.0  # sensor noise
     out = []
     for pose in poses:
@@ -172,8 +252,10 @@ def yolo_lines(labels, width: int, height: int) -> list[str]:
     """YOLO txt lines: ``class cx cy w h`` normalised to 0..1."""
     out = []
     for c, x1, y1, x2, y2 in labels:
-        out.append(f"{int(c)} {(x1 + x2) / 2 / width:.6f} {(y1 + y2) / 2 / height:.6f} "
-                   f"{(x2 - x1) / width:.6f} {(y2 - y1) / height:.6f}")
+        out.append(
+            f"{int(c)} {(x1 + x2) / 2 / width:.6f} {(y1 + y2) / 2 / height:.6f} "
+            f"{(x2 - x1) / width:.6f} {(y2 - y1) / height:.6f}"
+        )
     return out
 
 
@@ -194,14 +276,21 @@ def write_training_frames(out: Path, count: int, seed: int) -> dict:
             stem = f"synth_s{seed}_{i:05d}"
             cv2.imwrite(str(out / "images" / f"{stem}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
             lines = yolo_lines(labels, img.shape[1], img.shape[0])
-            (out / "labels" / f"{stem}.txt").write_text("".join(line + "\n" for line in lines), encoding="ascii")
+            (out / "labels" / f"{stem}.txt").write_text(
+                "".join(line + "\n" for line in lines), encoding="ascii"
+            )
             for c, *_ in labels:
                 per_class[CLASS_NAMES[c]] += 1
             if i % 50 == 0:
                 log.info("training frame %d/%d", i, count)
             i += 1
     (out / "classes.txt").write_text("\n".join(CLASS_NAMES) + "\n", encoding="ascii")
-    summary = {"frames": count, "seed": seed, "boxes": per_class, "images": str(out / "images"),
-               "labels": str(out / "labels")}
+    summary = {
+        "frames": count,
+        "seed": seed,
+        "boxes": per_class,
+        "images": str(out / "images"),
+        "labels": str(out / "labels"),
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     return summary

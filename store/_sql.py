@@ -57,14 +57,18 @@ def lonlat_of(geom: Any) -> tuple[float, float]:
 def check_bbox(bbox: Sequence[float]) -> BBox:
     """Validate a lon/lat bbox; raise CRSError when it is not one."""
     if len(bbox) != 4:
-        raise CRSError(f"bbox needs 4 numbers (min_lon, min_lat, max_lon, max_lat), got {len(bbox)}")
+        raise CRSError(
+            f"bbox needs 4 numbers (min_lon, min_lat, max_lon, max_lat), got {len(bbox)}"
+        )
     x1, y1, x2, y2 = (float(v) for v in bbox)
     if not (-180 <= x1 <= x2 <= 180 and -90 <= y1 <= y2 <= 90):
         raise CRSError(f"bbox {bbox!r} is not min_lon,min_lat,max_lon,max_lat in EPSG:4326")
     return x1, y1, x2, y2
 
 
-def bbox_filter(session: Session, table: Table, bbox: Sequence[float], geom_col: str = "geom") -> ColumnElement[bool]:
+def bbox_filter(
+    session: Session, table: Table, bbox: Sequence[float], geom_col: str = "geom"
+) -> ColumnElement[bool]:
     """A WHERE clause selecting rows whose geometry meets ``bbox``, using the spatial index.
 
     PostGIS: ``geom && envelope AND ST_Intersects`` (GiST). SpatiaLite never uses
@@ -81,7 +85,9 @@ def bbox_filter(session: Session, table: Table, bbox: Sequence[float], geom_col:
         "AND search_frame = BuildMbr(:_x1, :_y1, :_x2, :_y2, :_srid)"
     ).bindparams(_t=table.name, _c=geom_col, _x1=x1, _y1=y1, _x2=x2, _y2=y2, _srid=SRID)
     rowid_col = literal_column(f'"{table.name}".rowid', Integer)
-    return and_(rowid_col.in_(rowids.columns(column("rowid", Integer))), func.ST_Intersects(col, mbr) == 1)
+    return and_(
+        rowid_col.in_(rowids.columns(column("rowid", Integer))), func.ST_Intersects(col, mbr) == 1
+    )
 
 
 def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -97,7 +103,12 @@ def bbox_around_m(lon: float, lat: float, radius_m: float) -> BBox:
     dlat = math.degrees(radius_m / EARTH_RADIUS_M) * 1.01
     coslat = max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
     dlon = min(180.0, dlat / coslat)
-    return (max(-180.0, lon - dlon), max(-90.0, lat - dlat), min(180.0, lon + dlon), min(90.0, lat + dlat))
+    return (
+        max(-180.0, lon - dlon),
+        max(-90.0, lat - dlat),
+        min(180.0, lon + dlon),
+        min(90.0, lat + dlat),
+    )
 
 
 def bulk_insert(
@@ -146,7 +157,9 @@ def _copy_upsert(
     tmp = f"_load_{table.name}_{uuid.uuid4().hex[:8]}"
     qcols = ", ".join(f'"{c}"' for c in cols)
     conn = session.connection()
-    conn.exec_driver_sql(f'CREATE TEMP TABLE "{tmp}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP')
+    conn.exec_driver_sql(
+        f'CREATE TEMP TABLE "{tmp}" (LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+    )
     raw = conn.connection.driver_connection  # psycopg 3 connection, same transaction
     with raw.cursor() as cur:
         with cur.copy(f'COPY "{tmp}" ({qcols}) FROM STDIN') as copy:

@@ -46,7 +46,9 @@ def create_repair_claim(
     )
     session.add(claim)
     if defect.status in ("open", "still_present"):
-        set_defect_status(session, defect_id, "repair_claimed", note=f"claim by {contractor} {reference}".strip())
+        set_defect_status(
+            session, defect_id, "repair_claimed", note=f"claim by {contractor} {reference}".strip()
+        )
     session.flush()
     return claim
 
@@ -57,7 +59,10 @@ def get_repair_claim(session: Session, claim_id: int) -> RepairClaim | None:
 
 
 def list_repair_claims(
-    session: Session, defect_id: int | None = None, status: str | None = None, limit: int | None = 1000
+    session: Session,
+    defect_id: int | None = None,
+    status: str | None = None,
+    limit: int | None = 1000,
 ) -> list[RepairClaim]:
     """Claims, newest claim first."""
     stmt = select(RepairClaim).order_by(RepairClaim.claimed_at.desc(), RepairClaim.id.desc())
@@ -95,7 +100,9 @@ def set_claim_status(
     return claim
 
 
-def pending_repair_checks(session: Session, bbox: tuple[float, float, float, float] | None = None) -> list[tuple[int, Any]]:
+def pending_repair_checks(
+    session: Session, bbox: tuple[float, float, float, float] | None = None
+) -> list[tuple[int, Any]]:
     """``(claim_id, geo.placement.verify.RepairCheck)`` for every pending claim (optionally on defects in ``bbox``)."""
     from geo.placement.verify import RepairCheck
     from store._sql import bbox_filter
@@ -112,12 +119,18 @@ def pending_repair_checks(session: Session, bbox: tuple[float, float, float, flo
     out = []
     for claim, defect in session.execute(stmt):
         lon, lat = defect_lonlat(defect)
-        out.append((claim.id, RepairCheck(defect.id, defect.class_name, lon, lat, claim.claimed_at)))
+        out.append(
+            (claim.id, RepairCheck(defect.id, defect.class_name, lon, lat, claim.claimed_at))
+        )
     return out
 
 
 def apply_repair_verdicts(
-    session: Session, claim_ids: dict[int, int], verdicts: list[Any], survey_id: int, image_refs: dict | None = None
+    session: Session,
+    claim_ids: dict[int, int],
+    verdicts: list[Any],
+    survey_id: int,
+    image_refs: dict | None = None,
 ) -> dict[str, int]:
     """Record a survey's verdicts: verified claims repair their defect; rejected ones mark it still present.
 
@@ -135,14 +148,26 @@ def apply_repair_verdicts(
             "verdict": v.verdict,
             "frames_in_view": v.frames_in_view,
             "sightings": v.sightings,
-            "frames": [{"source": s, "frame_index": i, "image": (image_refs or {}).get(i)} for s, i in v.evidence_frames],
+            "frames": [
+                {"source": s, "frame_index": i, "image": (image_refs or {}).get(i)}
+                for s, i in v.evidence_frames
+            ],
         }
         if v.verdict == "repaired":
             set_claim_status(session, claim_ids[v.defect_id], "verified", evidence=evidence)
-            set_defect_status(session, v.defect_id, "verified_repaired",
-                              note=f"not seen in {v.frames_in_view} frames of survey {survey_id}")
+            set_defect_status(
+                session,
+                v.defect_id,
+                "verified_repaired",
+                note=f"not seen in {v.frames_in_view} frames of survey {survey_id}",
+            )
         else:
             set_claim_status(session, claim_ids[v.defect_id], "rejected", evidence=evidence)
-            set_defect_status(session, v.defect_id, "still_present", note=f"seen again in survey {survey_id}")
-    log.info("repair claims: %(repaired)d verified, %(still_present)d rejected, %(not_checked)d not checked", counts)
+            set_defect_status(
+                session, v.defect_id, "still_present", note=f"seen again in survey {survey_id}"
+            )
+    log.info(
+        "repair claims: %(repaired)d verified, %(still_present)d rejected, %(not_checked)d not checked",
+        counts,
+    )
     return counts

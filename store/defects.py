@@ -62,7 +62,9 @@ def list_defects(
     if bbox is not None:
         stmt = stmt.where(bbox_filter(session, Defect.__table__, bbox))
     if class_name is not None:
-        stmt = stmt.where(Defect.class_name.in_([class_name] if isinstance(class_name, str) else list(class_name)))
+        stmt = stmt.where(
+            Defect.class_name.in_([class_name] if isinstance(class_name, str) else list(class_name))
+        )
     if status is not None:
         statuses = [status] if isinstance(status, str) else list(status)
         for s in statuses:
@@ -109,7 +111,9 @@ def defect_to_dict(defect: Defect) -> dict[str, Any]:
     return out
 
 
-def _best_frame(session: Session, cand: DefectCandidate, frames: dict[tuple[str, int], int] | None) -> tuple[int | None, str]:
+def _best_frame(
+    session: Session, cand: DefectCandidate, frames: dict[tuple[str, int], int] | None
+) -> tuple[int | None, str]:
     fid = frames.get((cand.best_source or "", cand.best_frame_index)) if frames else None
     ref = f"{cand.best_source}#{cand.best_frame_index}"
     if fid is not None:
@@ -163,16 +167,24 @@ def save_defects(
             seen_again = cand.last_seen > defect.last_seen
             _apply(defect, cand, best)
             if seen_again and defect.status == "verified_repaired":
-                defect.status, defect.status_note, defect.status_changed_at = "still_present", "seen again after verified repair", utcnow()
+                defect.status, defect.status_note, defect.status_changed_at = (
+                    "still_present",
+                    "seen again after verified repair",
+                    utcnow(),
+                )
         session.flush()
         ids.append(int(defect.id))
         if observation_ids is not None and cand.observation_keys:
-            link_observations(session, defect.id, [observation_ids[k] for k in cand.observation_keys])
+            link_observations(
+                session, defect.id, [observation_ids[k] for k in cand.observation_keys]
+            )
     log.info("defects: %d saved", len(ids))
     return ids
 
 
-def set_defect_status(session: Session, defect_id: int, status: str, note: str | None = None) -> Defect:
+def set_defect_status(
+    session: Session, defect_id: int, status: str, note: str | None = None
+) -> Defect:
     """Move a defect to ``status`` when :data:`TRANSITIONS` allows it; raise InvalidTransitionError otherwise."""
     _check_status(status)
     defect = session.get(Defect, defect_id)
@@ -182,7 +194,9 @@ def set_defect_status(session: Session, defect_id: int, status: str, note: str |
         return defect
     if status not in TRANSITIONS[defect.status]:
         allowed = ", ".join(sorted(TRANSITIONS[defect.status]))
-        raise InvalidTransitionError(f"defect {defect_id}: cannot go from {defect.status} to {status} (allowed: {allowed})")
+        raise InvalidTransitionError(
+            f"defect {defect_id}: cannot go from {defect.status} to {status} (allowed: {allowed})"
+        )
     defect.status = status
     defect.status_note = note
     defect.status_changed_at = utcnow()
@@ -192,7 +206,11 @@ def set_defect_status(session: Session, defect_id: int, status: str, note: str |
 
 
 def set_defect_risk(
-    session: Session, defect_id: int, risk_category: str | None, risk_score: float | None, response_due: datetime | None = None
+    session: Session,
+    defect_id: int,
+    risk_category: str | None,
+    risk_score: float | None,
+    response_due: datetime | None = None,
 ) -> Defect:
     """Record a defect's risk category, score and response deadline."""
     defect = session.get(Defect, defect_id)
@@ -207,13 +225,20 @@ def set_defect_risk(
 
 
 def defects_near(
-    session: Session, class_name: str | None, lon: float, lat: float, radius_m: float, status: Sequence[str] | None = None
+    session: Session,
+    class_name: str | None,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    status: Sequence[str] | None = None,
 ) -> list[tuple[Defect, float]]:
     """Defects (of ``class_name``, or any) within ``radius_m`` metres of a point, nearest first, with distances."""
     if radius_m < 0:
         raise UsageError("radius_m must be >= 0")
     box = bbox_around_m(lon, lat, radius_m)
-    stmt = select(Defect, func.ST_X(Defect.geom), func.ST_Y(Defect.geom)).where(bbox_filter(session, Defect.__table__, box))
+    stmt = select(Defect, func.ST_X(Defect.geom), func.ST_Y(Defect.geom)).where(
+        bbox_filter(session, Defect.__table__, box)
+    )
     if class_name is not None:
         stmt = stmt.where(Defect.class_name == class_name)
     if status is not None:
@@ -235,10 +260,14 @@ def stored_defect_candidates(
 ) -> list[DefectCandidate]:
     """Stored defects as candidates (``defect_id`` set), to merge new sightings into."""
     out: list[DefectCandidate] = []
-    for d in list_defects(session, bbox=bbox, class_name=class_name, status=list(status), limit=None):
+    for d in list_defects(
+        session, bbox=bbox, class_name=class_name, status=list(status), limit=None
+    ):
         source, index = "", 0
         if d.best_frame_id is not None:
-            row = session.execute(select(Frame.source, Frame.frame_index).where(Frame.id == d.best_frame_id)).first()
+            row = session.execute(
+                select(Frame.source, Frame.frame_index).where(Frame.id == d.best_frame_id)
+            ).first()
             if row:
                 source, index = row[0], int(row[1])
         elif d.best_frame_ref and "#" in d.best_frame_ref:
@@ -247,10 +276,20 @@ def stored_defect_candidates(
         lon, lat = defect_lonlat(d)
         out.append(
             DefectCandidate(
-                class_name=d.class_name, lon=lon, lat=lat, segment_id=d.segment_id, chainage_m=d.chainage_m,
-                offset_m=d.offset_m, first_seen=d.first_seen, last_seen=d.last_seen, sightings=d.sightings,
-                max_width_m=d.max_width_m if d.max_width_m is not None else 0.0, best_confidence=d.best_confidence,
-                best_frame_index=index, best_source=source, defect_id=d.id,
+                class_name=d.class_name,
+                lon=lon,
+                lat=lat,
+                segment_id=d.segment_id,
+                chainage_m=d.chainage_m,
+                offset_m=d.offset_m,
+                first_seen=d.first_seen,
+                last_seen=d.last_seen,
+                sightings=d.sightings,
+                max_width_m=d.max_width_m if d.max_width_m is not None else 0.0,
+                best_confidence=d.best_confidence,
+                best_frame_index=index,
+                best_source=source,
+                defect_id=d.id,
             )
         )
     return out

@@ -93,7 +93,9 @@ def _load_spatialite(dbapi_conn: Any) -> None:
         dbapi_conn.load_extension(path)
         dbapi_conn.enable_load_extension(False)
     except Exception as err:  # the driver raises its own OperationalError type
-        raise DatabaseError(f"cannot load SpatiaLite ({path}): {err}; {SPATIALITE_INSTALL_HINT}") from None
+        raise DatabaseError(
+            f"cannot load SpatiaLite ({path}): {err}; {SPATIALITE_INSTALL_HINT}"
+        ) from None
     init_spatialite(dbapi_conn, transaction=True)
 
 
@@ -134,7 +136,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     try:
         parsed = make_url(url)
     except sa_exc.ArgumentError:
-        raise DatabaseError(f"not a database URL: {url!r} (use sqlite:///file or postgresql+psycopg://...)") from None
+        raise DatabaseError(
+            f"not a database URL: {url!r} (use sqlite:///file or postgresql+psycopg://...)"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         _ensure_sqlite_parent(parsed.database)
@@ -148,8 +152,12 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         try:
             return create_engine(parsed, **{"pool_pre_ping": True, **kwargs})
         except ImportError as err:
-            raise DependencyError(f"PostGIS needs the postgis extra ({err}): pip install 'roadcam[postgis]'") from None
-    raise DatabaseError(f"unsupported database {backend!r}: use sqlite:///file or postgresql+psycopg://...")
+            raise DependencyError(
+                f"PostGIS needs the postgis extra ({err}): pip install 'roadcam[postgis]'"
+            ) from None
+    raise DatabaseError(
+        f"unsupported database {backend!r}: use sqlite:///file or postgresql+psycopg://..."
+    )
 
 
 def display_url(engine_or_url: Engine | str) -> str:
@@ -176,7 +184,9 @@ def check_spatialite() -> str:
             conn.enable_load_extension(True)
             conn.load_extension(path)
         except Exception as err:
-            raise DatabaseError(f"cannot load SpatiaLite ({path}): {err}; {SPATIALITE_INSTALL_HINT}") from None
+            raise DatabaseError(
+                f"cannot load SpatiaLite ({path}): {err}; {SPATIALITE_INSTALL_HINT}"
+            ) from None
         return str(conn.execute("SELECT spatialite_version()").fetchone()[0])
     finally:
         conn.close()
@@ -185,11 +195,23 @@ def check_spatialite() -> str:
 def translate_error(err: Exception, engine: Engine | None = None) -> DatabaseError | None:
     """A one-line DatabaseError for a known SQLAlchemy failure, or None to re-raise it as is."""
     where = display_url(engine) if engine is not None else "the database"
-    text = str(getattr(err, "orig", err)).strip().splitlines()[0] if str(err) else type(err).__name__
+    text = (
+        str(getattr(err, "orig", err)).strip().splitlines()[0] if str(err) else type(err).__name__
+    )
     low = text.lower()
     if isinstance(err, sa_exc.InterfaceError) or (
         isinstance(err, sa_exc.OperationalError)
-        and any(s in low for s in ("connection refused", "could not connect", "connection failed", "timeout expired", "name or service not known", "unable to open database"))
+        and any(
+            s in low
+            for s in (
+                "connection refused",
+                "could not connect",
+                "connection failed",
+                "timeout expired",
+                "name or service not known",
+                "unable to open database",
+            )
+        )
     ):
         return DatabaseError(f"cannot connect to {where}: {text}")
     if "no such table" in low or ("relation" in low and "does not exist" in low):

@@ -50,7 +50,9 @@ def _frame_row(survey_id: int, f: SampledFrame, image_ref: str | None) -> dict[s
     }
 
 
-def _image_ref(image_refs: Sequence[str | None] | Mapping[Any, str | None] | None, pos: int, f: SampledFrame) -> str | None:
+def _image_ref(
+    image_refs: Sequence[str | None] | Mapping[Any, str | None] | None, pos: int, f: SampledFrame
+) -> str | None:
     if image_refs is None:
         return None
     if isinstance(image_refs, Mapping):
@@ -114,9 +116,17 @@ def get_frame(session: Session, frame_id: int) -> Frame | None:
     return session.get(Frame, frame_id)
 
 
-def list_frames(session: Session, survey_id: int, usable: bool | None = None, limit: int | None = None, offset: int = 0) -> list[Frame]:
+def list_frames(
+    session: Session,
+    survey_id: int,
+    usable: bool | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Frame]:
     """Frames of a survey in (source, frame_index) order."""
-    stmt = select(Frame).where(Frame.survey_id == survey_id).order_by(Frame.source, Frame.frame_index)
+    stmt = (
+        select(Frame).where(Frame.survey_id == survey_id).order_by(Frame.source, Frame.frame_index)
+    )
     if usable is not None:
         stmt = stmt.where(Frame.usable == usable)
     if offset:
@@ -128,5 +138,7 @@ def list_frames(session: Session, survey_id: int, usable: bool | None = None, li
 
 def frame_lonlat(session: Session, frame_id: int) -> tuple[float, float] | None:
     """``(lon, lat)`` of a stored frame, or None."""
-    row = session.execute(select(func.ST_X(Frame.geom), func.ST_Y(Frame.geom)).where(Frame.id == frame_id)).first()
+    row = session.execute(
+        select(func.ST_X(Frame.geom), func.ST_Y(Frame.geom)).where(Frame.id == frame_id)
+    ).first()
     return (float(row[0]), float(row[1])) if row else None

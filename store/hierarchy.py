@@ -36,7 +36,9 @@ def segments_for_review(session: Session) -> Any:
 
     gdf = segments_to_geodataframe(session)
     if len(gdf) == 0:
-        raise NetworkError("no road segments in the database (load a network first: roadcam network load NET)")
+        raise NetworkError(
+            "no road segments in the database (load a network first: roadcam network load NET)"
+        )
     x0, y0, x1, y1 = gdf.total_bounds
     metric = gdf.to_crs(metric_crs_for_lonlat((x0 + x1) / 2.0, (y0 + y1) / 2.0))
     metric["hierarchy"] = metric["current_category"].fillna("")
@@ -49,11 +51,34 @@ def defects_for_review(session: Session) -> Any:
     first_seen, last_seen, sightings, width_m, status)."""
     import pandas as pd
 
-    cols = ["id", "class_name", "segment_id", "chainage_m", "offset_m", "first_seen", "last_seen", "sightings", "width_m", "status"]
-    stmt = select(
-        Defect.id, Defect.class_name, Defect.segment_id, Defect.chainage_m, Defect.offset_m,
-        Defect.first_seen, Defect.last_seen, Defect.sightings, Defect.max_width_m, Defect.status,
-    ).where(Defect.segment_id.is_not(None)).order_by(Defect.id)
+    cols = [
+        "id",
+        "class_name",
+        "segment_id",
+        "chainage_m",
+        "offset_m",
+        "first_seen",
+        "last_seen",
+        "sightings",
+        "width_m",
+        "status",
+    ]
+    stmt = (
+        select(
+            Defect.id,
+            Defect.class_name,
+            Defect.segment_id,
+            Defect.chainage_m,
+            Defect.offset_m,
+            Defect.first_seen,
+            Defect.last_seen,
+            Defect.sightings,
+            Defect.max_width_m,
+            Defect.status,
+        )
+        .where(Defect.segment_id.is_not(None))
+        .order_by(Defect.id)
+    )
     rows = [tuple(r) for r in session.execute(stmt)]
     return pd.DataFrame(rows, columns=cols)
 
@@ -63,21 +88,41 @@ def overrides_from_store(session: Session) -> Any:
     import pandas as pd
 
     stmt = select(
-        HierarchyOverride.segment_id, HierarchyOverride.category, HierarchyOverride.reason,
-        HierarchyOverride.author, HierarchyOverride.created_at,
+        HierarchyOverride.segment_id,
+        HierarchyOverride.category,
+        HierarchyOverride.reason,
+        HierarchyOverride.author,
+        HierarchyOverride.created_at,
     ).order_by(HierarchyOverride.created_at, HierarchyOverride.id)
-    rows = [(r[0], r[1], r[2], r[3], r[4].isoformat() if r[4] else "") for r in session.execute(stmt)]
+    rows = [
+        (r[0], r[1], r[2], r[3], r[4].isoformat() if r[4] else "") for r in session.execute(stmt)
+    ]
     return pd.DataFrame(rows, columns=OVERRIDE_COLUMNS)
 
 
-def add_override(session: Session, segment_id: str, category: str, reason: str, author: str = "") -> dict[str, Any]:
+def add_override(
+    session: Session, segment_id: str, category: str, reason: str, author: str = ""
+) -> dict[str, Any]:
     """Record an override for a stored segment; returns it as a dict."""
     if session.get(RoadSegment, segment_id) is None:
         raise InputNotFoundError(f"segment {segment_id!r} is not in the database")
-    row = HierarchyOverride(segment_id=segment_id, category=category, reason=reason, author=author or "", created_at=utcnow())
+    row = HierarchyOverride(
+        segment_id=segment_id,
+        category=category,
+        reason=reason,
+        author=author or "",
+        created_at=utcnow(),
+    )
     session.add(row)
     session.flush()
-    return {"id": row.id, "segment_id": segment_id, "category": category, "reason": reason, "author": row.author, "created_at": row.created_at.isoformat()}
+    return {
+        "id": row.id,
+        "segment_id": segment_id,
+        "category": category,
+        "reason": reason,
+        "author": row.author,
+        "created_at": row.created_at.isoformat(),
+    }
 
 
 def save_recommendations(session: Session, result: Any) -> int:
@@ -91,11 +136,20 @@ def save_recommendations(session: Session, result: Any) -> int:
     ids = [str(s) for s in result["segment_id"]]
     stored: dict[str, RoadSegment] = {}
     for start in range(0, len(ids), 900):
-        for seg in session.scalars(select(RoadSegment).where(RoadSegment.id.in_(ids[start : start + 900]))):
+        for seg in session.scalars(
+            select(RoadSegment).where(RoadSegment.id.in_(ids[start : start + 900]))
+        ):
             stored[seg.id] = seg
     now = utcnow()
     written = 0
-    cols = ["segment_id", "current_category", "recommended_category", "current_frequency", "recommended_frequency", "condition"]
+    cols = [
+        "segment_id",
+        "current_category",
+        "recommended_category",
+        "current_frequency",
+        "recommended_frequency",
+        "condition",
+    ]
     if "reasons" in result.columns:
         cols.append("reasons")
     for rec in result[cols].itertuples(index=False):
@@ -123,7 +177,11 @@ def save_defect_risk(session: Session, scored: Any) -> int:
 
     n = 0
     for rec in scored[["id", "risk_category", "risk", "response_due"]].itertuples(index=False):
-        due = rec.response_due.to_pydatetime() if hasattr(rec.response_due, "to_pydatetime") else rec.response_due
+        due = (
+            rec.response_due.to_pydatetime()
+            if hasattr(rec.response_due, "to_pydatetime")
+            else rec.response_due
+        )
         set_defect_risk(session, int(rec.id), str(rec.risk_category), float(rec.risk), due)
         n += 1
     return n
@@ -135,7 +193,9 @@ def segment_hierarchy(session: Session, segment_id: str) -> dict[str, Any]:
     if seg is None:
         raise InputNotFoundError(f"segment {segment_id!r} not found")
     history = session.scalars(
-        select(HierarchyOverride).where(HierarchyOverride.segment_id == segment_id).order_by(HierarchyOverride.created_at, HierarchyOverride.id)
+        select(HierarchyOverride)
+        .where(HierarchyOverride.segment_id == segment_id)
+        .order_by(HierarchyOverride.created_at, HierarchyOverride.id)
     ).all()
     return {
         "segment_id": seg.id,
@@ -151,7 +211,12 @@ def segment_hierarchy(session: Session, segment_id: str) -> dict[str, Any]:
         "reasons": seg.hierarchy_reasons,
         "updated_at": seg.updated_at.isoformat() if isinstance(seg.updated_at, datetime) else None,
         "overrides": [
-            {"category": o.category, "reason": o.reason, "author": o.author, "created_at": o.created_at.isoformat() if o.created_at else None}
+            {
+                "category": o.category,
+                "reason": o.reason,
+                "author": o.author,
+                "created_at": o.created_at.isoformat() if o.created_at else None,
+            }
             for o in history
         ],
     }

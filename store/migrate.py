@@ -103,7 +103,9 @@ def upgrade(url: str | None = None, revision: str = "head", engine: Engine | Non
     return after
 
 
-def downgrade(url: str | None = None, revision: str = "base", engine: Engine | None = None) -> str | None:
+def downgrade(
+    url: str | None = None, revision: str = "base", engine: Engine | None = None
+) -> str | None:
     """Migrate down to ``revision`` (``base`` drops every roadcam table)."""
     from alembic import command
 
@@ -124,12 +126,16 @@ def require_migrated(engine: Engine) -> None:
     try:
         current = current_revision(engine)
     except sa_exc.DBAPIError as err:
-        raise translate_error(err, engine) or DatabaseError(f"{display_url(engine)}: {err}") from err
+        raise translate_error(err, engine) or DatabaseError(
+            f"{display_url(engine)}: {err}"
+        ) from err
     head = head_revision()
     if current is None:
         raise DatabaseError(f"{display_url(engine)} is not migrated: {UPGRADE_HINT}")
     if current != head:
-        raise DatabaseError(f"{display_url(engine)} is at revision {current}, code expects {head}: {UPGRADE_HINT}")
+        raise DatabaseError(
+            f"{display_url(engine)} is at revision {current}, code expects {head}: {UPGRADE_HINT}"
+        )
 
 
 @contextmanager

@@ -106,7 +106,9 @@ class Frame(Base):
     """A sampled frame: where and when it was taken, and how usable it is."""
 
     __tablename__ = "frame"
-    __table_args__ = (UniqueConstraint("survey_id", "source", "frame_index", name="uq_frame_survey_source_index"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "source", "frame_index", name="uq_frame_survey_source_index"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
@@ -130,7 +132,11 @@ class Observation(Base):
     """One detection in one frame, with its ground position and size."""
 
     __tablename__ = "observation"
-    __table_args__ = (UniqueConstraint("frame_id", "class_name", "box_key", name="uq_observation_frame_class_box"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "frame_id", "class_name", "box_key", name="uq_observation_frame_class_box"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     frame_id: Mapped[int] = mapped_column(ForeignKey("frame.id", ondelete="CASCADE"), index=True)
@@ -146,7 +152,9 @@ class Observation(Base):
     segment_id: Mapped[str | None] = mapped_column(String(100), index=True)
     chainage_m: Mapped[float | None] = mapped_column(Float)
     offset_m: Mapped[float | None] = mapped_column(Float)
-    defect_id: Mapped[int | None] = mapped_column(ForeignKey("defect.id", ondelete="SET NULL"), index=True)
+    defect_id: Mapped[int | None] = mapped_column(
+        ForeignKey("defect.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Defect(Base):
@@ -198,7 +206,9 @@ class RoadSegment(Base):
     inspection_frequency: Mapped[str | None] = mapped_column(String(30))
     recommended_frequency: Mapped[str | None] = mapped_column(String(30))
     condition: Mapped[str | None] = mapped_column(String(30))
-    hierarchy_reasons: Mapped[str | None] = mapped_column(Text)  # the last review's reasons, readable
+    hierarchy_reasons: Mapped[str | None] = mapped_column(
+        Text
+    )  # the last review's reasons, readable
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -208,7 +218,9 @@ class HierarchyOverride(Base):
     __tablename__ = "hierarchy_override"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    segment_id: Mapped[str] = mapped_column(ForeignKey("road_segment.id", ondelete="CASCADE"), index=True)
+    segment_id: Mapped[str] = mapped_column(
+        ForeignKey("road_segment.id", ondelete="CASCADE"), index=True
+    )
     category: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(100), default="")

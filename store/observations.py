@@ -33,7 +33,9 @@ def _frame_id(frame_ids_by_index: Mapping[Any, int], obs: ObservationDC) -> int:
     if fid is None:
         fid = frame_ids_by_index.get(obs.frame_index)
     if fid is None:
-        raise InputNotFoundError(f"no stored frame {obs.frame_index} of {obs.source or 'this survey'} for a {obs.class_name} observation")
+        raise InputNotFoundError(
+            f"no stored frame {obs.frame_index} of {obs.source or 'this survey'} for a {obs.class_name} observation"
+        )
     return int(fid)
 
 
@@ -75,14 +77,16 @@ def add_observations(
         keys.append((fid, obs.class_name, key))
     if not rows:
         return []
-    bulk_insert(session, Observation.__table__, rows, conflict_cols=("frame_id", "class_name", "box_key"))
+    bulk_insert(
+        session, Observation.__table__, rows, conflict_cols=("frame_id", "class_name", "box_key")
+    )
     frame_ids = sorted({k[0] for k in keys})
     stored: dict[ObsKey, int] = {}
     for start in range(0, len(frame_ids), 900):
         chunk = frame_ids[start : start + 900]
-        stmt = select(Observation.frame_id, Observation.class_name, Observation.box_key, Observation.id).where(
-            Observation.frame_id.in_(chunk)
-        )
+        stmt = select(
+            Observation.frame_id, Observation.class_name, Observation.box_key, Observation.id
+        ).where(Observation.frame_id.in_(chunk))
         stored.update({(int(f), c, b): int(i) for f, c, b, i in session.execute(stmt)})
     return [stored[k] for k in keys]
 
@@ -94,7 +98,11 @@ def link_observations(session: Session, defect_id: int, observation_ids: Sequenc
     total = 0
     ids = list(observation_ids)
     for start in range(0, len(ids), 900):
-        res = session.execute(update(Observation).where(Observation.id.in_(ids[start : start + 900])).values(defect_id=defect_id))
+        res = session.execute(
+            update(Observation)
+            .where(Observation.id.in_(ids[start : start + 900]))
+            .values(defect_id=defect_id)
+        )
         total += res.rowcount or 0
     return total
 
@@ -109,7 +117,9 @@ def list_observations(
     """Observations filtered by survey, defect or frame, in id order."""
     stmt = select(Observation).order_by(Observation.id)
     if survey_id is not None:
-        stmt = stmt.join(Frame, Frame.id == Observation.frame_id).where(Frame.survey_id == survey_id)
+        stmt = stmt.join(Frame, Frame.id == Observation.frame_id).where(
+            Frame.survey_id == survey_id
+        )
     if defect_id is not None:
         stmt = stmt.where(Observation.defect_id == defect_id)
     if frame_id is not None:
@@ -123,5 +133,7 @@ def count_observations(session: Session, survey_id: int | None = None) -> int:
     """Number of stored observations (of one survey, or all)."""
     stmt = select(func.count()).select_from(Observation)
     if survey_id is not None:
-        stmt = stmt.join(Frame, Frame.id == Observation.frame_id).where(Frame.survey_id == survey_id)
+        stmt = stmt.join(Frame, Frame.id == Observation.frame_id).where(
+            Frame.survey_id == survey_id
+        )
     return int(session.scalar(stmt) or 0)

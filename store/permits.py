@@ -49,7 +49,10 @@ def get_skip_permit(session: Session, permit_id: int) -> SkipPermit | None:
 
 
 def list_skip_permits(
-    session: Session, bbox: Sequence[float] | None = None, valid_at: datetime | None = None, limit: int | None = 1000
+    session: Session,
+    bbox: Sequence[float] | None = None,
+    valid_at: datetime | None = None,
+    limit: int | None = 1000,
 ) -> list[SkipPermit]:
     """Permits meeting ``bbox`` and valid at ``valid_at`` (when given), by id."""
     stmt = select(SkipPermit).order_by(SkipPermit.id)
@@ -91,15 +94,24 @@ def check_skips_against_permits(
     from store.defects import ACTIVE_STATUSES, defect_lonlat, list_defects
 
     out = []
-    for d in list_defects(session, class_name="skip", status=list(statuses or ACTIVE_STATUSES), limit=None):
+    for d in list_defects(
+        session, class_name="skip", status=list(statuses or ACTIVE_STATUSES), limit=None
+    ):
         lon, lat = defect_lonlat(d)
         valid = permits_near(session, lon, lat, radius_m, valid_at=d.last_seen)
         anyp = [] if valid else permits_near(session, lon, lat, radius_m)
-        out.append({
-            "defect_id": d.id, "lon": lon, "lat": lat, "segment_id": d.segment_id,
-            "first_seen": d.first_seen, "last_seen": d.last_seen, "permitted": bool(valid),
-            "permit_reference": valid[0][0].reference if valid else None,
-            "permit_distance_m": round(valid[0][1], 1) if valid else None,
-            "nearest_expired_reference": anyp[0][0].reference if anyp else None,
-        })
+        out.append(
+            {
+                "defect_id": d.id,
+                "lon": lon,
+                "lat": lat,
+                "segment_id": d.segment_id,
+                "first_seen": d.first_seen,
+                "last_seen": d.last_seen,
+                "permitted": bool(valid),
+                "permit_reference": valid[0][0].reference if valid else None,
+                "permit_distance_m": round(valid[0][1], 1) if valid else None,
+                "nearest_expired_reference": anyp[0][0].reference if anyp else None,
+            }
+        )
     return out

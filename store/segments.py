@@ -25,7 +25,19 @@ from store.models import SRID, RoadSegment, utcnow
 log = logging.getLogger(__name__)
 
 _TEXT_COLS = ("source_id", "name", "ref", "highway", "road_class", "u", "v")
-_UPDATE_COLS = ("source_id", "name", "ref", "highway", "road_class", "oneway", "u", "v", "geom", "length_m", "updated_at")
+_UPDATE_COLS = (
+    "source_id",
+    "name",
+    "ref",
+    "highway",
+    "road_class",
+    "oneway",
+    "u",
+    "v",
+    "geom",
+    "length_m",
+    "updated_at",
+)
 
 
 def _text(value: Any) -> str:
@@ -61,11 +73,15 @@ def _rows_from_geodataframe(segments: Any) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i, (rec, geom) in enumerate(zip(wgs.itertuples(index=False), wgs.geometry, strict=True)):
         if geom is None or geom.is_empty or geom.geom_type != "LineString":
-            raise NetworkError(f"segment {rec.segment_id!r}: geometry must be a LineString, got {None if geom is None else geom.geom_type}")
+            raise NetworkError(
+                f"segment {rec.segment_id!r}: geometry must be a LineString, got {None if geom is None else geom.geom_type}"
+            )
         row: dict[str, Any] = {"id": str(rec.segment_id)}
         for col in _TEXT_COLS:
             row[col] = _text(getattr(rec, col, ""))
-        row["oneway"] = bool(getattr(rec, "oneway", False)) if _text(getattr(rec, "oneway", "")) else False
+        row["oneway"] = (
+            bool(getattr(rec, "oneway", False)) if _text(getattr(rec, "oneway", "")) else False
+        )
         row["geom"] = geom_ewkt(geom)
         row["length_m"] = lengths[i]
         hierarchy = _text(getattr(rec, "hierarchy", ""))
@@ -130,7 +146,11 @@ def get_segment(session: Session, segment_id: str) -> RoadSegment | None:
 
 def count_segments_by_class(session: Session) -> dict[str, int]:
     """Number of stored segments per road class."""
-    stmt = select(RoadSegment.road_class, func.count()).group_by(RoadSegment.road_class).order_by(RoadSegment.road_class)
+    stmt = (
+        select(RoadSegment.road_class, func.count())
+        .group_by(RoadSegment.road_class)
+        .order_by(RoadSegment.road_class)
+    )
     return {cls: int(n) for cls, n in session.execute(stmt)}
 
 
@@ -141,7 +161,10 @@ def network_summary(session: Session) -> dict[str, Any]:
         .group_by(RoadSegment.road_class)
         .order_by(RoadSegment.road_class)
     )
-    by_class = {cls: {"segments": int(n), "km": round(float(m or 0) / 1000, 3)} for cls, n, m in session.execute(stmt)}
+    by_class = {
+        cls: {"segments": int(n), "km": round(float(m or 0) / 1000, 3)}
+        for cls, n, m in session.execute(stmt)
+    }
     total_m = session.scalar(select(func.coalesce(func.sum(RoadSegment.length_m), 0.0)))
     return {
         "segments": sum(v["segments"] for v in by_class.values()),
@@ -151,8 +174,21 @@ def network_summary(session: Session) -> dict[str, Any]:
 
 
 _GDF_COLS = (
-    "segment_id", "source_id", "name", "ref", "highway", "road_class", "oneway", "u", "v", "length_m",
-    "current_category", "recommended_category", "inspection_frequency", "recommended_frequency", "condition",
+    "segment_id",
+    "source_id",
+    "name",
+    "ref",
+    "highway",
+    "road_class",
+    "oneway",
+    "u",
+    "v",
+    "length_m",
+    "current_category",
+    "recommended_category",
+    "inspection_frequency",
+    "recommended_frequency",
+    "condition",
 )
 
 
@@ -162,7 +198,10 @@ def segments_to_geodataframe(session: Session, bbox: Sequence[float] | None = No
     import shapely
 
     table = RoadSegment.__table__
-    stmt = select(*[table.c[c] for c in table.c.keys() if c != "geom"], func.ST_AsBinary(table.c.geom).label("wkb")).order_by(table.c.id)
+    stmt = select(
+        *[table.c[c] for c in table.c.keys() if c != "geom"],
+        func.ST_AsBinary(table.c.geom).label("wkb"),
+    ).order_by(table.c.id)
     if bbox is not None:
         stmt = stmt.where(bbox_filter(session, table, bbox))
     records = [dict(r._mapping) for r in session.execute(stmt)]
@@ -181,9 +220,14 @@ def inspection_km_by_frequency(session: Session) -> dict[str, dict[str, dict[str
     with no frequency yet (no hierarchy review run) are under ``""``.
     """
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for key, col in (("current", RoadSegment.inspection_frequency), ("recommended", RoadSegment.recommended_frequency)):
+    for key, col in (
+        ("current", RoadSegment.inspection_frequency),
+        ("recommended", RoadSegment.recommended_frequency),
+    ):
         rows: dict[str, dict[str, float]] = {}
-        for f, n, m in session.execute(select(col, func.count(), func.sum(RoadSegment.length_m)).group_by(col)):
+        for f, n, m in session.execute(
+            select(col, func.count(), func.sum(RoadSegment.length_m)).group_by(col)
+        ):
             row = rows.setdefault(f or "", {"segments": 0, "km": 0.0})
             row["segments"] += int(n)
             row["km"] = round(row["km"] + float(m or 0) / 1000, 3)

@@ -72,24 +72,36 @@ def get_or_create_survey(
     survey = find_survey_by_hash(session, hashes)
     created = survey is None
     if survey is None:
-        survey = Survey(vehicle_id=str(vehicle_id), started_at=started_at, ended_at=ended_at, status="pending")
+        survey = Survey(
+            vehicle_id=str(vehicle_id), started_at=started_at, ended_at=ended_at, status="pending"
+        )
         session.add(survey)
         session.flush()
         known: set[str] = set()
     else:
-        known = set(session.scalars(select(SurveySource.sha256).where(SurveySource.sha256.in_(hashes))))
-        log.info("survey %d already holds %d of these files; not creating another", survey.id, len(known))
+        known = set(
+            session.scalars(select(SurveySource.sha256).where(SurveySource.sha256.in_(hashes)))
+        )
+        log.info(
+            "survey %d already holds %d of these files; not creating another", survey.id, len(known)
+        )
     seen: set[str] = set()
     for f in files:
         if f.sha256 in known or f.sha256 in seen:
             continue
         seen.add(f.sha256)
-        session.add(SurveySource(survey_id=survey.id, path=f.path, sha256=f.sha256, kind=f.kind, bytes=f.bytes))
+        session.add(
+            SurveySource(
+                survey_id=survey.id, path=f.path, sha256=f.sha256, kind=f.kind, bytes=f.bytes
+            )
+        )
     session.flush()
     return survey, created
 
 
-def set_survey_status(session: Session, survey_id: int, status: str, summary: dict[str, Any] | None = None) -> Survey:
+def set_survey_status(
+    session: Session, survey_id: int, status: str, summary: dict[str, Any] | None = None
+) -> Survey:
     """Set a survey's status (one of ``SURVEY_STATUSES``) and, when given, its summary."""
     if status not in SURVEY_STATUSES:
         raise UsageError(f"unknown survey status {status!r}; one of {', '.join(SURVEY_STATUSES)}")
@@ -130,5 +142,7 @@ def list_surveys(
 
 def list_survey_sources(session: Session, survey_id: int) -> list[SurveySource]:
     """The source files of a survey, by path."""
-    stmt = select(SurveySource).where(SurveySource.survey_id == survey_id).order_by(SurveySource.path)
+    stmt = (
+        select(SurveySource).where(SurveySource.survey_id == survey_id).order_by(SurveySource.path)
+    )
     return list(session.scalars(stmt))

@@ -27,7 +27,9 @@ needs_shared = pytest.mark.skipif(
 def shared_data() -> Path:
     """Path to ``../shared/data``; skips the test where it is absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"needs the shared data folder at {SHARED_DATA} (CI has it; a plain clone does not)")
+        pytest.skip(
+            f"needs the shared data folder at {SHARED_DATA} (CI has it; a plain clone does not)"
+        )
     return SHARED_DATA
 
 
@@ -106,7 +108,9 @@ class _PostgisServer:
             if _require_postgis():
                 pytest.fail(f"ROADCAM_REQUIRE_POSTGIS=1 and {msg}", pytrace=False)
             pytest.skip(msg)
-        url = self._make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+        url = (
+            self._make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+        )
         return url, name
 
     def drop(self, name: str) -> None:
@@ -128,7 +132,9 @@ def _db_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         server.admin.dispose()
 
 
-def _template(backend: str, templates: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> object:
+def _template(
+    backend: str, templates: dict[str, object], tmp_path_factory: pytest.TempPathFactory
+) -> object:
     from store.migrate import upgrade
 
     if backend not in templates:
@@ -144,7 +150,12 @@ def _template(backend: str, templates: dict[str, object], tmp_path_factory: pyte
     return templates[backend]
 
 
-def _migrated_db(backend: str, tmp_dir: Path, templates: dict[str, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _migrated_db(
+    backend: str,
+    tmp_dir: Path,
+    templates: dict[str, object],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
     tpl = _template(backend, templates, tmp_path_factory)
     if backend == "spatialite":
         path = tmp_dir / "roadcam_test.sqlite"
@@ -160,13 +171,24 @@ def _migrated_db(backend: str, tmp_dir: Path, templates: dict[str, object], tmp_
 
 
 @pytest.fixture(scope="module", params=DB_BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _db_templates: dict[str, object]) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    _db_templates: dict[str, object],
+) -> Iterator[str]:
     """URL of a fresh migrated database for this module, once per backend (spatialite, postgis)."""
-    yield from _migrated_db(request.param, tmp_path_factory.mktemp("db"), _db_templates, tmp_path_factory)
+    yield from _migrated_db(
+        request.param, tmp_path_factory.mktemp("db"), _db_templates, tmp_path_factory
+    )
 
 
 @pytest.fixture(params=DB_BACKENDS)
-def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, _db_templates: dict[str, object]) -> Iterator[str]:
+def fresh_db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    _db_templates: dict[str, object],
+) -> Iterator[str]:
     """Like ``db_url`` but a new empty migrated database for every test."""
     yield from _migrated_db(request.param, tmp_path, _db_templates, tmp_path_factory)
 

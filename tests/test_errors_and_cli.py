@@ -26,9 +26,16 @@ def test_every_error_has_its_own_exit_code_and_kind():
 
 def test_error_record_for_user_and_internal_errors():
     rec = errors.error_record(errors.CorruptInputError("truncated video", path="a.mp4"))
-    assert rec == {"path": "a.mp4", "kind": "corrupt_input", "exit_code": 13, "message": "truncated video"}
+    assert rec == {
+        "path": "a.mp4",
+        "kind": "corrupt_input",
+        "exit_code": 13,
+        "message": "truncated video",
+    }
     rec = errors.error_record(ValueError("boom"), path="b.mp4")
-    assert rec["kind"] == "internal" and rec["exit_code"] == 1 and rec["message"] == "ValueError: boom"
+    assert (
+        rec["kind"] == "internal" and rec["exit_code"] == 1 and rec["message"] == "ValueError: boom"
+    )
 
 
 def test_readme_lists_every_exit_code(repo_root):
@@ -36,11 +43,21 @@ def test_readme_lists_every_exit_code(repo_root):
     for cls in all_error_classes():
         if cls is errors.RoadcamError:
             continue
-        assert f"| {cls.exit_code} |" in readme, f"README lacks exit code {cls.exit_code} ({cls.__name__})"
+        assert f"| {cls.exit_code} |" in readme, (
+            f"README lacks exit code {cls.exit_code} ({cls.__name__})"
+        )
 
 
 def test_cli_user_error_is_one_line_without_traceback(tmp_path, capsys):
-    code = main(["process", str(tmp_path / "missing.mp4"), "--no-detect", "--database", f"sqlite:///{tmp_path}/x.sqlite"])
+    code = main(
+        [
+            "process",
+            str(tmp_path / "missing.mp4"),
+            "--no-detect",
+            "--database",
+            f"sqlite:///{tmp_path}/x.sqlite",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == errors.InputNotFoundError.exit_code
     assert len(err) == 1 and "missing.mp4" in err[0] and "Traceback" not in err[0]
@@ -55,6 +72,19 @@ def test_cli_usage_error_exit_code(capsys):
 def test_every_command_has_help():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    for name in ("db", "network", "process", "serve", "track", "match", "detect", "train", "evaluate", "dataset",
-                 "hierarchy", "repairs", "skips"):
+    for name in (
+        "db",
+        "network",
+        "process",
+        "serve",
+        "track",
+        "match",
+        "detect",
+        "train",
+        "evaluate",
+        "dataset",
+        "hierarchy",
+        "repairs",
+        "skips",
+    ):
         assert name in sub.choices, f"roadcam {name} is missing"

@@ -16,8 +16,9 @@ from api.schemas.defect import DefectList, DefectPublic, DefectStatus, DefectSta
 router = APIRouter(prefix="/defects", tags=["defects"])
 
 
-
-ClassQuery = Annotated[list[str] | None, Query(alias="class", description="pothole, crack, faded_marking, skip")]
+ClassQuery = Annotated[
+    list[str] | None, Query(alias="class", description="pothole, crack, faded_marking, skip")
+]
 StatusQuery = Annotated[list[DefectStatus] | None, Query()]
 
 
@@ -34,8 +35,16 @@ def list_defects(
 ) -> DefectList:
     from store.defects import list_defects as query
 
-    rows = query(session, bbox=bbox, class_name=class_name, status=status, segment_ids=segment_id,
-                 since=since, limit=limit, offset=offset)
+    rows = query(
+        session,
+        bbox=bbox,
+        class_name=class_name,
+        status=status,
+        segment_ids=segment_id,
+        since=since,
+        limit=limit,
+        offset=offset,
+    )
     return DefectList(defects=[DefectPublic.from_row(r) for r in rows], count=len(rows))
 
 
@@ -55,7 +64,11 @@ def defects_geojson(
     for row in rows:
         d = DefectPublic.from_row(row)
         props = d.model_dump(mode="json", exclude={"lon", "lat"})
-        features.append(Feature(id=d.id, geometry={"type": "Point", "coordinates": [d.lon, d.lat]}, properties=props))
+        features.append(
+            Feature(
+                id=d.id, geometry={"type": "Point", "coordinates": [d.lon, d.lat]}, properties=props
+            )
+        )
     return FeatureCollection(features=features, total=len(features))
 
 
@@ -87,9 +100,13 @@ def defect_image(defect_id: int, session: SessionDep, request: Request) -> FileR
         raise HTTPException(status_code=404, detail=f"no defect {defect_id}")
     ref = row.best_frame_ref
     if not ref or "#" in ref:
-        raise HTTPException(status_code=404, detail=f"defect {defect_id} has no saved evidence image")
+        raise HTTPException(
+            status_code=404, detail=f"defect {defect_id} has no saved evidence image"
+        )
     path = Path(ref).resolve()
     data_dir = Path(request.app.state.settings.data_dir).resolve()
     if data_dir not in path.parents or not path.is_file():
-        raise HTTPException(status_code=404, detail=f"evidence image of defect {defect_id} is not available")
+        raise HTTPException(
+            status_code=404, detail=f"evidence image of defect {defect_id} is not available"
+        )
     return FileResponse(path, media_type="image/jpeg")

@@ -39,11 +39,15 @@ def _features(fc: dict[str, Any] | None, what: str):
     try:
         return gpd.GeoDataFrame.from_features(fc.get("features", []), crs="EPSG:4326")
     except Exception as err:  # shapely/geopandas raise several types on bad GeoJSON
-        raise HTTPException(status_code=422, detail=f"{what}: not a GeoJSON FeatureCollection ({err})") from err
+        raise HTTPException(
+            status_code=422, detail=f"{what}: not a GeoJSON FeatureCollection ({err})"
+        ) from err
 
 
 @router.post("/hierarchy/review", response_model=HierarchyReviewResponse)
-def review(body: HierarchyReviewRequest, request: Request, session: SessionDep) -> HierarchyReviewResponse:
+def review(
+    body: HierarchyReviewRequest, request: Request, session: SessionDep
+) -> HierarchyReviewResponse:
     """Review the stored network with the default policy and optional evidence."""
     import pandas as pd
 
@@ -67,9 +71,15 @@ def review(body: HierarchyReviewRequest, request: Request, session: SessionDep) 
     segments = segments_for_review(session)
     defects = defects_for_review(session)
     result = review_hierarchy(
-        segments, None, policy, sites=sites, traffic=traffic,
-        bus_routes=_features(body.bus_routes, "bus_routes"), winter_routes=_features(body.winter_routes, "winter_routes"),
-        defects=defects, overrides=overrides_from_store(session),
+        segments,
+        None,
+        policy,
+        sites=sites,
+        traffic=traffic,
+        bus_routes=_features(body.bus_routes, "bus_routes"),
+        winter_routes=_features(body.winter_routes, "winter_routes"),
+        defects=defects,
+        overrides=overrides_from_store(session),
     )
     scored = score_defect_risk(defects, result, policy) if len(defects) else None
     summary = write_review_outputs(result, _review_dir(request), policy, defects=scored)
@@ -77,18 +87,31 @@ def review(body: HierarchyReviewRequest, request: Request, session: SessionDep) 
     if body.write:
         written = save_recommendations(session, result)
         rescored = save_defect_risk(session, scored) if scored is not None else 0
-    changed = result[(result["change"] != "unchanged") | (result["current_frequency"] != result["recommended_frequency"]) | (result["override"] != "")]
+    changed = result[
+        (result["change"] != "unchanged")
+        | (result["current_frequency"] != result["recommended_frequency"])
+        | (result["override"] != "")
+    ]
     changes = [
         SegmentChange(
-            segment_id=r.segment_id, source_id=r.source_id, name=r.name, road_class=r.road_class,
-            current_category=r.current_category, recommended_category=r.recommended_category,
-            current_frequency=r.current_frequency, recommended_frequency=r.recommended_frequency,
-            condition=None if pd.isna(r.condition) else int(r.condition), change=r.change, reasons=r.reasons,
+            segment_id=r.segment_id,
+            source_id=r.source_id,
+            name=r.name,
+            road_class=r.road_class,
+            current_category=r.current_category,
+            recommended_category=r.recommended_category,
+            current_frequency=r.current_frequency,
+            recommended_frequency=r.recommended_frequency,
+            condition=None if pd.isna(r.condition) else int(r.condition),
+            change=r.change,
+            reasons=r.reasons,
         )
         for r in changed.itertuples(index=False)
     ]
     fields = {k: summary[k] for k in HierarchyReviewResponse.model_fields if k in summary}
-    return HierarchyReviewResponse(**fields, segments_written=written, defects_rescored=rescored, changes=changes)
+    return HierarchyReviewResponse(
+        **fields, segments_written=written, defects_rescored=rescored, changes=changes
+    )
 
 
 @router.get("/segments/{segment_id}/hierarchy", response_model=SegmentHierarchy)
@@ -99,7 +122,9 @@ def segment_hierarchy(segment_id: str, session: SessionDep) -> SegmentHierarchy:
     return SegmentHierarchy(**fetch(session, segment_id))
 
 
-@router.post("/segments/{segment_id}/hierarchy/override", response_model=OverrideOut, status_code=201)
+@router.post(
+    "/segments/{segment_id}/hierarchy/override", response_model=OverrideOut, status_code=201
+)
 def override(segment_id: str, body: OverrideIn, session: SessionDep) -> OverrideOut:
     """Record an engineer's category for a segment; every later review keeps it."""
     from hierarchy.evidence import normalise_category
@@ -109,6 +134,14 @@ def override(segment_id: str, body: OverrideIn, session: SessionDep) -> Override
     policy = load_policy()
     code = normalise_category(body.category, policy)
     if code is None:
-        raise HTTPException(status_code=422, detail=f"unknown category {body.category!r} (known: {', '.join(policy.codes)})")
+        raise HTTPException(
+            status_code=422,
+            detail=f"unknown category {body.category!r} (known: {', '.join(policy.codes)})",
+        )
     row = add_override(session, segment_id, code, body.reason.strip(), body.author)
-    return OverrideOut(category=row["category"], reason=row["reason"], author=row["author"], created_at=row["created_at"])
+    return OverrideOut(
+        category=row["category"],
+        reason=row["reason"],
+        author=row["author"],
+        created_at=row["created_at"],
+    )

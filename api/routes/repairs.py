@@ -19,7 +19,9 @@ from api.schemas.repair import (
 router = APIRouter(tags=["repairs"])
 
 
-@router.post("/defects/{defect_id}/repair-claims", response_model=RepairClaimPublic, status_code=201)
+@router.post(
+    "/defects/{defect_id}/repair-claims", response_model=RepairClaimPublic, status_code=201
+)
 def create_claim(defect_id: int, body: RepairClaimCreate, session: SessionDep) -> RepairClaimPublic:
     """Record a claim; the defect becomes ``repair_claimed`` until footage or an inspector decides."""
 
@@ -37,7 +39,9 @@ def defect_claims(defect_id: int, session: SessionDep) -> RepairClaimList:
     from store.claims import list_repair_claims
 
     rows = list_repair_claims(session, defect_id=defect_id)
-    return RepairClaimList(claims=[RepairClaimPublic.model_validate(r) for r in rows], count=len(rows))
+    return RepairClaimList(
+        claims=[RepairClaimPublic.model_validate(r) for r in rows], count=len(rows)
+    )
 
 
 @router.get("/repair-claims", response_model=RepairClaimList)
@@ -50,11 +54,15 @@ def list_claims(
     from store.claims import list_repair_claims
 
     rows = list_repair_claims(session, status=status, limit=limit)
-    return RepairClaimList(claims=[RepairClaimPublic.model_validate(r) for r in rows], count=len(rows))
+    return RepairClaimList(
+        claims=[RepairClaimPublic.model_validate(r) for r in rows], count=len(rows)
+    )
 
 
 @router.post("/repair-claims/{claim_id}/decision", response_model=RepairClaimPublic)
-def decide_claim(claim_id: int, body: RepairClaimDecision, session: SessionDep) -> RepairClaimPublic:
+def decide_claim(
+    claim_id: int, body: RepairClaimDecision, session: SessionDep
+) -> RepairClaimPublic:
     """An inspector verifies (the defect is repaired) or rejects (still present) a pending claim."""
     from store.claims import get_repair_claim, set_claim_status
     from store.defects import set_defect_status
@@ -62,7 +70,16 @@ def decide_claim(claim_id: int, body: RepairClaimDecision, session: SessionDep) 
     claim = get_repair_claim(session, claim_id)
     if claim is None:
         raise HTTPException(status_code=404, detail=f"no repair claim {claim_id}")
-    claim = set_claim_status(session, claim_id, body.status, evidence={"inspector_note": body.note} if body.note else None)
-    set_defect_status(session, claim.defect_id, "verified_repaired" if body.status == "verified" else "still_present",
-                      note=body.note or f"claim {claim_id} {body.status} by an inspector")
+    claim = set_claim_status(
+        session,
+        claim_id,
+        body.status,
+        evidence={"inspector_note": body.note} if body.note else None,
+    )
+    set_defect_status(
+        session,
+        claim.defect_id,
+        "verified_repaired" if body.status == "verified" else "still_present",
+        note=body.note or f"claim {claim_id} {body.status} by an inspector",
+    )
     return RepairClaimPublic.model_validate(claim)

@@ -18,15 +18,25 @@ def schedule(session: SessionDep) -> Schedule:
 
     policy = load_policy()
     data = inspection_km_by_frequency(session)
-    names = sorted((set(data["current"]) | set(data["recommended"])) - {""},
-                   key=lambda f: -policy.per_year(f) if f in policy.raw["frequencies"] else 0)
+    names = sorted(
+        (set(data["current"]) | set(data["recommended"])) - {""},
+        key=lambda f: -policy.per_year(f) if f in policy.raw["frequencies"] else 0,
+    )
     rows, before, after = [], 0.0, 0.0
     for f in names:
         per_year = policy.per_year(f) if f in policy.raw["frequencies"] else None
         cur = data["current"].get(f, {"segments": 0, "km": 0.0})
         rec = data["recommended"].get(f, {"segments": 0, "km": 0.0})
-        rows.append(FrequencyRow(frequency=f, inspections_per_year=per_year, current_segments=cur["segments"],
-                                 current_km=cur["km"], recommended_segments=rec["segments"], recommended_km=rec["km"]))
+        rows.append(
+            FrequencyRow(
+                frequency=f,
+                inspections_per_year=per_year,
+                current_segments=cur["segments"],
+                current_km=cur["km"],
+                recommended_segments=rec["segments"],
+                recommended_km=rec["km"],
+            )
+        )
         before += (per_year or 0) * cur["km"]
         after += (per_year or 0) * rec["km"]
     return Schedule(

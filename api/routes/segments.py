@@ -13,7 +13,6 @@ from api.schemas.segment import NetworkSummary, SegmentList, SegmentPublic
 router = APIRouter(prefix="/segments", tags=["segments"])
 
 
-
 @router.get("", response_model=SegmentList)
 def list_segments(
     session: SessionDep,

@@ -22,8 +22,16 @@ def create_permit(body: SkipPermitCreate, session: SessionDep) -> SkipPermitPubl
     """Add a permit, or update the one with the same reference."""
     from store.permits import create_skip_permit
 
-    permit = create_skip_permit(session, body.reference, body.lon, body.lat, _utc(body.valid_from),
-                                _utc(body.valid_to), body.address, body.holder)
+    permit = create_skip_permit(
+        session,
+        body.reference,
+        body.lon,
+        body.lat,
+        _utc(body.valid_from),
+        _utc(body.valid_to),
+        body.address,
+        body.holder,
+    )
     return SkipPermitPublic.model_validate(permit)
 
 

@@ -43,12 +43,26 @@ class DefectPublic(DefectBase):
 
         lon, lat = defect_lonlat(row)
         return cls(
-            id=row.id, class_name=row.class_name, lon=lon, lat=lat, segment_id=row.segment_id,
-            chainage_m=row.chainage_m, offset_m=row.offset_m, first_seen=row.first_seen, last_seen=row.last_seen,
-            sightings=row.sightings, max_width_m=row.max_width_m, best_confidence=row.best_confidence,
-            best_frame_id=row.best_frame_id, has_image=bool(row.best_frame_ref and not row.best_frame_ref.count("#")),
-            status=row.status, status_note=row.status_note, status_changed_at=row.status_changed_at,
-            risk_category=row.risk_category, risk_score=row.risk_score, response_due=row.response_due,
+            id=row.id,
+            class_name=row.class_name,
+            lon=lon,
+            lat=lat,
+            segment_id=row.segment_id,
+            chainage_m=row.chainage_m,
+            offset_m=row.offset_m,
+            first_seen=row.first_seen,
+            last_seen=row.last_seen,
+            sightings=row.sightings,
+            max_width_m=row.max_width_m,
+            best_confidence=row.best_confidence,
+            best_frame_id=row.best_frame_id,
+            has_image=bool(row.best_frame_ref and not row.best_frame_ref.count("#")),
+            status=row.status,
+            status_note=row.status_note,
+            status_changed_at=row.status_changed_at,
+            risk_category=row.risk_category,
+            risk_score=row.risk_score,
+            response_due=row.response_due,
         )
 
 

@@ -15,11 +15,21 @@ class TrafficCount(BaseModel):
 class HierarchyReviewRequest(BaseModel):
     """Optional evidence for a review of the stored network (all GeoJSON in EPSG:4326)."""
 
-    sites: dict[str, Any] | None = Field(default=None, description="FeatureCollection of points with kind and name")
-    traffic: list[TrafficCount] | None = Field(default=None, description="counted AADT per source_id")
-    bus_routes: dict[str, Any] | None = Field(default=None, description="FeatureCollection of bus-route lines")
-    winter_routes: dict[str, Any] | None = Field(default=None, description="FeatureCollection of winter-service route lines")
-    write: bool = Field(default=True, description="write recommendations and defect risk back to the database")
+    sites: dict[str, Any] | None = Field(
+        default=None, description="FeatureCollection of points with kind and name"
+    )
+    traffic: list[TrafficCount] | None = Field(
+        default=None, description="counted AADT per source_id"
+    )
+    bus_routes: dict[str, Any] | None = Field(
+        default=None, description="FeatureCollection of bus-route lines"
+    )
+    winter_routes: dict[str, Any] | None = Field(
+        default=None, description="FeatureCollection of winter-service route lines"
+    )
+    write: bool = Field(
+        default=True, description="write recommendations and defect risk back to the database"
+    )
 
 
 class SegmentChange(BaseModel):
@@ -50,7 +60,9 @@ class HierarchyReviewResponse(BaseModel):
     traffic_source: str
     segments_written: int = 0
     defects_rescored: int = 0
-    changes: list[SegmentChange] = Field(description="segments whose category or inspection frequency changes")
+    changes: list[SegmentChange] = Field(
+        description="segments whose category or inspection frequency changes"
+    )
 
 
 class OverrideIn(BaseModel):
@@ -78,5 +90,7 @@ class SegmentHierarchy(BaseModel):
     recommended_frequency: str | None
     condition: str | None
     updated_at: str | None
-    reasons: str | None = Field(default=None, description="from the latest review run through the API")
+    reasons: str | None = Field(
+        default=None, description="from the latest review run through the API"
+    )
     overrides: list[OverrideOut]

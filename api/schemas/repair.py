@@ -15,7 +15,9 @@ class RepairClaimCreate(BaseModel):
 
     contractor: str = Field(min_length=1, max_length=200)
     reference: str = Field(default="", max_length=100, description="works order / job number")
-    claimed_at: datetime | None = Field(default=None, description="when the repair was done (default: now)")
+    claimed_at: datetime | None = Field(
+        default=None, description="when the repair was done (default: now)"
+    )
 
 
 class RepairClaimPublic(BaseModel):

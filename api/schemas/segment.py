@@ -36,13 +36,22 @@ class SegmentPublic(SegmentBase):
     @classmethod
     def from_row(cls, row: Any) -> SegmentPublic:
         return cls(
-            segment_id=row.id, source_id=row.source_id or "", name=row.name or "", ref=row.ref or "",
-            highway=row.highway or "", road_class=row.road_class or "", oneway=bool(row.oneway),
-            length_m=round(float(row.length_m), 2), current_category=row.current_category,
-            recommended_category=row.recommended_category, inspection_frequency=row.inspection_frequency,
-            recommended_frequency=row.recommended_frequency, condition=row.condition,
+            segment_id=row.id,
+            source_id=row.source_id or "",
+            name=row.name or "",
+            ref=row.ref or "",
+            highway=row.highway or "",
+            road_class=row.road_class or "",
+            oneway=bool(row.oneway),
+            length_m=round(float(row.length_m), 2),
+            current_category=row.current_category,
+            recommended_category=row.recommended_category,
+            inspection_frequency=row.inspection_frequency,
+            recommended_frequency=row.recommended_frequency,
+            condition=row.condition,
             hierarchy_reasons=row.hierarchy_reasons,
-            updated_at=row.updated_at, geometry=geojson_of(row.geom),
+            updated_at=row.updated_at,
+            geometry=geojson_of(row.geom),
         )
 
 

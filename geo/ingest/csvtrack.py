@@ -22,7 +22,17 @@ from roadcam.errors import CorruptInputError, GPSError
 
 log = logging.getLogger(__name__)
 
-TIME_NAMES = ("time", "timestamp", "datetime", "date_time", "utc", "time_utc", "gps_time", "gpstime", "t")
+TIME_NAMES = (
+    "time",
+    "timestamp",
+    "datetime",
+    "date_time",
+    "utc",
+    "time_utc",
+    "gps_time",
+    "gpstime",
+    "t",
+)
 LAT_NAMES = ("lat", "latitude", "lat_deg", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "lon_deg", "x")
 SPEED_NAMES = {"speed": 1.0, "speed_mps": 1.0, "speed_ms": 1.0, "speed_m_s": 1.0,
@@ -79,7 +89,11 @@ def read_csv_track(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
     rows = list(csv.reader(text.splitlines(), dialect))
     header = [h.strip().lower() for h in rows[0]]
     columns = {h: h for h in header}
-    t_col, y_col, x_col = _pick(columns, TIME_NAMES), _pick(columns, LAT_NAMES), _pick(columns, LON_NAMES)
+    t_col, y_col, x_col = (
+        _pick(columns, TIME_NAMES),
+        _pick(columns, LAT_NAMES),
+        _pick(columns, LON_NAMES),
+    )
     if not (t_col and y_col and x_col):
         raise CorruptInputError(
             f"CSV needs time, lat and lon columns; found {', '.join(header[:12])}", path=str(path)
@@ -115,7 +129,7 @@ def read_csv_track(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
     ok = ~np.isnat(times)
     if not ok.any():
         raise GPSError("no CSV row with a time", path=str(path))
-    pick = (lambda a: None if a is None else a[ok])  # noqa: E731
+    pick = lambda a: None if a is None else a[ok]  # noqa: E731
     track = track_from_fixes(
         times[ok], lon[ok], lat[ok], speed_mps=pick(speed), heading_deg=pick(heading),
         fix_quality=pick(fix), hdop=pick(hdop), source=str(path), max_speed_kmh=max_speed_kmh,

@@ -109,7 +109,10 @@ def read_exif_fix(path: str | Path, *, utc_offset_h: float = 0.0) -> ExifFix | N
         if offset:
             sign = -1 if str(offset).startswith("-") else 1
             hh, mm = str(offset).lstrip("+-").split(":")[:2]
-            delta, how = timedelta(hours=sign * int(hh), minutes=sign * int(mm)), "datetime_original+offset"
+            delta, how = (
+                timedelta(hours=sign * int(hh), minutes=sign * int(mm)),
+                "datetime_original+offset",
+            )
         else:
             delta, how = timedelta(hours=utc_offset_h), "datetime_original"
             log.warning("%s: no GPS time; DateTimeOriginal taken as UTC%+g", path, utc_offset_h)
@@ -148,10 +151,14 @@ def read_exif_fixes(folder_or_paths, *, utc_offset_h: float = 0.0) -> list[ExifF
     return fixes
 
 
-def read_exif_track(folder_or_paths, *, utc_offset_h: float = 0.0, max_speed_kmh: float = 200.0) -> Track:
+def read_exif_track(
+    folder_or_paths, *, utc_offset_h: float = 0.0, max_speed_kmh: float = 200.0
+) -> Track:
     """A :class:`Track` with one fix per geotagged JPEG (a folder or a list of paths)."""
     paths = list_images(folder_or_paths)
-    name = str(folder_or_paths) if isinstance(folder_or_paths, (str, Path)) else f"{len(paths)} images"
+    name = (
+        str(folder_or_paths) if isinstance(folder_or_paths, (str, Path)) else f"{len(paths)} images"
+    )
     if not paths:
         raise GPSError("no JPEG images", path=name)
     fixes = read_exif_fixes(paths, utc_offset_h=utc_offset_h)

@@ -229,7 +229,9 @@ def _complex(buf: bytes, typedef: str, ssize: int, repeat: int, pos: int) -> np.
     fmt = ">" + "".join(_NUM[ord(c)][1] for c in typedef)
     if struct.calcsize(fmt) != ssize:
         raise ValueError(f"TYPE {typedef!r} does not match struct size {ssize}")
-    return np.array([struct.unpack_from(fmt, buf, pos + k * ssize) for k in range(repeat)], dtype=float)
+    return np.array(
+        [struct.unpack_from(fmt, buf, pos + k * ssize) for k in range(repeat)], dtype=float
+    )
 
 
 def _nested_len(buf: bytes, header: int) -> int:
@@ -296,7 +298,9 @@ def _to_track(blocks: list[tuple[_GpsBlock, float]], path: Path, max_speed_kmh: 
             fix.append(GPMF_FIX.get(block.fix, 0))
             hdop.append(block.dop)
     if not times:
-        raise GPSError("GPMF has no GPS5 samples with a GPSU time (nor GPS9 samples)", path=str(path))
+        raise GPSError(
+            "GPMF has no GPS5 samples with a GPSU time (nor GPS9 samples)", path=str(path)
+        )
     lon_a, lat_a = np.array(lon), np.array(lat)
     fix_a = np.array(fix)
     # a GoPro without lock writes zeros (or its last position) with GPSF 0: those are not fixes
@@ -322,15 +326,21 @@ def read_gpmf_mp4(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
             fh.seek(smp.offset)
             buf = fh.read(smp.size)
             if len(buf) < smp.size:
-                raise CorruptInputError("gpmd payload beyond end of file (truncated)", path=str(path))
+                raise CorruptInputError(
+                    "gpmd payload beyond end of file (truncated)", path=str(path)
+                )
             try:
                 blocks.extend((b, smp.duration_s) for b in _gps_blocks(buf, 0, len(buf)))
             except (ValueError, struct.error) as err:
-                raise CorruptInputError(f"bad GPMF payload at byte {smp.offset} ({err})", path=str(path)) from None
+                raise CorruptInputError(
+                    f"bad GPMF payload at byte {smp.offset} ({err})", path=str(path)
+                ) from None
     return _to_track(blocks, path, max_speed_kmh)
 
 
-def read_gpmf_raw(path: str | Path, *, payload_duration_s: float = 1.0, max_speed_kmh: float = 200.0) -> Track:
+def read_gpmf_raw(
+    path: str | Path, *, payload_duration_s: float = 1.0, max_speed_kmh: float = 200.0
+) -> Track:
     """GPS from a bare GPMF payload file (``.raw``/``.bin``); each payload is taken to last 1 s."""
     path = Path(path)
     buf = path.read_bytes()
@@ -365,7 +375,9 @@ def gpmf_video_start(path: str | Path) -> datetime | None:
                 for block in _gps_blocks(buf, 0, len(buf)):
                     if block.gps9 and len(block.values):
                         days, secs = block.values[0][5], block.values[0][6]
-                        first = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(days=days, seconds=secs)
+                        first = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(
+                            days=days, seconds=secs
+                        )
                         return first - timedelta(seconds=smp.time_s)
                     if block.utc is not None:
                         return block.utc - timedelta(seconds=smp.time_s)

@@ -84,12 +84,16 @@ def detect_format(path: str | Path) -> str:
     text = head.decode("utf-8", "replace").lstrip("\ufeff \r\n\t")
     if suffix in VIDEO_SUFFIXES or head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free"):
         if head[4:8] not in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
-            raise CorruptInputError("not an MP4/MOV file (no ISO BMFF box at the start)", path=str(p))
+            raise CorruptInputError(
+                "not an MP4/MOV file (no ISO BMFF box at the start)", path=str(p)
+            )
         if gpmd_samples(p):
             return "gpmf-mp4"
         if find_sidecar(p):
             return "sidecar"
-        raise GPSError("video has no embedded GPS (gpmd) and no GPS side-car with its name", path=str(p))
+        raise GPSError(
+            "video has no embedded GPS (gpmd) and no GPS side-car with its name", path=str(p)
+        )
     if suffix == ".gpx" or (text.startswith("<") and "<gpx" in text[:2000]):
         return "gpx"
     if looks_like_gpmf(head):

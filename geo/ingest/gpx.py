@@ -119,7 +119,9 @@ def write_gpx(track: Track, path: str | Path, *, name: str = "roadcam") -> Path:
     ]
     for i in range(len(track)):
         t = np.datetime_as_string(track.time[i], unit="ms") + "Z"
-        lines.append(f'<trkpt lat="{track.lat[i]:.8f}" lon="{track.lon[i]:.8f}"><time>{t}</time></trkpt>')
+        lines.append(
+            f'<trkpt lat="{track.lat[i]:.8f}" lon="{track.lon[i]:.8f}"><time>{t}</time></trkpt>'
+        )
     lines.append("</trkseg></trk></gpx>")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

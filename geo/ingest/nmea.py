@@ -182,7 +182,9 @@ def _assign_dates(epochs: list[_Epoch], default_date: date | None) -> None:
             e.date = default_date
 
 
-def parse_nmea(path: str | Path, *, default_date: date | None = None) -> tuple[list[_Epoch], NmeaStats]:
+def parse_nmea(
+    path: str | Path, *, default_date: date | None = None
+) -> tuple[list[_Epoch], NmeaStats]:
     """The merged epochs of an NMEA file and what it contained."""
     path = Path(path)
     data = path.read_bytes()
@@ -208,7 +210,9 @@ def looks_like_nmea(head: bytes) -> bool:
     return _SENTENCE.search(head) is not None
 
 
-def read_nmea(path: str | Path, *, default_date: date | None = None, max_speed_kmh: float = 200.0) -> Track:
+def read_nmea(
+    path: str | Path, *, default_date: date | None = None, max_speed_kmh: float = 200.0
+) -> Track:
     """Read an NMEA 0183 file (plain or BlackVue ``[unix_ms]``-prefixed) into a :class:`Track`.
 
     Raises :class:`CorruptInputError` when the file holds no NMEA sentence and
@@ -221,11 +225,15 @@ def read_nmea(path: str | Path, *, default_date: date | None = None, max_speed_k
         raise CorruptInputError(f"no NMEA RMC/GGA/VTG sentence found{extra}", path=str(path))
     if stats.bad_checksum:
         log.warning("%s: skipped %d NMEA sentences with bad checksums", path, stats.bad_checksum)
-    rows = [e for e in epochs if e.date is not None and not math.isnan(e.lat) and not math.isnan(e.lon)]
+    rows = [
+        e for e in epochs if e.date is not None and not math.isnan(e.lat) and not math.isnan(e.lon)
+    ]
     if not rows:
         if any(e.date is None for e in epochs):
             raise GPSError("NMEA has times but no date (no RMC); pass default_date", path=str(path))
-        raise GPSError(f"no valid GPS fix ({stats.rmc} RMC sentences, none with a position)", path=str(path))
+        raise GPSError(
+            f"no valid GPS fix ({stats.rmc} RMC sentences, none with a position)", path=str(path)
+        )
     times = np.array([np.datetime64(_epoch_time(e).replace(tzinfo=None), "ns") for e in rows])
     fix = []
     for e in rows:

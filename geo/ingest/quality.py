@@ -56,7 +56,11 @@ def _grey_small(image_bgr: np.ndarray) -> np.ndarray:
         grey = image_bgr
     h, w = grey.shape[:2]
     if w > QUALITY_WIDTH:
-        grey = cv2.resize(grey, (QUALITY_WIDTH, max(1, round(h * QUALITY_WIDTH / w))), interpolation=cv2.INTER_AREA)
+        grey = cv2.resize(
+            grey,
+            (QUALITY_WIDTH, max(1, round(h * QUALITY_WIDTH / w))),
+            interpolation=cv2.INTER_AREA,
+        )
     return grey
 
 

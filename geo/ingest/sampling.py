@@ -86,7 +86,9 @@ class TrackKinematics:
         self.lon, self.lat = track.lon[v], track.lat[v]
         ref_ns = np.datetime64(ref_time.replace(tzinfo=None), "ns").astype("int64")
         self.t = (track.time[v].astype("int64") - ref_ns) / 1e9
-        self.crs = metric_crs or metric_crs_for_lonlat(float(np.median(self.lon)), float(np.median(self.lat)))
+        self.crs = metric_crs or metric_crs_for_lonlat(
+            float(np.median(self.lon)), float(np.median(self.lat))
+        )
         self._fwd = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
         self._inv = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
         self.x, self.y = self._fwd.transform(self.lon, self.lat)
@@ -95,7 +97,9 @@ class TrackKinematics:
         self.fix = track.fix_quality[v]
         dx, dy, dt = np.diff(self.x), np.diff(self.y), np.diff(self.t)
         seg = np.hypot(dx, dy)
-        bearing = bearing_deg(self.lon[:-1], self.lat[:-1], self.lon[1:], self.lat[1:])  # true north
+        bearing = bearing_deg(
+            self.lon[:-1], self.lat[:-1], self.lon[1:], self.lat[1:]
+        )  # true north
         h = track.heading_deg[v].copy()
         if len(seg):
             fill = np.r_[bearing, bearing[-1]]
@@ -111,7 +115,9 @@ class TrackKinematics:
     def time_at_distance(self, d: np.ndarray) -> np.ndarray:
         """The first time the distance travelled reaches each ``d`` (within the track)."""
         # within 1 mm counts as reached: rounding in the input must not push a target past a stop
-        i = np.clip(np.searchsorted(self.cum, np.asarray(d) - 1e-3, side="left"), 1, len(self.cum) - 1)
+        i = np.clip(
+            np.searchsorted(self.cum, np.asarray(d) - 1e-3, side="left"), 1, len(self.cum) - 1
+        )
         c0, c1 = self.cum[i - 1], self.cum[i]
         w = np.where(c1 > c0, (d - c0) / np.where(c1 > c0, c1 - c0, 1.0), 0.0)
         return self.t[i - 1] + np.clip(w, 0, 1) * (self.t[i] - self.t[i - 1])
@@ -210,7 +216,12 @@ def sample_frames(
             else:
                 keep.append(float(t))
         if st.dropped_gap:
-            log.info("%s: %d frames fall in GPS gaps > %.1f s and are dropped", video_path, st.dropped_gap, max_gap_s)
+            log.info(
+                "%s: %d frames fall in GPS gaps > %.1f s and are dropped",
+                video_path,
+                st.dropped_gap,
+                max_gap_s,
+            )
         counters = DecodeCounters()
         thresholds = quality_thresholds or QualityThresholds()
         frames = iter_frames_at(
@@ -220,10 +231,16 @@ def sample_frames(
         try:
             for index, t, image in frames:
                 p = kin.at(t)
-                quality = measure_quality(image, hdop=p["hdop"], fix_quality=p["fix_quality"], thresholds=thresholds)
+                quality = measure_quality(
+                    image, hdop=p["hdop"], fix_quality=p["fix_quality"], thresholds=thresholds
+                )
                 st.sampled += 1
                 st.unusable += int(not quality.usable)
-                st.decoded, st.converted, st.seeks = counters.decoded, counters.converted, counters.seeks
+                st.decoded, st.converted, st.seeks = (
+                    counters.decoded,
+                    counters.converted,
+                    counters.seeks,
+                )
                 yield SampledFrame(
                     frame_index=index, video_time_s=round(t, 6),
                     time=sync.video_start + timedelta(seconds=t),
@@ -231,7 +248,11 @@ def sample_frames(
                     distance_m=p["distance_m"], image=image, quality=quality, source=str(video_path),
                 )  # fmt: skip
         finally:
-            st.decoded, st.converted, st.seeks = counters.decoded, counters.converted, counters.seeks
+            st.decoded, st.converted, st.seeks = (
+                counters.decoded,
+                counters.converted,
+                counters.seeks,
+            )
     finally:
         _publish(st, stats)
 

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from geo.types import Track
 from geo.ingest.video import VideoInfo, probe_video, start_time_from_name
+from geo.types import Track
 from roadcam.errors import TimeSyncError
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,12 @@ def sync_video_to_track(
     if time_offset_s is not None:
         start = (camera or t0) - timedelta(seconds=time_offset_s)
         method = "offset"
-    if start is None and use_gpmf and path.suffix.lower() in (".mp4", ".mov", ".360") and path.is_file():
+    if (
+        start is None
+        and use_gpmf
+        and path.suffix.lower() in (".mp4", ".mov", ".360")
+        and path.is_file()
+    ):
         from geo.ingest.gpmf import gpmf_video_start
 
         embedded = gpmf_video_start(path)
@@ -106,14 +111,24 @@ def sync_video_to_track(
             start, method = embedded, "gpmf"
     if start is None:
         car = Path(sidecar) if sidecar else find_sidecar(path)
-        clock = camera_clock_offset_s(car) if car and car.suffix.lower() in (".gps", ".nmea", ".log") else None
+        clock = (
+            camera_clock_offset_s(car)
+            if car and car.suffix.lower() in (".gps", ".nmea", ".log")
+            else None
+        )
         cam = camera or start_time_from_name(path)
         if clock is not None and cam is not None:
             corrected = cam - timedelta(seconds=clock)
             # a creation_time already in UTC must not be shifted by the side-car's zone: keep the better fit
-            if camera is None or _overlap(corrected, info, t0, t1) >= _overlap(camera, info, t0, t1):
+            if camera is None or _overlap(corrected, info, t0, t1) >= _overlap(
+                camera, info, t0, t1
+            ):
                 start, method, camera = corrected, "sidecar-clock", cam
-    if start is None and camera is not None and abs((camera - t0).total_seconds()) <= max_clock_error_s:
+    if (
+        start is None
+        and camera is not None
+        and abs((camera - t0).total_seconds()) <= max_clock_error_s
+    ):
         start, method = camera, "camera"
     if start is None:
         if camera is not None:

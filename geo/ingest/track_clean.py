@@ -76,7 +76,9 @@ def _to_ns(time: Sequence | np.ndarray) -> np.ndarray:
     return out
 
 
-def _merge_duplicates(ns, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
+def _merge_duplicates(
+    ns, cols: dict[str, np.ndarray]
+) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
     """Merge fixes with equal times: mean position of the valid ones, first known speed/heading."""
     uniq, start = np.unique(ns, return_index=True)
     if len(uniq) == len(ns):
@@ -120,7 +122,11 @@ def _drop_jumps(ns, lon, lat, valid, max_speed_mps: float) -> np.ndarray:
 
     # the anchor must agree with the fix after it: leading fixes that agree with nothing are outliers
     start = 0
-    while start + 2 < len(idx) and not ok(idx[start], idx[start + 1]) and ok(idx[start + 1], idx[start + 2]):
+    while (
+        start + 2 < len(idx)
+        and not ok(idx[start], idx[start + 1])
+        and ok(idx[start + 1], idx[start + 2])
+    ):
         reject[idx[start]] = True
         start += 1
     last = idx[start]
@@ -226,11 +232,15 @@ def track_from_fixes(
     reject = _drop_jumps(ns, cols["lon"], cols["lat"], valid, max_speed_kmh / 3.6)
     dropped = int(reject.sum())
     if dropped:
-        log.info("%s: dropped %d fixes implying > %.0f km/h", source or "track", dropped, max_speed_kmh)
+        log.info(
+            "%s: dropped %d fixes implying > %.0f km/h", source or "track", dropped, max_speed_kmh
+        )
         ns = ns[~reject]
         cols = {k: v[~reject] for k, v in cols.items()}
         valid = cols["fix_quality"] > 0
-    speed, heading = _derive(ns, cols["lon"], cols["lat"], cols["speed_mps"], cols["heading_deg"], valid)
+    speed, heading = _derive(
+        ns, cols["lon"], cols["lat"], cols["speed_mps"], cols["heading_deg"], valid
+    )
     return Track(
         time=ns.astype("datetime64[ns]"),
         lon=cols["lon"],
@@ -250,4 +260,6 @@ def track_length_m(track: Track) -> float:
     v = track.valid
     if v.sum() < 2:
         return 0.0
-    return float(haversine_m(track.lon[v][:-1], track.lat[v][:-1], track.lon[v][1:], track.lat[v][1:]).sum())
+    return float(
+        haversine_m(track.lon[v][:-1], track.lat[v][:-1], track.lon[v][1:], track.lat[v][1:]).sum()
+    )

@@ -85,7 +85,9 @@ def open_video(path: str | Path):
     try:
         container = av.open(str(p))
     except av.error.InvalidDataError as err:
-        raise CorruptInputError(f"cannot read video (truncated or corrupt: {err.strerror})", path=str(p)) from None
+        raise CorruptInputError(
+            f"cannot read video (truncated or corrupt: {err.strerror})", path=str(p)
+        ) from None
     except av.error.FFmpegError as err:
         raise CorruptInputError(f"cannot open video ({err})", path=str(p)) from None
     if not container.streams.video:
@@ -106,7 +108,9 @@ def probe_video(path: str | Path) -> VideoInfo:
         else:
             duration = 0.0
         frames = stream.frames or int(round(duration * float(rate)))
-        created = parse_creation_time(container.metadata.get("creation_time") or stream.metadata.get("creation_time"))
+        created = parse_creation_time(
+            container.metadata.get("creation_time") or stream.metadata.get("creation_time")
+        )
         ctx = stream.codec_context
         return VideoInfo(
             path=str(path), width=ctx.width, height=ctx.height, fps=float(rate), duration_s=duration,
@@ -171,7 +175,12 @@ def iter_frames_at(
         try:
             while target is not None:
                 if target - pos_s > seek_threshold_s and pos_s >= 0:
-                    container.seek(int(round(target / tb)) + start_pts, stream=stream, backward=True, any_frame=False)
+                    container.seek(
+                        int(round(target / tb)) + start_pts,
+                        stream=stream,
+                        backward=True,
+                        any_frame=False,
+                    )
                     counters.seeks += 1
                 ended = True
                 decoder = container.decode(stream)
@@ -211,7 +220,9 @@ def iter_frames_at(
         except av.error.EOFError:
             pass
         except av.error.FFmpegError as err:
-            raise CorruptInputError(f"video stream broken at {pos_s:.2f} s ({err})", path=str(path)) from None
+            raise CorruptInputError(
+                f"video stream broken at {pos_s:.2f} s ({err})", path=str(path)
+            ) from None
         finally:
             # drop every frame and decoder before the container (and its codec context) is closed
             tail = frame = None
@@ -246,12 +257,21 @@ def encode_video(
     h, w = first.shape[:2]
     with av.open(str(path), "w") as out:
         if creation_time is not None:
-            out.metadata["creation_time"] = creation_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            out.metadata["creation_time"] = creation_time.astimezone(UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S.%fZ"
+            )
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"preset": preset, "crf": str(crf), "g": str(gop or 2 * fps), "bf": str(bframes)}
+        stream.options = {
+            "preset": preset,
+            "crf": str(crf),
+            "g": str(gop or 2 * fps),
+            "bf": str(bframes),
+        }
         for img in _chain(first, it):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")):
+            for packet in stream.encode(
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
+            ):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)

@@ -68,7 +68,9 @@ class MatchIndex:
         a, b, w, sidx, rev = a[uniq], b[uniq], w[uniq], sidx[uniq], rev[uniq]
         self.csr = csr_matrix((w, (a, b)), shape=(self.n_nodes, self.n_nodes))
         self.csr.sort_indices()
-        self.edge_of = {(int(x), int(y)): (int(s), bool(r)) for x, y, s, r in zip(a, b, sidx, rev, strict=True)}
+        self.edge_of = {
+            (int(x), int(y)): (int(s), bool(r)) for x, y, s, r in zip(a, b, sidx, rev, strict=True)
+        }
 
     def candidates(self, x: np.ndarray, y: np.ndarray, radius: float, k: int):
         """(fix, segment, distance, chainage) of the k nearest segments within radius, sorted by fix."""
@@ -101,8 +103,10 @@ class MatchIndex:
     def subgraph_bbox(self, bbox: tuple[float, float, float, float]):
         """(csr, local index of each global node or -1, global index of each local node)."""
         m = (
-            (self.node_x >= bbox[0]) & (self.node_x <= bbox[2])
-            & (self.node_y >= bbox[1]) & (self.node_y <= bbox[3])
+            (self.node_x >= bbox[0])
+            & (self.node_x <= bbox[2])
+            & (self.node_y >= bbox[1])
+            & (self.node_y <= bbox[3])
         )
         glob = np.flatnonzero(m)
         local = np.full(self.n_nodes, -1, dtype=np.int64)
@@ -253,20 +257,44 @@ def node_paths(
     return out
 
 
-def route_distances_blocked(idx: MatchIndex, st_seg, st_s, st_dir, sb, a, b, limit, backtrack_m: float,
-                            uturn_penalty_m: float, block: int | None = None) -> Transitions:
+def route_distances_blocked(
+    idx: MatchIndex,
+    st_seg,
+    st_s,
+    st_dir,
+    sb,
+    a,
+    b,
+    limit,
+    backtrack_m: float,
+    uturn_penalty_m: float,
+    block: int | None = None,
+) -> Transitions:
     """:func:`route_distances` in blocks of ``block`` transitions (bounded memory on long tracks)."""
     block = block or BLOCK_TRANSITIONS
     budget = [PRED_BUDGET_BYTES]
     parts = [
-        route_distances(idx, st_seg, st_s, st_dir, sb, a[i : i + block], b[i : i + block],
-                        limit[i : i + block], backtrack_m, uturn_penalty_m, budget)
+        route_distances(
+            idx,
+            st_seg,
+            st_s,
+            st_dir,
+            sb,
+            a[i : i + block],
+            b[i : i + block],
+            limit[i : i + block],
+            backtrack_m,
+            uturn_penalty_m,
+            budget,
+        )
         for i in range(0, len(a), block)
     ]
     if len(parts) == 1:
         return parts[0]
     if not parts:
-        return route_distances(idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack_m, uturn_penalty_m)
+        return route_distances(
+            idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack_m, uturn_penalty_m
+        )
     value = np.concatenate([t.value for t in parts])
     kind = np.concatenate([t.kind for t in parts])
     starts, chunk_of, chunks = [np.zeros(1, np.int64)], [], []
@@ -276,5 +304,10 @@ def route_distances_blocked(idx: MatchIndex, st_seg, st_s, st_dir, sb, a, b, lim
         off += int(t.start[-1])
         chunk_of.append(t.chunk_of + len(chunks))
         chunks.extend(t.chunks)
-    return Transitions(value=value, kind=kind, start=np.concatenate(starts),
-                       chunk_of=np.concatenate(chunk_of), chunks=chunks)
+    return Transitions(
+        value=value,
+        kind=kind,
+        start=np.concatenate(starts),
+        chunk_of=np.concatenate(chunk_of),
+        chunks=chunks,
+    )

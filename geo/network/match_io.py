@@ -19,8 +19,16 @@ from roadcam.errors import CorruptInputError, InputNotFoundError
 log = logging.getLogger(__name__)
 
 MATCHED_CSV_COLUMNS = (
-    "index", "time", "lon", "lat", "matched_lon", "matched_lat",
-    "segment_id", "source_id", "chainage_m", "distance_m",
+    "index",
+    "time",
+    "lon",
+    "lat",
+    "matched_lon",
+    "matched_lat",
+    "segment_id",
+    "source_id",
+    "chainage_m",
+    "distance_m",
 )
 #: SparseTaxi x/y are "a projected space based on longitude and latitude"; the
 #: edge lengths and speeds fit 1 unit ≈ 1 km, so we scale by 1000 to metres and
@@ -40,7 +48,10 @@ def write_matched_csv(path: str | Path, result: Any, lon: Any, lat: Any, time: A
     if time is not None:
         t = np.asarray(time)
         if np.issubdtype(t.dtype, np.datetime64):
-            tt = [str(v) + ("Z" if not str(v).endswith("Z") else "") for v in np.datetime_as_string(t.astype("datetime64[ms]"))]
+            tt = [
+                str(v) + ("Z" if not str(v).endswith("Z") else "")
+                for v in np.datetime_as_string(t.astype("datetime64[ms]"))
+            ]
         else:
             tt = [str(v) for v in t]
     with open(path, "w", newline="") as fh:
@@ -50,7 +61,10 @@ def write_matched_csv(path: str | Path, result: Any, lon: Any, lat: Any, time: A
             m = bool(result.matched[i])
             w.writerow(
                 [
-                    i, tt[i], _fmt(lon[i], 7), _fmt(lat[i], 7),
+                    i,
+                    tt[i],
+                    _fmt(lon[i], 7),
+                    _fmt(lat[i], 7),
                     _fmt(result.matched_lon[i], 7) if m else "",
                     _fmt(result.matched_lat[i], 7) if m else "",
                     result.segment_id[i] if m else "",
@@ -67,7 +81,9 @@ def path_lines(network: Any, result: Any) -> list[tuple[int, Any]]:
     from shapely import LineString, get_coordinates
     from shapely.ops import substring
 
-    geoms = dict(zip(network.segments["segment_id"].astype(str), network.segments.geometry, strict=True))
+    geoms = dict(
+        zip(network.segments["segment_id"].astype(str), network.segments.geometry, strict=True)
+    )
     out: list[tuple[int, Any]] = []
     coords: list[np.ndarray] = []
     chain = None
@@ -129,8 +145,12 @@ def read_sparsetaxi_network(map_dir: str | Path):
     if not np.array_equal(v[:, 0], np.arange(len(v))):
         raise CorruptInputError("vertexMap node ids are not 0..n-1", path=str(d))
     return network_from_edges(
-        v[:, 2] * SPARSETAXI_SCALE_M, v[:, 3] * SPARSETAXI_SCALE_M,
-        e[:, 0].astype(int), e[:, 1].astype(int), SPARSETAXI_CRS, oneway=True,
+        v[:, 2] * SPARSETAXI_SCALE_M,
+        v[:, 3] * SPARSETAXI_SCALE_M,
+        e[:, 0].astype(int),
+        e[:, 1].astype(int),
+        SPARSETAXI_CRS,
+        oneway=True,
     )
 
 
@@ -162,11 +182,17 @@ def read_sparsetaxi_paths(path: str | Path) -> list[list[int]]:
     """Ground-truth paths, one per row. In ``beijing_set60.txt`` and
     ``beijing_sparse.txt`` each row is a *node* sequence of vertexMap ids
     (every consecutive pair is an adjacentList edge), despite the README."""
-    return [[int(x) for x in row.split()] for row in Path(path).read_text().rstrip("\n").split("\n")]
+    return [
+        [int(x) for x in row.split()] for row in Path(path).read_text().rstrip("\n").split("\n")
+    ]
 
 
-def assign_ground_truth(network: Any, trajs: list[tuple[int, np.ndarray]], paths: list[list[int]],
-                        max_median_m: float = 5.0) -> list[int | None]:
+def assign_ground_truth(
+    network: Any,
+    trajs: list[tuple[int, np.ndarray]],
+    paths: list[list[int]],
+    max_median_m: float = 5.0,
+) -> list[int | None]:
     """For each trajectory, the path row its fixes lie on (median distance ≤ max_median_m).
 
     The README warns that trajectories are missing, so rows are matched by
@@ -176,7 +202,9 @@ def assign_ground_truth(network: Any, trajs: list[tuple[int, np.ndarray]], paths
 
     g = network.graph
     lines = [
-        LineString([(g.nodes[str(n)]["x"], g.nodes[str(n)]["y"]) for n in p]) if len(p) > 1 else None
+        LineString([(g.nodes[str(n)]["x"], g.nodes[str(n)]["y"]) for n in p])
+        if len(p) > 1
+        else None
         for p in paths
     ]
     out: list[int | None] = []
@@ -212,8 +240,14 @@ def evaluate_against_node_path(network: Any, result: Any, gt_nodes: list[int]) -
 
     path_pairs = {directed(t.segment_id, t.reverse) for t in result.path}
     total = sum(gt_len.values())
-    recall = sum(length_ for pair, length_ in gt_len.items() if pair in path_pairs) / total if total else float("nan")
-    travelled = [(abs(t.end_m - t.start_m), directed(t.segment_id, t.reverse) in gt_len) for t in result.path]
+    recall = (
+        sum(length_ for pair, length_ in gt_len.items() if pair in path_pairs) / total
+        if total
+        else float("nan")
+    )
+    travelled = [
+        (abs(t.end_m - t.start_m), directed(t.segment_id, t.reverse) in gt_len) for t in result.path
+    ]
     plen = sum(d for d, _ in travelled)
     prec = sum(d for d, on in travelled if on) / plen if plen else float("nan")
     ok = [
@@ -270,6 +304,13 @@ def read_fmm_network(edges_shp: str | Path):
     v = m[vcol].astype(np.int64).to_numpy()
     hw = [str(h) for h in m["highway"]] if "highway" in m.columns else None
     return network_from_edges(
-        np.zeros(0), np.zeros(0), u, v, crs, edge_ids=ids, oneway=True,
-        geometries=list(m.geometry), highway=hw,
+        np.zeros(0),
+        np.zeros(0),
+        u,
+        v,
+        crs,
+        edge_ids=ids,
+        oneway=True,
+        geometries=list(m.geometry),
+        highway=hw,
     )

@@ -110,10 +110,22 @@ class MatchResult:
 
     def __post_init__(self) -> None:
         n = len(self.matched)
-        for name in ("segment_id", "source_id", "matched_x", "matched_y", "matched_lon", "matched_lat",
-                     "chainage_m", "distance_m", "reverse", "chain"):
+        for name in (
+            "segment_id",
+            "source_id",
+            "matched_x",
+            "matched_y",
+            "matched_lon",
+            "matched_lat",
+            "chainage_m",
+            "distance_m",
+            "reverse",
+            "chain",
+        ):
             if len(getattr(self, name)) != n:
-                raise ValueError(f"MatchResult.{name} has length {len(getattr(self, name))}, expected {n}")
+                raise ValueError(
+                    f"MatchResult.{name} has length {len(getattr(self, name))}, expected {n}"
+                )
 
     @property
     def n_fixes(self) -> int:
@@ -149,7 +161,16 @@ class SnapResult:
 
     def __post_init__(self) -> None:
         n = len(self.segment_id)
-        if any(len(a) != n for a in (self.chainage_m, self.offset_m, self.distance_m, self.snapped_x, self.snapped_y)):
+        if any(
+            len(a) != n
+            for a in (
+                self.chainage_m,
+                self.offset_m,
+                self.distance_m,
+                self.snapped_x,
+                self.snapped_y,
+            )
+        ):
             raise ValueError("SnapResult arrays must have equal lengths")
 
 
@@ -180,7 +201,9 @@ def _bearing_at(idx: MatchIndex, seg: np.ndarray, s: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1])) % 360.0
 
 
-def _collapse_stationary(x, y, t, stationary_m: float, max_gap_s: float | None) -> tuple[np.ndarray, np.ndarray]:
+def _collapse_stationary(
+    x, y, t, stationary_m: float, max_gap_s: float | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Representative fix of each fix (itself, or the last kept fix it sits on) and the kept fixes."""
     n = len(x)
     rep = np.arange(n)
@@ -189,8 +212,11 @@ def _collapse_stationary(x, y, t, stationary_m: float, max_gap_s: float | None) 
     for i in range(n):
         if not finite[i]:
             continue
-        if last >= 0 and (t is None or max_gap_s is None or t[i] - t[last] <= max_gap_s) and \
-                math.hypot(x[i] - x[last], y[i] - y[last]) < stationary_m:
+        if (
+            last >= 0
+            and (t is None or max_gap_s is None or t[i] - t[last] <= max_gap_s)
+            and math.hypot(x[i] - x[last], y[i] - y[last]) < stationary_m
+        ):
             rep[i] = last
         else:
             last = i
@@ -253,7 +279,9 @@ def match_xy(
         if spd is not None:
             use &= spd[kept][st_fix] >= p["min_speed_mps"]
         if use.any():
-            bear = (_bearing_at(idx, st_seg[use], st_s[use]) + np.where(st_dir[use] > 0, 0.0, 180.0)) % 360.0
+            bear = (
+                _bearing_at(idx, st_seg[use], st_s[use]) + np.where(st_dir[use] > 0, 0.0, 180.0)
+            ) % 360.0
             emis[use] += p["heading_kappa"] * (np.cos(np.radians(bear - h[use])) - 1.0)
 
     # transitions between consecutive fixes that have candidates
@@ -262,7 +290,9 @@ def match_xy(
     gc = np.hypot(xk[b] - xk[a], yk[b] - yk[a])
     limit = p["route_factor"] * gc + p["route_slack_m"]
     backtrack = 3.0 * sigma if p["backtrack_m"] is None else float(p["backtrack_m"])
-    tr = route_distances_blocked(idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack, p["uturn_penalty_m"])
+    tr = route_distances_blocked(
+        idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack, p["uturn_penalty_m"]
+    )
     logt = -np.abs(tr.value - np.repeat(gc, np.diff(tr.start))) / float(p["beta_m"])
     gap = gc > p["breakage_m"]
     if t is not None and p["max_gap_s"] is not None:
@@ -305,10 +335,14 @@ def match_xy(
     close()
     path = _build_path(idx, tr, chains, valid, chosen, st_seg, st_s, st_dir, sb)
     p["backtrack_m"] = backtrack
-    return _assemble(idx, x, y, rep, kept, chosen, chain_of, st_seg, st_s, st_dir, path, len(chains), sigma, p)
+    return _assemble(
+        idx, x, y, rep, kept, chosen, chain_of, st_seg, st_s, st_dir, path, len(chains), sigma, p
+    )
 
 
-def _assemble(idx, x, y, rep, kept, chosen, chain_of, st_seg, st_s, st_dir, path, n_chains, sigma, p) -> MatchResult:
+def _assemble(
+    idx, x, y, rep, kept, chosen, chain_of, st_seg, st_s, st_dir, path, n_chains, sigma, p
+) -> MatchResult:
     from shapely import get_coordinates, line_interpolate_point
 
     from geo.crs import lonlat_from_xy
@@ -439,11 +473,19 @@ def match_track(
             f"no fix lies within {res.params['max_distance_m']:.0f} m of the network "
             f"(track and network do not overlap?)"
         )
-    log.info("matched %d/%d fixes, %d breaks, sigma %.1f m", res.n_matched, res.n_fixes, res.n_breaks, res.sigma_m)
+    log.info(
+        "matched %d/%d fixes, %d breaks, sigma %.1f m",
+        res.n_matched,
+        res.n_fixes,
+        res.n_breaks,
+        res.sigma_m,
+    )
     return res
 
 
-def snap_points_to_network(network: Any, x: Any, y: Any, max_distance_m: float | None = None) -> SnapResult:
+def snap_points_to_network(
+    network: Any, x: Any, y: Any, max_distance_m: float | None = None
+) -> SnapResult:
     """Snap points (network CRS metres) to their nearest segment.
 
     Returns segment id ("" when none within ``max_distance_m``), chainage along the
@@ -478,4 +520,6 @@ def snap_points_to_network(network: Any, x: Any, y: Any, max_distance_m: float |
         dd[pi] = dist
         off[ok] = np.sign(cross) * dd[ok]
         sx[ok], sy[ok] = c[:, 0], c[:, 1]
-    return SnapResult(segment_id=sid, chainage_m=ch, offset_m=off, distance_m=dd, snapped_x=sx, snapped_y=sy)
+    return SnapResult(
+        segment_id=sid, chainage_m=ch, offset_m=off, distance_m=dd, snapped_x=sx, snapped_y=sy
+    )

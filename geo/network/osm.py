@@ -28,8 +28,6 @@ from roadcam.errors import CorruptInputError, NetworkError
 log = logging.getLogger(__name__)
 
 
-
-
 def read_osm_ways(path: Path) -> list[tuple[int, dict[str, str], list[tuple[int, float, float]]]]:
     """Drivable ways as ``(way_id, tags, [(node_id, lon, lat), ...])`` via pyosmium."""
     import osmium
@@ -72,8 +70,10 @@ def osm_segments(path: Path, crs: Any | None):
         raise NetworkError("no drivable highway=* ways in this OSM file", path=str(path))
     lon = np.array([n[1] for _, _, nodes in ways for n in nodes])
     lat = np.array([n[2] for _, _, nodes in ways for n in nodes])
-    target = resolve_metric_crs(crs) if crs is not None else metric_crs_for_bounds(
-        lon.min(), lat.min(), lon.max(), lat.max()
+    target = (
+        resolve_metric_crs(crs)
+        if crs is not None
+        else metric_crs_for_bounds(lon.min(), lat.min(), lon.max(), lat.max())
     )
     tr = Transformer.from_crs(4326, target, always_xy=True)
     xs, ys = tr.transform(lon, lat)

@@ -19,17 +19,45 @@ from roadcam.errors import CRSError
 #: highway=* values kept as drivable roads (the *_link variants included).
 DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
     {
-        "motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link",
-        "secondary", "secondary_link", "tertiary", "tertiary_link", "unclassified",
-        "residential", "living_street", "service", "road",
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "primary",
+        "primary_link",
+        "secondary",
+        "secondary_link",
+        "tertiary",
+        "tertiary_link",
+        "unclassified",
+        "residential",
+        "living_street",
+        "service",
+        "road",
     }
 )
 #: highway=* values never kept (explicitly not for motor vehicles or not built).
 NON_DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
     {
-        "footway", "cycleway", "path", "steps", "pedestrian", "track", "bridleway",
-        "corridor", "construction", "proposed", "platform", "bus_stop", "elevator",
-        "via_ferrata", "raceway", "busway", "abandoned", "disused", "escape",
+        "footway",
+        "cycleway",
+        "path",
+        "steps",
+        "pedestrian",
+        "track",
+        "bridleway",
+        "corridor",
+        "construction",
+        "proposed",
+        "platform",
+        "bus_stop",
+        "elevator",
+        "via_ferrata",
+        "raceway",
+        "busway",
+        "abandoned",
+        "disused",
+        "escape",
     }
 )
 #: road_class from highway when the ref gives none (UK convention: trunk and
@@ -47,8 +75,18 @@ HIGHWAY_ROAD_CLASS: dict[str, str] = {
     "service": "service",
 }
 SEGMENT_COLUMNS: tuple[str, ...] = (
-    "segment_id", "source_id", "name", "ref", "highway", "road_class", "oneway",
-    "u", "v", "length_m", "hierarchy", "geometry",
+    "segment_id",
+    "source_id",
+    "name",
+    "ref",
+    "highway",
+    "road_class",
+    "oneway",
+    "u",
+    "v",
+    "length_m",
+    "hierarchy",
+    "geometry",
 )
 _REF_RE = re.compile(r"^\s*([MABC])\s*\d")
 _ONEWAY_YES = {"yes", "1", "true", "t"}

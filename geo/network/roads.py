@@ -56,6 +56,7 @@ OSM_SUFFIXES = (".osm", ".pbf", ".osm.pbf", ".o5m")
 LINES_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 NODE_GRID_M = 0.1  # lines files: vertices within this grid cell are one node
 
+
 @dataclass(frozen=True)
 class RoadNetwork:
     """A road network: ``segments`` (GeoDataFrame, metric CRS), ``graph`` and ``crs``.
@@ -121,8 +122,6 @@ def _check_path(path: str | Path) -> tuple[Path, str]:
     )
 
 
-
-
 # --------------------------------------------------------------------------- lines files
 
 
@@ -146,7 +145,9 @@ def _read_lines_frame(path: Path, source_crs: Any | None):
     try:
         gdf = gpd.read_file(path)
     except Exception as err:  # pyogrio raises DataSourceError and friends
-        raise CorruptInputError(f"cannot read lines file ({type(err).__name__}: {err})", path=str(path)) from err
+        raise CorruptInputError(
+            f"cannot read lines file ({type(err).__name__}: {err})", path=str(path)
+        ) from err
     if len(gdf) == 0:
         raise NetworkError("the file holds no features", path=str(path))
     if source_crs is not None:
@@ -155,7 +156,10 @@ def _read_lines_frame(path: Path, source_crs: Any | None):
         if path.suffix.lower() in {".geojson", ".json"}:
             gdf = gdf.set_crs(4326)  # RFC 7946
         else:
-            raise CRSError("the file has no CRS (a shapefile without .prj?); give one with --crs", path=str(path))
+            raise CRSError(
+                "the file has no CRS (a shapefile without .prj?); give one with --crs",
+                path=str(path),
+            )
     if gdf.crs.is_geographic:
         b = gdf.total_bounds
         if np.nanmax(np.abs(b)) > 180.0:
@@ -190,7 +194,10 @@ def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
     index_ids = [str(i) for i in range(len(gdf))]
     feat_ids = [f if f else index_ids[i] for i, f in enumerate(feat_ids)]
     names, refs, hws = _str_col(gdf, "name"), _str_col(gdf, "ref"), _str_col(gdf, "highway")
-    hier, oneways = _str_col(gdf, "hierarchy"), (gdf["oneway"].tolist() if "oneway" in gdf else [None] * len(gdf))
+    hier, oneways = (
+        _str_col(gdf, "hierarchy"),
+        (gdf["oneway"].tolist() if "oneway" in gdf else [None] * len(gdf)),
+    )
     junction = _str_col(gdf, "junction")
     metric = gdf.geometry.to_crs(target)
     lines: list[tuple[int, np.ndarray]] = []  # (row, coords)
@@ -200,7 +207,9 @@ def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
             c = get_coordinates(p)
             if len(c) >= 2:
                 lines.append((row, c))
-    keys = [[(int(round(x / NODE_GRID_M)), int(round(y / NODE_GRID_M))) for x, y in c] for _, c in lines]
+    keys = [
+        [(int(round(x / NODE_GRID_M)), int(round(y / NODE_GRID_M))) for x, y in c] for _, c in lines
+    ]
     # one line per geometry: a repeat (same or reversed vertices, e.g. OSMnx's one row per
     # direction) is dropped, and a reversed repeat makes the kept line two-way
     first_of: dict[tuple, int] = {}
@@ -271,8 +280,14 @@ def graph_from_segments(segments: Any):
     us, vs = segments["u"].tolist(), segments["v"].tolist()
     lengths = segments["length_m"].astype(float).tolist()
     oneway = segments["oneway"].astype(bool).tolist()
-    g.add_nodes_from((u, {"x": float(coords[i, 0]), "y": float(coords[i, 1])}) for u, i in zip(us, first, strict=True))
-    g.add_nodes_from((v, {"x": float(coords[i, 0]), "y": float(coords[i, 1])}) for v, i in zip(vs, last, strict=True))
+    g.add_nodes_from(
+        (u, {"x": float(coords[i, 0]), "y": float(coords[i, 1])})
+        for u, i in zip(us, first, strict=True)
+    )
+    g.add_nodes_from(
+        (v, {"x": float(coords[i, 0]), "y": float(coords[i, 1])})
+        for v, i in zip(vs, last, strict=True)
+    )
     g.add_edges_from(
         (u, v, sid, {"segment_id": sid, "length_m": ln, "reverse": False})
         for sid, u, v, ln in zip(sids, us, vs, lengths, strict=True)
@@ -349,7 +364,9 @@ def network_from_edges(
     return network_from_segments(seg)
 
 
-def load_network(path: str | Path, crs: Any | None = None, *, source_crs: Any | None = None) -> RoadNetwork:
+def load_network(
+    path: str | Path, crs: Any | None = None, *, source_crs: Any | None = None
+) -> RoadNetwork:
     """Load a road network file into a :class:`RoadNetwork` (metric CRS).
 
     ``crs`` forces the metric CRS (else EPSG:27700 in Great Britain, local UTM
@@ -367,5 +384,11 @@ def load_network(path: str | Path, crs: Any | None = None, *, source_crs: Any | 
     if len(segments) == 0:
         raise NetworkError("no drivable road segments", path=str(p))
     net = network_from_segments(segments)
-    log.info("loaded %d segments, %.1f km from %s (%s)", len(net), net.total_length_m / 1000, p, net.crs.to_string())
+    log.info(
+        "loaded %d segments, %.1f km from %s (%s)",
+        len(net),
+        net.total_length_m / 1000,
+        p,
+        net.crs.to_string(),
+    )
     return net

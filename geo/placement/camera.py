@@ -64,7 +64,9 @@ class CameraModel:
         if not (0.1 <= self.mount_height_m <= 10.0):
             raise ValueError(f"mount_height_m must be within 0.1..10 m, got {self.mount_height_m}")
         if not (-45.0 <= self.pitch_deg <= 90.0):
-            raise ValueError(f"pitch_deg must be within -45..90 (down positive), got {self.pitch_deg}")
+            raise ValueError(
+                f"pitch_deg must be within -45..90 (down positive), got {self.pitch_deg}"
+            )
         if not (-45.0 <= self.roll_deg <= 45.0):
             raise ValueError(f"roll_deg must be within -45..45, got {self.roll_deg}")
         if not (10.0 <= self.hfov_deg <= 170.0):
@@ -106,7 +108,9 @@ class CameraModel:
         p = math.radians(self.pitch_deg)
         r = math.radians(self.roll_deg)
         # roll about the optical axis, in camera coordinates
-        rz = np.array([[math.cos(r), -math.sin(r), 0.0], [math.sin(r), math.cos(r), 0.0], [0.0, 0.0, 1.0]])
+        rz = np.array(
+            [[math.cos(r), -math.sin(r), 0.0], [math.sin(r), math.cos(r), 0.0], [0.0, 0.0, 1.0]]
+        )
         # camera axes expressed in vehicle FRD for a pure pitch p (down positive)
         x_axis = np.array([0.0, 1.0, 0.0])
         y_axis = np.array([-math.sin(p), 0.0, math.cos(p)])
@@ -134,7 +138,9 @@ def ground_point_from_pixel(camera: CameraModel, u, v):
     scalar = np.ndim(u) == 0 and np.ndim(v) == 0
     u_arr, v_arr = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
     f = camera.focal_px
-    rays_c = np.stack([(u_arr - camera.cx) / f, (v_arr - camera.cy) / f, np.ones_like(u_arr)], axis=-1)
+    rays_c = np.stack(
+        [(u_arr - camera.cx) / f, (v_arr - camera.cy) / f, np.ones_like(u_arr)], axis=-1
+    )
     rays = rays_c @ camera.rotation().T  # forward, right, down
     down = rays[..., 2]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -152,8 +158,9 @@ def pixel_from_vehicle_point(camera: CameraModel, forward_m, lateral_m, height_m
     Points behind (or at) the camera give NaN. Scalars in, floats out; arrays in, arrays out.
     """
     scalar = all(np.ndim(a) == 0 for a in (forward_m, lateral_m, height_m))
-    fw, la, he = np.broadcast_arrays(np.asarray(forward_m, float), np.asarray(lateral_m, float),
-                                     np.asarray(height_m, float))
+    fw, la, he = np.broadcast_arrays(
+        np.asarray(forward_m, float), np.asarray(lateral_m, float), np.asarray(height_m, float)
+    )
     rel = np.stack([fw, la, -he], axis=-1) - camera.position_frd
     cam = rel @ camera.rotation()  # R^T applied to row vectors
     z = cam[..., 2]
@@ -208,8 +215,9 @@ def vehicle_point_from_en(east_m, north_m, heading_deg) -> tuple[np.ndarray, np.
 MAX_PROJECTION_RANGE_M = 25.0
 
 
-def project_detections(camera: CameraModel, detections, frame, *,
-                       max_range_m: float | None = MAX_PROJECTION_RANGE_M) -> list:
+def project_detections(
+    camera: CameraModel, detections, frame, *, max_range_m: float | None = MAX_PROJECTION_RANGE_M
+) -> list:
     """Place each detection on the ground and in the world.
 
     The bottom-centre of each box is mapped to a ground point ahead of/beside the
@@ -241,7 +249,10 @@ def project_detections(camera: CameraModel, detections, frame, *,
         log.debug("frame %s has no heading; %d detections not projected", frame.frame_index, n)
         return []
     cam = camera
-    if (detections.image_width, detections.image_height) != (camera.image_width, camera.image_height):
+    if (detections.image_width, detections.image_height) != (
+        camera.image_width,
+        camera.image_height,
+    ):
         cam = camera.scaled(detections.image_width, detections.image_height)
     xyxy = np.asarray(detections.xyxy, float)
     u = (xyxy[:, 0] + xyxy[:, 2]) / 2.0
@@ -279,7 +290,11 @@ def project_detections(camera: CameraModel, detections, frame, *,
             )
         )
     if skipped:
-        log.debug("frame %s: %d boxes above the horizon or too far not projected", frame.frame_index, skipped)
+        log.debug(
+            "frame %s: %d boxes above the horizon or too far not projected",
+            frame.frame_index,
+            skipped,
+        )
     return out
 
 
@@ -288,8 +303,9 @@ _FIELD_NAMES = {f.name for f in fields(CameraModel)}
 
 #: The camera used when no config file is given: a refuse-truck cab camera, the same
 #: geometry as the sample footage's ``RCV-01`` (the image size is rescaled to the frames).
-DEFAULT_CAMERA = CameraModel(mount_height_m=2.4, pitch_deg=10.0, hfov_deg=90.0,
-                             image_width=960, image_height=540)
+DEFAULT_CAMERA = CameraModel(
+    mount_height_m=2.4, pitch_deg=10.0, hfov_deg=90.0, image_width=960, image_height=540
+)
 
 
 def _camera_from_mapping(data: Any, base: dict[str, Any] | None, where: str) -> CameraModel:
@@ -297,8 +313,9 @@ def _camera_from_mapping(data: Any, base: dict[str, Any] | None, where: str) -> 
         raise ConfigError(f"{where}: a camera must be a mapping of its parameters")
     unknown = set(data) - _FIELD_NAMES
     if unknown:
-        raise ConfigError(f"{where}: unknown camera parameter(s) {sorted(unknown)}; "
-                          f"known: {sorted(_FIELD_NAMES)}")
+        raise ConfigError(
+            f"{where}: unknown camera parameter(s) {sorted(unknown)}; known: {sorted(_FIELD_NAMES)}"
+        )
     params = dict(base or {})
     params.update(data)
     missing = _FIELD_NAMES - set(params) - {"roll_deg", "lateral_offset_m", "forward_offset_m"}
@@ -338,10 +355,14 @@ def load_camera_configs(path: str | Path) -> dict[str, CameraModel]:
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ConfigError(f"not valid YAML ({type(err).__name__})", path=str(p)) from None
     if not isinstance(doc, dict):
-        raise ConfigError("camera config must be a mapping with 'default' and/or 'vehicles'", path=str(p))
+        raise ConfigError(
+            "camera config must be a mapping with 'default' and/or 'vehicles'", path=str(p)
+        )
     unknown = set(doc) - {"default", "vehicles"}
     if unknown:
-        raise ConfigError(f"unknown top-level key(s) {sorted(unknown)} (expected default, vehicles)", path=str(p))
+        raise ConfigError(
+            f"unknown top-level key(s) {sorted(unknown)} (expected default, vehicles)", path=str(p)
+        )
     out: dict[str, CameraModel] = {}
     base: dict[str, Any] = {}
     if doc.get("default") is not None:
@@ -366,9 +387,13 @@ def load_camera_config(path: str | Path | None, vehicle_id: str | None = None) -
     ``path=None`` (no config given) returns :data:`DEFAULT_CAMERA`, with a warning.
     """
     if path is None:
-        log.warning("no camera config given: using the default camera (%.1f m high, pitch %.0f deg down, "
-                    "hfov %.0f deg); pass a camera YAML for real vehicles", DEFAULT_CAMERA.mount_height_m,
-                    DEFAULT_CAMERA.pitch_deg, DEFAULT_CAMERA.hfov_deg)
+        log.warning(
+            "no camera config given: using the default camera (%.1f m high, pitch %.0f deg down, "
+            "hfov %.0f deg); pass a camera YAML for real vehicles",
+            DEFAULT_CAMERA.mount_height_m,
+            DEFAULT_CAMERA.pitch_deg,
+            DEFAULT_CAMERA.hfov_deg,
+        )
         return DEFAULT_CAMERA
     cams = load_camera_configs(path)
     if vehicle_id is not None and str(vehicle_id) in cams:

@@ -39,7 +39,12 @@ class MergeRules:
     linear_gap_m: dict[str, float] = field(default_factory=lambda: {"faded_marking": 10.0})
 
     def __post_init__(self) -> None:
-        gaps = [self.max_chainage_gap_m, self.max_offset_gap_m, self.max_distance_m, *self.linear_gap_m.values()]
+        gaps = [
+            self.max_chainage_gap_m,
+            self.max_offset_gap_m,
+            self.max_distance_m,
+            *self.linear_gap_m.values(),
+        ]
         if min(gaps) <= 0:
             raise ValueError("merge thresholds must be > 0")
 
@@ -102,8 +107,17 @@ def cluster_observations(
     for i, j in cKDTree(xy).query_pairs(rules.search_radius_m, output_type="ndarray"):
         a, b = observations[i], observations[j]
         if _same_defect(
-            a.class_name, a.segment_id, a.chainage_m, a.offset_m, xy[i],
-            b.class_name, b.segment_id, b.chainage_m, b.offset_m, xy[j], rules,
+            a.class_name,
+            a.segment_id,
+            a.chainage_m,
+            a.offset_m,
+            xy[i],
+            b.class_name,
+            b.segment_id,
+            b.chainage_m,
+            b.offset_m,
+            xy[j],
+            rules,
         ):
             uf.union(int(i), int(j))
     groups: dict[int, list[int]] = {}
@@ -193,7 +207,10 @@ def defects_from_observations(
     crs = metric_crs_for_lonlat(float(lon.mean()), float(lat.mean()))
     x, y = xy_from_lonlat(lon, lat, crs)
     xy = np.column_stack([x, y])
-    clusters = [_candidate_from_cluster(observations, m, xy, crs) for m in cluster_observations(observations, rules, crs)]
+    clusters = [
+        _candidate_from_cluster(observations, m, xy, crs)
+        for m in cluster_observations(observations, rules, crs)
+    ]
     if not existing:
         return clusters
 
@@ -206,8 +223,17 @@ def defects_from_observations(
         for k, d in enumerate(existing):
             dist = float(np.hypot(ex_x[k] - cx, ex_y[k] - cy))
             if dist < best_d and _same_defect(
-                d.class_name, d.segment_id, d.chainage_m, d.offset_m, (ex_x[k], ex_y[k]),
-                cand.class_name, cand.segment_id, cand.chainage_m, cand.offset_m, (float(cx), float(cy)), rules,
+                d.class_name,
+                d.segment_id,
+                d.chainage_m,
+                d.offset_m,
+                (ex_x[k], ex_y[k]),
+                cand.class_name,
+                cand.segment_id,
+                cand.chainage_m,
+                cand.offset_m,
+                (float(cx), float(cy)),
+                rules,
             ):
                 best_k, best_d = k, dist
         if best_k is None:
@@ -216,7 +242,12 @@ def defects_from_observations(
         base = updates.get(best_k, existing[best_k])
         merged = merge_candidates(base, cand, crs)
         if best_k in updates:
-            merged = DefectCandidate(**{**merged.__dict__, "observation_keys": base.observation_keys + cand.observation_keys})
+            merged = DefectCandidate(
+                **{
+                    **merged.__dict__,
+                    "observation_keys": base.observation_keys + cand.observation_keys,
+                }
+            )
         updates[best_k] = merged
     log.debug("merged %d clusters: %d new, %d updates", len(clusters), len(out), len(updates))
     return list(updates.values()) + out

@@ -93,28 +93,43 @@ def correct_frame_poses(
         if float(np.hypot(*d)) <= max_shift_m:
             shifts[(f.source or "", f.frame_index)] = (float(d[0]), float(d[1]))
     corr = PoseCorrection(shifts, len(shifts), len(frames))
-    log.info("pose correction: %d of %d frames on the network, median shift %.1f m",
-             corr.frames_matched, corr.frames_total, corr.median_shift_m)
+    log.info(
+        "pose correction: %d of %d frames on the network, median shift %.1f m",
+        corr.frames_matched,
+        corr.frames_total,
+        corr.median_shift_m,
+    )
     return corr
 
 
-def shift_observations(observations: Sequence[Observation], correction: PoseCorrection, crs: str) -> list[Observation]:
+def shift_observations(
+    observations: Sequence[Observation], correction: PoseCorrection, crs: str
+) -> list[Observation]:
     """Move each observation by its frame's pose correction."""
     if not observations or not correction.shift_m:
         return list(observations)
     x, y = xy_from_lonlat([o.lon for o in observations], [o.lat for o in observations], crs)
-    d = np.array([correction.shift_m.get((o.source or "", o.frame_index), (0.0, 0.0)) for o in observations])
+    d = np.array(
+        [correction.shift_m.get((o.source or "", o.frame_index), (0.0, 0.0)) for o in observations]
+    )
     lon, lat = lonlat_from_xy(x + d[:, 0], y + d[:, 1], crs)
-    return [dataclasses.replace(o, lon=float(lon[i]), lat=float(lat[i])) for i, o in enumerate(observations)]
+    return [
+        dataclasses.replace(o, lon=float(lon[i]), lat=float(lat[i]))
+        for i, o in enumerate(observations)
+    ]
 
 
-def snap_observations(observations: Sequence[Observation], network, max_distance_m: float = 15.0) -> list[Observation]:
+def snap_observations(
+    observations: Sequence[Observation], network, max_distance_m: float = 15.0
+) -> list[Observation]:
     """Segment id, chainage and lateral offset for each observation within ``max_distance_m`` of a road."""
     from geo.network.matching import snap_points_to_network
 
     if network is None or not observations:
         return list(observations)
-    x, y = xy_from_lonlat([o.lon for o in observations], [o.lat for o in observations], str(network.crs))
+    x, y = xy_from_lonlat(
+        [o.lon for o in observations], [o.lat for o in observations], str(network.crs)
+    )
     snapped = snap_points_to_network(network, x, y, max_distance_m=max_distance_m)
     out = []
     for k, obs in enumerate(observations):
@@ -122,14 +137,20 @@ def snap_observations(observations: Sequence[Observation], network, max_distance
         if not seg:
             out.append(obs)
             continue
-        out.append(dataclasses.replace(
-            obs, segment_id=str(seg), chainage_m=float(snapped.chainage_m[k]), offset_m=float(snapped.offset_m[k])
-        ))
+        out.append(
+            dataclasses.replace(
+                obs,
+                segment_id=str(seg),
+                chainage_m=float(snapped.chainage_m[k]),
+                offset_m=float(snapped.offset_m[k]),
+            )
+        )
     return out
 
 
-def locate_observations(network, frames: Sequence[SampledFrame], observations: Sequence[Observation],
-                        **pose_kwargs) -> tuple[list[Observation], PoseCorrection | None]:
+def locate_observations(
+    network, frames: Sequence[SampledFrame], observations: Sequence[Observation], **pose_kwargs
+) -> tuple[list[Observation], PoseCorrection | None]:
     """Pose-correct then snap a survey's observations. Without a network they are returned as they are."""
     if network is None or not observations:
         return list(observations), None

@@ -23,8 +23,8 @@ from datetime import datetime
 
 import numpy as np
 
-from geo.placement.camera import CameraModel, pixel_from_ground_point, vehicle_point_from_en
 from geo.crs import xy_from_lonlat
+from geo.placement.camera import CameraModel, pixel_from_ground_point, vehicle_point_from_en
 from geo.types import SampledFrame
 
 VERDICTS = ("repaired", "still_present", "not_checked")
@@ -53,7 +53,9 @@ class RepairVerdict:
     verdict: str
     frames_in_view: int
     sightings: int
-    evidence_frames: tuple[tuple[str, int], ...] = ()  # (source, frame_index) of frames that saw the spot
+    evidence_frames: tuple[
+        tuple[str, int], ...
+    ] = ()  # (source, frame_index) of frames that saw the spot
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -83,13 +85,21 @@ def frames_viewing_point(
         d = np.array([shifts_m.get((f.source or "", f.frame_index), (0.0, 0.0)) for f in usable])
         fx, fy = fx + d[:, 0], fy + d[:, 1]
     px, py = xy_from_lonlat(lon, lat, crs)
-    fwd, lat_m = vehicle_point_from_en(float(px) - fx, float(py) - fy, [f.heading_deg for f in usable])
+    fwd, lat_m = vehicle_point_from_en(
+        float(px) - fx, float(py) - fy, [f.heading_deg for f in usable]
+    )
     fwd = np.asarray(fwd) - camera.forward_offset_m
     lat_m = np.asarray(lat_m) - camera.lateral_offset_m
     ok = (fwd >= min_range_m) & (fwd <= max_range_m) & (np.abs(lat_m) <= max_lateral_m)
     if ok.any():
-        u, v = pixel_from_ground_point(camera, np.where(ok, fwd, min_range_m), np.where(ok, lat_m, 0.0))
-        ok &= (np.asarray(u) >= 0) & (np.asarray(u) < camera.image_width) & (np.asarray(v) < camera.image_height)
+        u, v = pixel_from_ground_point(
+            camera, np.where(ok, fwd, min_range_m), np.where(ok, lat_m, 0.0)
+        )
+        ok &= (
+            (np.asarray(u) >= 0)
+            & (np.asarray(u) < camera.image_width)
+            & (np.asarray(v) < camera.image_height)
+        )
     return [f for f, keep in zip(usable, ok.tolist(), strict=True) if keep]
 
 
@@ -113,7 +123,11 @@ def verify_repairs(
     seeing it too, so a repair is never passed because a sighting fell just outside
     the merge rules.
     """
-    nx, ny = xy_from_lonlat([d[1] for d in new_defects], [d[2] for d in new_defects], crs) if new_defects else ([], [])
+    nx, ny = (
+        xy_from_lonlat([d[1] for d in new_defects], [d[2] for d in new_defects], crs)
+        if new_defects
+        else ([], [])
+    )
     out = []
     for check in checks:
         later = [f for f in frames if f.time > check.claimed_at]
@@ -122,8 +136,11 @@ def verify_repairs(
         if new_defects:
             cx, cy = xy_from_lonlat(check.lon, check.lat, crs)
             dist = np.hypot(np.asarray(nx) - float(cx), np.asarray(ny) - float(cy))
-            seen += sum(d[3] for d, r in zip(new_defects, dist.tolist(), strict=True)
-                        if d[0] == check.class_name and r <= near_m)
+            seen += sum(
+                d[3]
+                for d, r in zip(new_defects, dist.tolist(), strict=True)
+                if d[0] == check.class_name and r <= near_m
+            )
         keys = tuple((f.source or "", f.frame_index) for f in viewing)
         if seen:
             verdict = "still_present"

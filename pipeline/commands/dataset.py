@@ -11,9 +11,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("dataset", help="build YOLO training datasets")
     sub = p.add_subparsers(dest="dataset_command", metavar="ACTION")
     sub.required = True
-    b = sub.add_parser("build", help="build a dataset (images symlinked, labels, data.yaml) from a recipe")
+    b = sub.add_parser(
+        "build", help="build a dataset (images symlinked, labels, data.yaml) from a recipe"
+    )
     b.add_argument("recipe", type=Path, help="recipe YAML, e.g. detector/recipes/roadcam.yaml")
-    b.add_argument("-o", "--output", type=Path, default=None, help="output folder (default var/datasets/<name>)")
+    b.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="output folder (default var/datasets/<name>)",
+    )
     b.add_argument("--force", action="store_true", help="rebuild even if the dataset exists")
     b.add_argument("--json", action="store_true", help="print the manifest as JSON")
     b.set_defaults(func=_build)

@@ -19,8 +19,12 @@ def register(subparsers: Any) -> None:
         ("current", cmd_current, "show the schema revision of the database"),
     ):
         p = sub.add_parser(name, help=help_)
-        p.add_argument("--database", metavar="URL", default=None,
-                       help="SQLAlchemy URL (default: ROADCAM_DATABASE_URL, else var/roadcam.sqlite)")
+        p.add_argument(
+            "--database",
+            metavar="URL",
+            default=None,
+            help="SQLAlchemy URL (default: ROADCAM_DATABASE_URL, else var/roadcam.sqlite)",
+        )
         p.add_argument("--json", action="store_true", help="print a JSON summary")
         p.set_defaults(func=func)
 
@@ -39,7 +43,9 @@ def _summary(url: str | None) -> dict[str, Any]:
         try:
             current = current_revision(engine)
         except sa_exc.DBAPIError as err:
-            raise translate_error(err, engine) or DatabaseError(f"{display_url(engine)}: {err}") from None
+            raise translate_error(err, engine) or DatabaseError(
+                f"{display_url(engine)}: {err}"
+            ) from None
         return {
             "database": display_url(engine),
             "backend": "postgis" if engine.dialect.name == "postgresql" else "spatialite",
@@ -62,7 +68,9 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
         print_json(info)
     else:
-        print(f"{info['database']}: schema at revision {info['revision']} (head) on {info['backend']}")
+        print(
+            f"{info['database']}: schema at revision {info['revision']} (head) on {info['backend']}"
+        )
     return 0
 
 
@@ -75,7 +83,9 @@ def cmd_current(args: argparse.Namespace) -> int:
         print_json(info)
     else:
         state = "up to date" if info["up_to_date"] else "needs `roadcam db upgrade`"
-        print(f"{info['database']}: revision {info['revision'] or 'none'}, head {info['head']} ({state})")
+        print(
+            f"{info['database']}: revision {info['revision'] or 'none'}, head {info['head']} ({state})"
+        )
     if not info["up_to_date"]:
         from roadcam.errors import DatabaseError
 

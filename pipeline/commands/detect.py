@@ -11,16 +11,32 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("detect", help="detect potholes, cracks, faded markings and skips in images")
+    p = subparsers.add_parser(
+        "detect", help="detect potholes, cracks, faded markings and skips in images"
+    )
     p.add_argument("paths", nargs="+", type=Path, help="image files or folders of images")
-    p.add_argument("-o", "--output", type=Path, default=None, help="write JSON here (default: stdout)")
+    p.add_argument(
+        "-o", "--output", type=Path, default=None, help="write JSON here (default: stdout)"
+    )
     p.add_argument("--weights", type=Path, default=None, help="default: settings.weights_path")
-    p.add_argument("--backend", default=None, choices=["openvino", "onnxruntime", "ultralytics"],
-                   help="default: settings.detector_backend")
-    p.add_argument("--conf", type=float, default=None, help="confidence threshold (default: the shipped one)")
-    p.add_argument("--imgsz", type=int, default=None, help="network input size (default: the model's)")
-    p.add_argument("--horizon", type=float, default=0.0,
-                   help="drop boxes whose bottom edge is above this fraction of the image height (0 = off)")
+    p.add_argument(
+        "--backend",
+        default=None,
+        choices=["openvino", "onnxruntime", "ultralytics"],
+        help="default: settings.detector_backend",
+    )
+    p.add_argument(
+        "--conf", type=float, default=None, help="confidence threshold (default: the shipped one)"
+    )
+    p.add_argument(
+        "--imgsz", type=int, default=None, help="network input size (default: the model's)"
+    )
+    p.add_argument(
+        "--horizon",
+        type=float,
+        default=0.0,
+        help="drop boxes whose bottom edge is above this fraction of the image height (0 = off)",
+    )
     p.add_argument("--json", action="store_true", help="print the result JSON on stdout")
     p.set_defaults(func=_detect)
 
@@ -34,7 +50,9 @@ def _collect(paths: list[Path]) -> list[Path]:
             files += sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
         elif p.is_file():
             if p.suffix.lower() not in IMAGE_SUFFIXES:
-                raise UnsupportedFormatError(f"not an image ({', '.join(sorted(IMAGE_SUFFIXES))})", path=str(p))
+                raise UnsupportedFormatError(
+                    f"not an image ({', '.join(sorted(IMAGE_SUFFIXES))})", path=str(p)
+                )
             files.append(p)
         else:
             raise InputNotFoundError("no such file or folder", path=str(p))
@@ -53,9 +71,13 @@ def _detect(args: argparse.Namespace) -> int:
         raise UsageError("--horizon must be within [0, 1)")
     settings = get_settings()
     files = _collect(args.paths)
-    det = Detector(args.weights or settings.weights_path, backend=args.backend or settings.detector_backend,
-                   conf_threshold=args.conf, imgsz=args.imgsz,
-                   roi=Roi(horizon_frac=args.horizon) if args.horizon else None)
+    det = Detector(
+        args.weights or settings.weights_path,
+        backend=args.backend or settings.detector_backend,
+        conf_threshold=args.conf,
+        imgsz=args.imgsz,
+        roi=Roi(horizon_frac=args.horizon) if args.horizon else None,
+    )
     images, errors = [], []
     for f in files:
         img = cv2.imread(str(f), cv2.IMREAD_COLOR)
@@ -63,8 +85,16 @@ def _detect(args: argparse.Namespace) -> int:
             errors.append(error_record(CorruptInputError("unreadable image", path=str(f))))
             continue
         d = det.detect(img)
-        images.append({"path": str(f), "width": d.image_width, "height": d.image_height,
-                       "detections": [{k: r[k] for k in ("class", "confidence", "xyxy")} for r in d.to_records()]})
+        images.append(
+            {
+                "path": str(f),
+                "width": d.image_width,
+                "height": d.image_height,
+                "detections": [
+                    {k: r[k] for k in ("class", "confidence", "xyxy")} for r in d.to_records()
+                ],
+            }
+        )
     out = {"images": images}
     if errors:
         out["errors"] = errors

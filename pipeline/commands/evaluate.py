@@ -17,41 +17,72 @@ DATASET = ROOT / "var" / "datasets" / "roadcam-v1"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("evaluate", help="evaluate the detector on every test split, per source and class")
-    p.add_argument("--dataset", type=Path, default=DATASET, help="built dataset folder (roadcam dataset build)")
+    p = subparsers.add_parser(
+        "evaluate", help="evaluate the detector on every test split, per source and class"
+    )
+    p.add_argument(
+        "--dataset", type=Path, default=DATASET, help="built dataset folder (roadcam dataset build)"
+    )
     p.add_argument("--weights", type=Path, default=None, help="default: settings.weights_path")
     p.add_argument("--backend", default=None, choices=["openvino", "onnxruntime", "ultralytics"])
-    p.add_argument("--conf", type=float, default=None, help="confidence for P/R/F1 (default: the shipped one)")
-    p.add_argument("--sources", nargs="*", default=None, help="only these sources (default: all test lists)")
-    p.add_argument("--tune-conf", action="store_true",
-                   help="pick the pothole-F1-best confidence on the VALID split and write it to the weights card")
-    p.add_argument("--imgsz-grid", type=int, nargs="+", default=None, metavar="PX",
-                   help="with --tune-conf: also pick the inference image size from these (multiples of 32) on the "
-                        "VALID split, jointly with the confidence, and write it to the weights card")
-    p.add_argument("-o", "--output", type=Path, default=ROOT / "bench" / "results" / "detector_eval.json")
-    p.add_argument("--doc", type=Path, default=None, help="also update the results table in this markdown file")
+    p.add_argument(
+        "--conf", type=float, default=None, help="confidence for P/R/F1 (default: the shipped one)"
+    )
+    p.add_argument(
+        "--sources", nargs="*", default=None, help="only these sources (default: all test lists)"
+    )
+    p.add_argument(
+        "--tune-conf",
+        action="store_true",
+        help="pick the pothole-F1-best confidence on the VALID split and write it to the weights card",
+    )
+    p.add_argument(
+        "--imgsz-grid",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="PX",
+        help="with --tune-conf: also pick the inference image size from these (multiples of 32) on the "
+        "VALID split, jointly with the confidence, and write it to the weights card",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, default=ROOT / "bench" / "results" / "detector_eval.json"
+    )
+    p.add_argument(
+        "--doc", type=Path, default=None, help="also update the results table in this markdown file"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_evaluate)
 
 
 def _table(report: dict) -> str:
-    lines = ["| source | images | class | instances | P | R | F1@0.5 | mAP50 | mAP50-95 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| source | images | class | instances | P | R | F1@0.5 | mAP50 | mAP50-95 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for src, r in report["sources"].items():
         for cname, m in r["classes"].items():
+
             def f(v):
                 return "–" if v is None else f"{v:.3f}"
-            lines.append(f"| {src} | {r['images']} | {cname} | {m['instances']} | {f(m['precision'])} | "
-                         f"{f(m['recall'])} | {f(m['f1'])} | {f(m['mAP50'])} | {f(m['mAP50_95'])} |")
+
+            lines.append(
+                f"| {src} | {r['images']} | {cname} | {m['instances']} | {f(m['precision'])} | "
+                f"{f(m['recall'])} | {f(m['f1'])} | {f(m['mAP50'])} | {f(m['mAP50_95'])} |"
+            )
         if "iou0.3" in r:
             m = r["iou0.3"]["classes"].get("pothole")
             if m:
-                lines.append(f"| {src} (IoU 0.3, loose labels) | {r['images']} | pothole | {m['instances']} | "
-                             f"{m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | – | – |")
+                lines.append(
+                    f"| {src} (IoU 0.3, loose labels) | {r['images']} | pothole | {m['instances']} | "
+                    f"{m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | – | – |"
+                )
     return "\n".join(lines)
 
 
-def _tune_on_valid(weights: Path, backend: str, dataset: Path, imgsz_grid: list[int] | None) -> None:
+def _tune_on_valid(
+    weights: Path, backend: str, dataset: Path, imgsz_grid: list[int] | None
+) -> None:
     """Choose the shipped confidence (and, given a grid, the inference image size) that maximise pothole
     F1@0.5 on the real VALID images (rendered frames left out), and write them to the weights card."""
     from detector.dataset import source_of_image
@@ -59,7 +90,9 @@ def _tune_on_valid(weights: Path, backend: str, dataset: Path, imgsz_grid: list[
     from detector.model import Detector, weights_card
     from roadcam.errors import InputNotFoundError, UsageError
 
-    valid = sorted(p for p in (dataset / "images" / "valid").glob("*") if source_of_image(p) != "rendered")
+    valid = sorted(
+        p for p in (dataset / "images" / "valid").glob("*") if source_of_image(p) != "rendered"
+    )
     if not valid:
         raise InputNotFoundError("no valid split images", path=str(dataset / "images" / "valid"))
     card = weights_card(weights)
@@ -70,17 +103,27 @@ def _tune_on_valid(weights: Path, backend: str, dataset: Path, imgsz_grid: list[
     for size in sizes:
         det = Detector(weights, backend=backend, conf_threshold=0.001, imgsz=size)
         trials[size] = best_conf_threshold(predict_images(det.detect, valid), cls=0)
-        print(f"imgsz {size}: conf {trials[size][0]} valid pothole F1 {trials[size][1]:.4f}", file=sys.stderr)
+        print(
+            f"imgsz {size}: conf {trials[size][0]} valid pothole F1 {trials[size][1]:.4f}",
+            file=sys.stderr,
+        )
     size = max(sizes, key=lambda s: (trials[s][1], -s))  # ties go to the smaller, faster size
     conf, f1 = trials[size]
-    card.update({"imgsz": size, "conf_threshold": conf,
-                 "conf_selected_on": f"valid split (roboflow+brazil, {len(valid)} images), pothole F1@0.5",
-                 "valid_pothole_f1": round(f1, 4)})
+    card.update(
+        {
+            "imgsz": size,
+            "conf_threshold": conf,
+            "conf_selected_on": f"valid split (roboflow+brazil, {len(valid)} images), pothole F1@0.5",
+            "valid_pothole_f1": round(f1, 4),
+        }
+    )
     if len(sizes) > 1:
         card["imgsz_selected_from"] = {str(s): round(trials[s][1], 4) for s in sizes}
     Path(weights).with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-    print(f"imgsz {size}, conf_threshold {conf} (valid pothole F1 {f1:.3f}) -> {Path(weights).with_suffix('.json')}",
-          file=sys.stderr)
+    print(
+        f"imgsz {size}, conf_threshold {conf} (valid pothole F1 {f1:.3f}) -> {Path(weights).with_suffix('.json')}",
+        file=sys.stderr,
+    )
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -102,10 +145,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     elif args.imgsz_grid:
         raise UsageError("--imgsz-grid needs --tune-conf")
     det = Detector(weights, backend=backend, conf_threshold=0.001)
-    conf = args.conf if args.conf is not None else float(weights_card(weights).get("conf_threshold", 0.25))
+    conf = (
+        args.conf
+        if args.conf is not None
+        else float(weights_card(weights).get("conf_threshold", 0.25))
+    )
     lists = test_image_lists(args.dataset)
-    report = {"weights": str(weights), "backend": det.backend_name, "imgsz": det.imgsz, "conf_threshold": conf,
-              "dataset": str(args.dataset), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sources": {}}
+    report = {
+        "weights": str(weights),
+        "backend": det.backend_name,
+        "imgsz": det.imgsz,
+        "conf_threshold": conf,
+        "dataset": str(args.dataset),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "sources": {},
+    }
     for src, paths in lists.items():
         if args.sources and src not in args.sources:
             continue

@@ -19,28 +19,58 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``hierarchy`` command group."""
-    p = subparsers.add_parser("hierarchy", help="network hierarchy review and inspection frequencies")
+    p = subparsers.add_parser(
+        "hierarchy", help="network hierarchy review and inspection frequencies"
+    )
     sub = p.add_subparsers(dest="hierarchy_command", metavar="ACTION")
     sub.required = True
 
-    r = sub.add_parser("review", help="recommend categories and inspection frequencies from evidence")
-    r.add_argument("--network", help="road network: .osm/.osm.pbf, GeoJSON, GeoPackage or Shapefile lines (default with --database: the stored segments)")
-    r.add_argument("--out", required=True, help="output folder (segments.csv, segments.gpkg, summary.md/.html)")
+    r = sub.add_parser(
+        "review", help="recommend categories and inspection frequencies from evidence"
+    )
+    r.add_argument(
+        "--network",
+        help="road network: .osm/.osm.pbf, GeoJSON, GeoPackage or Shapefile lines (default with --database: the stored segments)",
+    )
+    r.add_argument(
+        "--out", required=True, help="output folder (segments.csv, segments.gpkg, summary.md/.html)"
+    )
     r.add_argument("--sites", help="key sites: GeoJSON points with kind and name")
     r.add_argument("--traffic", help="traffic counts: CSV with columns source_id,aadt")
-    r.add_argument("--bus-routes", dest="bus_routes", help="bus routes: lines file, or CSV with source_id")
-    r.add_argument("--winter-routes", dest="winter_routes", help="winter-service routes: lines file, or CSV with source_id")
-    r.add_argument("--defects", help="camera defects from a file (CSV or GeoJSON: segment_id, class, first_seen, ...)")
-    r.add_argument("--passes", help="camera passes per segment: CSV segment_id,passes[,first_pass,last_pass]")
+    r.add_argument(
+        "--bus-routes", dest="bus_routes", help="bus routes: lines file, or CSV with source_id"
+    )
+    r.add_argument(
+        "--winter-routes",
+        dest="winter_routes",
+        help="winter-service routes: lines file, or CSV with source_id",
+    )
+    r.add_argument(
+        "--defects",
+        help="camera defects from a file (CSV or GeoJSON: segment_id, class, first_seen, ...)",
+    )
+    r.add_argument(
+        "--passes", help="camera passes per segment: CSV segment_id,passes[,first_pass,last_pass]"
+    )
     r.add_argument("--policy", help="policy YAML (default: hierarchy/policies/default.yaml)")
     r.add_argument("--overrides", help="overrides CSV (default: OUT/overrides.csv)")
-    r.add_argument("--database", help="also read defects/overrides from this database and write recommendations back "
-                   "(default: the settings database when it already holds the network's segments)")
-    r.add_argument("--no-database", dest="no_database", action="store_true", help="files only, never touch a database")
+    r.add_argument(
+        "--database",
+        help="also read defects/overrides from this database and write recommendations back "
+        "(default: the settings database when it already holds the network's segments)",
+    )
+    r.add_argument(
+        "--no-database",
+        dest="no_database",
+        action="store_true",
+        help="files only, never touch a database",
+    )
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
     r.set_defaults(func=cmd_review)
 
-    o = sub.add_parser("override", help="record an engineer's category for a segment, kept by later reviews")
+    o = sub.add_parser(
+        "override", help="record an engineer's category for a segment, kept by later reviews"
+    )
     o.add_argument("segment_id")
     o.add_argument("category", help="2, 3a, 3b, 4a, 4b, minor or lane")
     o.add_argument("--reason", required=True)
@@ -103,9 +133,15 @@ def cmd_review(args: argparse.Namespace) -> int:
                 segments = segments_for_review(session)
             db_defects = defects_for_review(session).assign(_source="store")
             db_over = overrides_from_store(session)
-        overrides = pd.concat([overrides, db_over], ignore_index=True) if len(db_over) else overrides
+        overrides = (
+            pd.concat([overrides, db_over], ignore_index=True) if len(db_over) else overrides
+        )
         if len(db_defects):
-            defects = db_defects if defects is None else pd.concat([defects, db_defects], ignore_index=True)
+            defects = (
+                db_defects
+                if defects is None
+                else pd.concat([defects, db_defects], ignore_index=True)
+            )
     result = review_hierarchy(
         segments,
         graph,
@@ -118,7 +154,9 @@ def cmd_review(args: argparse.Namespace) -> int:
         passes=passes,
         overrides=overrides,
     )
-    scored = score_defect_risk(defects, result, policy) if defects is not None and len(defects) else None
+    scored = (
+        score_defect_risk(defects, result, policy) if defects is not None and len(defects) else None
+    )
     summary = write_review_outputs(result, out, policy, defects=scored)
     if engine is not None:
         from store.engine import session_scope
@@ -127,7 +165,9 @@ def cmd_review(args: argparse.Namespace) -> int:
         with session_scope(engine) as session:
             summary["segments_written"] = save_recommendations(session, result)
             if scored is not None and "_source" in scored:
-                summary["defects_rescored"] = save_defect_risk(session, scored[scored["_source"] == "store"])
+                summary["defects_rescored"] = save_defect_risk(
+                    session, scored[scored["_source"] == "store"]
+                )
         engine.dispose()
     if args.json:
         from pipeline.cli import print_json
@@ -153,7 +193,7 @@ def _review_engine(url: str | None, segments):
     from roadcam.settings import get_settings
 
     default = get_settings().database_url
-    if default.startswith("sqlite:///") and not Path(default[len("sqlite:///"):]).exists():
+    if default.startswith("sqlite:///") and not Path(default[len("sqlite:///") :]).exists():
         return None
     try:
         from sqlalchemy import func, select
@@ -164,13 +204,18 @@ def _review_engine(url: str | None, segments):
         engine = make_engine(default)
         ids = [str(s) for s in segments["segment_id"][:500]]
         with session_scope(engine) as session:
-            found = session.scalar(select(func.count()).select_from(RoadSegment).where(RoadSegment.id.in_(ids)))
+            found = session.scalar(
+                select(func.count()).select_from(RoadSegment).where(RoadSegment.id.in_(ids))
+            )
     except (DatabaseError, ImportError) as err:
         log.debug("settings database not used: %s", err)
         return None
     if not found:
         return None
-    log.info("using the settings database (it holds %d of these segments); --no-database to skip it", found)
+    log.info(
+        "using the settings database (it holds %d of these segments); --no-database to skip it",
+        found,
+    )
     return engine
 
 
@@ -182,7 +227,14 @@ def cmd_override(args: argparse.Namespace) -> int:
     if args.out:
         from hierarchy.inputs import append_override
 
-        row = append_override(Path(args.out) / "overrides.csv", args.segment_id, args.category, args.reason, args.author, policy)
+        row = append_override(
+            Path(args.out) / "overrides.csv",
+            args.segment_id,
+            args.category,
+            args.reason,
+            args.author,
+            policy,
+        )
     else:
         from hierarchy.evidence import normalise_category
         from roadcam.errors import ConfigError
@@ -191,7 +243,9 @@ def cmd_override(args: argparse.Namespace) -> int:
 
         code = normalise_category(args.category, policy)
         if code is None:
-            raise ConfigError(f"unknown category {args.category!r} (known: {', '.join(policy.codes)})")
+            raise ConfigError(
+                f"unknown category {args.category!r} (known: {', '.join(policy.codes)})"
+            )
         with session_scope(make_engine(args.database)) as session:
             row = add_override(session, args.segment_id, code, args.reason, args.author)
     if args.json:

@@ -12,15 +12,32 @@ log = logging.getLogger(__name__)
 def register(subparsers: Any) -> None:
     """Add the ``match`` command."""
     p = subparsers.add_parser("match", help="map-match a GPS track to a road network (HMM)")
-    p.add_argument("network", metavar="NETWORK", help="road network (.osm/.pbf/.geojson/.gpkg/.shp)")
+    p.add_argument(
+        "network", metavar="NETWORK", help="road network (.osm/.pbf/.geojson/.gpkg/.shp)"
+    )
     p.add_argument("track", metavar="TRACK", help="GPS track (any format read_track supports)")
-    p.add_argument("-o", "--output", required=True, metavar="CSV", help="matched.csv, one row per fix")
-    p.add_argument("--path", metavar="GEOJSON", default=None, help="write the matched route (LineStrings, EPSG:4326)")
-    p.add_argument("--crs", default=None, help="metric CRS for the network (default: BNG in GB, else UTM)")
-    p.add_argument("--max-distance-m", type=float, default=None, help="candidate search radius (default 50)")
-    p.add_argument("--sigma-m", type=float, default=None, help="GPS noise sigma (default: estimated)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="CSV", help="matched.csv, one row per fix"
+    )
+    p.add_argument(
+        "--path",
+        metavar="GEOJSON",
+        default=None,
+        help="write the matched route (LineStrings, EPSG:4326)",
+    )
+    p.add_argument(
+        "--crs", default=None, help="metric CRS for the network (default: BNG in GB, else UTM)"
+    )
+    p.add_argument(
+        "--max-distance-m", type=float, default=None, help="candidate search radius (default 50)"
+    )
+    p.add_argument(
+        "--sigma-m", type=float, default=None, help="GPS noise sigma (default: estimated)"
+    )
     p.add_argument("--beta-m", type=float, default=None, help="transition scale (default 10)")
-    p.add_argument("--max-gap-s", type=float, default=None, help="break the match after a gap (default 60)")
+    p.add_argument(
+        "--max-gap-s", type=float, default=None, help="break the match after a gap (default 60)"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=cmd_match)
 

@@ -19,12 +19,22 @@ def register(subparsers: Any) -> None:
         help="load OSM (.osm/.osm.pbf/.pbf) or GeoJSON/GeoPackage/Shapefile lines into road_segment",
     )
     p.add_argument("path", metavar="PATH", help="road network file")
-    p.add_argument("--database", metavar="URL", default=None,
-                   help="SQLAlchemy URL (default: ROADCAM_DATABASE_URL, else var/roadcam.sqlite)")
-    p.add_argument("--crs", default=None,
-                   help="metric CRS to work in (default: EPSG:27700 in Great Britain, else local UTM)")
-    p.add_argument("--source-crs", default=None,
-                   help="CRS of a lines file that has none (e.g. a shapefile without .prj)")
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        default=None,
+        help="SQLAlchemy URL (default: ROADCAM_DATABASE_URL, else var/roadcam.sqlite)",
+    )
+    p.add_argument(
+        "--crs",
+        default=None,
+        help="metric CRS to work in (default: EPSG:27700 in Great Britain, else local UTM)",
+    )
+    p.add_argument(
+        "--source-crs",
+        default=None,
+        help="CRS of a lines file that has none (e.g. a shapefile without .prj)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(func=cmd_load)
 
@@ -47,7 +57,9 @@ def cmd_load(args: argparse.Namespace) -> int:
         try:
             current = current_revision(engine)
         except sa_exc.DBAPIError as err:
-            raise translate_error(err, engine) or DatabaseError(f"{display_url(engine)}: {err}") from None
+            raise translate_error(err, engine) or DatabaseError(
+                f"{display_url(engine)}: {err}"
+            ) from None
         if current != head_revision():
             upgrade(engine=engine)
         with session_scope(engine) as session:

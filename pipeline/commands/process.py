@@ -13,20 +13,70 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="process footage into defects (the main job)",
         description="Sample frames by distance, detect, place on the network, merge sightings into defects, store.",
     )
-    p.add_argument("paths", nargs="+", help="videos (with GPS side-cars or GoPro GPMF) or folders of them / of geotagged JPEGs")
-    p.add_argument("--database", default=None, help="database URL (default: ROADCAM_DATABASE_URL or var/roadcam.sqlite)")
-    p.add_argument("--weights", type=Path, default=None, help="detector weights (default: settings.weights_path)")
-    p.add_argument("--backend", default=None, choices=["openvino", "onnxruntime", "ultralytics"], help="inference backend")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        help="videos (with GPS side-cars or GoPro GPMF) or folders of them / of geotagged JPEGs",
+    )
+    p.add_argument(
+        "--database",
+        default=None,
+        help="database URL (default: ROADCAM_DATABASE_URL or var/roadcam.sqlite)",
+    )
+    p.add_argument(
+        "--weights",
+        type=Path,
+        default=None,
+        help="detector weights (default: settings.weights_path)",
+    )
+    p.add_argument(
+        "--backend",
+        default=None,
+        choices=["openvino", "onnxruntime", "ultralytics"],
+        help="inference backend",
+    )
     p.add_argument("--conf", type=float, default=None, help="detector confidence threshold")
-    p.add_argument("--no-detect", action="store_true", help="store surveys and frames only, run no detector")
-    p.add_argument("--spacing-m", type=float, default=None, help="metres travelled between sampled frames (default 5)")
-    p.add_argument("--time-offset", type=float, default=None, metavar="SECONDS", help="camera clock minus GPS time; overrides detection")
-    p.add_argument("--camera", type=Path, default=None, help="camera config YAML (mount height, pitch, field of view per vehicle); default: camera.yaml beside the footage")
-    p.add_argument("--vehicle", default=None, help="vehicle id (default: the footage folder's name)")
+    p.add_argument(
+        "--no-detect", action="store_true", help="store surveys and frames only, run no detector"
+    )
+    p.add_argument(
+        "--spacing-m",
+        type=float,
+        default=None,
+        help="metres travelled between sampled frames (default 5)",
+    )
+    p.add_argument(
+        "--time-offset",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="camera clock minus GPS time; overrides detection",
+    )
+    p.add_argument(
+        "--camera",
+        type=Path,
+        default=None,
+        help="camera config YAML (mount height, pitch, field of view per vehicle); default: camera.yaml beside the footage",
+    )
+    p.add_argument(
+        "--vehicle", default=None, help="vehicle id (default: the footage folder's name)"
+    )
     p.add_argument("--workers", type=int, default=1, help="worker processes (local) or CPUs (ray)")
-    p.add_argument("--executor", choices=["local", "ray"], default="local", help="run on this machine or on a Ray cluster")
-    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: start a local Ray)")
-    p.add_argument("--frames-dir", type=Path, default=None, help="where evidence frames are saved (default: var/frames)")
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="run on this machine or on a Ray cluster",
+    )
+    p.add_argument(
+        "--ray-address", default=None, help="Ray cluster address (default: start a local Ray)"
+    )
+    p.add_argument(
+        "--frames-dir",
+        type=Path,
+        default=None,
+        help="where evidence frames are saved (default: var/frames)",
+    )
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
     p.set_defaults(func=run)
 
@@ -80,11 +130,29 @@ def _print_summary(summary) -> None:
 
     console = Console()
     table = Table(title="roadcam process", show_header=False)
-    for key in ("files", "processed", "skipped", "failed", "frames", "usable_frames", "unusable_frames",
-                "frames_dropped_in_gaps", "detections", "observations", "observations_on_network",
-                "defects_new", "defects_updated", "repairs_verified", "repairs_rejected", "seconds"):
+    for key in (
+        "files",
+        "processed",
+        "skipped",
+        "failed",
+        "frames",
+        "usable_frames",
+        "unusable_frames",
+        "frames_dropped_in_gaps",
+        "detections",
+        "observations",
+        "observations_on_network",
+        "defects_new",
+        "defects_updated",
+        "repairs_verified",
+        "repairs_rejected",
+        "seconds",
+    ):
         table.add_row(key.replace("_", " "), str(getattr(summary, key)))
     console.print(table)
     for err in summary.errors:
-        console.print(f"[red]failed[/red] {escape(str(err['path']))}: {escape(err['message'])} ({err['kind']})",
-                      soft_wrap=True, highlight=False)
+        console.print(
+            f"[red]failed[/red] {escape(str(err['path']))}: {escape(err['message'])} ({err['kind']})",
+            soft_wrap=True,
+            highlight=False,
+        )

@@ -6,10 +6,18 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="serve the API and web map", description="Serve the API and web map with uvicorn.")
+    p = sub.add_parser(
+        "serve",
+        help="serve the API and web map",
+        description="Serve the API and web map with uvicorn.",
+    )
     p.add_argument("--host", default=None, help="bind address (default: settings, 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default: settings, 8000)")
-    p.add_argument("--database", default=None, help="database URL (default: ROADCAM_DATABASE_URL or var/roadcam.sqlite)")
+    p.add_argument(
+        "--database",
+        default=None,
+        help="database URL (default: ROADCAM_DATABASE_URL or var/roadcam.sqlite)",
+    )
     p.add_argument("--reload", action="store_true", help="reload on code changes (development)")
     p.set_defaults(func=run)
 

@@ -9,16 +9,25 @@ PERMIT_COLUMNS = ("reference", "lon", "lat", "valid_from", "valid_to")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("skips", help="skip permits: import the register, check seen skips against it")
+    p = sub.add_parser(
+        "skips", help="skip permits: import the register, check seen skips against it"
+    )
     ss = p.add_subparsers(dest="skips_command", metavar="ACTION")
     ss.required = True
-    imp = ss.add_parser("import-permits", help="import permits from CSV: reference,lon,lat,valid_from,valid_to[,address,holder]")
+    imp = ss.add_parser(
+        "import-permits",
+        help="import permits from CSV: reference,lon,lat,valid_from,valid_to[,address,holder]",
+    )
     imp.add_argument("csv")
     imp.add_argument("--database", default=None)
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=run_import)
-    chk = ss.add_parser("check", help="list skips seen on the highway and whether a permit covers each")
-    chk.add_argument("--radius-m", type=float, default=20.0, help="how far from the skip a permit's point may be")
+    chk = ss.add_parser(
+        "check", help="list skips seen on the highway and whether a permit covers each"
+    )
+    chk.add_argument(
+        "--radius-m", type=float, default=20.0, help="how far from the skip a permit's point may be"
+    )
     chk.add_argument("--database", default=None)
     chk.add_argument("--json", action="store_true")
     chk.set_defaults(func=run_check)
@@ -43,12 +52,17 @@ def _read_permits(path: str) -> list[dict]:
         for n, r in enumerate(reader, start=2):
             try:
                 times = [datetime.fromisoformat(r[k]) for k in ("valid_from", "valid_to")]
-                rows.append({
-                    "reference": r["reference"].strip(), "lon": float(r["lon"]), "lat": float(r["lat"]),
-                    "valid_from": times[0] if times[0].tzinfo else times[0].replace(tzinfo=UTC),
-                    "valid_to": times[1] if times[1].tzinfo else times[1].replace(tzinfo=UTC),
-                    "address": r.get("address", "") or "", "holder": r.get("holder", "") or "",
-                })
+                rows.append(
+                    {
+                        "reference": r["reference"].strip(),
+                        "lon": float(r["lon"]),
+                        "lat": float(r["lat"]),
+                        "valid_from": times[0] if times[0].tzinfo else times[0].replace(tzinfo=UTC),
+                        "valid_to": times[1] if times[1].tzinfo else times[1].replace(tzinfo=UTC),
+                        "address": r.get("address", "") or "",
+                        "holder": r.get("holder", "") or "",
+                    }
+                )
             except (ValueError, TypeError) as err:
                 raise CorruptInputError(f"line {n}: {err}", path=path) from None
     return rows
@@ -81,8 +95,14 @@ def run_check(args: argparse.Namespace) -> int:
         print_json({"skips": rows, "unpermitted": sum(not r["permitted"] for r in rows)})
         return 0
     for r in rows:
-        state = f"permit {r['permit_reference']} ({r['permit_distance_m']} m)" if r["permitted"] else "NO VALID PERMIT"
+        state = (
+            f"permit {r['permit_reference']} ({r['permit_distance_m']} m)"
+            if r["permitted"]
+            else "NO VALID PERMIT"
+        )
         if not r["permitted"] and r["nearest_expired_reference"]:
             state += f" (permit {r['nearest_expired_reference']} nearby is not valid on {r['last_seen']:%Y-%m-%d})"
-        print(f"skip {r['defect_id']} at {r['lat']:.5f},{r['lon']:.5f} last seen {r['last_seen']:%Y-%m-%d}: {state}")
+        print(
+            f"skip {r['defect_id']} at {r['lat']:.5f},{r['lon']:.5f} last seen {r['last_seen']:%Y-%m-%d}: {state}"
+        )
     return 0

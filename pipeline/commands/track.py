@@ -12,9 +12,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "track",
         help="read a GPS track (GPX, NMEA/BlackVue, GoPro MP4/GPMF, CSV, JPEG folder) and summarise it",
     )
-    p.add_argument("path", type=Path, help="GPS file, GoPro video, video with a side-car, or folder of JPEGs")
+    p.add_argument(
+        "path", type=Path, help="GPS file, GoPro video, video with a side-car, or folder of JPEGs"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--max-speed-kmh", type=float, default=200.0, help="drop fixes implying more (default 200)")
+    p.add_argument(
+        "--max-speed-kmh", type=float, default=200.0, help="drop fixes implying more (default 200)"
+    )
     p.set_defaults(func=_track)
 
 
@@ -59,5 +63,7 @@ def _track(args: argparse.Namespace) -> int:
     print(f"{s['path']} ({s['format']})")
     print(f"  {s['points']} points, {s['valid_fixes']} valid fixes, {s['length_km']:.3f} km")
     print(f"  {s['start']} to {s['end']} ({s['duration_s']:.0f} s)")
-    print(f"  dropped {s['dropped_outliers']} jumps > {args.max_speed_kmh:.0f} km/h, merged {s['merged_duplicates']} duplicate times")
+    print(
+        f"  dropped {s['dropped_outliers']} jumps > {args.max_speed_kmh:.0f} km/h, merged {s['merged_duplicates']} duplicate times"
+    )
     return 0

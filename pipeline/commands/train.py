@@ -11,26 +11,53 @@ COCO = ROOT.parent / "shared" / "data" / "pretrained_yolov5n_coco" / "yolov5n.pt
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train the YOLO detector (needs the train extra)")
-    p.add_argument("--data", type=Path, default=ROOT / "var" / "datasets" / "roadcam-v1" / "data.yaml",
-                   help="data.yaml from `roadcam dataset build` (default: the roadcam-v1 recipe's)")
-    p.add_argument("--arch", default="yolov5n.yaml", help="ultralytics model yaml (default yolov5n.yaml)")
-    p.add_argument("--pretrained", type=Path, default=COCO,
-                   help="COCO yolov5n.pt whose backbone+neck initialise the model; 'none' trains from scratch")
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=ROOT / "var" / "datasets" / "roadcam-v1" / "data.yaml",
+        help="data.yaml from `roadcam dataset build` (default: the roadcam-v1 recipe's)",
+    )
+    p.add_argument(
+        "--arch", default="yolov5n.yaml", help="ultralytics model yaml (default yolov5n.yaml)"
+    )
+    p.add_argument(
+        "--pretrained",
+        type=Path,
+        default=COCO,
+        help="COCO yolov5n.pt whose backbone+neck initialise the model; 'none' trains from scratch",
+    )
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--hours", type=float, default=None, help="wall-clock cap; the schedule is fitted to it")
+    p.add_argument(
+        "--hours", type=float, default=None, help="wall-clock cap; the schedule is fitted to it"
+    )
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--device", default="cpu", help="cpu or a CUDA index such as 0")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    p.add_argument("--close-mosaic", type=int, default=None, help="epochs without mosaic at the end")
-    p.add_argument("--freeze", type=int, default=None, help="freeze the first N layers (e.g. 5: COCO stem)")
+    p.add_argument(
+        "--close-mosaic", type=int, default=None, help="epochs without mosaic at the end"
+    )
+    p.add_argument(
+        "--freeze", type=int, default=None, help="freeze the first N layers (e.g. 5: COCO stem)"
+    )
     p.add_argument("--name", default="roadcam", help="run name under runs/train/")
     p.add_argument("--project", type=Path, default=ROOT / "runs" / "train")
-    p.add_argument("--resume", nargs="?", const="auto", default=None, metavar="RUN",
-                   help="resume an interrupted run (a run folder or last.pt; default runs/train/<name>)")
-    p.add_argument("--export", type=Path, default=None, metavar="BEST_PT",
-                   help="only export BEST_PT to detector/weights/ (roadcam.pt, .onnx, OpenVINO IR)")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const="auto",
+        default=None,
+        metavar="RUN",
+        help="resume an interrupted run (a run folder or last.pt; default runs/train/<name>)",
+    )
+    p.add_argument(
+        "--export",
+        type=Path,
+        default=None,
+        metavar="BEST_PT",
+        help="only export BEST_PT to detector/weights/ (roadcam.pt, .onnx, OpenVINO IR)",
+    )
     p.add_argument("--weights-dir", type=Path, default=ROOT / "detector" / "weights")
     p.set_defaults(func=_train)
 
@@ -53,9 +80,21 @@ def _train(args: argparse.Namespace) -> int:
             extra["close_mosaic"] = args.close_mosaic
         if args.freeze:
             extra["freeze"] = args.freeze
-        run = tr.train(args.data, arch=args.arch, pretrained=pretrained, imgsz=args.imgsz, epochs=args.epochs,
-                       time_h=args.hours, batch=args.batch, project=args.project, name=args.name,
-                       device=args.device, workers=args.workers, threads=args.threads, extra=extra)
+        run = tr.train(
+            args.data,
+            arch=args.arch,
+            pretrained=pretrained,
+            imgsz=args.imgsz,
+            epochs=args.epochs,
+            time_h=args.hours,
+            batch=args.batch,
+            project=args.project,
+            name=args.name,
+            device=args.device,
+            workers=args.workers,
+            threads=args.threads,
+            extra=extra,
+        )
     print(f"run: {run}\nbest: {run / 'weights' / 'best.pt'}")
     print(f"export: roadcam train --export {run / 'weights' / 'best.pt'} --imgsz {args.imgsz}")
     return 0

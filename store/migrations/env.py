@@ -18,7 +18,9 @@ target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
-    engine = config.attributes.get("engine") or make_engine(config.get_main_option("sqlalchemy.url") or None)
+    engine = config.attributes.get("engine") or make_engine(
+        config.get_main_option("sqlalchemy.url") or None
+    )
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -21,18 +21,53 @@ def seeded(db_url, engine, tmp_path_factory):
 
     segs = gpd.GeoDataFrame(
         {
-            "segment_id": ["w1-0", "w2-0"], "source_id": ["1", "2"], "name": ["Canterbury Street", "Cul-de-sac"],
-            "ref": ["B2004", ""], "highway": ["secondary", "residential"], "road_class": ["B", "residential"],
-            "oneway": [False, False], "u": ["a", "b"], "v": ["b", "c"], "length_m": [100.0, 50.0], "hierarchy": ["3b", ""],
+            "segment_id": ["w1-0", "w2-0"],
+            "source_id": ["1", "2"],
+            "name": ["Canterbury Street", "Cul-de-sac"],
+            "ref": ["B2004", ""],
+            "highway": ["secondary", "residential"],
+            "road_class": ["B", "residential"],
+            "oneway": [False, False],
+            "u": ["a", "b"],
+            "v": ["b", "c"],
+            "length_m": [100.0, 50.0],
+            "hierarchy": ["3b", ""],
         },
-        geometry=[LineString([(0.548, 51.386), (0.5494, 51.386)]), LineString([(0.5494, 51.386), (0.5494, 51.3864)])],
+        geometry=[
+            LineString([(0.548, 51.386), (0.5494, 51.386)]),
+            LineString([(0.5494, 51.386), (0.5494, 51.3864)]),
+        ],
         crs="EPSG:4326",
     )
     cands = [
-        DefectCandidate(class_name="pothole", lon=0.5485, lat=51.386, segment_id="w1-0", chainage_m=35.0, offset_m=1.0,
-                        first_seen=T0, last_seen=T0, sightings=3, max_width_m=0.5, best_confidence=0.8, best_frame_index=1),
-        DefectCandidate(class_name="skip", lon=0.5494, lat=51.3862, segment_id="w2-0", chainage_m=22.0, offset_m=3.0,
-                        first_seen=T0, last_seen=T0, sightings=2, max_width_m=1.8, best_confidence=0.7, best_frame_index=2),
+        DefectCandidate(
+            class_name="pothole",
+            lon=0.5485,
+            lat=51.386,
+            segment_id="w1-0",
+            chainage_m=35.0,
+            offset_m=1.0,
+            first_seen=T0,
+            last_seen=T0,
+            sightings=3,
+            max_width_m=0.5,
+            best_confidence=0.8,
+            best_frame_index=1,
+        ),
+        DefectCandidate(
+            class_name="skip",
+            lon=0.5494,
+            lat=51.3862,
+            segment_id="w2-0",
+            chainage_m=22.0,
+            offset_m=3.0,
+            first_seen=T0,
+            last_seen=T0,
+            sightings=2,
+            max_width_m=1.8,
+            best_confidence=0.7,
+            best_frame_index=2,
+        ),
     ]
     with session_scope(engine) as s:
         upsert_segments(s, segs)
@@ -73,7 +108,9 @@ def test_defects_filter_geojson_and_status_life_cycle(seeded):
     fc = client.get("/defects/geojson").json()
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 2
     assert fc["features"][0]["geometry"]["coordinates"] == pytest.approx([0.5485, 51.386])
-    r = client.patch(f"/defects/{pothole_id}/status", json={"status": "closed", "note": "not a defect"})
+    r = client.patch(
+        f"/defects/{pothole_id}/status", json={"status": "closed", "note": "not a defect"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "closed"
     r = client.patch(f"/defects/{pothole_id}/status", json={"status": "verified_repaired"})
     assert r.status_code == 409 and "cannot go from closed" in r.json()["detail"]
@@ -89,7 +126,11 @@ def test_defects_filter_geojson_and_status_life_cycle(seeded):
         ("get", "/defects", {"params": {"limit": 0}}),
         ("get", "/defects/abc", {}),
         ("patch", "/defects/1/status", {"json": {"status": "mended"}}),
-        ("patch", "/defects/1/status", {"content": b"{not json", "headers": {"content-type": "application/json"}}),
+        (
+            "patch",
+            "/defects/1/status",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+        ),
         ("get", "/segments", {"params": {"bbox": "10,60,0,50"}}),
     ],
 )
@@ -108,18 +149,35 @@ def test_surveys_empty_list_and_404(seeded):
 
 def test_repair_claim_life_cycle(seeded):
     client, (_, skip_id) = seeded
-    r = client.post(f"/defects/{skip_id}/repair-claims", json={"contractor": "Acme", "reference": "WO-1", "claimed_at": "2026-11-20T12:00:00"})
+    r = client.post(
+        f"/defects/{skip_id}/repair-claims",
+        json={"contractor": "Acme", "reference": "WO-1", "claimed_at": "2026-11-20T12:00:00"},
+    )
     assert r.status_code == 201, r.text
     claim = r.json()
     assert claim["status"] == "pending" and claim["claimed_at"].startswith("2026-11-20T12:00:00")
     assert client.get(f"/defects/{skip_id}").json()["status"] == "repair_claimed"
-    assert [c["id"] for c in client.get("/repair-claims", params={"status": "pending"}).json()["claims"]] == [claim["id"]]
-    r = client.post(f"/repair-claims/{claim['id']}/decision", json={"status": "rejected", "note": "skip still on the kerb"})
+    assert [
+        c["id"] for c in client.get("/repair-claims", params={"status": "pending"}).json()["claims"]
+    ] == [claim["id"]]
+    r = client.post(
+        f"/repair-claims/{claim['id']}/decision",
+        json={"status": "rejected", "note": "skip still on the kerb"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     assert client.get(f"/defects/{skip_id}").json()["status"] == "still_present"
-    assert client.post(f"/repair-claims/{claim['id']}/decision", json={"status": "verified"}).status_code == 409
-    assert client.post("/defects/9999/repair-claims", json={"contractor": "Acme"}).status_code == 404
-    assert client.post(f"/defects/{skip_id}/repair-claims", json={"contractor": ""}).status_code == 422
+    assert (
+        client.post(
+            f"/repair-claims/{claim['id']}/decision", json={"status": "verified"}
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post("/defects/9999/repair-claims", json={"contractor": "Acme"}).status_code == 404
+    )
+    assert (
+        client.post(f"/defects/{skip_id}/repair-claims", json={"contractor": ""}).status_code == 422
+    )
     assert client.get(f"/defects/{skip_id}/repair-claims").json()["count"] == 1
 
 
@@ -127,19 +185,42 @@ def test_skips_checked_against_the_permit_register(seeded):
     client, (_, skip_id) = seeded
     # the skip (last seen 2026-11-02) has no permit yet
     r = client.get("/skips").json()
-    assert r["unpermitted"] == 1 and r["skips"][0]["defect_id"] == skip_id and r["skips"][0]["permitted"] is False
+    assert (
+        r["unpermitted"] == 1
+        and r["skips"][0]["defect_id"] == skip_id
+        and r["skips"][0]["permitted"] is False
+    )
     # an expired permit 10 m away is reported as such, not as cover
-    expired = {"reference": "SK-1", "lon": 0.5494, "lat": 51.38629, "valid_from": "2026-10-01T00:00:00Z",
-               "valid_to": "2026-10-14T23:59:59Z", "address": "12 Windmill Road", "holder": "Acme Skips"}
+    expired = {
+        "reference": "SK-1",
+        "lon": 0.5494,
+        "lat": 51.38629,
+        "valid_from": "2026-10-01T00:00:00Z",
+        "valid_to": "2026-10-14T23:59:59Z",
+        "address": "12 Windmill Road",
+        "holder": "Acme Skips",
+    }
     assert client.post("/skip-permits", json=expired).status_code == 201
     row = client.get("/skips").json()["skips"][0]
     assert row["permitted"] is False and row["nearest_expired_reference"] == "SK-1"
     # a valid permit 10 m away covers it
-    valid = {**expired, "reference": "SK-2", "valid_from": "2026-10-28T00:00:00Z", "valid_to": "2026-11-10T23:59:59Z"}
+    valid = {
+        **expired,
+        "reference": "SK-2",
+        "valid_from": "2026-10-28T00:00:00Z",
+        "valid_to": "2026-11-10T23:59:59Z",
+    }
     assert client.post("/skip-permits", json=valid).status_code == 201
     row = client.get("/skips").json()["skips"][0]
-    assert row["permitted"] is True and row["permit_reference"] == "SK-2" and 8 < row["permit_distance_m"] < 12
-    assert client.get("/skips", params={"unpermitted_only": True}).json() == {"skips": [], "unpermitted": 0}
+    assert (
+        row["permitted"] is True
+        and row["permit_reference"] == "SK-2"
+        and 8 < row["permit_distance_m"] < 12
+    )
+    assert client.get("/skips", params={"unpermitted_only": True}).json() == {
+        "skips": [],
+        "unpermitted": 0,
+    }
     # a permit 100 m away does not count, and bad permits are 422
     assert client.get("/skips", params={"radius_m": 5}).json()["unpermitted"] == 1
     bad = {**valid, "reference": "SK-3", "valid_to": "2026-01-01T00:00:00Z"}

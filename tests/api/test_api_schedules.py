@@ -13,8 +13,21 @@ from roadcam.settings import Settings
 def client(db_url, repo_root, tmp_path_factory):
     from api.main import create_app
 
-    assert main(["network", "load", str(repo_root / "sample_footage" / "network.geojson"), "--database", db_url]) == 0
-    with TestClient(create_app(Settings(database_url=db_url, data_dir=tmp_path_factory.mktemp("data")))) as c:
+    assert (
+        main(
+            [
+                "network",
+                "load",
+                str(repo_root / "sample_footage" / "network.geojson"),
+                "--database",
+                db_url,
+            ]
+        )
+        == 0
+    )
+    with TestClient(
+        create_app(Settings(database_url=db_url, data_dir=tmp_path_factory.mktemp("data")))
+    ) as c:
         yield c
 
 
@@ -25,8 +38,12 @@ def test_schedule_before_and_after_review(client, repo_root):
     review = client.post("/hierarchy/review", json={"sites": sites}).json()
     after = client.get("/schedules").json()
     assert after["unreviewed_km"] == 0
-    assert after["current_inspection_km_per_year"] == pytest.approx(review["inspection_km_per_year_before"], rel=1e-3)
-    assert after["recommended_inspection_km_per_year"] == pytest.approx(review["inspection_km_per_year_after"], rel=1e-3)
+    assert after["current_inspection_km_per_year"] == pytest.approx(
+        review["inspection_km_per_year_before"], rel=1e-3
+    )
+    assert after["recommended_inspection_km_per_year"] == pytest.approx(
+        review["inspection_km_per_year_after"], rel=1e-3
+    )
     rows = {r["frequency"]: r for r in after["rows"]}
     assert sum(r["current_km"] for r in rows.values()) == pytest.approx(4.14, abs=0.01)
     assert sum(r["recommended_km"] for r in rows.values()) == pytest.approx(4.14, abs=0.01)

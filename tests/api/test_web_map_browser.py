@@ -18,8 +18,15 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (make test installs it)"),
 ]
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -44,22 +51,53 @@ def server(tmp_path_factory):
     upgrade(url)
     engine = make_engine(url)
     segs = gpd.GeoDataFrame(
-        {"segment_id": ["w1-0"], "source_id": ["1"], "name": ["Canterbury Street"], "ref": ["B2004"], "highway": ["secondary"],
-         "road_class": ["B"], "oneway": [False], "u": ["a"], "v": ["b"], "length_m": [100.0], "hierarchy": ["3b"]},
-        geometry=[LineString([(0.548, 51.386), (0.5494, 51.386)])], crs="EPSG:4326",
+        {
+            "segment_id": ["w1-0"],
+            "source_id": ["1"],
+            "name": ["Canterbury Street"],
+            "ref": ["B2004"],
+            "highway": ["secondary"],
+            "road_class": ["B"],
+            "oneway": [False],
+            "u": ["a"],
+            "v": ["b"],
+            "length_m": [100.0],
+            "hierarchy": ["3b"],
+        },
+        geometry=[LineString([(0.548, 51.386), (0.5494, 51.386)])],
+        crs="EPSG:4326",
     )
     with session_scope(engine) as s:
         upsert_segments(s, segs)
-        ids = save_defects(s, [
-            DefectCandidate(class_name=c, lon=0.548 + 0.0004 * k, lat=51.386, segment_id="w1-0", chainage_m=28.0 * k,
-                            offset_m=1.0, first_seen=T0, last_seen=T0, sightings=2 + k, max_width_m=0.4,
-                            best_confidence=0.8, best_frame_index=k)
-            for k, c in enumerate(["pothole", "pothole", "skip"])
-        ])
+        ids = save_defects(
+            s,
+            [
+                DefectCandidate(
+                    class_name=c,
+                    lon=0.548 + 0.0004 * k,
+                    lat=51.386,
+                    segment_id="w1-0",
+                    chainage_m=28.0 * k,
+                    offset_m=1.0,
+                    first_seen=T0,
+                    last_seen=T0,
+                    sightings=2 + k,
+                    max_width_m=0.4,
+                    best_confidence=0.8,
+                    best_frame_index=k,
+                )
+                for k, c in enumerate(["pothole", "pothole", "skip"])
+            ],
+        )
         set_defect_status(s, ids[1], "repair_claimed", "contractor job 123")
     engine.dispose()
     port = _free_port()
-    config = uvicorn.Config(create_app(Settings(database_url=url, data_dir=tmp)), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(Settings(database_url=url, data_dir=tmp)),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -97,7 +135,9 @@ def test_map_lists_defects_and_inspector_verifies_a_claimed_repair(server):
         page.click(f"#defect-list li[data-id='{ids[1]}']")
         page.wait_for_selector("#actions button[data-status=verified_repaired]")
         page.click("#actions button[data-status=verified_repaired]")
-        page.wait_for_function("document.getElementById('action-message').textContent.includes('verified repaired')")
+        page.wait_for_function(
+            "document.getElementById('action-message').textContent.includes('verified repaired')"
+        )
         page.screenshot(path=str(tmp / "map.png"))
         browser.close()
 

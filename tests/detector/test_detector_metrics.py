@@ -16,7 +16,13 @@ from detector.evaluate import (
 
 def _r(gt, gc, pred, pc, conf):
     f = lambda a: np.asarray(a, np.float32).reshape(-1, 4)  # noqa: E731
-    return ImageResult(f(gt), np.asarray(gc, np.int64), f(pred), np.asarray(conf, np.float32), np.asarray(pc, np.int64))
+    return ImageResult(
+        f(gt),
+        np.asarray(gc, np.int64),
+        f(pred),
+        np.asarray(conf, np.float32),
+        np.asarray(pc, np.int64),
+    )
 
 
 def test_box_iou():

@@ -19,14 +19,20 @@ def _tiny_dataset(root: Path) -> Path:
         (root / "images" / split).mkdir(parents=True)
         (root / "labels" / split).mkdir(parents=True)
         for i in range(n):
-            img = np.full((128, 128, 3), 110, np.uint8) + rng.integers(0, 20, (128, 128, 3), dtype=np.uint8)
+            img = np.full((128, 128, 3), 110, np.uint8) + rng.integers(
+                0, 20, (128, 128, 3), dtype=np.uint8
+            )
             cx, cy = int(rng.integers(30, 98)), int(rng.integers(40, 98))
             cv2.ellipse(img, (cx, cy), (18, 10), 0, 0, 360, (35, 35, 40), -1)
             cv2.imwrite(str(root / "images" / split / f"{i}.jpg"), img)
-            (root / "labels" / split / f"{i}.txt").write_text(f"0 {cx / 128:.5f} {cy / 128:.5f} {36 / 128:.5f} {20 / 128:.5f}\n")
+            (root / "labels" / split / f"{i}.txt").write_text(
+                f"0 {cx / 128:.5f} {cy / 128:.5f} {36 / 128:.5f} {20 / 128:.5f}\n"
+            )
     data = root / "data.yaml"
-    data.write_text(f"path: {root}\ntrain: images/train\nval: images/valid\n"
-                    "names: {0: pothole, 1: crack, 2: faded_marking, 3: skip}\n")
+    data.write_text(
+        f"path: {root}\ntrain: images/train\nval: images/valid\n"
+        "names: {0: pothole, 1: crack, 2: faded_marking, 3: skip}\n"
+    )
     return data
 
 
@@ -36,8 +42,18 @@ def test_tiny_training_run_gives_loadable_weights(tmp_path):
     from detector.train import train
 
     data = _tiny_dataset(tmp_path / "ds")
-    run = train(data, arch="yolov8n.yaml", imgsz=96, epochs=1, batch=4, workers=0, project=tmp_path / "runs",
-                name="smoke", plots=False, extra={"val": False, "close_mosaic": 0})
+    run = train(
+        data,
+        arch="yolov8n.yaml",
+        imgsz=96,
+        epochs=1,
+        batch=4,
+        workers=0,
+        project=tmp_path / "runs",
+        name="smoke",
+        plots=False,
+        extra={"val": False, "close_mosaic": 0},
+    )
     best = run / "weights" / "last.pt"
     assert best.is_file()
     det = Detector(best, backend="ultralytics", conf_threshold=0.0, imgsz=96)

@@ -10,7 +10,14 @@ from detector.types import CLASS_NAMES, Detections
 
 
 def _det(xyxy, conf, cls, w=100, h=80):
-    return Detections(np.asarray(xyxy, np.float32), np.asarray(conf, np.float32), np.asarray(cls), CLASS_NAMES, w, h)
+    return Detections(
+        np.asarray(xyxy, np.float32),
+        np.asarray(conf, np.float32),
+        np.asarray(cls),
+        CLASS_NAMES,
+        w,
+        h,
+    )
 
 
 def test_valid_detections_and_helpers():
@@ -58,8 +65,17 @@ def test_bad_image_size_rejected():
 
 def test_roi_horizon_and_polygon():
     d = _det([[0, 0, 10, 20], [20, 30, 40, 60], [80, 50, 100, 79]], [0.9, 0.8, 0.7], [0, 1, 0])
-    assert Roi(horizon_frac=0.5).keep_mask(d).tolist() == [False, True, True]  # bottom 20 < 40 is sky
-    trapezoid = ((0.3, 0.4), (0.7, 0.4), (0.7, 1.0), (0.2, 1.0))  # bottom-centre (90, 79) is off the road
+    assert Roi(horizon_frac=0.5).keep_mask(d).tolist() == [
+        False,
+        True,
+        True,
+    ]  # bottom 20 < 40 is sky
+    trapezoid = (
+        (0.3, 0.4),
+        (0.7, 0.4),
+        (0.7, 1.0),
+        (0.2, 1.0),
+    )  # bottom-centre (90, 79) is off the road
     assert Roi(polygon=trapezoid).keep_mask(d).tolist() == [False, True, False]
     assert Roi(min_box_px=21).keep_mask(d).tolist() == [False, False, False]
     with pytest.raises(ValueError):

@@ -27,7 +27,10 @@ def tiny(tmp_path, repo_root, shared_data):
         (ds / "labels" / split).mkdir(parents=True)
         for img in sorted((rf / split / "images").glob("*.jpg"))[:n]:
             shutil.copy(img, ds / "images" / split / f"roboflow__{img.name}")
-            shutil.copy(rf / split / "labels" / f"{img.stem}.txt", ds / "labels" / split / f"roboflow__{img.stem}.txt")
+            shutil.copy(
+                rf / split / "labels" / f"{img.stem}.txt",
+                ds / "labels" / split / f"roboflow__{img.stem}.txt",
+            )
             lists.setdefault(split, []).append(str(ds / "images" / split / f"roboflow__{img.name}"))
     # a rendered valid frame must not take part in choosing the threshold: an unreadable one would raise
     (ds / "images" / "valid" / "rendered__0001.jpg").write_bytes(b"not an image")
@@ -38,8 +41,23 @@ def tiny(tmp_path, repo_root, shared_data):
 def test_tune_conf_and_imgsz_on_valid_writes_the_card(tiny, tmp_path):
     weights, ds = tiny
     out = tmp_path / "eval.json"
-    rc = main(["evaluate", "--dataset", str(ds), "--weights", str(weights), "--backend", "onnxruntime",
-               "--tune-conf", "--imgsz-grid", "256", "320", "-o", str(out)])
+    rc = main(
+        [
+            "evaluate",
+            "--dataset",
+            str(ds),
+            "--weights",
+            str(weights),
+            "--backend",
+            "onnxruntime",
+            "--tune-conf",
+            "--imgsz-grid",
+            "256",
+            "320",
+            "-o",
+            str(out),
+        ]
+    )
     assert rc == 0
     card = json.loads(weights.with_suffix(".json").read_text())
     tried = card["imgsz_selected_from"]
@@ -55,12 +73,28 @@ def test_tune_conf_and_imgsz_on_valid_writes_the_card(tiny, tmp_path):
 
 def test_imgsz_grid_must_be_multiples_of_32(tiny, capsys):
     weights, ds = tiny
-    assert main(["evaluate", "--dataset", str(ds), "--weights", str(weights), "--tune-conf",
-                 "--imgsz-grid", "300"]) != 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--dataset",
+                str(ds),
+                "--weights",
+                str(weights),
+                "--tune-conf",
+                "--imgsz-grid",
+                "300",
+            ]
+        )
+        != 0
+    )
     assert "multiples of 32" in capsys.readouterr().err
 
 
 def test_imgsz_grid_needs_tune_conf(tiny, capsys):
     weights, ds = tiny
-    assert main(["evaluate", "--dataset", str(ds), "--weights", str(weights), "--imgsz-grid", "320"]) != 0
+    assert (
+        main(["evaluate", "--dataset", str(ds), "--weights", str(weights), "--imgsz-grid", "320"])
+        != 0
+    )
     assert "--tune-conf" in capsys.readouterr().err

@@ -8,7 +8,9 @@ from shapely.geometry import LineString, Point
 E0, N0 = 577000.0, 168000.0  # near Gillingham, Medway
 
 
-def segments_from_edges(nodes: dict[str, tuple[float, float]], edges: list[dict]) -> gpd.GeoDataFrame:
+def segments_from_edges(
+    nodes: dict[str, tuple[float, float]], edges: list[dict]
+) -> gpd.GeoDataFrame:
     """Segments from node coordinates (metres from E0, N0) and edge dicts (id, u, v, highway, ...)."""
     rows = []
     for e in edges:
@@ -37,13 +39,40 @@ def hospital_network() -> gpd.GeoDataFrame:
     """An A road along the bottom, a hospital street above it reached by a short street,
     and one quiet residential alternative (Quiet Lane) to the A road; plus a cul-de-sac."""
     nodes = {
-        "a0": (0, 0), "a1": (200, 0), "a2": (400, 0), "a3": (600, 0),
-        "h1": (200, 200), "h2": (400, 200), "q": (600, 200), "c": (440, 80),  # c: 200 m from q, inside the network
+        "a0": (0, 0),
+        "a1": (200, 0),
+        "a2": (400, 0),
+        "a3": (600, 0),
+        "h1": (200, 200),
+        "h2": (400, 200),
+        "q": (600, 200),
+        "c": (440, 80),  # c: 200 m from q, inside the network
     }
     edges = [
-        {"id": "A-1", "u": "a0", "v": "a1", "highway": "primary", "ref": "A2", "name": "High Street"},
-        {"id": "A-2", "u": "a1", "v": "a2", "highway": "primary", "ref": "A2", "name": "High Street"},
-        {"id": "A-3", "u": "a2", "v": "a3", "highway": "primary", "ref": "A2", "name": "High Street"},
+        {
+            "id": "A-1",
+            "u": "a0",
+            "v": "a1",
+            "highway": "primary",
+            "ref": "A2",
+            "name": "High Street",
+        },
+        {
+            "id": "A-2",
+            "u": "a1",
+            "v": "a2",
+            "highway": "primary",
+            "ref": "A2",
+            "name": "High Street",
+        },
+        {
+            "id": "A-3",
+            "u": "a2",
+            "v": "a3",
+            "highway": "primary",
+            "ref": "A2",
+            "name": "High Street",
+        },
         {"id": "short", "u": "a1", "v": "h1", "name": "Short Street"},
         {"id": "hosp", "u": "h1", "v": "h2", "name": "Windmill Road"},
         {"id": "quiet-1", "u": "h2", "v": "q", "name": "Quiet Lane"},

@@ -25,8 +25,18 @@ def seeded(db_url, engine):
     wgs = seg.to_crs(4326)
     a2 = wgs.loc[wgs["segment_id"] == "A-2"].geometry.iloc[0].interpolate(0.5, normalized=True)
     cand = DefectCandidate(
-        class_name="pothole", lon=a2.x, lat=a2.y, segment_id="A-2", chainage_m=100.0, offset_m=0.0,
-        first_seen=T0, last_seen=T0, sightings=4, max_width_m=0.2, best_confidence=0.9, best_frame_index=1,
+        class_name="pothole",
+        lon=a2.x,
+        lat=a2.y,
+        segment_id="A-2",
+        chainage_m=100.0,
+        offset_m=0.0,
+        first_seen=T0,
+        last_seen=T0,
+        sightings=4,
+        max_width_m=0.2,
+        best_confidence=0.9,
+        best_frame_index=1,
     )
     with session_scope(engine) as s:
         upsert_segments(s, seg)
@@ -80,7 +90,23 @@ def test_cli_database_mode_rescores_defects(seeded, tmp_path, capsys):
 
     url, engine, ids = seeded
     out = tmp_path / "review"
-    assert main(["hierarchy", "override", "close", "4a", "--reason", "school bus turning head", "--author", "J Doe", "--database", url]) == 0
+    assert (
+        main(
+            [
+                "hierarchy",
+                "override",
+                "close",
+                "4a",
+                "--reason",
+                "school bus turning head",
+                "--author",
+                "J Doe",
+                "--database",
+                url,
+            ]
+        )
+        == 0
+    )
     assert main(["hierarchy", "review", "--database", url, "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert summary["segments_written"] == 8 and summary["defects_rescored"] == 1
@@ -111,17 +137,40 @@ def test_api_review_segment_and_override(seeded, tmp_path):
         assert body["segments"] == 8 and body["segments_written"] == 8
         changes = {c["segment_id"]: c for c in body["changes"]}
         assert changes["quiet-2"]["recommended_category"] == "4a"
-        assert changes["quiet-2"]["reasons"] == "raised from 4b to 4a: alternative route to Medway Maritime Hospital"
+        assert (
+            changes["quiet-2"]["reasons"]
+            == "raised from 4b to 4a: alternative route to Medway Maritime Hospital"
+        )
         r = client.get("/segments/quiet-2/hierarchy")
         assert r.status_code == 200
         assert r.json()["recommended_category"] == "4a"
-        assert r.json()["reasons"] == "raised from 4b to 4a: alternative route to Medway Maritime Hospital"
-        r = client.post("/segments/quiet-2/hierarchy/override", json={"category": "3B", "reason": "diversion route", "author": "kb"})
+        assert (
+            r.json()["reasons"]
+            == "raised from 4b to 4a: alternative route to Medway Maritime Hospital"
+        )
+        r = client.post(
+            "/segments/quiet-2/hierarchy/override",
+            json={"category": "3B", "reason": "diversion route", "author": "kb"},
+        )
         assert r.status_code == 201 and r.json()["category"] == "3b"
         r = client.post("/hierarchy/review", json={})
-        assert {c["segment_id"]: c for c in r.json()["changes"]}["quiet-2"]["recommended_category"] == "3b"
+        assert {c["segment_id"]: c for c in r.json()["changes"]}["quiet-2"][
+            "recommended_category"
+        ] == "3b"
         h = client.get("/segments/quiet-2/hierarchy").json()
-        assert h["recommended_category"] == "3b" and h["overrides"][-1]["reason"] == "diversion route"
+        assert (
+            h["recommended_category"] == "3b" and h["overrides"][-1]["reason"] == "diversion route"
+        )
         assert client.get("/segments/nope/hierarchy").status_code == 404
-        assert client.post("/segments/quiet-2/hierarchy/override", json={"category": "9", "reason": "x"}).status_code == 422
-        assert client.post("/hierarchy/review", json={"traffic": [{"source_id": "x", "aadt": -1}]}).status_code == 422
+        assert (
+            client.post(
+                "/segments/quiet-2/hierarchy/override", json={"category": "9", "reason": "x"}
+            ).status_code
+            == 422
+        )
+        assert (
+            client.post(
+                "/hierarchy/review", json={"traffic": [{"source_id": "x", "aadt": -1}]}
+            ).status_code
+            == 422
+        )

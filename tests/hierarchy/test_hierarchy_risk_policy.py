@@ -21,9 +21,19 @@ def policy():
 
 def test_default_policy(policy):
     assert policy.codes == ("2", "3a", "3b", "4a", "4b", "minor", "lane")
-    assert [policy.frequency_for(c) for c in ("2", "3a", "3b", "4a", "4b")] == ["monthly", "monthly", "monthly", "quarterly", "annual"]
+    assert [policy.frequency_for(c) for c in ("2", "3a", "3b", "4a", "4b")] == [
+        "monthly",
+        "monthly",
+        "monthly",
+        "quarterly",
+        "annual",
+    ]
     assert policy.frequency_ladder == ("weekly", "monthly", "quarterly", "six_monthly", "annual")
-    assert policy.step("4b", -1) == "4a" and policy.step("2", -3) == "2" and policy.step("lane", 2) == "lane"
+    assert (
+        policy.step("4b", -1) == "4a"
+        and policy.step("2", -3) == "2"
+        and policy.step("lane", 2) == "lane"
+    )
 
 
 def test_every_policy_default_cites_a_source():
@@ -36,7 +46,9 @@ def test_every_policy_default_cites_a_source():
         if not value_line.match(body) or re.match(r"^\s*name:", body):
             continue
         comment = line.partition("#")[2]
-        assert re.search(r"\b(C|I)\b|fixed seed|for hours|sampled|exact|bound", comment), f"line {n} cites no source: {line}"
+        assert re.search(r"\b(C|I)\b|fixed seed|for hours|sampled|exact|bound", comment), (
+            f"line {n} cites no source: {line}"
+        )
 
 
 def test_bad_policies(tmp_path):
@@ -63,11 +75,35 @@ def test_defect_risk(policy):
     defects = pd.DataFrame(
         [
             # wide pothole on the A road (3a, 40 mph), in a wheel track, 10 m from the a1 junction
-            {"id": 1, "class_name": "pothole", "segment_id": "A-2", "width_m": 0.35, "offset_m": 0.8, "chainage_m": 10.0, "first_seen": found},
+            {
+                "id": 1,
+                "class_name": "pothole",
+                "segment_id": "A-2",
+                "width_m": 0.35,
+                "offset_m": 0.8,
+                "chainage_m": 10.0,
+                "first_seen": found,
+            },
             # narrow pothole mid-segment on the A road, off the wheel tracks
-            {"id": 2, "class_name": "pothole", "segment_id": "A-2", "width_m": 0.2, "offset_m": 0.0, "chainage_m": 100.0, "first_seen": found},
+            {
+                "id": 2,
+                "class_name": "pothole",
+                "segment_id": "A-2",
+                "width_m": 0.2,
+                "offset_m": 0.0,
+                "chainage_m": 100.0,
+                "first_seen": found,
+            },
             # crack on the quiet cul-de-sac (recommended minor)
-            {"id": 3, "class_name": "crack", "segment_id": "close", "width_m": 0.5, "offset_m": 0.0, "chainage_m": 100.0, "first_seen": found},
+            {
+                "id": 3,
+                "class_name": "crack",
+                "segment_id": "close",
+                "width_m": 0.5,
+                "offset_m": 0.0,
+                "chainage_m": 100.0,
+                "first_seen": found,
+            },
         ]
     )
     s = score_defect_risk(defects, seg, policy).set_index("id")
@@ -95,9 +131,32 @@ def test_defect_risk(policy):
 def test_condition_and_frequency_adjustment(policy):
     t0 = pd.Timestamp("2026-01-01T00:00:00Z")
     # Windmill Road (0.2 km): 4 potholes and 2 cracks in 2026; 'short' none.
-    rows = [{"segment_id": "hosp", "class_name": "pothole", "first_seen": t0 + pd.Timedelta(days=30 * k), "status": "open"} for k in range(4)]
-    rows += [{"segment_id": "hosp", "class_name": "crack", "first_seen": t0 + pd.Timedelta(days=200 + k), "status": "open"} for k in range(2)]
-    rows += [{"segment_id": "A-3", "class_name": "pothole", "first_seen": t0 + pd.Timedelta(days=300), "status": "repaired"}]
+    rows = [
+        {
+            "segment_id": "hosp",
+            "class_name": "pothole",
+            "first_seen": t0 + pd.Timedelta(days=30 * k),
+            "status": "open",
+        }
+        for k in range(4)
+    ]
+    rows += [
+        {
+            "segment_id": "hosp",
+            "class_name": "crack",
+            "first_seen": t0 + pd.Timedelta(days=200 + k),
+            "status": "open",
+        }
+        for k in range(2)
+    ]
+    rows += [
+        {
+            "segment_id": "A-3",
+            "class_name": "pothole",
+            "first_seen": t0 + pd.Timedelta(days=300),
+            "status": "repaired",
+        }
+    ]
     passes = pd.DataFrame(
         {
             "segment_id": ["hosp", "short", "A-3", "quiet-1"],
@@ -106,20 +165,27 @@ def test_condition_and_frequency_adjustment(policy):
             "last_pass": [t0 + pd.Timedelta(days=304)] * 4,  # ~10 months
         }
     )
-    r = review_hierarchy(hospital_network(), None, policy, defects=pd.DataFrame(rows), passes=passes).set_index("segment_id")
+    r = review_hierarchy(
+        hospital_network(), None, policy, defects=pd.DataFrame(rows), passes=passes
+    ).set_index("segment_id")
     # hosp: weighted open (4 x 1.0 + 2 x 0.5) / 0.2 km = 25 per km -> condition 5;
     # 6 defects / 0.2 km / 9.99 months = 3.0 per km per month -> one step more often (annual -> six_monthly).
     assert r.at["hosp", "condition"] == 5
     assert r.at["hosp", "defects_per_km_month"] == pytest.approx(6 / 0.2 / (304 / 30.44), rel=1e-3)
     assert r.at["hosp", "recommended_frequency"] == "six_monthly"
-    assert "inspected six_monthly not annual: cameras saw 3.00 defects/km/month" in r.at["hosp", "reasons"]
+    assert (
+        "inspected six_monthly not annual: cameras saw 3.00 defects/km/month"
+        in r.at["hosp", "reasons"]
+    )
     # short: 40 passes over ~10 months, no defects -> condition 1; already annual (4b's least frequent).
     assert r.at["short", "condition"] == 1
     assert r.at["short", "recommended_frequency"] == "annual"
     # its only defect is repaired -> condition 1; but a defect did appear (0.5/km/month),
     # so it is neither fast (>= 1.0) nor stable (0): monthly stays.
     assert r.at["A-3", "condition"] == 1
-    assert r.at["A-3", "recommended_frequency"] == "monthly"  # a defect appeared: not 'no new defects'
+    assert (
+        r.at["A-3", "recommended_frequency"] == "monthly"
+    )  # a defect appeared: not 'no new defects'
     # quiet-1: never passed -> no condition.
     assert pd.isna(r.at["quiet-1", "condition"])
     assert condition_from_evidence(1.5, True, policy) == 2
@@ -130,8 +196,20 @@ def test_condition_and_frequency_adjustment(policy):
 
 def test_stable_segment_inspected_less_often(policy):
     t0 = pd.Timestamp("2026-01-01T00:00:00Z")
-    passes = pd.DataFrame({"segment_id": ["A-1"], "passes": [30], "first_pass": [t0], "last_pass": [t0 + pd.Timedelta(days=240)]})
+    passes = pd.DataFrame(
+        {
+            "segment_id": ["A-1"],
+            "passes": [30],
+            "first_pass": [t0],
+            "last_pass": [t0 + pd.Timedelta(days=240)],
+        }
+    )
     defects = pd.DataFrame([{"segment_id": "hosp", "class_name": "crack", "first_seen": t0}])
-    r = review_hierarchy(hospital_network(), None, policy, defects=defects, passes=passes).set_index("segment_id")
+    r = review_hierarchy(
+        hospital_network(), None, policy, defects=defects, passes=passes
+    ).set_index("segment_id")
     assert r.at["A-1", "recommended_frequency"] == "quarterly"
-    assert "inspected quarterly not monthly: stable, 30 camera passes in 8 months, no new defects" in r.at["A-1", "reasons"]
+    assert (
+        "inspected quarterly not monthly: stable, 30 camera passes in 8 months, no new defects"
+        in r.at["A-1", "reasons"]
+    )

@@ -27,7 +27,9 @@ class OracleDetector:
 
     def __init__(self, boxes_by_frame):
         self.boxes_by_frame = boxes_by_frame
-        self.frame_of_image: dict[int, tuple[str, int]] = {}  # id(frame.image) -> (video, frame index)
+        self.frame_of_image: dict[
+            int, tuple[str, int]
+        ] = {}  # id(frame.image) -> (video, frame index)
 
     def detect_batch(self, images):
         return [self.detect(im) for im in images]
@@ -35,11 +37,21 @@ class OracleDetector:
     def detect(self, image):
         rows = self.boxes_by_frame.get(self.frame_of_image.pop(id(image), None), [])
         h, w = image.shape[:2]
-        xyxy = np.array([[min(max(v, 0), lim) for v, lim in zip(r[1:], (w, h, w, h), strict=True)] for r in rows],
-                        dtype=np.float32).reshape(-1, 4)
-        return Detections(xyxy=xyxy, confidence=np.full(len(rows), 0.9, np.float32),
-                          class_id=np.array([r[0] for r in rows], dtype=np.int64), class_names=CLASS_NAMES,
-                          image_width=w, image_height=h)
+        xyxy = np.array(
+            [
+                [min(max(v, 0), lim) for v, lim in zip(r[1:], (w, h, w, h), strict=True)]
+                for r in rows
+            ],
+            dtype=np.float32,
+        ).reshape(-1, 4)
+        return Detections(
+            xyxy=xyxy,
+            confidence=np.full(len(rows), 0.9, np.float32),
+            class_id=np.array([r[0] for r in rows], dtype=np.int64),
+            class_names=CLASS_NAMES,
+            image_width=w,
+            image_height=h,
+        )
 
 
 def sample_boxes(*drives: str):
@@ -48,7 +60,14 @@ def sample_boxes(*drives: str):
         with open(SAMPLE / f"{drive}_boxes.csv") as fh:
             for r in csv.DictReader(fh):
                 out[(str(SAMPLE / f"{drive}.mp4"), int(r["frame"]))].append(
-                    (int(r["class_id"]), float(r["x1"]), float(r["y1"]), float(r["x2"]), float(r["y2"])))
+                    (
+                        int(r["class_id"]),
+                        float(r["x1"]),
+                        float(r["y1"]),
+                        float(r["x2"]),
+                        float(r["y2"]),
+                    )
+                )
     return out
 
 
@@ -70,8 +89,18 @@ def process_with_oracle(videos: list[Path], db: str, tmp: Path) -> int:
     weights = tmp / "oracle.onnx"
     weights.write_bytes(b"unused")  # the oracle stands in for the model
     try:
-        return main(["process", *map(str, videos), "--database", db, "--weights", str(weights),
-                     "--frames-dir", str(tmp / "frames")])
+        return main(
+            [
+                "process",
+                *map(str, videos),
+                "--database",
+                db,
+                "--weights",
+                str(weights),
+                "--frames-dir",
+                str(tmp / "frames"),
+            ]
+        )
     finally:
         mp.undo()
 
@@ -97,6 +126,8 @@ def distance_to_truth_m(lon: float, lat: float, feature: dict) -> float:
 
     from geo.crs import xy_from_lonlat
 
-    (x1, x2), (y1, y2) = xy_from_lonlat(*zip(p["start_lonlat"], p["end_lonlat"], strict=True), "EPSG:27700")
+    (x1, x2), (y1, y2) = xy_from_lonlat(
+        *zip(p["start_lonlat"], p["end_lonlat"], strict=True), "EPSG:27700"
+    )
     x, y = xy_from_lonlat(lon, lat, "EPSG:27700")
     return LineString([(x1, y1), (x2, y2)]).distance(Point(float(x), float(y)))

@@ -42,15 +42,37 @@ def test_match_cli(shared_data, tmp_path, capsys):
     gpx = tmp_path / "t.gpx"
     _gpx(gpx, lon, lat)
     out, route = tmp_path / "matched.csv", tmp_path / "route.geojson"
-    code = main(["match", str(osm), str(gpx), "-o", str(out), "--path", str(route), "--json",
-                 "--max-distance-m", "6"])
+    code = main(
+        [
+            "match",
+            str(osm),
+            str(gpx),
+            "-o",
+            str(out),
+            "--path",
+            str(route),
+            "--json",
+            "--max-distance-m",
+            "6",
+        ]
+    )
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     n = len(lon)
     assert (summary["fixes"], summary["matched"], summary["unmatched"]) == (n, n - 2, 2)
     rows = list(csv.DictReader(out.open()))
-    assert list(rows[0]) == ["index", "time", "lon", "lat", "matched_lon", "matched_lat",
-                             "segment_id", "source_id", "chainage_m", "distance_m"]
+    assert list(rows[0]) == [
+        "index",
+        "time",
+        "lon",
+        "lat",
+        "matched_lon",
+        "matched_lat",
+        "segment_id",
+        "source_id",
+        "chainage_m",
+        "distance_m",
+    ]
     assert len(rows) == n
     assert {r["segment_id"] for r in rows[:-2]} == {"340292788-0"}
     assert {r["source_id"] for r in rows[:-2]} == {"340292788"}
@@ -65,5 +87,7 @@ def test_match_cli(shared_data, tmp_path, capsys):
 
 def test_match_cli_errors(shared_data, tmp_path, capsys):
     osm = shared_data / SNIP / "service_road_loop/input.osm"
-    assert main(["match", str(osm), str(tmp_path / "none.gpx"), "-o", str(tmp_path / "m.csv")]) == 11
+    assert (
+        main(["match", str(osm), str(tmp_path / "none.gpx"), "-o", str(tmp_path / "m.csv")]) == 11
+    )
     assert len(capsys.readouterr().err.strip().splitlines()) == 1

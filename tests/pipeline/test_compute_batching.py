@@ -17,10 +17,24 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def _frame(i: int, usable: bool) -> SampledFrame:
-    quality = None if usable else FrameQuality(brightness=5.0, blur=1.0, glare=0.0, usable=False, reasons=("dark",))
-    return SampledFrame(frame_index=i, video_time_s=i * 0.5, time=T0 + timedelta(seconds=i * 0.5),
-                        lon=0.55 + i * 1e-5, lat=51.38, heading_deg=90.0, speed_mps=10.0, distance_m=5.0 * i,
-                        image=np.full((54, 96, 3), i % 255, np.uint8), quality=quality, source="v.mp4")
+    quality = (
+        None
+        if usable
+        else FrameQuality(brightness=5.0, blur=1.0, glare=0.0, usable=False, reasons=("dark",))
+    )
+    return SampledFrame(
+        frame_index=i,
+        video_time_s=i * 0.5,
+        time=T0 + timedelta(seconds=i * 0.5),
+        lon=0.55 + i * 1e-5,
+        lat=51.38,
+        heading_deg=90.0,
+        speed_mps=10.0,
+        distance_m=5.0 * i,
+        image=np.full((54, 96, 3), i % 255, np.uint8),
+        quality=quality,
+        source="v.mp4",
+    )
 
 
 class CountingDetector:

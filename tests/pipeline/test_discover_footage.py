@@ -26,7 +26,10 @@ def test_videos_pair_with_same_stem_sidecars(tmp_path):
     touch(tmp_path / "day1" / "README.md")
     items = discover_footage([tmp_path])
     assert [(i.path.name, i.gps_path.name if i.gps_path else None) for i in items] == [
-        ("20170709_081815_NF.mp4", "20170709_081815_N.gps"), ("a.mp4", "a.gpx"), ("b.MP4", "b.gps"), ("c.mp4", None)
+        ("20170709_081815_NF.mp4", "20170709_081815_N.gps"),
+        ("a.mp4", "a.gpx"),
+        ("b.MP4", "b.gps"),
+        ("c.mp4", None),
     ]
     assert {i.vehicle_id for i in items} == {"day1"}
     assert items[1].files == [tmp_path / "day1" / "a.mp4", tmp_path / "day1" / "a.gpx"]
@@ -54,7 +57,10 @@ def test_bad_paths_are_clear_errors(tmp_path):
 
 def test_sha256_streams_the_file(tmp_path):
     p = touch(tmp_path / "f.bin", b"abc")
-    assert sha256_of_file(p, chunk_bytes=1) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert (
+        sha256_of_file(p, chunk_bytes=1)
+        == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
 
 
 def test_camera_config_beside_the_footage_is_used(tmp_path):

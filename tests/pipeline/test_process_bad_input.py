@@ -25,7 +25,9 @@ def gpx(path, start=T0, seconds=3):
         f'<trkpt lat="{51.386 + 0.00005 * k:.6f}" lon="0.5480"><time>{(start + timedelta(seconds=k)).isoformat().replace("+00:00", "Z")}</time></trkpt>'
         for k in range(seconds + 1)
     )
-    path.write_text(f'<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{pts}</trkseg></trk></gpx>')
+    path.write_text(
+        f'<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>{pts}</trkseg></trk></gpx>'
+    )
     return path
 
 
@@ -47,12 +49,14 @@ def batch(tmp_path_factory):
     clip(bad / "emptygps.mp4", seed=3)
     (bad / "emptygps.gpx").write_text("")
     clip(bad / "garbage.mp4", seed=4)
-    (bad / "garbage.nmea").write_bytes(np.random.default_rng(5).integers(0, 255, 4000, dtype=np.uint8).tobytes())
+    (bad / "garbage.nmea").write_bytes(
+        np.random.default_rng(5).integers(0, 255, 4000, dtype=np.uint8).tobytes()
+    )
     # a track with no valid fix (RMC status V)
     clip(bad / "nofix.mp4", seed=6)
-    (bad / "nofix.nmea").write_text("".join(
-        _nmea(f"GPRMC,0900{k:02d}.00,V,,,,,,,161126,,,N") for k in range(5)
-    ))
+    (bad / "nofix.nmea").write_text(
+        "".join(_nmea(f"GPRMC,0900{k:02d}.00,V,,,,,,,161126,,,N") for k in range(5))
+    )
     # footage two hours after its track
     clip(bad / "nooverlap.mp4", seed=7, start=T0 + timedelta(hours=2))
     gpx(bad / "nooverlap.gpx")
@@ -73,10 +77,15 @@ def run_json(args, capsys):
 
 def test_each_bad_file_is_an_error_record_and_the_good_one_is_kept(batch, tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'r.sqlite'}"
-    code, first = run_json(["process", str(batch / "good"), "--no-detect", "--database", db], capsys)
+    code, first = run_json(
+        ["process", str(batch / "good"), "--no-detect", "--database", db], capsys
+    )
     assert code == 0 and first["processed"] == 1 and first["frames"] > 0
 
-    code, summary = run_json(["process", str(batch / "good"), str(batch / "bad"), "--no-detect", "--database", db], capsys)
+    code, summary = run_json(
+        ["process", str(batch / "good"), str(batch / "bad"), "--no-detect", "--database", db],
+        capsys,
+    )
     assert code == EXIT_PARTIAL
     assert summary["skipped"] == 1  # the good footage is already stored
     assert summary["failed"] == 5
@@ -112,6 +121,15 @@ def test_human_summary_names_each_failure(batch, tmp_path, capsys):
 
 
 def test_missing_weights_is_a_clear_model_error(tmp_path, capsys):
-    code = main(["process", str(tmp_path), "--weights", str(tmp_path / "none.onnx"), "--database", f"sqlite:///{tmp_path}/x.sqlite"])
+    code = main(
+        [
+            "process",
+            str(tmp_path),
+            "--weights",
+            str(tmp_path / "none.onnx"),
+            "--database",
+            f"sqlite:///{tmp_path}/x.sqlite",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 19 and len(err) == 1 and "weights not found" in err[0]

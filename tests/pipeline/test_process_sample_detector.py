@@ -19,7 +19,10 @@ from pipeline.cli import main
 from roadcam.settings import PROJECT_ROOT
 
 WEIGHTS = PROJECT_ROOT / "detector" / "weights" / "roadcam.onnx"
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not WEIGHTS.is_file(), reason="no committed weights")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not WEIGHTS.is_file(), reason="no committed weights"),
+]
 
 
 def test_shipped_detector_on_the_sample_drive(tmp_path: Path):
@@ -29,11 +32,26 @@ def test_shipped_detector_on_the_sample_drive(tmp_path: Path):
 
     db = f"sqlite:///{tmp_path / 'r.sqlite'}"
     assert main(["network", "load", str(SAMPLE / "network.geojson"), "--database", db]) == 0
-    assert main(["process", str(SAMPLE / "drive1.mp4"), "--database", db, "--frames-dir", str(tmp_path / "frames")]) == 0
+    assert (
+        main(
+            [
+                "process",
+                str(SAMPLE / "drive1.mp4"),
+                "--database",
+                db,
+                "--frames-dir",
+                str(tmp_path / "frames"),
+            ]
+        )
+        == 0
+    )
     engine = make_engine(db)
     with session_scope(engine) as s:
         source_of = {seg.id: seg.source_id for seg in list_segments(s)}
-        defects = [(d.class_name, *defect_lonlat(d), source_of.get(d.segment_id)) for d in list_defects(s, limit=None)]
+        defects = [
+            (d.class_name, *defect_lonlat(d), source_of.get(d.segment_id))
+            for d in list_defects(s, limit=None)
+        ]
     engine.dispose()
     truth = ground_truth("drive1")
     hits = Counter()
@@ -42,13 +60,16 @@ def test_shipped_detector_on_the_sample_drive(tmp_path: Path):
         near = min(same, key=lambda f: distance_to_truth_m(lon, lat, f), default=None)
         if near is None or distance_to_truth_m(lon, lat, near) > 3.0:
             continue  # a false positive
-        assert source == near["properties"]["source_id"], f"{cls} near {near['properties']['id']} on the wrong road"
+        assert source == near["properties"]["source_id"], (
+            f"{cls} near {near['properties']['id']} on the wrong road"
+        )
         hits[near["properties"]["id"]] += 1
     twice = {k: n for k, n in hits.items() if n > 1 and not k.startswith("M")}
     assert not twice, f"rendered defects reported twice: {twice}"
-    assert sum(hits.values()) >= 0.7 * len(defects), f"{len(defects) - sum(hits.values())} of {len(defects)} defects are false"
+    assert sum(hits.values()) >= 0.7 * len(defects), (
+        f"{len(defects) - sum(hits.values())} of {len(defects)} defects are false"
+    )
     found = sorted(hits)
     assert sum(1 for k in found if k.startswith("P")) >= 8, f"potholes found: {found}"
     assert sum(1 for k in found if k.startswith("K")) >= 3, f"cracks found: {found}"
     assert {"S01", "S02"} <= set(hits), "both skips should be found"
-

@@ -30,8 +30,10 @@ def processed(tmp_path_factory):
     engine = make_engine(db)
     with session_scope(engine) as s:
         source_of = {seg.id: seg.source_id for seg in list_segments(s)}
-        defects = [(d.class_name, *defect_lonlat(d), source_of.get(d.segment_id), d.sightings, d.id)
-                   for d in list_defects(s, limit=None)]
+        defects = [
+            (d.class_name, *defect_lonlat(d), source_of.get(d.segment_id), d.sightings, d.id)
+            for d in list_defects(s, limit=None)
+        ]
     engine.dispose()
     return defects, db
 
@@ -47,7 +49,9 @@ def test_each_rendered_defect_is_one_defect_on_its_road_within_3_m(processed, cl
         lon, lat = f["geometry"]["coordinates"]
         near = [d for d in mine if _metres(lon, lat, d[1], d[2]) <= 3.0]
         assert len(near) == 1, f"{f['properties']['id']}: {len(near)} defects within 3 m"
-        assert near[0][3] == f["properties"]["source_id"], f"{f['properties']['id']} on the wrong road"
+        assert near[0][3] == f["properties"]["source_id"], (
+            f"{f['properties']['id']} on the wrong road"
+        )
         matched.add(near[0][5])
     assert len(mine) == len(truth), f"{len(mine) - len(truth)} extra {cls} defects (duplicates)"
 
@@ -65,7 +69,6 @@ def test_reprocessing_creates_no_duplicates(processed):
     engine.dispose()
 
 
-
 def test_each_worn_line_section_is_one_defect_on_it(processed):
     from shapely.geometry import LineString, Point
 
@@ -76,7 +79,10 @@ def test_each_worn_line_section_is_one_defect_on_it(processed):
     truth = [f for f in _truth() if f["properties"]["class"] == "faded_marking"]
     assert truth
     for f in truth:
-        (x1, x2), (y1, y2) = xy_from_lonlat(*zip(f["properties"]["start_lonlat"], f["properties"]["end_lonlat"], strict=True), "EPSG:27700")
+        (x1, x2), (y1, y2) = xy_from_lonlat(
+            *zip(f["properties"]["start_lonlat"], f["properties"]["end_lonlat"], strict=True),
+            "EPSG:27700",
+        )
         section = LineString([(x1, y1), (x2, y2)])
         on = []
         for d in mine:

@@ -47,9 +47,20 @@ def verified(tmp_path_factory):
 def test_patched_potholes_are_verified_and_the_unrepaired_one_is_still_present(verified):
     defect_of, status, claims, _ = verified
     truth = {f["properties"]["id"]: f["properties"] for f in ground_truth("drive1")}
-    assert [p for p in ("P01", "P02", "P03", "P04") if truth[p]["repaired_in"] == "drive2"] == ["P01", "P02", "P04"]
-    assert status == {"P01": "verified_repaired", "P02": "verified_repaired", "P03": "still_present", "P04": "verified_repaired"}
-    assert claims[defect_of["P03"]][0] == "rejected" and claims[defect_of["P03"]][1]["sightings"] > 0
+    assert [p for p in ("P01", "P02", "P03", "P04") if truth[p]["repaired_in"] == "drive2"] == [
+        "P01",
+        "P02",
+        "P04",
+    ]
+    assert status == {
+        "P01": "verified_repaired",
+        "P02": "verified_repaired",
+        "P03": "still_present",
+        "P04": "verified_repaired",
+    }
+    assert (
+        claims[defect_of["P03"]][0] == "rejected" and claims[defect_of["P03"]][1]["sightings"] > 0
+    )
     for pid in ("P01", "P02", "P04"):
         state, evidence = claims[defect_of[pid]]
         assert state == "verified"
@@ -64,4 +75,6 @@ def test_repairs_list_command_shows_the_verdicts(verified, capsys):
     assert main(["repairs", "list", "--database", db, "--json"]) == 0
     rows = {r["defect_id"]: r for r in json.loads(capsys.readouterr().out)["claims"]}
     assert rows[defect_of["P03"]]["status"] == "rejected"
-    assert rows[defect_of["P01"]]["status"] == "verified" and rows[defect_of["P01"]]["survey_id"] == 2
+    assert (
+        rows[defect_of["P01"]]["status"] == "verified" and rows[defect_of["P01"]]["survey_id"] == 2
+    )

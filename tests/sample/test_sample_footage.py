@@ -65,7 +65,10 @@ def test_gpx_parses_with_the_gap():
     gaps = np.diff(secs)
     assert sorted(set(gaps.tolist())) == [1.0, 5.0]  # one 4-fix gap: 5 s between fixes
     k = int(np.argmax(gaps))
-    assert (times[k], times[k + 1]) == ("2026-11-16T09:15:53Z", "2026-11-16T09:15:58Z")  # video 92-96 s
+    assert (times[k], times[k + 1]) == (
+        "2026-11-16T09:15:53Z",
+        "2026-11-16T09:15:58Z",
+    )  # video 92-96 s
     lat = np.array([float(p.get("lat")) for p in pts])
     lon = np.array([float(p.get("lon")) for p in pts])
     assert 51.380 < lat.min() and lat.max() < 51.392 and 0.545 < lon.min() and lon.max() < 0.565
@@ -89,7 +92,10 @@ def test_gps_noise_is_a_few_metres():
     start = datetime(2026, 11, 16, 9, 14, 22, tzinfo=UTC).timestamp()
     errs = []
     for p in pts:
-        t = datetime.fromisoformat(p.find("g:time", ns).text.replace("Z", "+00:00")).timestamp() - start
+        t = (
+            datetime.fromisoformat(p.find("g:time", ns).text.replace("Z", "+00:00")).timestamp()
+            - start
+        )
         i = int(round(min(max(t, 0.0), (len(rows) - 1) / 30) * 30))
         gx, gy = xy_from_lonlat(float(p.get("lon")), float(p.get("lat")), BNG)
         tx, ty = xy_from_lonlat(rows["lon"][i], rows["lat"][i], BNG)
@@ -110,7 +116,9 @@ def test_video_frames_duration_and_creation_time():
 
 
 def test_committed_outputs_stay_small():
-    total = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    total = sum(
+        p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
     assert total < 15 * 1024 * 1024
 
 
@@ -148,7 +156,12 @@ def test_ground_truth_lies_on_its_roads():
         roads[f["properties"]["id"]] = LineString(np.column_stack([x, y]))
     gt = json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]
     classes = [f["properties"]["class"] for f in gt]
-    assert {c: classes.count(c) for c in set(classes)} == {"pothole": 9, "crack": 4, "faded_marking": 4, "skip": 2}
+    assert {c: classes.count(c) for c in set(classes)} == {
+        "pothole": 9,
+        "crack": 4,
+        "faded_marking": 4,
+        "skip": 2,
+    }
     for f in gt:
         p = f["properties"]
         x, y = xy_from_lonlat(*f["geometry"]["coordinates"], BNG)
@@ -160,7 +173,10 @@ def test_ground_truth_lies_on_its_roads():
             assert 0.15 <= p["width_m"] <= 1.2
         if p["class"] == "faded_marking":
             assert 0.5 <= p["wear"] <= 1.0
-    assert sorted(f["properties"]["width_m"] for f in gt if f["properties"]["class"] == "pothole")[0] < 0.3
+    assert (
+        sorted(f["properties"]["width_m"] for f in gt if f["properties"]["class"] == "pothole")[0]
+        < 0.3
+    )
 
 
 def test_training_frames_are_yolo_labels_inside_the_image(tmp_path: Path):
@@ -169,7 +185,11 @@ def test_training_frames_are_yolo_labels_inside_the_image(tmp_path: Path):
     summary = write_training_frames(tmp_path, 3, seed=5)
     imgs = sorted((tmp_path / "images").glob("*.jpg"))
     labels = sorted((tmp_path / "labels").glob("*.txt"))
-    assert [p.stem for p in imgs] == [p.stem for p in labels] == [f"synth_s5_{i:05d}" for i in range(3)]
+    assert (
+        [p.stem for p in imgs]
+        == [p.stem for p in labels]
+        == [f"synth_s5_{i:05d}" for i in range(3)]
+    )
     n = 0
     for lab in labels:
         for line in lab.read_text().splitlines():
@@ -181,7 +201,12 @@ def test_training_frames_are_yolo_labels_inside_the_image(tmp_path: Path):
             assert max(w * 960, h * 540) >= 8 - 1e-3
             n += 1
     assert n == sum(summary["boxes"].values()) > 0
-    assert (tmp_path / "classes.txt").read_text().split() == ["pothole", "crack", "faded_marking", "skip"]
+    assert (tmp_path / "classes.txt").read_text().split() == [
+        "pothole",
+        "crack",
+        "faded_marking",
+        "skip",
+    ]
 
 
 def test_drive2_fourteen_days_later_with_repairs():
@@ -194,8 +219,10 @@ def test_drive2_fourteen_days_later_with_repairs():
     pts = ET.parse(SAMPLE / "drive2.gpx").getroot().findall(".//g:trkpt", ns)
     assert len(pts) == 61  # no gap in drive2
     assert pts[0].find("g:time", ns).text == "2026-11-30T10:02:39Z"
-    gt = {f["properties"]["id"]: f["properties"]
-          for f in json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]}
+    gt = {
+        f["properties"]["id"]: f["properties"]
+        for f in json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]
+    }
     assert sorted(k for k, p in gt.items() if p["repaired_in"] == "drive2") == ["P01", "P02", "P04"]
     assert gt["P03"]["drives_present"] == "drive1,drive2" and gt["P03"]["repaired_in"] == ""
     assert gt["S01"]["removed_in"] == "drive2"
@@ -205,8 +232,10 @@ def test_drive2_fourteen_days_later_with_repairs():
 def test_frame_boxes_cover_every_object_and_lie_inside_the_frames():
     import csv
 
-    gt = {f["properties"]["id"]: f["properties"]
-          for f in json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]}
+    gt = {
+        f["properties"]["id"]: f["properties"]
+        for f in json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]
+    }
     for drive, n_frames in (("drive1", N_FRAMES), ("drive2", 1730)):
         rows = list(csv.DictReader((SAMPLE / f"{drive}_boxes.csv").open()))
         seen = {r["object_id"] for r in rows}

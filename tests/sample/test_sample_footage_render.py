@@ -33,7 +33,10 @@ def test_network_and_ground_truth_are_remade_identically(tmp_path: Path):
     from sample_footage.make_sample import drive_specs, write_ground_truth, write_network
 
     assert write_network(tmp_path).read_bytes() == (SAMPLE / "network.geojson").read_bytes()
-    assert write_ground_truth(tmp_path, drive_specs()).read_bytes() == (SAMPLE / "ground_truth.geojson").read_bytes()
+    assert (
+        write_ground_truth(tmp_path, drive_specs()).read_bytes()
+        == (SAMPLE / "ground_truth.geojson").read_bytes()
+    )
 
 
 def test_drive_truth_motion_is_a_refuse_truck():

@@ -15,30 +15,78 @@ DLON = 0.00007  # ~4.9 m east at this latitude
 def frames(n: int = 5, source: str = "cam1.mp4", start: int = 0) -> list[SampledFrame]:
     out = []
     for i in range(start, start + n):
-        q = FrameQuality(brightness=120.0, blur=300.0, glare=0.01, hdop=0.9 if i % 2 == 0 else float("nan"))
+        q = FrameQuality(
+            brightness=120.0, blur=300.0, glare=0.01, hdop=0.9 if i % 2 == 0 else float("nan")
+        )
         out.append(
             SampledFrame(
-                frame_index=i * 10, video_time_s=i / 3, time=T0 + timedelta(seconds=i), lon=LON0 + i * DLON,
-                lat=LAT0, heading_deg=90.0, speed_mps=5.0, distance_m=5.0 * i, quality=q, source=source,
+                frame_index=i * 10,
+                video_time_s=i / 3,
+                time=T0 + timedelta(seconds=i),
+                lon=LON0 + i * DLON,
+                lat=LAT0,
+                heading_deg=90.0,
+                speed_mps=5.0,
+                distance_m=5.0 * i,
+                quality=q,
+                source=source,
             )
         )
     return out
 
 
-def observation(frame_index: int, cls: str = "pothole", box=(100.2, 200.4, 180.6, 260.0), conf: float = 0.8,
-                lon: float = LON0, lat: float = LAT0, source: str = "cam1.mp4", seg: str | None = "s1") -> Observation:
+def observation(
+    frame_index: int,
+    cls: str = "pothole",
+    box=(100.2, 200.4, 180.6, 260.0),
+    conf: float = 0.8,
+    lon: float = LON0,
+    lat: float = LAT0,
+    source: str = "cam1.mp4",
+    seg: str | None = "s1",
+) -> Observation:
     return Observation(
-        class_name=cls, confidence=conf, xyxy=box, lon=lon, lat=lat, width_m=0.4, time=T0, frame_index=frame_index,
-        source=source, segment_id=seg, chainage_m=12.5 if seg else None, offset_m=-1.0 if seg else None,
+        class_name=cls,
+        confidence=conf,
+        xyxy=box,
+        lon=lon,
+        lat=lat,
+        width_m=0.4,
+        time=T0,
+        frame_index=frame_index,
+        source=source,
+        segment_id=seg,
+        chainage_m=12.5 if seg else None,
+        offset_m=-1.0 if seg else None,
     )
 
 
-def candidate(lon: float = LON0, lat: float = LAT0, cls: str = "pothole", sightings: int = 2, defect_id=None,
-              best_frame_index: int = 10, keys=(), last_seen=None) -> DefectCandidate:
+def candidate(
+    lon: float = LON0,
+    lat: float = LAT0,
+    cls: str = "pothole",
+    sightings: int = 2,
+    defect_id=None,
+    best_frame_index: int = 10,
+    keys=(),
+    last_seen=None,
+) -> DefectCandidate:
     return DefectCandidate(
-        class_name=cls, lon=lon, lat=lat, segment_id="s1", chainage_m=12.5, offset_m=-1.0, first_seen=T0,
-        last_seen=last_seen or T0 + timedelta(seconds=2), sightings=sightings, max_width_m=0.45, best_confidence=0.8,
-        best_frame_index=best_frame_index, best_source="cam1.mp4", defect_id=defect_id, observation_keys=tuple(keys),
+        class_name=cls,
+        lon=lon,
+        lat=lat,
+        segment_id="s1",
+        chainage_m=12.5,
+        offset_m=-1.0,
+        first_seen=T0,
+        last_seen=last_seen or T0 + timedelta(seconds=2),
+        sightings=sightings,
+        max_width_m=0.45,
+        best_confidence=0.8,
+        best_frame_index=best_frame_index,
+        best_source="cam1.mp4",
+        defect_id=defect_id,
+        observation_keys=tuple(keys),
     )
 
 

@@ -15,7 +15,13 @@ def test_db_upgrade_then_current(tmp_path, capsys):
     assert "schema at revision 0002 (head) on spatialite" in capsys.readouterr().out
     assert main(["db", "current", "--json", "--database", url]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info == {"database": url, "backend": "spatialite", "revision": "0002", "head": "0002", "up_to_date": True}
+    assert info == {
+        "database": url,
+        "backend": "spatialite",
+        "revision": "0002",
+        "head": "0002",
+        "up_to_date": True,
+    }
 
 
 def test_db_upgrade_uses_roadcam_database_url(tmp_path, monkeypatch, capsys):
@@ -40,7 +46,11 @@ def test_db_upgrade_on_postgis(db_url, capsys):
 
 
 def test_unreachable_database_is_one_line(capsys):
-    code = main(["db", "upgrade", "--database", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"])
+    code = main(
+        ["db", "upgrade", "--database", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 20
-    assert len(err) == 1 and err[0].startswith("roadcam: error: cannot connect to postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    assert len(err) == 1 and err[0].startswith(
+        "roadcam: error: cannot connect to postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
+    )

@@ -32,11 +32,14 @@ M_PER_DLAT_1E4 = 11.1195
 
 def _three_defects(session):
     """A pothole at the origin, a crack 4.86 m east, a pothole ~1.1 km north."""
-    return save_defects(session, [
-        candidate(),
-        candidate(lon=LON0 + DLON, cls="crack"),
-        candidate(lat=LAT0 + 0.01),
-    ])
+    return save_defects(
+        session,
+        [
+            candidate(),
+            candidate(lon=LON0 + DLON, cls="crack"),
+            candidate(lat=LAT0 + 0.01),
+        ],
+    )
 
 
 def test_save_and_list_with_bbox(session):
@@ -79,9 +82,17 @@ def test_spatial_index_is_used(session):
     from store.models import Defect
 
     _three_defects(session)
-    stmt = select(Defect.id).where(bbox_filter(session, Defect.__table__, (LON0 - 0.001, LAT0 - 0.001, LON0 + 0.001, LAT0 + 0.001)))
+    stmt = select(Defect.id).where(
+        bbox_filter(
+            session, Defect.__table__, (LON0 - 0.001, LAT0 - 0.001, LON0 + 0.001, LAT0 + 0.001)
+        )
+    )
     compiled = stmt.compile(dialect=session.get_bind().dialect)
-    params = tuple(compiled.params[k] for k in compiled.positiontup) if compiled.positional else compiled.params
+    params = (
+        tuple(compiled.params[k] for k in compiled.positiontup)
+        if compiled.positional
+        else compiled.params
+    )
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
@@ -89,7 +100,9 @@ def test_spatial_index_is_used(session):
         assert "idx_defect_geom" in plan
     else:
         assert "SpatialIndex" in str(compiled)
-        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params))
+        plan = " ".join(
+            str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params)
+        )
         assert "VIRTUAL TABLE INDEX" in plan and "SpatialIndex" in plan, plan
     assert len(session.execute(stmt).all()) == 2
 
@@ -117,16 +130,23 @@ def test_update_links_frames_and_observations(session):
     add_frames(session, survey.id, frames(3), image_refs=["f0.jpg", "f10.jpg", "f20.jpg"])
     obs = [observation(0), observation(10, box=(1, 2, 3, 4)), observation(20, box=(5, 6, 7, 8))]
     obs_ids = add_observations(session, frame_ids_by_key(session, survey.id), obs)
-    (did,) = save_defects(session, [candidate(keys=(0, 1))], survey_id=survey.id, observation_ids=obs_ids)
+    (did,) = save_defects(
+        session, [candidate(keys=(0, 1))], survey_id=survey.id, observation_ids=obs_ids
+    )
     d = get_defect(session, did)
-    assert d.best_frame_ref == "f10.jpg" and d.best_frame_id == frame_ids_by_key(session, survey.id)[("cam1.mp4", 10)]
+    assert (
+        d.best_frame_ref == "f10.jpg"
+        and d.best_frame_id == frame_ids_by_key(session, survey.id)[("cam1.mp4", 10)]
+    )
     assert [o.id for o in list_observations(session, defect_id=did)] == obs_ids[:2]
     set_defect_status(session, did, "repair_claimed")
     set_defect_status(session, did, "verified_repaired")
     # seen again later: the stored candidate is merged (full state) and it is still present
     (stored,) = [c for c in stored_defect_candidates(session) if c.defect_id == did]
     assert (stored.best_source, stored.best_frame_index, stored.sightings) == ("cam1.mp4", 10, 2)
-    later = candidate(defect_id=did, sightings=3, keys=(2,), last_seen=T0 + timedelta(days=30), lon=LON0 + 1e-6)
+    later = candidate(
+        defect_id=did, sightings=3, keys=(2,), last_seen=T0 + timedelta(days=30), lon=LON0 + 1e-6
+    )
     assert save_defects(session, [later], survey_id=survey.id, observation_ids=obs_ids) == [did]
     d = get_defect(session, did)
     assert (d.sightings, d.last_seen, d.status) == (3, T0 + timedelta(days=30), "still_present")
@@ -143,7 +163,9 @@ def test_repair_claims(session):
     claim = create_repair_claim(session, did, "Acme Highways", "WO-1", T0, {"photo": "after.jpg"})
     assert get_defect(session, did).status == "repair_claimed"
     assert get_repair_claim(session, claim.id).contractor == "Acme Highways"
-    assert [c.id for c in list_repair_claims(session, defect_id=did, status="pending")] == [claim.id]
+    assert [c.id for c in list_repair_claims(session, defect_id=did, status="pending")] == [
+        claim.id
+    ]
     done = set_claim_status(session, claim.id, "verified", evidence={"survey": 12})
     assert done.status == "verified" and done.evidence == {"photo": "after.jpg", "survey": 12}
     with pytest.raises(InvalidTransitionError):
@@ -153,15 +175,31 @@ def test_repair_claims(session):
 
 
 def test_skip_permits(session):
-    p = create_skip_permit(session, "SK-1", LON0, LAT0, T0, T0 + timedelta(days=14), "1 High St", "Bins Ltd")
-    again = create_skip_permit(session, "SK-1", LON0, LAT0, T0, T0 + timedelta(days=21), "1 High St", "Bins Ltd")
+    p = create_skip_permit(
+        session, "SK-1", LON0, LAT0, T0, T0 + timedelta(days=14), "1 High St", "Bins Ltd"
+    )
+    again = create_skip_permit(
+        session, "SK-1", LON0, LAT0, T0, T0 + timedelta(days=21), "1 High St", "Bins Ltd"
+    )
     assert again.id == p.id and get_skip_permit(session, p.id).valid_to == T0 + timedelta(days=21)
-    create_skip_permit(session, "SK-2", LON0, LAT0 + 1e-4, T0 + timedelta(days=30), T0 + timedelta(days=44))
-    assert [x.reference for x in list_skip_permits(session, valid_at=T0 + timedelta(days=1))] == ["SK-1"]
+    create_skip_permit(
+        session, "SK-2", LON0, LAT0 + 1e-4, T0 + timedelta(days=30), T0 + timedelta(days=44)
+    )
+    assert [x.reference for x in list_skip_permits(session, valid_at=T0 + timedelta(days=1))] == [
+        "SK-1"
+    ]
     near = permits_near(session, LON0, LAT0, 20.0)
     assert [x.reference for x, _ in near] == ["SK-1", "SK-2"]
     assert near[1][1] == pytest.approx(M_PER_DLAT_1E4, abs=0.01)
-    assert [x.reference for x, _ in permits_near(session, LON0, LAT0, 20.0, valid_at=T0 + timedelta(days=31))] == ["SK-2"]
-    assert [x.reference for x in list_skip_permits(session, bbox=(LON0 - 1e-5, LAT0 - 1e-5, LON0 + 1e-5, LAT0 + 1e-5))] == ["SK-1"]
+    assert [
+        x.reference
+        for x, _ in permits_near(session, LON0, LAT0, 20.0, valid_at=T0 + timedelta(days=31))
+    ] == ["SK-2"]
+    assert [
+        x.reference
+        for x in list_skip_permits(
+            session, bbox=(LON0 - 1e-5, LAT0 - 1e-5, LON0 + 1e-5, LAT0 + 1e-5)
+        )
+    ] == ["SK-1"]
     with pytest.raises(UsageError):
         create_skip_permit(session, "SK-3", LON0, LAT0, T0, T0 - timedelta(days=1))

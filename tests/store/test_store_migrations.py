@@ -11,8 +11,15 @@ from store.migrate import current_revision, downgrade, head_revision, require_mi
 from store.models import Base
 
 ROADCAM_TABLES = {
-    "survey", "survey_source", "frame", "observation", "defect", "road_segment",
-    "hierarchy_override", "repair_claim", "skip_permit",
+    "survey",
+    "survey_source",
+    "frame",
+    "observation",
+    "defect",
+    "road_segment",
+    "hierarchy_override",
+    "repair_claim",
+    "skip_permit",
 }
 GEOM_TABLES = {"frame", "observation", "defect", "road_segment", "skip_permit"}
 
@@ -41,12 +48,24 @@ def test_geometry_columns_are_4326_with_spatial_index(fresh_db_url):
     try:
         with eng.connect() as conn:
             if eng.dialect.name == "postgresql":
-                rows = conn.execute(text("SELECT f_table_name, srid, type FROM geometry_columns")).all()
+                rows = conn.execute(
+                    text("SELECT f_table_name, srid, type FROM geometry_columns")
+                ).all()
                 found = {r[0]: (r[1], r[2]) for r in rows}
-                idx = conn.execute(text("SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'")).scalars().all()
+                idx = (
+                    conn.execute(
+                        text("SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%USING gist%'")
+                    )
+                    .scalars()
+                    .all()
+                )
                 assert GEOM_TABLES <= set(idx)
             else:
-                rows = conn.execute(text("SELECT f_table_name, srid, geometry_type, spatial_index_enabled FROM geometry_columns")).all()
+                rows = conn.execute(
+                    text(
+                        "SELECT f_table_name, srid, geometry_type, spatial_index_enabled FROM geometry_columns"
+                    )
+                ).all()
                 found = {r[0]: (r[1], r[2]) for r in rows}
                 assert {r[0] for r in rows if r[3] == 1} == GEOM_TABLES
         assert set(found) == GEOM_TABLES
@@ -108,7 +127,9 @@ def test_unmigrated_database_says_run_upgrade(empty_db_url):
 
 
 def test_unreachable_server_is_one_clear_line():
-    with pytest.raises(DatabaseError, match="cannot connect to postgresql\\+psycopg://postgres@127.0.0.1:1/x"):
+    with pytest.raises(
+        DatabaseError, match="cannot connect to postgresql\\+psycopg://postgres@127.0.0.1:1/x"
+    ):
         upgrade("postgresql+psycopg://postgres@127.0.0.1:1/x")
 
 
@@ -131,18 +152,22 @@ def test_upgrade_0001_to_head_keeps_stored_segments(empty_db_url):
     try:
         assert upgrade(empty_db_url, "0001") == "0001"
         with eng.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO road_segment (id, source_id, name, ref, highway, road_class, oneway, u, v, geom, length_m, updated_at) "
-                "VALUES ('w1-0', '1', 'Canterbury Street', 'B2004', 'secondary', 'B', false, 'a', 'b', "
-                "ST_GeomFromText('LINESTRING(0.548 51.386, 0.5494 51.386)', 4326), 97.5, CURRENT_TIMESTAMP)"
-            ))
-        assert "hierarchy_reasons" not in {c["name"] for c in inspect(eng).get_columns("road_segment")}
+            conn.execute(
+                text(
+                    "INSERT INTO road_segment (id, source_id, name, ref, highway, road_class, oneway, u, v, geom, length_m, updated_at) "
+                    "VALUES ('w1-0', '1', 'Canterbury Street', 'B2004', 'secondary', 'B', false, 'a', 'b', "
+                    "ST_GeomFromText('LINESTRING(0.548 51.386, 0.5494 51.386)', 4326), 97.5, CURRENT_TIMESTAMP)"
+                )
+            )
+        assert "hierarchy_reasons" not in {
+            c["name"] for c in inspect(eng).get_columns("road_segment")
+        }
         assert upgrade(empty_db_url) == head_revision()
         cols = {c["name"] for c in inspect(make_engine(empty_db_url)).get_columns("road_segment")}
         assert "hierarchy_reasons" in cols
         with eng.connect() as conn:
-            assert conn.execute(text("SELECT name, length_m, hierarchy_reasons FROM road_segment")).all() == [
-                ("Canterbury Street", 97.5, None)
-            ]
+            assert conn.execute(
+                text("SELECT name, length_m, hierarchy_reasons FROM road_segment")
+            ).all() == [("Canterbury Street", 97.5, None)]
     finally:
         eng.dispose()

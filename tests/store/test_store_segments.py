@@ -60,7 +60,10 @@ def test_upsert_is_idempotent_and_reprojects(fresh_db_url):
             assert [r.id for r in rows] == ["t-0", "t-1", "t-2"]
             seg = get_segment(s, "t-0")
             assert seg is not None and seg.name == "High Street" and seg.current_category == "3a"
-            assert get_segment(s, "t-2").current_category is None and get_segment(s, "t-2").oneway is True
+            assert (
+                get_segment(s, "t-2").current_category is None
+                and get_segment(s, "t-2").oneway is True
+            )
             assert get_segment(s, "nope") is None
             gdf = segments_to_geodataframe(s)
         assert gdf.crs.to_epsg() == 4326 and len(gdf) == 3
@@ -83,15 +86,23 @@ def test_hierarchy_columns_survive_a_reload(fresh_db_url):
             upsert_segments(s, _toy_segments())
         with session_scope(eng) as s:
             seg = s.get(RoadSegment, "t-2")
-            seg.current_category, seg.recommended_category, seg.inspection_frequency = "4b", "4a", "annual"
+            seg.current_category, seg.recommended_category, seg.inspection_frequency = (
+                "4b",
+                "4a",
+                "annual",
+            )
         toy = _toy_segments()
         toy.loc[2, "name"] = "Back Lane"
         with session_scope(eng) as s:
             upsert_segments(s, toy)
         with session_scope(eng) as s:
             seg = s.get(RoadSegment, "t-2")
-            assert (seg.name, seg.current_category, seg.recommended_category, seg.inspection_frequency) == (
-                "Back Lane", "4b", "4a", "annual")
+            assert (
+                seg.name,
+                seg.current_category,
+                seg.recommended_category,
+                seg.inspection_frequency,
+            ) == ("Back Lane", "4b", "4a", "annual")
     finally:
         eng.dispose()
 
@@ -113,8 +124,12 @@ def test_bbox_and_class_filters(fresh_db_url):
             assert list_segments(s, bbox=(1.0, 52.0, 1.1, 52.1)) == []
             assert count_segments_by_class(s) == {"A": 2, "service": 1}
             assert network_summary(s) == {
-                "segments": 3, "total_km": 0.25,
-                "by_class": {"A": {"segments": 2, "km": 0.2}, "service": {"segments": 1, "km": 0.05}},
+                "segments": 3,
+                "total_km": 0.25,
+                "by_class": {
+                    "A": {"segments": 2, "km": 0.2},
+                    "service": {"segments": 1, "km": 0.05},
+                },
             }
             with pytest.raises(CRSError):
                 list_segments(s, bbox=(574300, 168600, 574500, 168700))  # metres are not lon/lat

@@ -21,8 +21,10 @@ def test_haversine_known_distance():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    lon=st.floats(-179, 179), lat=st.floats(-80, 80),
-    radius=st.floats(0.5, 5000), bearing=st.floats(0, 360),
+    lon=st.floats(-179, 179),
+    lat=st.floats(-80, 80),
+    radius=st.floats(0.5, 5000),
+    bearing=st.floats(0, 360),
 )
 def test_circle_is_inside_the_prefilter_box_and_distance_is_metric(lon, lat, radius, bearing):
     x, y, _ = GEOD.fwd(lon, lat, bearing, radius)

@@ -19,14 +19,30 @@ from tests.store._factories import LAT0, LON0, T0, frames, observation, sha
 
 
 def test_survey_dedupe_by_content_hash(session):
-    s1, created1 = get_or_create_survey(session, "RCV-07", [("a/cam1.mp4", sha(1), "video", 1000), ("a/cam1.gpx", sha(2), "gpx", 10)], T0, T0)
+    s1, created1 = get_or_create_survey(
+        session,
+        "RCV-07",
+        [("a/cam1.mp4", sha(1), "video", 1000), ("a/cam1.gpx", sha(2), "gpx", 10)],
+        T0,
+        T0,
+    )
     # the same content under another path (copied to another folder) is the same survey
-    s2, created2 = get_or_create_survey(session, "RCV-07", [("b/renamed.mp4", sha(1).upper(), "video", 1000)])
+    s2, created2 = get_or_create_survey(
+        session, "RCV-07", [("b/renamed.mp4", sha(1).upper(), "video", 1000)]
+    )
     assert created1 is True and created2 is False and s2.id == s1.id
     # a new file alongside a known one is attached to the existing survey
-    s3, created3 = get_or_create_survey(session, "RCV-07", [("b/renamed.mp4", sha(1), "video", 1000), ("b/cam2.mp4", sha(3), "video", 5)])
+    s3, created3 = get_or_create_survey(
+        session,
+        "RCV-07",
+        [("b/renamed.mp4", sha(1), "video", 1000), ("b/cam2.mp4", sha(3), "video", 5)],
+    )
     assert created3 is False and s3.id == s1.id
-    assert [x.path for x in list_survey_sources(session, s1.id)] == ["a/cam1.gpx", "a/cam1.mp4", "b/cam2.mp4"]
+    assert [x.path for x in list_survey_sources(session, s1.id)] == [
+        "a/cam1.gpx",
+        "a/cam1.mp4",
+        "b/cam2.mp4",
+    ]
     other, created4 = get_or_create_survey(session, "RCV-08", [("c.mp4", sha(4), "video", 5)])
     assert created4 is True and other.id != s1.id
     assert session.scalar(select(func.count()).select_from(SurveySource)) == 4
@@ -53,11 +69,19 @@ def test_frames_reimport_no_duplicates(session):
     assert not set(ids3) & set(ids1) and count_frames(session, survey.id) == 7
     stored = list_frames(session, survey.id)
     first = stored[0]
-    assert (first.source, first.frame_index, first.image_ref, first.distance_m, first.usable) == ("cam1.mp4", 0, "img/0.jpg", 0.0, True)
+    assert (first.source, first.frame_index, first.image_ref, first.distance_m, first.usable) == (
+        "cam1.mp4",
+        0,
+        "img/0.jpg",
+        0.0,
+        True,
+    )
     assert first.time == T0 and first.time.tzinfo is not None
     assert first.hdop == pytest.approx(0.9) and stored[1].hdop is None  # NaN stored as NULL
     last = frame_lonlat(session, ids1[-1])
-    assert last[0] == pytest.approx(LON0 + 4 * 0.00007, abs=1e-9) and last[1] == pytest.approx(LAT0, abs=1e-9)
+    assert last[0] == pytest.approx(LON0 + 4 * 0.00007, abs=1e-9) and last[1] == pytest.approx(
+        LAT0, abs=1e-9
+    )
     assert frame_ids_by_key(session, survey.id)[("cam1.mp4", 40)] == ids1[-1]
     with pytest.raises(InputNotFoundError):
         add_frames(session, 999999, frames(1))
@@ -80,10 +104,16 @@ def test_observations_reimport_no_duplicates(session):
     assert ids1 == ids2 and len(set(ids1)) == 4
     assert count_observations(session, survey.id) == 4
     # plain frame_index keys work for a one-source survey
-    assert add_observations(session, {i: fid for (_, i), fid in by_key.items()}, obs[:1]) == ids1[:1]
+    assert (
+        add_observations(session, {i: fid for (_, i), fid in by_key.items()}, obs[:1]) == ids1[:1]
+    )
     rows = list_observations(session, survey_id=survey.id)
     assert [(r.class_name, r.box_key) for r in rows] == [
-        ("pothole", "100,200,181,260"), ("crack", "10,10,50,20"), ("pothole", "101,201,181,259"), ("pothole", "100,200,181,260")]
+        ("pothole", "100,200,181,260"),
+        ("crack", "10,10,50,20"),
+        ("pothole", "101,201,181,259"),
+        ("pothole", "100,200,181,260"),
+    ]
     assert rows[2].segment_id is None and rows[0].chainage_m == 12.5
     with pytest.raises(InputNotFoundError):
         add_observations(session, by_key, [observation(999)])

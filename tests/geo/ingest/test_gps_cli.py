@@ -35,4 +35,6 @@ def test_track_bad_file_one_line(tmp_path, capsys, content, code, text):
     f.write_text(content)
     assert main(["track", str(f), "--json"]) == code
     err = capsys.readouterr().err.strip()
-    assert err == f"roadcam: error: {f}: {text}" or (err.startswith(f"roadcam: error: {f}: {text}") and "\n" not in err)
+    assert err == f"roadcam: error: {f}: {text}" or (
+        err.startswith(f"roadcam: error: {f}: {text}") and "\n" not in err
+    )

@@ -47,7 +47,9 @@ def test_blackvue_prefix_is_camera_local_clock(shared_data):
     f = _blackvue(shared_data) / "20170708_221449_N.gps"
     _, stats = parse_nmea(f)
     assert float(np.percentile(stats.arrival_minus_gps_s, 5)) == pytest.approx(10800.95, abs=0.01)
-    assert camera_clock_offset_s(f) == 10800.0  # snapped to the time zone; 0.95 s is logging latency
+    assert (
+        camera_clock_offset_s(f) == 10800.0
+    )  # snapped to the time zone; 0.95 s is logging latency
 
 
 def test_blackvue_all_29_logs(shared_data):
@@ -160,10 +162,20 @@ def test_exif_uses_gps_utc_not_local_camera_time(shared_data):
 # ---------------------------------------------------------------- made-up files
 
 
-def _gpx(path: Path, pts: list[tuple[str, float, float]], extra: str = "", version: str = "1.1") -> Path:
-    ns = "http://www.topografix.com/GPX/1/1" if version == "1.1" else "http://www.topografix.com/GPX/1/0"
-    body = "".join(f'<trkpt lat="{la}" lon="{lo}"><time>{t}</time>{extra}</trkpt>' for t, lo, la in pts)
-    path.write_text(f'<?xml version="1.0"?><gpx version="{version}" xmlns="{ns}"><trk><trkseg>{body}</trkseg></trk></gpx>')
+def _gpx(
+    path: Path, pts: list[tuple[str, float, float]], extra: str = "", version: str = "1.1"
+) -> Path:
+    ns = (
+        "http://www.topografix.com/GPX/1/1"
+        if version == "1.1"
+        else "http://www.topografix.com/GPX/1/0"
+    )
+    body = "".join(
+        f'<trkpt lat="{la}" lon="{lo}"><time>{t}</time>{extra}</trkpt>' for t, lo, la in pts
+    )
+    path.write_text(
+        f'<?xml version="1.0"?><gpx version="{version}" xmlns="{ns}"><trk><trkseg>{body}</trkseg></trk></gpx>'
+    )
     return path
 
 
@@ -209,7 +221,10 @@ def test_real_relocation_after_long_gap_kept(tmp_path):
 
 
 def test_duplicate_times_merged():
-    times = np.array(["2024-01-01T00:00:00", "2024-01-01T00:00:01", "2024-01-01T00:00:01"], dtype="datetime64[ns]")
+    times = np.array(
+        ["2024-01-01T00:00:00", "2024-01-01T00:00:01", "2024-01-01T00:00:01"],
+        dtype="datetime64[ns]",
+    )
     t = track_from_fixes(times, [0.5, 0.5001, 0.5003], [51.4, 51.4, 51.4])
     assert len(t) == 2 and t.merged_duplicates == 1
     assert t.lon[1] == pytest.approx(0.5002)
@@ -255,7 +270,9 @@ def test_csv_flexible_columns(tmp_path):
 
 def test_csv_iso_times(tmp_path):
     f = tmp_path / "t.csv"
-    f.write_text("time,lon,lat\n2024-05-01T11:00:00+01:00,0.5,51.4\n2024-05-01 10:00:02,0.5,51.40002\n")
+    f.write_text(
+        "time,lon,lat\n2024-05-01T11:00:00+01:00,0.5,51.4\n2024-05-01 10:00:02,0.5,51.40002\n"
+    )
     t = read_track(f)
     assert t.start == datetime(2024, 5, 1, 10, tzinfo=UTC) and len(t) == 2
     assert t.speed_mps[0] == pytest.approx(2.224 / 2, abs=0.01)
@@ -269,7 +286,11 @@ def test_csv_iso_times(tmp_path):
         ("junk.nmea", "hello world\n\x00\x01\x02 not nmea\n", CorruptInputError),
         ("junk.gpx", "<gpx><trk><trkpt lat=", CorruptInputError),
         ("junk.csv", "a,b,c\n1,2,3\n", CorruptInputError),
-        ("notime.gpx", '<gpx><trk><trkseg><trkpt lat="51" lon="0"/></trkseg></trk></gpx>', GPSError),
+        (
+            "notime.gpx",
+            '<gpx><trk><trkseg><trkpt lat="51" lon="0"/></trkseg></trk></gpx>',
+            GPSError,
+        ),
         ("track.xyz", "whatever", UnsupportedFormatError),
         ("nofix.gps", "[1]$GPRMC,,V,,,,,,,,,,N*53\n", GPSError),
     ],
@@ -312,7 +333,11 @@ def test_gpmf_gps9_preferred_over_gps5(tmp_path):
     rows = [(513_900_000, 5_300_000, 12_000, 8_000, 800, 8887, 36_000_500, 120, 3),
             (513_900_100, 5_300_100, 12_000, 8_000, 800, 8887, 36_000_600, 130, 3)]  # fmt: skip
     gps9 = b"".join(struct.pack(">7l2H", *r) for r in rows)
-    strm9 = _klv(b"TYPE", "c", 9, 1, b"lllllllSS") + _klv(b"SCAL", "l", 4, 9, scal9) + _klv(b"GPS9", "?", 32, 2, gps9)
+    strm9 = (
+        _klv(b"TYPE", "c", 9, 1, b"lllllllSS")
+        + _klv(b"SCAL", "l", 4, 9, scal9)
+        + _klv(b"GPS9", "?", 32, 2, gps9)
+    )
     scal5 = struct.pack(">5l", 10_000_000, 10_000_000, 1000, 1000, 100)
     strm5 = (_klv(b"GPSU", "U", 16, 1, b"240501100000.500") + _klv(b"GPSF", "L", 4, 1, struct.pack(">L", 3))
              + _klv(b"SCAL", "l", 4, 5, scal5) + _klv(b"GPS5", "l", 20, 1, struct.pack(">5l", *rows[0][:5])))  # fmt: skip
@@ -323,4 +348,8 @@ def test_gpmf_gps9_preferred_over_gps5(tmp_path):
     assert detect_format(f) == "gpmf-raw" and len(t) == 2
     assert t.start == datetime(2024, 5, 1, 10, 0, 0, 500000, tzinfo=UTC)
     assert t.end == datetime(2024, 5, 1, 10, 0, 0, 600000, tzinfo=UTC)
-    assert (t.lat[0], t.lon[0]) == (51.39, 0.53) and list(t.hdop) == [1.2, 1.3] and list(t.fix_quality) == [2, 2]
+    assert (
+        (t.lat[0], t.lon[0]) == (51.39, 0.53)
+        and list(t.hdop) == [1.2, 1.3]
+        and list(t.fix_quality) == [2, 2]
+    )

@@ -41,7 +41,9 @@ def test_low_sun_is_glare():
     assert "glare" in q.reasons and q.glare == pytest.approx(300 / 720, abs=0.01)
 
 
-@pytest.mark.parametrize(("hdop", "fix", "usable"), [(8.0, 1, False), (2.0, 0, False), (math.nan, 1, True)])
+@pytest.mark.parametrize(
+    ("hdop", "fix", "usable"), [(8.0, 1, False), (2.0, 0, False), (math.nan, 1, True)]
+)
 def test_gps_precision(hdop, fix, usable):
     q = measure_quality(_road(), hdop=hdop, fix_quality=fix)
     assert q.usable is usable and (q.reasons == () if usable else q.reasons == ("gps",))
@@ -60,4 +62,6 @@ def test_resolution_independent():
     img = _road()
     small = cv2.resize(img, (320, 180), interpolation=cv2.INTER_AREA)
     a, b = measure_quality(img), measure_quality(small)
-    assert a.brightness == pytest.approx(b.brightness, abs=0.5) and a.blur == pytest.approx(b.blur, rel=0.02)
+    assert a.brightness == pytest.approx(b.brightness, abs=0.5) and a.blur == pytest.approx(
+        b.blur, rel=0.02
+    )

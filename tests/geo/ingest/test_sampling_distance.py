@@ -53,7 +53,12 @@ def _track(tmp_path: Path, positions_m: list[float], start=T0, name="t.gpx", tim
     times_s = list(range(len(positions_m))) if times_s is None else times_s
     lonlat = [_east(x) for x in positions_m]
     t = track_from_fixes(
-        np.array([np.datetime64((start + timedelta(seconds=s)).replace(tzinfo=None), "ns") for s in times_s]),
+        np.array(
+            [
+                np.datetime64((start + timedelta(seconds=s)).replace(tzinfo=None), "ns")
+                for s in times_s
+            ]
+        ),
         [p[0] for p in lonlat],
         [p[1] for p in lonlat],
     )
@@ -73,7 +78,9 @@ def test_constant_speed_every_5m(video, tmp_path):
     assert frames[0].time == T0 and frames[-1].time == T0 + timedelta(seconds=14.5)
     assert (frames[3].lon, frames[3].lat) == pytest.approx(_east(15.0), abs=2e-7)
     # true bearing of grid east here is 92 deg: grid convergence (0.53 - -2) * sin(51.39) = 1.98 deg
-    assert frames[3].heading_deg == pytest.approx(float(bearing_deg(*_east(0.0), *_east(30.0))), abs=0.01)
+    assert frames[3].heading_deg == pytest.approx(
+        float(bearing_deg(*_east(0.0), *_east(30.0))), abs=0.01
+    )
     assert frames[3].speed_mps == pytest.approx(10.0, abs=0.01)
     assert all(f.image.shape == (120, 160, 3) for f in frames)
     # everything decoded once, only 30 converted to BGR
@@ -114,7 +121,13 @@ def test_gap_frames_dropped_and_counted(video, tmp_path):
 
 
 def test_stationary_truck_yields_no_frames(video, tmp_path):
-    pos = [10.0 * s for s in range(6)] + [50.2, 49.8, 50.1, 49.9, 50.0]  # GPS jitter (< 0.5 m/s) while parked
+    pos = [10.0 * s for s in range(6)] + [
+        50.2,
+        49.8,
+        50.1,
+        49.9,
+        50.0,
+    ]  # GPS jitter (< 0.5 m/s) while parked
     pos += [50.0 + 10.0 * s for s in range(1, 7)]
     track = read_track(_track(tmp_path, pos))
     stats = SamplingStats()
@@ -126,13 +139,17 @@ def test_stationary_truck_yields_no_frames(video, tmp_path):
 
 
 def test_no_overlap_is_a_time_sync_error(video, tmp_path):
-    track = read_track(_track(tmp_path, [10.0 * s for s in range(31)], start=T0 + timedelta(seconds=60)))
+    track = read_track(
+        _track(tmp_path, [10.0 * s for s in range(31)], start=T0 + timedelta(seconds=60))
+    )
     with pytest.raises(TimeSyncError, match=r"drive\.mp4: footage .* does not overlap"):
         next(sample_frames(video, track))
 
 
 def test_time_offset_overrides(video, tmp_path):
-    track = read_track(_track(tmp_path, [10.0 * s for s in range(31)], start=T0 + timedelta(seconds=60)))
+    track = read_track(
+        _track(tmp_path, [10.0 * s for s in range(31)], start=T0 + timedelta(seconds=60))
+    )
     stats = SamplingStats()
     # the camera clock is 60 s behind GPS: camera - GPS = -60
     frames = list(sample_frames(video, track, spacing_m=5.0, time_offset_s=-60.0, stats=stats))
@@ -142,7 +159,9 @@ def test_time_offset_overrides(video, tmp_path):
 
 
 def test_reset_camera_clock_gps_wins(tmp_path):
-    vid = encode_video(tmp_path / "v.mp4", _frames(90), fps=30, creation_time=datetime(2000, 1, 1, tzinfo=UTC))
+    vid = encode_video(
+        tmp_path / "v.mp4", _frames(90), fps=30, creation_time=datetime(2000, 1, 1, tzinfo=UTC)
+    )
     track = read_track(_track(tmp_path, [10.0 * s for s in range(10)]))
     stats = SamplingStats()
     frames = list(sample_frames(vid, track, spacing_m=5.0, stats=stats))
@@ -205,7 +224,9 @@ def test_sample_images_dedupes_by_spacing(tmp_path):
     assert [Path(f.source).name for f in frames] == ["img0.jpg", "img2.jpg", "img3.jpg"]
     assert stats.duplicates == 1
     assert frames[1].distance_m == pytest.approx(6.0, rel=0.005)  # haversine vs grid metres
-    assert frames[1].heading_deg == pytest.approx(float(bearing_deg(*_east(2.0), *_east(6.0))), abs=0.01)
+    assert frames[1].heading_deg == pytest.approx(
+        float(bearing_deg(*_east(2.0), *_east(6.0))), abs=0.01
+    )
     assert frames[2].time == T0 + timedelta(seconds=3)
 
 

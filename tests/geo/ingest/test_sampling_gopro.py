@@ -21,4 +21,6 @@ def test_gopro_max_every_5m(shared_data):
     assert frames[0].time == datetime(2019, 11, 18, 23, 45, 14, tzinfo=UTC)
     assert (frames[0].lon, frames[0].lat) == pytest.approx((-117.3273436, 33.12677), abs=1e-7)
     assert all(f.usable and f.quality.fix_quality == 2 for f in frames)
-    assert stats.converted == 3 and stats.seeks == 1  # the 5 s walk to the next 5 m is skipped by a seek
+    assert (
+        stats.converted == 3 and stats.seeks == 1
+    )  # the 5 s walk to the next 5 m is skipped by a seek

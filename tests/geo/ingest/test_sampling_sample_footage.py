@@ -27,7 +27,11 @@ def drive(repo_root):
 @pytest.mark.slow  # ~5 s idle, 10 s on the shared VM: decodes the 146 s drive
 def test_sample_drive_every_5m(drive):
     stats = SamplingStats()
-    frames = list(sample_frames(drive / "drive1.mp4", read_track(drive / "drive1.gpx"), spacing_m=5.0, stats=stats))
+    frames = list(
+        sample_frames(
+            drive / "drive1.mp4", read_track(drive / "drive1.gpx"), spacing_m=5.0, stats=stats
+        )
+    )
     with (drive / "drive1_frames.csv").open() as fh:
         truth = {int(r["frame"]): r for r in csv.DictReader(fh)}
     rows = [truth[f.frame_index] for f in frames]

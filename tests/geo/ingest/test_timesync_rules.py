@@ -24,7 +24,12 @@ def _info(created: datetime | None, duration_s: float = 60.0, name: str = "clip.
 
 
 def _track(start: datetime, seconds: int = 120):
-    times = np.array([np.datetime64((start + timedelta(seconds=s)).replace(tzinfo=None), "ns") for s in range(seconds)])
+    times = np.array(
+        [
+            np.datetime64((start + timedelta(seconds=s)).replace(tzinfo=None), "ns")
+            for s in range(seconds)
+        ]
+    )
     return track_from_fixes(times, 0.53 + np.arange(seconds) * 1e-4, np.full(seconds, 51.39))
 
 
@@ -41,13 +46,17 @@ def test_partial_overlap_is_kept():
 
 
 def test_camera_within_a_day_but_no_overlap_errors():
-    with pytest.raises(TimeSyncError, match=r"^clip\.mp4: footage 2024-05-01 13:00:00 UTC .* does not overlap"):
+    with pytest.raises(
+        TimeSyncError, match=r"^clip\.mp4: footage 2024-05-01 13:00:00 UTC .* does not overlap"
+    ):
         sync_video_to_track(_info(T0 + timedelta(hours=3)), _track(T0))
 
 
 def test_offset_overrides_and_rescues():
     # the camera clock runs 3 h - 10 s ahead of GPS: --time-offset 10790
-    sync = sync_video_to_track(_info(T0 + timedelta(hours=3)), _track(T0), time_offset_s=3 * 3600 - 10)
+    sync = sync_video_to_track(
+        _info(T0 + timedelta(hours=3)), _track(T0), time_offset_s=3 * 3600 - 10
+    )
     assert sync.method == "offset" and sync.video_start == T0 + timedelta(seconds=10)
     assert sync.correction_s == -3 * 3600 + 10
 
@@ -57,7 +66,9 @@ def test_offset_without_camera_clock_counts_from_track_start():
     assert sync.video_start == T0 + timedelta(seconds=5) and sync.camera_start is None
 
 
-@pytest.mark.parametrize("created", [datetime(2000, 1, 1, tzinfo=UTC), T0 + timedelta(days=1, seconds=1), None])
+@pytest.mark.parametrize(
+    "created", [datetime(2000, 1, 1, tzinfo=UTC), T0 + timedelta(days=1, seconds=1), None]
+)
 def test_gps_wins_over_reset_or_missing_clock(created):
     sync = sync_video_to_track(_info(created), _track(T0))
     assert sync.method == "gps" and sync.video_start == T0
@@ -77,7 +88,9 @@ def test_gopro_embedded_gps_beats_camera_clock(shared_data):
     assert info.creation_time == datetime(2019, 11, 18, 15, 45, 32, tzinfo=UTC)
     assert info.frame_count == 315 and info.duration_s == pytest.approx(10.5105, abs=1e-3)
     sync = sync_video_to_track(info, read_track(f))
-    assert sync.method == "gpmf" and sync.video_start == datetime(2019, 11, 18, 23, 45, 14, tzinfo=UTC)
+    assert sync.method == "gpmf" and sync.video_start == datetime(
+        2019, 11, 18, 23, 45, 14, tzinfo=UTC
+    )
     assert sync.correction_s == pytest.approx(8 * 3600 - 18)
 
 
@@ -104,4 +117,6 @@ def test_sidecar_zone_not_applied_to_utc_creation_time(shared_data, tmp_path):
     vid = encode_video(tmp_path / "20170708_221449_N.mp4", (np.full((48, 64, 3), 90, np.uint8) for _ in range(60)),
                        fps=30, preset="ultrafast", creation_time=datetime(2017, 7, 8, 19, 14, 55, tzinfo=UTC))  # fmt: skip
     sync = sync_video_to_track(vid, read_track(vid))
-    assert sync.method == "camera" and sync.video_start == datetime(2017, 7, 8, 19, 14, 55, tzinfo=UTC)
+    assert sync.method == "camera" and sync.video_start == datetime(
+        2017, 7, 8, 19, 14, 55, tzinfo=UTC
+    )

@@ -46,12 +46,16 @@ def all_frames(clip) -> list[np.ndarray]:
 def test_probe(clip):
     info = probe_video(clip)
     assert (info.width, info.height, info.fps, info.frame_count) == (128, 96, 25.0, 300)
-    assert info.duration_s == pytest.approx(12.0) and info.codec == "h264" and info.creation_time == T0
+    assert (
+        info.duration_s == pytest.approx(12.0) and info.codec == "h264" and info.creation_time == T0
+    )
 
 
 def test_nearest_frames_sequential(clip, all_frames):
     c = DecodeCounters()
-    got = list(iter_frames_at(clip, [0.0, 0.39, 0.41, 0.41, 2.0, 11.99], counters=c, seek_threshold_s=100))
+    got = list(
+        iter_frames_at(clip, [0.0, 0.39, 0.41, 0.41, 2.0, 11.99], counters=c, seek_threshold_s=100)
+    )
     assert [i for i, _, _ in got] == [0, 10, 50, 299]
     for i, t, img in got:
         assert t == pytest.approx(i / 25) and np.array_equal(img, all_frames[i])
@@ -90,5 +94,7 @@ def test_truncated(clip, tmp_path):
 
 
 def test_dashcam_name_start():
-    assert start_time_from_name("20170708_221449_NF.mp4") == datetime(2017, 7, 8, 22, 14, 49, tzinfo=UTC)
+    assert start_time_from_name("20170708_221449_NF.mp4") == datetime(
+        2017, 7, 8, 22, 14, 49, tzinfo=UTC
+    )
     assert start_time_from_name("GOPR0001.MP4") is None

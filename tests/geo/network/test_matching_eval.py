@@ -49,7 +49,11 @@ def _evaluate(net, shared_data, name):
             continue
         r = match_xy(net, a[:, 1], a[:, 2])
         e = evaluate_against_node_path(net, r, paths[j])
-        recs.append(e["route_recall"]), accs.append(e["point_accuracy"]), lens.append(e["gt_length_m"])
+        (
+            recs.append(e["route_recall"]),
+            accs.append(e["point_accuracy"]),
+            lens.append(e["gt_length_m"]),
+        )
         precs.append(e["route_precision"])
     lens = np.asarray(lens)
     recall = float((np.asarray(recs) * lens).sum() / lens.sum())
@@ -79,7 +83,9 @@ def test_stockholm_vs_fmm(shared_data):
         r = match_track(net, lonlat[:, 0], lonlat[:, 1])
         ours = [int(s) for s in r.path_segment_ids()]
         fmm = ref[tid]
-        agree[tid] = sum(length[str(e)] for e in set(ours) & set(fmm)) / sum(length[str(e)] for e in set(fmm))
+        agree[tid] = sum(length[str(e)] for e in set(ours) & set(fmm)) / sum(
+            length[str(e)] for e in set(fmm)
+        )
         if tid == "2":
             assert ours == fmm  # identical edge sequence
     # trip 1: FMM starts on 4 other edges (37, 289, 477, 254) where ours takes 644, 1253, 1246, 938

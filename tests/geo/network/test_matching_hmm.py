@@ -60,7 +60,11 @@ def test_dense_noisy_drive(leeds, long_route):
     ok = np.isin(r.segment_id, ids).mean()
     assert ok >= 0.95
     path = r.path_segment_ids()
-    covered = leeds.segments.set_index("segment_id").loc[[i for i in ids if i in set(path)], "length_m"].sum()
+    covered = (
+        leeds.segments.set_index("segment_id")
+        .loc[[i for i in ids if i in set(path)], "length_m"]
+        .sum()
+    )
     assert covered / leeds.segments.set_index("segment_id").loc[ids, "length_m"].sum() >= 0.95
     assert 2.0 <= r.sigma_m <= 8.0  # estimated from the data (true sigma 4 m)
     assert np.nanmedian(r.distance_m) < 6.0
@@ -110,7 +114,9 @@ def _dual_carriageway():
     u = np.array([0, 2, 1, 3])
     v = np.array([1, 3, 2, 0])
     ow = np.array([True, True, False, False])
-    return network_from_edges(nx_, ny_, u, v, "EPSG:27700", edge_ids=["east", "west", "link_e", "link_w"], oneway=ow)
+    return network_from_edges(
+        nx_, ny_, u, v, "EPSG:27700", edge_ids=["east", "west", "link_e", "link_w"], oneway=ow
+    )
 
 
 def test_dual_carriageway_direction_and_heading():
@@ -128,27 +134,43 @@ def test_dual_carriageway_direction_and_heading():
 def test_uturn_on_two_way_segment():
     # one straight two-way road, 300 m; drive east to 250 m, then back west to 50 m
     net = network_from_edges(
-        np.array([500000.0, 500300.0]), np.array([170000.0, 170000.0]), np.array([0]), np.array([1]),
-        "EPSG:27700", edge_ids=["road"], oneway=False,
+        np.array([500000.0, 500300.0]),
+        np.array([170000.0, 170000.0]),
+        np.array([0]),
+        np.array([1]),
+        "EPSG:27700",
+        edge_ids=["road"],
+        oneway=False,
     )
     s = np.concatenate([np.arange(0.0, 250.0, 10.0), np.arange(250.0, 40.0, -10.0)])
     x, y = 500000.0 + s, np.full(len(s), 170002.0)
     r = match_xy(net, x, y, time=np.arange(len(s)) * 1.0)
     assert r.n_breaks == 0 and r.n_matched == len(s)
     assert [(t.segment_id, t.reverse) for t in r.path] == [("road", False), ("road", True)]
-    assert r.path[0].end_m == pytest.approx(250.0, abs=3) and r.path[1].end_m == pytest.approx(50.0, abs=3)
+    assert r.path[0].end_m == pytest.approx(250.0, abs=3) and r.path[1].end_m == pytest.approx(
+        50.0, abs=3
+    )
     assert not r.reverse[0] and r.reverse[-1]
 
 
 def test_snap_points_offset_sign():
     net = network_from_edges(
-        np.array([500000.0, 500100.0]), np.array([170000.0, 170000.0]), np.array([0]), np.array([1]),
-        "EPSG:27700", edge_ids=["e"], oneway=False,
+        np.array([500000.0, 500100.0]),
+        np.array([170000.0, 170000.0]),
+        np.array([0]),
+        np.array([1]),
+        "EPSG:27700",
+        edge_ids=["e"],
+        oneway=False,
     )
-    sn = snap_points_to_network(net, [500030.0, 500070.0, 509000.0], [170003.0, 169998.0, 170000.0], max_distance_m=50)
+    sn = snap_points_to_network(
+        net, [500030.0, 500070.0, 509000.0], [170003.0, 169998.0, 170000.0], max_distance_m=50
+    )
     assert list(sn.segment_id) == ["e", "e", ""]
     assert sn.chainage_m[:2] == pytest.approx([30.0, 70.0])
-    assert sn.offset_m[:2] == pytest.approx([3.0, -2.0])  # + = left of the digitised (eastward) direction
+    assert sn.offset_m[:2] == pytest.approx(
+        [3.0, -2.0]
+    )  # + = left of the digitised (eastward) direction
     assert np.isnan(sn.offset_m[2])
 
 

@@ -43,8 +43,18 @@ def test_leeds_counts(leeds):
     assert leeds.graph.number_of_edges() == 17 + 2 * (136 - 17)
     assert set(s["highway"]) <= DRIVABLE_HIGHWAYS
     assert list(s.columns) == [
-        "segment_id", "source_id", "name", "ref", "highway", "road_class", "oneway",
-        "u", "v", "length_m", "hierarchy", "geometry",
+        "segment_id",
+        "source_id",
+        "name",
+        "ref",
+        "highway",
+        "road_class",
+        "oneway",
+        "u",
+        "v",
+        "length_m",
+        "hierarchy",
+        "geometry",
     ]
     summ = leeds.summary()
     assert summ["by_road_class"]["A"]["count"] == 18
@@ -75,7 +85,11 @@ def test_oneway_way_one_direction(shared_data):
     g = net.graph
     # Surrey Row (way 4255375, oneway=yes) is cut at its two junction nodes
     s = net.segments.set_index("segment_id")
-    assert [sid for sid in s.index if sid.startswith("4255375-")] == ["4255375-0", "4255375-1", "4255375-2"]
+    assert [sid for sid in s.index if sid.startswith("4255375-")] == [
+        "4255375-0",
+        "4255375-1",
+        "4255375-2",
+    ]
     assert (s.loc["4255375-0", "u"], s.loc["4255375-0", "v"]) == ("9085246831", "7845046178")
     assert g.has_edge("9085246831", "7845046178") and not g.has_edge("7845046178", "9085246831")
     # Nelson Square (two-way) has both directions, the reverse flagged
@@ -189,7 +203,9 @@ def test_lines_shapefile_one_row_per_direction(shared_data):
     """FMM's Stockholm OSMnx edges.shp: 658 one-way rows + 650 rows that are the two
     directions of 325 two-way streets. Repeats are dropped, so 658 + 325 = 983 segments,
     78,340.8 m (= one-way length + half the two-way length, computed apart with geopandas)."""
-    net = load_network(shared_data / "mapmatch_fmm_example/example/osmnx_example/stockholm/edges.shp")
+    net = load_network(
+        shared_data / "mapmatch_fmm_example/example/osmnx_example/stockholm/edges.shp"
+    )
     s = net.segments
     assert net.crs.to_epsg() == 32634  # UTM 34N, outside Great Britain
     assert (len(s), int(s["oneway"].sum())) == (983, 658)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from geo.crs import BNG, xy_from_lonlat
 from geo.placement.camera import (
     CameraModel,
     ground_point_from_pixel,
@@ -19,11 +20,12 @@ from geo.placement.camera import (
     project_detections,
     width_m_from_box,
 )
-from geo.crs import BNG, xy_from_lonlat
 from geo.types import SampledFrame
 from roadcam.errors import ConfigError, InputNotFoundError
 
-CAM = CameraModel(mount_height_m=2.4, pitch_deg=10.0, hfov_deg=90.0, image_width=960, image_height=540)
+CAM = CameraModel(
+    mount_height_m=2.4, pitch_deg=10.0, hfov_deg=90.0, image_width=960, image_height=540
+)
 
 
 def test_intrinsics():
@@ -66,7 +68,9 @@ def test_behind_the_camera_is_nan():
 
 @pytest.mark.parametrize("roll", [0.0, 1.5, -3.0])
 def test_round_trip_ground_pixel_ground(roll):
-    cam = CameraModel(2.6, 8.5, 100.0, 1280, 720, roll_deg=roll, lateral_offset_m=-0.3, forward_offset_m=2.0)
+    cam = CameraModel(
+        2.6, 8.5, 100.0, 1280, 720, roll_deg=roll, lateral_offset_m=-0.3, forward_offset_m=2.0
+    )
     rng = np.random.default_rng(0)
     fw = rng.uniform(4.0, 60.0, 200)
     la = rng.uniform(-8.0, 8.0, 200)
@@ -113,8 +117,17 @@ class _Dets:
 
 
 def _frame(lon=0.555, lat=51.386, heading=90.0):
-    return SampledFrame(frame_index=7, video_time_s=0.2, time=datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
-                        lon=lon, lat=lat, heading_deg=heading, speed_mps=5.0, distance_m=0.0, source="x.mp4")
+    return SampledFrame(
+        frame_index=7,
+        video_time_s=0.2,
+        time=datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
+        lon=lon,
+        lat=lat,
+        heading_deg=heading,
+        speed_mps=5.0,
+        distance_m=0.0,
+        source="x.mp4",
+    )
 
 
 def _box_at(cam, fwd, lat, half_w=0.3):
@@ -123,11 +136,14 @@ def _box_at(cam, fwd, lat, half_w=0.3):
     return (ul, v - 6.0, ur, v)
 
 
-@pytest.mark.parametrize("heading, fwd, lat, d_east, d_north", [
-    (90.0, 10.0, 0.0, 10.0, 0.0),   # facing east, 10 m ahead -> 10 m east
-    (0.0, 10.0, 3.0, 3.0, 10.0),    # facing north, 3 m right -> 3 m east
-    (180.0, 5.0, -2.0, 2.0, -5.0),  # facing south, 2 m left -> 2 m east
-])
+@pytest.mark.parametrize(
+    "heading, fwd, lat, d_east, d_north",
+    [
+        (90.0, 10.0, 0.0, 10.0, 0.0),  # facing east, 10 m ahead -> 10 m east
+        (0.0, 10.0, 3.0, 3.0, 10.0),  # facing north, 3 m right -> 3 m east
+        (180.0, 5.0, -2.0, 2.0, -5.0),  # facing south, 2 m left -> 2 m east
+    ],
+)
 def test_project_detections_places_box_bottom_centre(heading, fwd, lat, d_east, d_north):
     frame = _frame(heading=heading)
     obs = project_detections(CAM, _Dets([_box_at(CAM, fwd, lat)]), frame)
@@ -163,8 +179,13 @@ def test_project_detections_outside_gb_uses_utm():
 
 def test_project_real_detections_type():
     types = pytest.importorskip("detector.types")
-    d = types.Detections(np.array([_box_at(CAM, 10.0, 0.0)], np.float32), np.array([0.9], np.float32),
-                         np.array([3]), image_width=960, image_height=540)
+    d = types.Detections(
+        np.array([_box_at(CAM, 10.0, 0.0)], np.float32),
+        np.array([0.9], np.float32),
+        np.array([3]),
+        image_width=960,
+        image_height=540,
+    )
     o = project_detections(CAM, d, _frame())[0]
     assert o.class_name == "skip" and o.confidence == pytest.approx(0.9)
 
@@ -178,8 +199,11 @@ def test_bad_camera_values_raise():
 
 def test_load_camera_config(tmp_path: Path):
     p = tmp_path / "cams.yaml"
-    p.write_text("default: {mount_height_m: 2.4, pitch_deg: 9, hfov_deg: 90, image_width: 1280, image_height: 720}\n"
-                 "vehicles:\n  RCV-07: {mount_height_m: 2.7, pitch_deg: 11}\n", encoding="utf-8")
+    p.write_text(
+        "default: {mount_height_m: 2.4, pitch_deg: 9, hfov_deg: 90, image_width: 1280, image_height: 720}\n"
+        "vehicles:\n  RCV-07: {mount_height_m: 2.7, pitch_deg: 11}\n",
+        encoding="utf-8",
+    )
     cams = load_camera_configs(p)
     assert set(cams) == {"default", "RCV-07"}
     c = load_camera_config(p, "RCV-07")
@@ -198,8 +222,10 @@ def test_load_camera_config_errors(tmp_path: Path):
     bad.write_text("vehicles: {A: {mount_height_m: 2.4}}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="missing camera parameter"):
         load_camera_config(bad)
-    bad.write_text("default: {mount_height_m: 2.4, pitch_deg: 9, hfov_deg: 400, image_width: 9, image_height: 9}\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "default: {mount_height_m: 2.4, pitch_deg: 9, hfov_deg: 400, image_width: 9, image_height: 9}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="hfov_deg"):
         load_camera_config(bad)
     bad.write_text(": : [\n", encoding="utf-8")
@@ -209,7 +235,13 @@ def test_load_camera_config_errors(tmp_path: Path):
 
 def test_sample_camera_config_loads(repo_root: Path):
     c = load_camera_config(repo_root / "sample_footage" / "camera.yaml", "RCV-01")
-    assert (c.mount_height_m, c.pitch_deg, c.hfov_deg, c.image_width, c.image_height) == (2.4, 10.0, 90.0, 960, 540)
+    assert (c.mount_height_m, c.pitch_deg, c.hfov_deg, c.image_width, c.image_height) == (
+        2.4,
+        10.0,
+        90.0,
+        960,
+        540,
+    )
 
 
 def test_no_config_gives_the_default_camera_of_the_sample(repo_root: Path):
@@ -217,7 +249,9 @@ def test_no_config_gives_the_default_camera_of_the_sample(repo_root: Path):
 
     assert load_camera_config(None) is DEFAULT_CAMERA
     assert load_camera_config(None, "RCV-99") is DEFAULT_CAMERA
-    assert DEFAULT_CAMERA == load_camera_config(repo_root / "sample_footage" / "camera.yaml", "RCV-01")
+    assert DEFAULT_CAMERA == load_camera_config(
+        repo_root / "sample_footage" / "camera.yaml", "RCV-01"
+    )
 
 
 def test_project_detections_skips_far_boxes_unless_asked():

@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from geo.crs import BNG, xy_from_lonlat
 from geo.placement.camera import (
     load_camera_config,
     pixel_from_ground_point,
     project_detections,
     vehicle_point_from_en,
 )
-from geo.crs import BNG, xy_from_lonlat
 from geo.types import SampledFrame
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_footage"
@@ -46,8 +46,11 @@ class _Dets:
 def _frames_to_check():
     rows = np.genfromtxt(SAMPLE / "drive1_frames.csv", delimiter=",", names=True)
     fx, fy = xy_from_lonlat(rows["lon"], rows["lat"], BNG)
-    gt = [f for f in json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]
-          if f["properties"]["class"] == "pothole"]
+    gt = [
+        f
+        for f in json.loads((SAMPLE / "ground_truth.geojson").read_text())["features"]
+        if f["properties"]["class"] == "pothole"
+    ]
     picks = []
     for f in gt:
         px, py = xy_from_lonlat(*f["geometry"]["coordinates"], BNG)
@@ -83,7 +86,7 @@ def _blob_box(img: np.ndarray, u: float, v: float, w_px: float):
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
     hw, hh = int(max(40, w_px * 1.5)), 30
     x0, y0 = max(int(u) - hw, 0), max(int(v) - hh, 0)
-    win = gray[y0:int(v) + hh, x0:int(u) + hw]
+    win = gray[y0 : int(v) + hh, x0 : int(u) + hw]
     mask = (win < 0.72 * np.median(win)).astype(np.uint8)
     n, lab, stats, cent = cv2.connectedComponentsWithStats(mask)
     if n < 2:
@@ -97,8 +100,17 @@ def _blob_box(img: np.ndarray, u: float, v: float, w_px: float):
 def _gps_pose(t: datetime):
     ns = {"g": "http://www.topografix.com/GPX/1/1"}
     pts = ET.parse(SAMPLE / "drive1.gpx").getroot().findall(".//g:trkpt", ns)
-    ts = np.array([datetime.fromisoformat(p.find("g:time", ns).text.replace("Z", "+00:00")).timestamp() for p in pts])
-    x, y = xy_from_lonlat(np.array([float(p.get("lon")) for p in pts]), np.array([float(p.get("lat")) for p in pts]), BNG)
+    ts = np.array(
+        [
+            datetime.fromisoformat(p.find("g:time", ns).text.replace("Z", "+00:00")).timestamp()
+            for p in pts
+        ]
+    )
+    x, y = xy_from_lonlat(
+        np.array([float(p.get("lon")) for p in pts]),
+        np.array([float(p.get("lat")) for p in pts]),
+        BNG,
+    )
     k = int(np.searchsorted(ts, t.timestamp()))
     a, b = max(k - 1, 0), min(k, len(ts) - 1)
     w = 0.0 if b == a else (t.timestamp() - ts[a]) / (ts[b] - ts[a])
@@ -127,8 +139,16 @@ def test_rendered_potholes_project_back_onto_their_ground_truth():
             continue
         found += 1
         t = START + timedelta(seconds=i / 30)
-        frame = SampledFrame(frame_index=i, video_time_s=i / 30, time=t, lon=float(row["lon"]), lat=float(row["lat"]),
-                             heading_deg=float(row["heading_deg"]), speed_mps=float(row["speed_mps"]), distance_m=0.0)
+        frame = SampledFrame(
+            frame_index=i,
+            video_time_s=i / 30,
+            time=t,
+            lon=float(row["lon"]),
+            lat=float(row["lat"]),
+            heading_deg=float(row["heading_deg"]),
+            speed_mps=float(row["speed_mps"]),
+            distance_m=0.0,
+        )
         o = project_detections(cam, _Dets(box), frame)[0]
         ox, oy = xy_from_lonlat(o.lon, o.lat, BNG)
         err = math.hypot(float(ox - gx_t), float(oy - gy_t))
@@ -138,8 +158,16 @@ def test_rendered_potholes_project_back_onto_their_ground_truth():
         true_errs.append(err)
         gx, gy, gh = _gps_pose(t)
         glon, glat = lonlat_from_xy(gx, gy, BNG)
-        frame_gps = SampledFrame(frame_index=i, video_time_s=i / 30, time=t, lon=float(glon), lat=float(glat),
-                                 heading_deg=float(gh), speed_mps=0.0, distance_m=0.0)
+        frame_gps = SampledFrame(
+            frame_index=i,
+            video_time_s=i / 30,
+            time=t,
+            lon=float(glon),
+            lat=float(glat),
+            heading_deg=float(gh),
+            speed_mps=0.0,
+            distance_m=0.0,
+        )
         og = project_detections(cam, _Dets(box), frame_gps)[0]
         ogx, ogy = xy_from_lonlat(og.lon, og.lat, BNG)
         gps_errs.append(math.hypot(float(ogx - gx_t), float(ogy - gy_t)))

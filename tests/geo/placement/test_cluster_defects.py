@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from geo.placement.cluster import MergeRules, cluster_observations, defects_from_observations
 from geo.crs import lonlat_from_xy, xy_from_lonlat
+from geo.placement.cluster import MergeRules, cluster_observations, defects_from_observations
 from geo.types import DefectCandidate, Observation
 
 CRS = "EPSG:27700"
@@ -13,17 +13,31 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 X0, Y0 = 576_000.0, 168_000.0  # Gillingham, Medway
 
 
-def obs(dx=0.0, dy=0.0, cls="pothole", seg="s1", ch=10.0, off=1.0, t=0, conf=0.8, width=0.4, frame=0):
+def obs(
+    dx=0.0, dy=0.0, cls="pothole", seg="s1", ch=10.0, off=1.0, t=0, conf=0.8, width=0.4, frame=0
+):
     lon, lat = lonlat_from_xy(X0 + dx, Y0 + dy, CRS)
     return Observation(
-        class_name=cls, confidence=conf, xyxy=(10, 10, 50, 40), lon=float(lon), lat=float(lat),
-        width_m=width, time=T0 + timedelta(seconds=t), frame_index=frame, source="a.mp4",
-        segment_id=seg, chainage_m=None if seg is None else ch, offset_m=off,
+        class_name=cls,
+        confidence=conf,
+        xyxy=(10, 10, 50, 40),
+        lon=float(lon),
+        lat=float(lat),
+        width_m=width,
+        time=T0 + timedelta(seconds=t),
+        frame_index=frame,
+        source="a.mp4",
+        segment_id=seg,
+        chainage_m=None if seg is None else ch,
+        offset_m=off,
     )
 
 
 def test_repeat_sightings_in_consecutive_frames_make_one_defect():
-    sightings = [obs(dx=0.5 * i, ch=10 + 0.5 * i, frame=i, t=i, conf=0.5 + 0.1 * i, width=0.3 + 0.1 * i) for i in range(4)]
+    sightings = [
+        obs(dx=0.5 * i, ch=10 + 0.5 * i, frame=i, t=i, conf=0.5 + 0.1 * i, width=0.3 + 0.1 * i)
+        for i in range(4)
+    ]
     defects = defects_from_observations(sightings)
     assert len(defects) == 1
     d = defects[0]
@@ -79,7 +93,9 @@ def test_rules_are_validated():
 
 
 def test_a_worn_line_seen_in_pieces_is_one_defect_but_potholes_are_not():
-    pieces = [obs(cls="faded_marking", dx=7.0 * i, ch=10 + 7.0 * i, off=0.0, frame=i) for i in range(5)]
+    pieces = [
+        obs(cls="faded_marking", dx=7.0 * i, ch=10 + 7.0 * i, off=0.0, frame=i) for i in range(5)
+    ]
     assert len(defects_from_observations(pieces)) == 1
     potholes = [obs(dx=7.0 * i, ch=10 + 7.0 * i, frame=i) for i in range(5)]
     assert len(defects_from_observations(potholes)) == 5
