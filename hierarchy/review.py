@@ -11,16 +11,17 @@ condition category. No database and no file I/O here.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from geo.network.roads import graph_from_segments
 from roadcam.errors import CRSError, NetworkError
 
 from . import evidence as ev
-from .policy import Policy
+from .policy import Policy, RouteLayer
 from .risk import condition_from_evidence
 from .routes import routes_from_sites
 
@@ -42,34 +43,6 @@ OUTPUT_COLUMNS = [
     "condition",
     "reasons",
 ]
-
-
-def graph_from_segments(segments: gpd.GeoDataFrame) -> nx.MultiDiGraph:
-    """A routable MultiDiGraph from segments (``u``, ``v``, ``oneway``, ``length_m``).
-
-    Same shape as ``geo.network.roads.RoadNetwork.graph``: two-way segments get both
-    directions, edges carry ``segment_id``, ``length_m`` and ``reverse``.
-    """
-    import networkx as nx
-
-    g = nx.MultiDiGraph()
-    oneway = (
-        segments["oneway"].fillna(False).astype(bool)
-        if "oneway" in segments
-        else pd.Series(False, index=segments.index)
-    )
-    for sid, u, v, length, one in zip(
-        segments["segment_id"].astype(str),
-        segments["u"].astype(str),
-        segments["v"].astype(str),
-        segments["length_m"].astype(float),
-        oneway,
-        strict=True,
-    ):
-        g.add_edge(u, v, segment_id=sid, length_m=length, reverse=False)
-        if not one:
-            g.add_edge(v, u, segment_id=sid, length_m=length, reverse=True)
-    return g
 
 
 def _check_segments(segments: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -100,33 +73,33 @@ def _fmt_int(x: float) -> str:
 
 
 def _traffic_floor(aadt: float, pct: float, policy: Policy) -> tuple[str | None, str]:
-    tcfg = policy.section("traffic")
+    tcfg = policy.traffic
     if not np.isnan(aadt):
-        for band in sorted(tcfg.get("aadt_bands", []), key=lambda b: -b["min_aadt"]):
-            if aadt >= band["min_aadt"]:
+        for band in sorted(tcfg.aadt_bands, key=lambda b: -b.min_aadt):
+            if aadt >= band.min_aadt:
                 return (
-                    str(band["category"]),
-                    f"AADT {_fmt_int(aadt)} (counted) >= {_fmt_int(band['min_aadt'])}, typical of {band['category']} roads",
+                    band.category,
+                    f"AADT {_fmt_int(aadt)} (counted) >= {_fmt_int(band.min_aadt)}, "
+                    f"typical of {band.category} roads",
                 )
         return None, f"AADT {_fmt_int(aadt)} (counted)"
-    for band in sorted(tcfg["proxy"].get("top_percent_bands", []), key=lambda b: b["top_percent"]):
-        if pct > 100.0 - float(band["top_percent"]) + 1e-9:
-            return str(
-                band["category"]
-            ), f"traffic proxy (betweenness centrality) in the top {band['top_percent']:g} %"
+    for band in sorted(tcfg.proxy.top_percent_bands, key=lambda b: b.top_percent):
+        if pct > 100.0 - band.top_percent + 1e-9:
+            why = f"traffic proxy (betweenness centrality) in the top {band.top_percent:g} %"
+            return band.category, why
     return None, ""
 
 
 def _low_traffic(aadt: float, pct: float, dead_end: bool, current: str, policy: Policy) -> str:
-    tcfg = policy.section("traffic")
+    tcfg = policy.traffic
     if not np.isnan(aadt):
         return (
-            f"AADT {_fmt_int(aadt)} (counted) below {_fmt_int(tcfg['low_aadt'])}"
-            if aadt < float(tcfg["low_aadt"])
+            f"AADT {_fmt_int(aadt)} (counted) below {_fmt_int(tcfg.low_aadt)}"
+            if aadt < tcfg.low_aadt
             else ""
         )
-    low = float(tcfg["proxy"].get("low_percent", 25))
-    lowers = {str(c) for c in tcfg["proxy"].get("lowers_only", policy.codes)}
+    low = tcfg.proxy.low_percent
+    lowers = set(tcfg.proxy.lowers_only)
     if dead_end and pct <= low and current in lowers:
         return f"cul-de-sac; traffic proxy (betweenness centrality) in the bottom {low:g} %"
     return ""
@@ -134,7 +107,7 @@ def _low_traffic(aadt: float, pct: float, dead_end: bool, current: str, policy: 
 
 def _adjust_frequency(base: str, code: str, row: pd.Series, policy: Policy) -> tuple[str, str]:
     """Risk-based adjustment of ``base`` within the category's limits; returns (frequency, reason)."""
-    adj = policy.section("adjustment")
+    adj = policy.adjustment
     if not bool(row.get("surveyed", False)) or pd.isna(row.get("defects_per_km_month")):
         return base, ""
     ladder = list(policy.frequency_ladder)
@@ -144,18 +117,18 @@ def _adjust_frequency(base: str, code: str, row: pd.Series, policy: Policy) -> t
     rate = float(row["defects_per_km_month"])
     passes = row.get("passes")
     months = float(row.get("months_observed", 0) or 0)
-    if rate >= float(adj["fast_defects_per_km_month"]) or row.get("trend") == "worsening":
+    if rate >= adj.fast_defects_per_km_month or row.get("trend") == "worsening":
         j = max(i - 1, lo)
         if j != i:
             why = f"{rate:.2f} defects/km/month" + (
                 ", worsening" if row.get("trend") == "worsening" else ""
             )
             return ladder[j], f"inspected {ladder[j]} not {base}: cameras saw {why}"
-    stable_passes = pd.notna(passes) and float(passes) >= float(adj["stable_min_passes"])
+    stable_passes = pd.notna(passes) and float(passes) >= adj.stable_min_passes
     if (
         stable_passes
-        and months >= float(adj["stable_min_months"])
-        and rate <= float(adj["stable_max_defects_per_km_month"])
+        and months >= adj.stable_min_months
+        and rate <= adj.stable_max_defects_per_km_month
     ):
         j = min(i + 1, hi)
         if j != i:
@@ -164,6 +137,26 @@ def _adjust_frequency(base: str, code: str, row: pd.Series, policy: Policy) -> t
                 f"inspected {ladder[j]} not {base}: stable, {int(passes)} camera passes in {months:.0f} months, no new defects",
             )
     return base, ""
+
+
+@dataclass
+class _Evidence:
+    """What supports each segment's category, gathered phase by phase.
+
+    ``floors[i]`` lists (category, reason) pairs that support at least that category;
+    ``notes[i]`` are reasons that support nothing; ``support`` is the strongest
+    category per kind of evidence (written out as the ``support_*`` columns).
+    """
+
+    n: int
+    floors: list[list[tuple[str, str]]] = field(init=False)
+    notes: list[list[str]] = field(init=False)
+    support: dict[str, list[str]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.floors = [[] for _ in range(self.n)]
+        self.notes = [[] for _ in range(self.n)]
+        self.support = {k: [""] * self.n for k in ("traffic", "sites", "bus", "winter")}
 
 
 def review_hierarchy(
@@ -191,7 +184,36 @@ def review_hierarchy(
     ``result.attrs["site_routes"]`` lists what was found for each site.
     """
     seg = _check_segments(segments)
-    n = len(seg)
+    _add_current_categories(seg, policy)
+    evidence = _Evidence(len(seg))
+    _add_traffic_evidence(seg, graph, traffic, policy, evidence)
+    site_routes = _add_site_evidence(seg, sites, policy, evidence)
+    _add_route_layer_evidence(seg, "bus", bus_routes, policy.bus_routes, evidence)
+    _add_route_layer_evidence(seg, "winter", winter_routes, policy.winter_routes, evidence)
+    for key, values in evidence.support.items():
+        seg[f"support_{key}"] = values
+    reasons = _recommend_categories(seg, evidence, policy)
+    _apply_overrides(seg, overrides, policy, reasons)
+    _add_frequencies_and_condition(seg, defects, passes, policy, reasons)
+    seg.attrs["site_routes"] = [asdict(r) for r in site_routes]
+    seg.attrs["policy"] = policy.source
+    has_aadt = seg["aadt"].notna()
+    seg.attrs["traffic_source"] = (
+        "AADT" if has_aadt.all() else ("AADT + proxy" if has_aadt.any() else "proxy")
+    )
+    log.info(
+        "hierarchy review: %d segments, %d raised, %d lowered, %d overridden",
+        len(seg),
+        int((seg["change"] == "raised").sum()),
+        int((seg["change"] == "lowered").sum()),
+        int((seg["override"] != "").sum()),
+    )
+    front = OUTPUT_COLUMNS + ["change", "auto_category", "override"]
+    rest = [c for c in seg.columns if c not in front and c != "geometry"]
+    return seg[front + rest + ["geometry"]]
+
+
+def _add_current_categories(seg: gpd.GeoDataFrame, policy: Policy) -> None:
     road_class = ev.road_classes_from_segments(seg)
     seg["road_class"] = road_class
     seg["classification"] = road_class.map(ev.classification_from_road_class)
@@ -199,7 +221,16 @@ def review_hierarchy(
     seg["current_category"] = current
     seg["current_category_source"] = source
 
-    # Traffic: counted AADT where given, else the betweenness proxy.
+
+def _add_traffic_evidence(
+    seg: gpd.GeoDataFrame,
+    graph: nx.MultiDiGraph | None,
+    traffic: pd.DataFrame | None,
+    policy: Policy,
+    evidence: _Evidence,
+) -> None:
+    """Counted AADT where given, else the betweenness proxy (which raises a road at most
+    ``traffic.proxy.max_raise_steps``); dead ends for the lowering rule."""
     seg["aadt"] = ev.aadt_from_traffic(seg, traffic)
     if seg["aadt"].isna().any():
         g = graph if graph is not None else graph_from_segments(seg)
@@ -208,134 +239,137 @@ def review_hierarchy(
         proxy, pct = pd.Series(np.nan, index=seg.index), pd.Series(np.nan, index=seg.index)
     seg["traffic_proxy"] = proxy
     seg["traffic_proxy_pct"] = pct.round(1)
-    seg["dead_end"] = ev.dead_ends_from_graph(
-        seg, float(policy.section("changes").get("open_end_margin_m", 0.0))
-    )
-
-    floors: list[list[tuple[str, str]]] = [[] for _ in range(n)]  # (category, reason)
-    notes: list[list[str]] = [[] for _ in range(n)]
-    support = {k: [""] * n for k in ("traffic", "sites", "bus", "winter")}
-    for i, (a, p) in enumerate(zip(seg["aadt"], seg["traffic_proxy_pct"].fillna(0.0), strict=True)):
+    seg["dead_end"] = ev.dead_ends_from_graph(seg, policy.changes.open_end_margin_m)
+    current = seg["current_category"]
+    proxy_pct = seg["traffic_proxy_pct"].fillna(0.0)
+    for i, (a, p) in enumerate(zip(seg["aadt"], proxy_pct, strict=True)):
         cat, why = _traffic_floor(float(a), float(p), policy)
         if cat and np.isnan(float(a)):  # a proxy alone moves a road at most max_raise_steps
-            cap = policy.step(
-                current.iloc[i], -int(policy.section("traffic")["proxy"].get("max_raise_steps", 1))
-            )
+            cap = policy.step(current.iloc[i], -policy.traffic.proxy.max_raise_steps)
             cat = cat if policy.rank(cat) >= policy.rank(cap) else cap
         if cat:
-            floors[i].append((cat, why))
-            support["traffic"][i] = cat
+            evidence.floors[i].append((cat, why))
+            evidence.support["traffic"][i] = cat
         elif why:
-            notes[i].append(why)
+            evidence.notes[i].append(why)
 
+
+def _add_site_evidence(
+    seg: gpd.GeoDataFrame, sites: gpd.GeoDataFrame | None, policy: Policy, evidence: _Evidence
+) -> list:
+    """Segments on the routes from key sites to the distributor network."""
+    has_sites = sites is not None and len(sites)
     site_routes = (
-        routes_from_sites(seg, sites, current, policy) if sites is not None and len(sites) else []
+        routes_from_sites(seg, sites, seg["current_category"], policy) if has_sites else []
     )
     pos = {sid: i for i, sid in enumerate(seg["segment_id"])}
-    seg["site_routes"] = ""
-    site_labels: list[list[str]] = [[] for _ in range(n)]
+    site_labels: list[list[str]] = [[] for _ in range(len(seg))]
     for r in site_routes:
-        cat = (
-            str(policy.section("sites")["kinds"].get(r.kind, ""))
-            if r.kind in policy.section("sites")["kinds"]
-            else None
-        )
+        cat = policy.sites.kinds.get(r.kind)
         for role, ids in (("shortest route", r.shortest), ("alternative route", r.alternative)):
             for sid in ids:
                 i = pos[sid]
                 why = f"{role} to {r.site_name}"
                 site_labels[i].append(why)
                 if cat:
-                    floors[i].append((cat, why))
-                    support["sites"][i] = (
-                        policy.higher(cat, support["sites"][i]) if support["sites"][i] else cat
-                    )
+                    evidence.floors[i].append((cat, why))
+                    prev = evidence.support["sites"][i]
+                    evidence.support["sites"][i] = policy.higher(cat, prev) if prev else cat
     seg["site_routes"] = ["; ".join(x) for x in site_labels]
+    return site_routes
 
-    for key, lines, section in (
-        ("bus", bus_routes, "bus_routes"),
-        ("winter", winter_routes, "winter_routes"),
-    ):
-        cfg = policy.section(section)
-        col = "bus_route" if key == "bus" else "winter_route"
-        labels = (
-            ev.segments_along_lines(seg, lines, float(cfg["buffer_m"]), float(cfg["min_overlap"]))
-            if lines is not None
-            else pd.Series("", index=seg.index)
-        )
-        seg[col] = labels.values
-        what = "bus route" if key == "bus" else "winter-service route"
-        for i, label in enumerate(labels):
-            if label:
-                floors[i].append((str(cfg["category"]), f"{what} {label}".strip()))
-                support[key][i] = str(cfg["category"])
-    for key, values in support.items():
-        seg[f"support_{key}"] = values
 
-    # Recommended category from the floors (raise) or the lowering rule.
-    chg = policy.section("changes")
-    protected = {str(c) for c in chg.get("protected_road_classes", [])}
-    lowered_to = {str(k): str(v) for k, v in chg.get("lowered_to", {}).items()}
+def _add_route_layer_evidence(
+    seg: gpd.GeoDataFrame,
+    key: str,
+    lines: gpd.GeoDataFrame | pd.DataFrame | None,
+    cfg: RouteLayer,
+    evidence: _Evidence,
+) -> None:
+    """Bus or winter-service routes along a segment support ``cfg.category``."""
+    labels = (
+        ev.segments_along_lines(seg, lines, cfg.buffer_m, cfg.min_overlap)
+        if lines is not None
+        else pd.Series("", index=seg.index)
+    )
+    seg["bus_route" if key == "bus" else "winter_route"] = labels.values
+    what = "bus route" if key == "bus" else "winter-service route"
+    for i, label in enumerate(labels):
+        if label:
+            evidence.floors[i].append((cfg.category, f"{what} {label}".strip()))
+            evidence.support[key][i] = cfg.category
+
+
+def _recommend_categories(seg: gpd.GeoDataFrame, evidence: _Evidence, policy: Policy) -> list[str]:
+    """The review's own recommendation per segment (before overrides), with its reason."""
     auto, change, reasons = [], [], []
-    for i in range(n):
-        cur = current.iloc[i]
-        cur_rank = policy.rank(cur)
-        higher = [(c, w) for c, w in floors[i] if policy.rank(c) < cur_rank]
-        supporting = [(c, w) for c, w in floors[i] if policy.rank(c) <= cur_rank]
-        if higher:
-            best = min((c for c, _ in higher), key=policy.rank)
-            cap = policy.step(cur, -int(chg.get("max_raise_steps", 2)))
-            rec = best if policy.rank(best) >= policy.rank(cap) else cap
-            auto.append(rec)
-            change.append("raised")
-            reasons.append(
-                f"raised from {cur} to {rec}: " + "; ".join(dict.fromkeys(w for _, w in higher))
-            )
-            continue
-        low = _low_traffic(
-            float(seg["aadt"].iloc[i]),
-            float(seg["traffic_proxy_pct"].fillna(100).iloc[i]),
-            bool(seg["dead_end"].iloc[i]),
-            cur,
-            policy,
-        )
-        if not supporting and low and road_class.iloc[i] not in protected and cur in lowered_to:
-            target = lowered_to[cur]
-            max_steps = int(chg.get("max_lower_steps", 1))
-            if policy.rank(target) - cur_rank > max_steps:
-                target = policy.step(cur, max_steps)
-            if policy.rank(target) > cur_rank:
-                auto.append(target)
-                change.append("lowered")
-                reasons.append(f"lowered from {cur} to {target}: {low}")
-                continue
-        auto.append(cur)
-        change.append("unchanged")
-        why = "; ".join(dict.fromkeys([w for _, w in supporting] + notes[i]))
-        reasons.append(f"unchanged ({cur})" + (f": {why}" if why else ""))
+    for i in range(len(seg)):
+        cat, kind, why = _recommend_one(seg, i, evidence, policy)
+        auto.append(cat)
+        change.append(kind)
+        reasons.append(why)
     seg["auto_category"] = auto
     seg["recommended_category"] = auto
     seg["change"] = change
     seg["override"] = ""
-    _apply_overrides(seg, overrides, policy, reasons)
+    return reasons
 
-    # Camera evidence, frequencies, condition.
+
+def _recommend_one(
+    seg: gpd.GeoDataFrame, i: int, evidence: _Evidence, policy: Policy
+) -> tuple[str, str, str]:
+    """Raise to the strongest floor (capped), else lower a lightly used road, else keep."""
+    chg = policy.changes
+    cur = seg["current_category"].iloc[i]
+    cur_rank = policy.rank(cur)
+    higher = [(c, w) for c, w in evidence.floors[i] if policy.rank(c) < cur_rank]
+    supporting = [(c, w) for c, w in evidence.floors[i] if policy.rank(c) <= cur_rank]
+    if higher:
+        best = min((c for c, _ in higher), key=policy.rank)
+        cap = policy.step(cur, -chg.max_raise_steps)
+        rec = best if policy.rank(best) >= policy.rank(cap) else cap
+        why = "; ".join(dict.fromkeys(w for _, w in higher))
+        return rec, "raised", f"raised from {cur} to {rec}: {why}"
+    low = _low_traffic(
+        float(seg["aadt"].iloc[i]),
+        float(seg["traffic_proxy_pct"].fillna(100).iloc[i]),
+        bool(seg["dead_end"].iloc[i]),
+        cur,
+        policy,
+    )
+    protected = seg["road_class"].iloc[i] in chg.protected_road_classes
+    if not supporting and low and not protected and cur in chg.lowered_to:
+        target = chg.lowered_to[cur]
+        if policy.rank(target) - cur_rank > chg.max_lower_steps:
+            target = policy.step(cur, chg.max_lower_steps)
+        if policy.rank(target) > cur_rank:
+            return target, "lowered", f"lowered from {cur} to {target}: {low}"
+    why = "; ".join(dict.fromkeys([w for _, w in supporting] + evidence.notes[i]))
+    return cur, "unchanged", f"unchanged ({cur})" + (f": {why}" if why else "")
+
+
+def _add_frequencies_and_condition(
+    seg: gpd.GeoDataFrame,
+    defects: pd.DataFrame | None,
+    passes: pd.DataFrame | None,
+    policy: Policy,
+    reasons: list[str],
+) -> None:
+    """Camera evidence, the (risk-adjusted) frequencies, condition and inspection-km."""
     cam = ev.camera_evidence_from_defects(seg, defects, policy, passes)
     for col in cam.columns:
         seg[col] = cam[col].values
     seg["current_frequency"] = [policy.frequency_for(c) for c in seg["current_category"]]
     rec_freq, cond = [], []
-    for i in range(n):
+    for i in range(len(seg)):
         row = seg.iloc[i]
         base = policy.frequency_for(row["recommended_category"])
         freq, why = _adjust_frequency(base, row["recommended_category"], row, policy)
         rec_freq.append(freq)
         if why:
             reasons[i] += f"; {why}"
-        c = condition_from_evidence(
-            float(row["weighted_open_per_km"]), bool(row["surveyed"]), policy
-        )
-        cond.append(c)
+        weighted = float(row["weighted_open_per_km"])
+        cond.append(condition_from_evidence(weighted, bool(row["surveyed"]), policy))
     seg["recommended_frequency"] = rec_freq
     seg["condition"] = pd.array(cond, dtype="Int64")
     seg["reasons"] = reasons
@@ -344,23 +378,6 @@ def review_hierarchy(
     seg["recommended_inspection_km_per_year"] = km * seg["recommended_frequency"].map(
         policy.per_year
     )
-    seg.attrs["site_routes"] = [asdict(r) for r in site_routes]
-    seg.attrs["policy"] = policy.source
-    seg.attrs["traffic_source"] = (
-        "AADT"
-        if seg["aadt"].notna().all()
-        else ("AADT + proxy" if seg["aadt"].notna().any() else "proxy")
-    )
-    front = OUTPUT_COLUMNS + ["change", "auto_category", "override"]
-    rest = [c for c in seg.columns if c not in front and c != "geometry"]
-    log.info(
-        "hierarchy review: %d segments, %d raised, %d lowered, %d overridden",
-        n,
-        int((seg["change"] == "raised").sum()),
-        int((seg["change"] == "lowered").sum()),
-        int((seg["override"] != "").sum()),
-    )
-    return seg[front + rest + ["geometry"]]
 
 
 def _apply_overrides(

@@ -68,7 +68,8 @@ def _sources(item: FootageItem) -> list[tuple[str, str, str, int]]:
 
 def _load_network(session):
     """The stored road network as a RoadNetwork, or None when none is loaded."""
-    from geo.network.roads import metric_crs_for_bounds, network_from_segments
+    from geo.crs import metric_crs_for_bounds
+    from geo.network.roads import network_from_segments
     from store.segments import segments_to_geodataframe
 
     segments = segments_to_geodataframe(session)

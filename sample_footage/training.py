@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from shapely.geometry import LineString
 
+from detector.types import CLASS_NAMES
 from geo.placement.camera import CameraModel
 from sample_footage.render import OVERCAST, SUNNY, Pose, Renderer, label_boxes
 from sample_footage.scene import (
@@ -33,8 +34,6 @@ from sample_footage.scene import (
 )
 
 log = logging.getLogger(__name__)
-
-CLASS_NAMES = ("pothole", "crack", "faded_marking", "skip")
 
 
 def _road_line(rng: np.random.Generator) -> LineString:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Table, and_, column, func, literal_column, text
 from sqlalchemy.orm import Session
 
+from geo.crs import geodesic_m
 from roadcam.errors import CRSError
 from store.models import SRID
 
@@ -90,12 +91,9 @@ def bbox_filter(
     )
 
 
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (sub-metre error at street scale)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Ground distance in metres between two lon/lat points (the one rule: geo.crs.geodesic_m)."""
+    return float(geodesic_m(lon1, lat1, lon2, lat2))
 
 
 def bbox_around_m(lon: float, lat: float, radius_m: float) -> BBox:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from geo.types import DefectCandidate
 from roadcam.errors import InputNotFoundError, InvalidTransitionError, UsageError
-from store._sql import bbox_around_m, bbox_filter, clean_float, haversine_m, lonlat_of, point_ewkt
+from store._sql import bbox_around_m, bbox_filter, clean_float, distance_m, lonlat_of, point_ewkt
 from store.frames import frame_ids_by_key
 from store.models import DEFECT_STATUSES, Defect, Frame, utcnow
 from store.observations import link_observations
@@ -245,7 +245,7 @@ def defects_near(
         stmt = stmt.where(Defect.status.in_(list(status)))
     out = []
     for defect, x, y in session.execute(stmt):
-        d = haversine_m(lon, lat, float(x), float(y))
+        d = distance_m(lon, lat, float(x), float(y))
         if d <= radius_m:
             out.append((defect, d))
     out.sort(key=lambda t: (t[1], t[0].id))

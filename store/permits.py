@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from roadcam.errors import UsageError
-from store._sql import bbox_around_m, bbox_filter, haversine_m, point_ewkt
+from store._sql import bbox_around_m, bbox_filter, distance_m, point_ewkt
 from store.models import SkipPermit
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def permits_near(
     )
     if valid_at is not None:
         stmt = stmt.where(SkipPermit.valid_from <= valid_at, SkipPermit.valid_to >= valid_at)
-    out = [(p, haversine_m(lon, lat, float(x), float(y))) for p, x, y in session.execute(stmt)]
+    out = [(p, distance_m(lon, lat, float(x), float(y))) for p, x, y in session.execute(stmt)]
     out = [t for t in out if t[1] <= radius_m]
     out.sort(key=lambda t: (t[1], t[0].id))
     return out

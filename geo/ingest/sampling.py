@@ -80,7 +80,7 @@ class TrackKinematics:
                  min_speed_mps: float = MIN_SPEED_MPS, metric_crs: str | None = None) -> None:  # fmt: skip
         from pyproj import Transformer
 
-        from geo.ingest.track_clean import bearing_deg
+        from geo.crs import bearing_deg
 
         v = track.valid
         self.lon, self.lat = track.lon[v], track.lat[v]
@@ -273,8 +273,8 @@ def sample_images(
     ``no_gps``. ``frame_index`` is the image's position in time order;
     ``video_time_s`` is seconds since the first image. EXIF orientation is applied.
     """
+    from geo.crs import bearing_deg, geodesic_m
     from geo.ingest.exif import list_images, read_exif_fix
-    from geo.ingest.track_clean import bearing_deg, haversine_m
 
     st = stats if isinstance(stats, SamplingStats) else SamplingStats()
     thresholds = quality_thresholds or QualityThresholds()
@@ -294,7 +294,7 @@ def sample_images(
         for i, fix in enumerate(fixes):
             heading = fix.heading_deg
             if last is not None:
-                step = float(haversine_m(last.lon, last.lat, fix.lon, fix.lat))
+                step = float(geodesic_m(last.lon, last.lat, fix.lon, fix.lat))
                 if step < spacing_m:
                     st.duplicates += 1
                     continue

@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 
+from geo.crs import bearing_deg, geodesic_m
 from geo.types import Track
 
 log = logging.getLogger(__name__)
@@ -30,31 +30,6 @@ log = logging.getLogger(__name__)
 MAX_SPEED_KMH = 200.0
 STATIONARY_M = 0.5  # below this distance between fixes, heading is carried over
 JUMP_RESET_RUN = 5  # after this many consecutive rejects, accept the new position
-
-
-@lru_cache(maxsize=1)
-def _geod():
-    from pyproj import Geod
-
-    return Geod(ellps="WGS84")
-
-
-def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Ground distance in metres between arrays (or scalars) of lon/lat degrees.
-
-    Geodesic on the WGS84 ellipsoid (pyproj ``Geod.inv``): a spherical
-    haversine is 0.3 % short east–west at UK latitudes, enough to skew speeds.
-    """
-    args = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2)))
-    _, _, dist = _geod().inv(*(a.ravel() for a in args))
-    return np.asarray(dist, dtype=float).reshape(args[0].shape)
-
-
-def bearing_deg(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Initial true bearing in degrees [0, 360) from point 1 to point 2 (WGS84 geodesic)."""
-    args = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lon1, lat1, lon2, lat2)))
-    az, _, _ = _geod().inv(*(a.ravel() for a in args))
-    return np.mod(np.asarray(az, dtype=float), 360.0).reshape(args[0].shape)
 
 
 def _as_float(values: Sequence | np.ndarray | None, n: int, fill: float = math.nan) -> np.ndarray:
@@ -118,7 +93,7 @@ def _drop_jumps(ns, lon, lat, valid, max_speed_mps: float) -> np.ndarray:
 
     def ok(a: int, b: int) -> bool:
         dt = (ns[b] - ns[a]) / 1e9
-        return float(haversine_m(lon[a], lat[a], lon[b], lat[b])) <= max(dt, 1e-3) * max_speed_mps
+        return float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) <= max(dt, 1e-3) * max_speed_mps
 
     # the anchor must agree with the fix after it: leading fixes that agree with nothing are outliers
     start = 0
@@ -161,7 +136,7 @@ def _derive(ns, lon, lat, speed, heading, valid) -> tuple[np.ndarray, np.ndarray
         x, y = lon[idx], lat[idx]
         prev = np.r_[0, np.arange(len(idx) - 1)]
         nxt = np.r_[np.arange(1, len(idx)), len(idx) - 1]
-        dist = haversine_m(x[prev], y[prev], x[nxt], y[nxt])
+        dist = geodesic_m(x[prev], y[prev], x[nxt], y[nxt])
         dt = t[nxt] - t[prev]
         v = np.where(dt > 0, dist / np.where(dt > 0, dt, 1.0), 0.0)
         brg = bearing_deg(x[prev], y[prev], x[nxt], y[nxt])
@@ -261,5 +236,5 @@ def track_length_m(track: Track) -> float:
     if v.sum() < 2:
         return 0.0
     return float(
-        haversine_m(track.lon[v][:-1], track.lat[v][:-1], track.lon[v][1:], track.lat[v][1:]).sum()
+        geodesic_m(track.lon[v][:-1], track.lat[v][:-1], track.lon[v][1:], track.lat[v][1:]).sum()
     )

@@ -296,7 +296,7 @@ def read_fmm_network(edges_shp: str | Path):
     idcol = "fid" if "fid" in gdf.columns else "id"
     ucol, vcol = ("u", "v") if "u" in gdf.columns else ("source", "target")
     ids = gdf[idcol].astype(int).to_numpy() if idcol in gdf.columns else np.arange(len(gdf))
-    from geo.network.roads import metric_crs_for_bounds
+    from geo.crs import metric_crs_for_bounds
 
     crs = metric_crs_for_bounds(*gdf.to_crs(4326).total_bounds)
     m = gdf.to_crs(crs)

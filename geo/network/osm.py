@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from geo.crs import metric_crs_for_bounds, resolve_metric_crs
 from geo.network.road_tags import (
     DRIVABLE_HIGHWAYS,
     SEGMENT_COLUMNS,
-    metric_crs_for_bounds,
     oneway_from_tags,
-    resolve_metric_crs,
     road_class_from_tags,
     split_indices,
 )

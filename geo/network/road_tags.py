@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from roadcam.errors import CRSError
-
 #: highway=* values kept as drivable roads (the *_link variants included).
 DRIVABLE_HIGHWAYS: frozenset[str] = frozenset(
     {
@@ -130,26 +128,6 @@ def oneway_from_tags(oneway: Any, highway: str | None = None, junction: str | No
     return 0
 
 
-def metric_crs_for_bounds(lon_min: float, lat_min: float, lon_max: float, lat_max: float):
-    """EPSG:27700 when the bounds lie in its area of use (Great Britain), else UTM."""
-    from pyproj import CRS
-    from pyproj.aoi import AreaOfInterest
-    from pyproj.database import query_utm_crs_info
-
-    bng = CRS.from_epsg(27700)
-    a = bng.area_of_use
-    if a.west <= lon_min and lon_max <= a.east and a.south <= lat_min and lat_max <= a.north:
-        return bng
-    lon_c, lat_c = (lon_min + lon_max) / 2.0, (lat_min + lat_max) / 2.0
-    infos = query_utm_crs_info(
-        datum_name="WGS 84",
-        area_of_interest=AreaOfInterest(lon_c, lat_c, lon_c, lat_c),
-    )
-    if not infos:
-        raise CRSError(f"no UTM zone found for lon {lon_c:.4f}, lat {lat_c:.4f}")
-    return CRS.from_epsg(int(infos[0].code))
-
-
 def split_indices(node_ids: Sequence[Any], counts: Counter) -> list[int]:
     """Indices where a line is cut: both ends and every inner junction node."""
     cuts = [0]
@@ -158,16 +136,3 @@ def split_indices(node_ids: Sequence[Any], counts: Counter) -> list[int]:
             cuts.append(i)
     cuts.append(len(node_ids) - 1)
     return cuts
-
-
-def resolve_metric_crs(crs: Any):
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError as PyprojCRSError
-
-    try:
-        out = CRS.from_user_input(crs)
-    except PyprojCRSError as err:
-        raise CRSError(f"unknown CRS {crs!r}") from err
-    if out.is_geographic:
-        raise CRSError(f"CRS {crs!r} is geographic; give a metric (projected) CRS")
-    return out

@@ -31,14 +31,13 @@ from typing import Any
 
 import numpy as np
 
+from geo.crs import metric_crs_for_bounds, resolve_metric_crs
 from geo.network.road_tags import (  # noqa: F401 - re-exported: geo.network.roads is the public face
     DRIVABLE_HIGHWAYS,
     HIGHWAY_ROAD_CLASS,
     NON_DRIVABLE_HIGHWAYS,
     SEGMENT_COLUMNS,
-    metric_crs_for_bounds,
     oneway_from_tags,
-    resolve_metric_crs,
     road_class_from_tags,
     split_indices,
 )
@@ -279,7 +278,11 @@ def graph_from_segments(segments: Any):
     sids = segments["segment_id"].tolist()
     us, vs = segments["u"].tolist(), segments["v"].tolist()
     lengths = segments["length_m"].astype(float).tolist()
-    oneway = segments["oneway"].astype(bool).tolist()
+    oneway = (
+        segments["oneway"].fillna(False).astype(bool).tolist()
+        if "oneway" in segments
+        else [False] * n
+    )
     g.add_nodes_from(
         (u, {"x": float(coords[i, 0]), "y": float(coords[i, 1])})
         for u, i in zip(us, first, strict=True)

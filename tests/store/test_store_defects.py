@@ -69,9 +69,9 @@ def test_defects_near_is_metric(session):
     assert near[1][1] == pytest.approx(4.86, abs=0.02)
     assert [d.id for d, _ in defects_near(session, "pothole", LON0, LAT0, 10.0)] == [ids[0]]
     assert [d.id for d, _ in defects_near(session, None, LON0, LAT0, 4.8)] == [ids[0]]
-    # 0.01 deg of latitude is 1111.95 m: inside 1112 m, outside 1111 m
-    assert ids[2] in [d.id for d, _ in defects_near(session, "pothole", LON0, LAT0, 1112.0)]
-    assert ids[2] not in [d.id for d, _ in defects_near(session, "pothole", LON0, LAT0, 1111.0)]
+    # 0.01 deg of latitude here is 1112.56 m on the WGS84 ellipsoid: inside 1113 m, outside 1112 m
+    assert ids[2] in [d.id for d, _ in defects_near(session, "pothole", LON0, LAT0, 1113.0)]
+    assert ids[2] not in [d.id for d, _ in defects_near(session, "pothole", LON0, LAT0, 1112.0)]
 
 
 def test_spatial_index_is_used(session):

@@ -8,15 +8,15 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 from roadcam.errors import CRSError
-from store._sql import bbox_around_m, check_bbox, haversine_m, point_ewkt
+from store._sql import bbox_around_m, check_bbox, distance_m, point_ewkt
 
 GEOD = Geod(ellps="WGS84")
 
 
-def test_haversine_known_distance():
-    # 0.01 deg of latitude on the mean-radius sphere is 1111.95 m
-    assert haversine_m(0.504, 51.389, 0.504, 51.399) == pytest.approx(1111.95, abs=0.01)
-    assert haversine_m(0.504, 51.389, 0.504, 51.389) == 0.0
+def test_distance_known_value():
+    # 0.01 deg of latitude at 51.39 N on the WGS84 ellipsoid is 1112.56 m (a sphere says 1111.95)
+    assert distance_m(0.504, 51.389, 0.504, 51.399) == pytest.approx(1112.56, abs=0.01)
+    assert distance_m(0.504, 51.389, 0.504, 51.389) == 0.0
 
 
 @settings(max_examples=60, deadline=None)
@@ -30,8 +30,8 @@ def test_circle_is_inside_the_prefilter_box_and_distance_is_metric(lon, lat, rad
     x, y, _ = GEOD.fwd(lon, lat, bearing, radius)
     x1, y1, x2, y2 = bbox_around_m(lon, lat, radius)
     assert x1 <= x <= x2 and y1 <= y <= y2
-    # spherical vs ellipsoidal distance: within 0.6 %
-    assert haversine_m(lon, lat, x, y) == pytest.approx(radius, rel=0.006)
+    # the same ellipsoid both ways
+    assert distance_m(lon, lat, x, y) == pytest.approx(radius, rel=1e-6, abs=1e-6)
 
 
 def test_check_bbox_and_ewkt():

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from geo.crs import bearing_deg
 from geo.ingest.gps import read_track
 from geo.ingest.gpx import write_gpx
 from geo.ingest.sampling import SamplingStats, TrackKinematics, sample_frames, sample_images
-from geo.ingest.track_clean import bearing_deg, track_from_fixes
+from geo.ingest.track_clean import track_from_fixes
 from geo.ingest.video import encode_video
 from roadcam.errors import CorruptInputError, TimeSyncError
 

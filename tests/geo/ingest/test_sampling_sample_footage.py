@@ -11,16 +11,16 @@ import csv
 import numpy as np
 import pytest
 
+from geo.crs import geodesic_m
 from geo.ingest.gps import read_track
 from geo.ingest.sampling import SamplingStats, sample_frames
-from geo.ingest.track_clean import haversine_m
 
 
 @pytest.fixture(scope="module")
 def drive(repo_root):
     folder = repo_root / "sample_footage"
-    if not (folder / "drive1.mp4").is_file() or not (folder / "drive1_frames.csv").is_file():
-        pytest.skip("sample_footage/drive1.* not generated")
+    assert (folder / "drive1.mp4").is_file(), "the committed sample footage is missing"
+    assert (folder / "drive1_frames.csv").is_file(), "the committed sample truth is missing"
     return folder
 
 
@@ -35,7 +35,7 @@ def test_sample_drive_every_5m(drive):
     with (drive / "drive1_frames.csv").open() as fh:
         truth = {int(r["frame"]): r for r in csv.DictReader(fh)}
     rows = [truth[f.frame_index] for f in frames]
-    err = haversine_m([f.lon for f in frames], [f.lat for f in frames],
+    err = geodesic_m([f.lon for f in frames], [f.lat for f in frames],
                       [float(r["lon"]) for r in rows], [float(r["lat"]) for r in rows])  # fmt: skip
     spacing = np.diff([float(r["chainage_m"]) for r in rows])
     assert stats.sampled == len(frames) > 50

@@ -17,8 +17,7 @@ from geo.network.roads import load_network
 @pytest.fixture(scope="module")
 def sample(repo_root):
     d = repo_root / "sample_footage"
-    if not (d / "network.geojson").exists() or not (d / "drive1.gpx").exists():
-        pytest.skip("sample_footage/network.geojson or drive1.gpx missing (make sample)")
+    assert (d / "network.geojson").is_file() and (d / "drive1.gpx").is_file(), "sample missing"
     return d
 
 

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
+from geo.crs import metric_crs_for_bounds
 from geo.network.roads import (
     DRIVABLE_HIGHWAYS,
     load_network,
-    metric_crs_for_bounds,
     oneway_from_tags,
     road_class_from_tags,
 )

@@ -178,7 +178,8 @@ def test_project_detections_outside_gb_uses_utm():
 
 
 def test_project_real_detections_type():
-    types = pytest.importorskip("detector.types")
+    from detector import types
+
     d = types.Detections(
         np.array([_box_at(CAM, 10.0, 0.0)], np.float32),
         np.array([0.9], np.float32),
