@@ -154,19 +154,17 @@ def traffic_proxy_from_graph(
     """
     import networkx as nx
 
-    proxy_cfg = policy.section("traffic")["proxy"]
+    proxy_cfg = policy.traffic.proxy
     n = graph.number_of_nodes()
     if n < 2:
         zero = pd.Series(0.0, index=segments.index)
         return zero, zero
     k = None
-    if n > int(proxy_cfg.get("exact_max_nodes", 3000)):
-        k = min(int(proxy_cfg.get("sample_k", 500)), n)
-        log.info(
-            "traffic proxy: sampling %d of %d nodes (seed %s)", k, n, proxy_cfg.get("seed", 42)
-        )
+    if n > proxy_cfg.exact_max_nodes:
+        k = min(proxy_cfg.sample_k, n)
+        log.info("traffic proxy: sampling %d of %d nodes (seed %s)", k, n, proxy_cfg.seed)
     bc = nx.edge_betweenness_centrality(
-        graph, k=k, normalized=True, weight="length_m", seed=proxy_cfg.get("seed", 42)
+        graph, k=k, normalized=True, weight="length_m", seed=proxy_cfg.seed
     )
     per_segment: dict[str, float] = {}
     for edge, value in bc.items():
@@ -275,8 +273,7 @@ def camera_evidence_from_defects(
     Columns: surveyed, months_observed, passes, passes_per_month, defects,
     open_defects, defects_per_km_month, weighted_open_per_km, trend.
     """
-    adj = policy.section("adjustment")
-    weights = policy.section("condition")["weights"]
+    adj = policy.adjustment
     idx = segments.index
     sid = segments["segment_id"].astype(str)
     km = (segments["length_m"].astype(float) / 1000.0).clip(lower=1e-3)
@@ -318,7 +315,7 @@ def camera_evidence_from_defects(
         d["status"].astype(str).str.lower() if "status" in d else pd.Series("open", index=d.index)
     )
     d["_open"] = ~status.isin(_CLOSED_STATUSES)
-    d["_w"] = d["_cls"].map(lambda c: float(weights.get(c, weights.get("default", 0.5))))
+    d["_w"] = d["_cls"].map(policy.condition.weight_of_class)
 
     # Observation period.
     if passes is not None and len(passes):
@@ -360,13 +357,13 @@ def camera_evidence_from_defects(
 
     # Deterioration trend: new defects per month in the recent window vs before it.
     if len(d) and end is not None:
-        window = pd.Timedelta(days=float(adj.get("trend_window_days", 90)))
+        window = pd.Timedelta(days=adj.trend_window_days)
         cut = end - window
         recent_months = max(_months_between(max(cut, start), end), 1e-6)
         before_months = _months_between(start, cut) if cut > start else 0.0
         recent = sid.map(d[d["first_seen"] > cut].groupby("segment_id").size()).fillna(0)
         before = sid.map(d[d["first_seen"] <= cut].groupby("segment_id").size()).fillna(0)
-        ratio = float(adj.get("worsening_ratio", 1.5))
+        ratio = adj.worsening_ratio
         trends = []
         for r, b, s in zip(recent, before, surveyed, strict=True):
             if not s:

@@ -69,7 +69,7 @@ def read_sites(path: str | Path, policy: Policy | None = None) -> gpd.GeoDataFra
     if "name" not in gdf:
         gdf["name"] = [f"{k} {i + 1}" for i, k in enumerate(gdf["kind"])]
     if policy is not None:
-        unknown = sorted(set(gdf["kind"].astype(str)) - set(policy.section("sites")["kinds"]))
+        unknown = sorted(set(gdf["kind"].astype(str)) - set(policy.sites.kinds))
         if unknown:
             log.warning("%s: site kinds not in the policy are ignored: %s", p, ", ".join(unknown))
     return gdf

@@ -1,17 +1,17 @@
 """The hierarchy/inspection policy: a YAML file a council can replace.
 
-:func:`load_policy` reads ``hierarchy/policies/default.yaml`` (or a given file),
-validates it and returns a frozen :class:`Policy`. Every number lives in that
-file; nothing in :mod:`hierarchy` hard-codes a band. docs/hierarchy.md
-documents each key.
+:func:`load_policy` reads ``hierarchy/policies/default.yaml`` (or a given file) into a
+typed, frozen :class:`Policy`. Every number lives in that file with its source: the
+models below have no defaults, and a key the model does not know is an error (a typo
+must not silently fall back to a built-in value). docs/hierarchy.md documents each key.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from roadcam.errors import ConfigError, InputNotFoundError
 
@@ -19,25 +19,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "policies" / "default.yaml"
 
-_REQUIRED = (
-    "frequencies",
-    "carriageway_categories",
-    "road_class_category",
-    "traffic",
-    "sites",
-    "bus_routes",
-    "winter_routes",
-    "changes",
-    "risk",
-    "adjustment",
-    "condition",
-    "resource",
-)
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-@dataclass(frozen=True)
-class Category:
-    """One carriageway hierarchy category."""
+class Category(_Strict):
+    """One carriageway hierarchy category and its inspection frequency limits."""
 
     code: str
     name: str
@@ -46,97 +34,226 @@ class Category:
     least_frequent: str
 
 
-@dataclass(frozen=True)
-class Policy:
-    """A validated policy. ``raw`` is the parsed YAML; the helpers read it."""
+class FootwayCategory(_Strict):
+    code: str
+    name: str
+    frequency: str
 
-    raw: dict[str, Any]
-    source: str = "<dict>"
-    categories: tuple[Category, ...] = field(init=False)
 
-    def __post_init__(self) -> None:
-        raw = self.raw
-        if not isinstance(raw, dict):
-            raise ConfigError("policy must be a YAML mapping", path=self.source)
-        missing = [k for k in _REQUIRED if k not in raw]
-        if missing:
-            raise ConfigError(f"policy misses keys: {', '.join(missing)}", path=self.source)
-        freqs = raw["frequencies"]
-        if not isinstance(freqs, dict) or not freqs:
-            raise ConfigError(
-                "'frequencies' must map names to inspections per year", path=self.source
-            )
-        for name, per_year in freqs.items():
-            if not isinstance(per_year, int | float) or per_year <= 0:
-                raise ConfigError(f"frequency {name!r} must be a positive number", path=self.source)
-        cats = []
-        for item in raw["carriageway_categories"] or []:
-            try:
-                cat = Category(
-                    code=str(item["code"]),
-                    name=str(item["name"]),
-                    frequency=str(item["frequency"]),
-                    most_frequent=str(item.get("most_frequent", item["frequency"])),
-                    least_frequent=str(item.get("least_frequent", item["frequency"])),
-                )
-            except (KeyError, TypeError) as err:
-                raise ConfigError(
-                    f"bad carriageway category {item!r}: {err}", path=self.source
-                ) from None
-            for f in (cat.frequency, cat.most_frequent, cat.least_frequent):
-                if f not in freqs:
-                    raise ConfigError(
-                        f"category {cat.code}: unknown frequency {f!r}", path=self.source
-                    )
-            if freqs[cat.most_frequent] < freqs[cat.least_frequent]:
-                raise ConfigError(
-                    f"category {cat.code}: most_frequent is rarer than least_frequent",
-                    path=self.source,
-                )
-            cats.append(cat)
-        if not cats:
-            raise ConfigError("no carriageway_categories", path=self.source)
-        codes = [c.code for c in cats]
-        if len(set(codes)) != len(codes):
-            raise ConfigError("duplicate carriageway category codes", path=self.source)
-        object.__setattr__(self, "categories", tuple(cats))
-        # Every category named elsewhere must exist.
-        named = list(raw["road_class_category"].values())
-        named += [b["category"] for b in raw["traffic"].get("aadt_bands", [])]
-        named += [
-            b["category"] for b in raw["traffic"].get("proxy", {}).get("top_percent_bands", [])
+class Tolerance(_Strict):
+    reschedule_days: int = Field(ge=0)
+    annual_extension_months: int = Field(ge=0)
+
+
+class AadtBand(_Strict):
+    min_aadt: float = Field(ge=0)
+    category: str
+
+
+class PercentBand(_Strict):
+    top_percent: float = Field(gt=0, le=100)
+    category: str
+
+
+class TrafficProxy(_Strict):
+    top_percent_bands: tuple[PercentBand, ...]
+    low_percent: float = Field(ge=0, le=100)
+    max_raise_steps: int = Field(ge=0)
+    lowers_only: tuple[str, ...]
+    exact_max_nodes: int = Field(ge=2)
+    sample_k: int = Field(ge=1)
+    seed: int
+
+
+class Traffic(_Strict):
+    aadt_bands: tuple[AadtBand, ...]
+    low_aadt: float = Field(ge=0)
+    proxy: TrafficProxy
+
+
+class Sites(_Strict):
+    kinds: dict[str, str]
+    target_categories: tuple[str, ...]
+    max_snap_distance_m: float = Field(gt=0)
+    max_route_m: float = Field(gt=0)
+    overlap_penalty: float = Field(ge=1)
+
+
+class RouteLayer(_Strict):
+    """Bus or winter-service routes: lines within ``buffer_m`` along ``min_overlap`` of a segment."""
+
+    category: str
+    buffer_m: float = Field(gt=0)
+    min_overlap: float = Field(gt=0, le=1)
+
+
+class Changes(_Strict):
+    max_raise_steps: int = Field(ge=0)
+    max_lower_steps: int = Field(ge=0)
+    protected_road_classes: tuple[str, ...]
+    open_end_margin_m: float = Field(ge=0)
+    lowered_to: dict[str, str]
+
+
+class RiskBand(_Strict):
+    min_risk: int = Field(ge=1, le=16)
+    category: str
+
+
+class Response(_Strict):
+    """How soon a risk category is answered: exactly one of the four."""
+
+    hours: float | None = None
+    working_days: int | None = None
+    days: float | None = None
+    next_inspection: bool | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Response:
+        given = [
+            k for k in ("hours", "working_days", "days", "next_inspection") if getattr(self, k)
         ]
-        named += list(raw["sites"].get("kinds", {}).values())
-        named += list(raw["sites"].get("target_categories", []))
-        named += [raw["bus_routes"]["category"], raw["winter_routes"]["category"]]
-        named += list(raw["changes"].get("lowered_to", {}).keys()) + list(
-            raw["changes"].get("lowered_to", {}).values()
-        )
-        named += list(raw["risk"].get("probability_by_category", {}).keys())
-        for code in named:
-            if str(code) not in codes:
-                raise ConfigError(
-                    f"unknown category {code!r} (known: {', '.join(codes)})", path=self.source
-                )
-        if "default" not in raw["road_class_category"]:
-            raise ConfigError("road_class_category needs a 'default'", path=self.source)
-        bands = raw["risk"].get("bands") or []
-        if not bands or any(
-            b.get("category") not in raw["risk"].get("responses", {}) for b in bands
-        ):
-            raise ConfigError(
-                "every risk band needs a response in risk.responses", path=self.source
-            )
+        if len(given) != 1:
+            raise ValueError("give exactly one of hours, working_days, days, next_inspection")
+        return self
+
+
+class Risk(_Strict):
+    impact_by_class: dict[str, int]
+    impact_size_width_m: float = Field(gt=0)
+    impact_speed_mph: float = Field(gt=0)
+    speed_mph_by_road_class: dict[str, float]
+    probability_by_category: dict[str, int]
+    wheel_track_offsets_m: tuple[tuple[float, float], ...]
+    junction_distance_m: float = Field(ge=0)
+    bands: tuple[RiskBand, ...] = Field(min_length=1)
+    responses: dict[str, Response]
+    intervention_width_m: float = Field(gt=0)
+    confirm_depth_mm: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _defaults_and_responses(self) -> Risk:
+        for table in ("impact_by_class", "speed_mph_by_road_class"):
+            if "default" not in getattr(self, table):
+                raise ValueError(f"risk.{table} needs a 'default' entry")
+        missing = [b.category for b in self.bands if b.category not in self.responses]
+        if missing:
+            raise ValueError(f"risk bands without a response in risk.responses: {missing}")
+        return self
+
+    def impact_of_class(self, defect_class: str) -> int:
+        return self.impact_by_class.get(defect_class, self.impact_by_class["default"])
+
+    def speed_of_road_class(self, road_class: str) -> float:
+        return self.speed_mph_by_road_class.get(road_class, self.speed_mph_by_road_class["default"])
+
+
+class Adjustment(_Strict):
+    fast_defects_per_km_month: float = Field(ge=0)
+    stable_min_passes: int = Field(ge=1)
+    stable_min_months: float = Field(ge=0)
+    stable_max_defects_per_km_month: float = Field(ge=0)
+    trend_window_days: float = Field(gt=0)
+    worsening_ratio: float = Field(gt=0)
+
+
+class ConditionBand(_Strict):
+    max_per_km: float = Field(ge=0)
+    category: int = Field(ge=1, le=5)
+
+
+class Condition(_Strict):
+    weights: dict[str, float]
+    bands: tuple[ConditionBand, ...] = Field(min_length=1)
+    worst: int = Field(ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _default_weight(self) -> Condition:
+        if "default" not in self.weights:
+            raise ValueError("condition.weights needs a 'default' entry")
+        return self
+
+    def weight_of_class(self, defect_class: str) -> float:
+        return self.weights.get(defect_class, self.weights["default"])
+
+
+class Resource(_Strict):
+    inspection_speed_kmh: float = Field(gt=0)
+
+
+class Policy(_Strict):
+    """A validated policy; the helpers below answer the questions the review asks of it."""
+
+    name: str
+    frequencies: dict[str, float] = Field(min_length=1)
+    carriageway_categories: tuple[Category, ...] = Field(min_length=1)
+    footway_categories: tuple[FootwayCategory, ...]
+    tolerance: Tolerance
+    road_class_category: dict[str, str]
+    traffic: Traffic
+    sites: Sites
+    bus_routes: RouteLayer
+    winter_routes: RouteLayer
+    changes: Changes
+    risk: Risk
+    adjustment: Adjustment
+    condition: Condition
+    resource: Resource
+    _source: str = PrivateAttr(default="<dict>")
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Policy:
+        if any(v <= 0 for v in self.frequencies.values()):
+            raise ValueError("every frequency must be a positive number of inspections per year")
+        codes = [c.code for c in self.carriageway_categories]
+        if len(set(codes)) != len(codes):
+            raise ValueError("duplicate carriageway category codes")
+        for cat in self.carriageway_categories:
+            for f in (cat.frequency, cat.most_frequent, cat.least_frequent):
+                if f not in self.frequencies:
+                    raise ValueError(f"category {cat.code}: unknown frequency {f!r}")
+            if self.frequencies[cat.most_frequent] < self.frequencies[cat.least_frequent]:
+                raise ValueError(f"category {cat.code}: most_frequent is rarer than least_frequent")
+        if "default" not in self.road_class_category:
+            raise ValueError("road_class_category needs a 'default'")
+        for code in self._named_categories():
+            if code not in codes:
+                raise ValueError(f"unknown category {code!r} (known: {', '.join(codes)})")
+        unscored = [c for c in codes if c not in self.risk.probability_by_category]
+        if unscored:
+            raise ValueError(f"risk.probability_by_category misses categories {unscored}")
+        return self
+
+    def _named_categories(self) -> list[str]:
+        t, chg = self.traffic, self.changes
+        named = list(self.road_class_category.values())
+        named += [b.category for b in t.aadt_bands] + [
+            b.category for b in t.proxy.top_percent_bands
+        ]
+        named += list(t.proxy.lowers_only) + list(self.sites.kinds.values())
+        named += list(self.sites.target_categories)
+        named += [self.bus_routes.category, self.winter_routes.category]
+        named += list(chg.lowered_to) + list(chg.lowered_to.values())
+        return named + list(self.risk.probability_by_category)
+
+    @property
+    def source(self) -> str:
+        """Where the policy came from (a file path, or ``<dict>``)."""
+        return self._source
 
     # ---- categories -------------------------------------------------------------
     @property
+    def categories(self) -> tuple[Category, ...]:
+        return self.carriageway_categories
+
+    @property
     def codes(self) -> tuple[str, ...]:
         """Category codes, highest (most important) first."""
-        return tuple(c.code for c in self.categories)
+        return tuple(c.code for c in self.carriageway_categories)
 
     def category(self, code: str) -> Category:
         """The :class:`Category` with this code (ConfigError if unknown)."""
-        for c in self.categories:
+        for c in self.carriageway_categories:
             if c.code == str(code):
                 return c
         raise ConfigError(f"unknown category {code!r}", path=self.source)
@@ -159,30 +276,39 @@ class Policy:
 
     def category_for_road_class(self, road_class: str) -> str:
         """The default current category for a road class (``road_class_category``)."""
-        table = self.raw["road_class_category"]
-        return str(table.get(road_class, table["default"]))
+        table = self.road_class_category
+        return table.get(road_class, table["default"])
 
     # ---- frequencies -------------------------------------------------------------
     def per_year(self, frequency: str) -> float:
         """Inspections per year for a frequency name."""
         try:
-            return float(self.raw["frequencies"][frequency])
+            return float(self.frequencies[frequency])
         except KeyError:
             raise ConfigError(f"unknown frequency {frequency!r}", path=self.source) from None
 
     @property
     def frequency_ladder(self) -> tuple[str, ...]:
         """Frequency names, most frequent first."""
-        freqs = self.raw["frequencies"]
-        return tuple(sorted(freqs, key=lambda k: -freqs[k]))
+        return tuple(sorted(self.frequencies, key=lambda k: -self.frequencies[k]))
 
     def frequency_for(self, code: str) -> str:
         """The default safety-inspection frequency of a category."""
         return self.category(code).frequency
 
-    def section(self, name: str) -> dict[str, Any]:
-        """A top-level section of the raw policy."""
-        return self.raw[name]
+
+def policy_from_dict(raw: object, source: str = "<dict>") -> Policy:
+    """Validate a parsed policy; a :class:`ConfigError` names the first bad key."""
+    if not isinstance(raw, dict):
+        raise ConfigError("policy must be a YAML mapping", path=source)
+    try:
+        policy = Policy.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "policy"
+        raise ConfigError(f"{where}: {first['msg']}", path=source) from None
+    policy._source = source
+    return policy
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -196,6 +322,6 @@ def load_policy(path: str | Path | None = None) -> Policy:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise ConfigError(f"not valid YAML: {str(err).splitlines()[0]}", path=str(p)) from None
-    policy = Policy(raw=raw, source=str(p))
-    log.debug("loaded policy %s (%d categories)", p, len(policy.categories))
+    policy = policy_from_dict(raw, source=str(p))
+    log.debug("loaded policy %s (%d categories)", p, len(policy.codes))
     return policy

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def summary_from_review(result: gpd.GeoDataFrame, policy: Policy) -> dict[str, Any]:
     """Counts, inspection-km per year before/after and the change in inspection resource."""
-    speed = float(policy.section("resource").get("inspection_speed_kmh", 15))
+    speed = policy.resource.inspection_speed_kmh
     before = float(result["current_inspection_km_per_year"].sum())
     after = float(result["recommended_inspection_km_per_year"].sum())
     per_cat_before = result.groupby("current_category")["length_m"].agg(["count", "sum"])

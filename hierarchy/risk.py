@@ -12,6 +12,7 @@ flagged "to confirm", never asserted as an intervention-level defect.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -44,24 +45,36 @@ def response_due_from_category(
     category: str, found: datetime, policy: Policy, next_inspection_days: float | None = None
 ) -> datetime:
     """The response deadline for a risk category (policy ``risk.responses``)."""
-    resp = policy.section("risk")["responses"][category]
-    if "hours" in resp:
-        return found + timedelta(hours=float(resp["hours"]))
-    if "working_days" in resp:
-        return add_working_days(found, int(resp["working_days"]))
-    if "days" in resp:
-        return found + timedelta(days=float(resp["days"]))
-    if resp.get("next_inspection"):
-        return found + timedelta(days=float(next_inspection_days or 365.0))
-    raise ValueError(f"response for {category!r} has no hours/working_days/days/next_inspection")
+    resp = policy.risk.responses[category]
+    if resp.hours is not None:
+        return found + timedelta(hours=resp.hours)
+    if resp.working_days is not None:
+        return add_working_days(found, resp.working_days)
+    if resp.days is not None:
+        return found + timedelta(days=resp.days)
+    if next_inspection_days is None:
+        raise ValueError(f"response for {category!r} is the next inspection: give its interval")
+    return found + timedelta(days=next_inspection_days)
 
 
 def category_from_risk(risk: int, policy: Policy) -> str:
     """The risk category of a risk factor (highest band whose ``min_risk`` it reaches)."""
-    for band in sorted(policy.section("risk")["bands"], key=lambda b: -b["min_risk"]):
-        if risk >= band["min_risk"]:
-            return str(band["category"])
-    return str(policy.section("risk")["bands"][-1]["category"])
+    bands = sorted(policy.risk.bands, key=lambda b: -b.min_risk)
+    for band in bands:
+        if risk >= band.min_risk:
+            return band.category
+    return bands[-1].category
+
+
+RISK_COLUMNS = (
+    "impact",
+    "probability",
+    "risk",
+    "risk_category",
+    "response_due",
+    "to_confirm",
+    "risk_reasons",
+)
 
 
 def score_defect_risk(
@@ -82,109 +95,118 @@ def score_defect_risk(
     ``asof``). Re-run it after a hierarchy change: the probability follows the
     category. Returns a copy of ``defects`` with the new columns.
     """
-    cfg = policy.section("risk")
     out = pd.DataFrame(defects).copy()
     if len(out) == 0:
-        for c in (
-            "impact",
-            "probability",
-            "risk",
-            "risk_category",
-            "response_due",
-            "to_confirm",
-            "risk_reasons",
-        ):
+        for c in RISK_COLUMNS:
             out[c] = pd.Series(dtype=object)
         return out
-    asof = asof or datetime.now(UTC)
-    class_col = next((c for c in ("class", "defect_class", "class_name") if c in out.columns), None)
-    cat_col = category_column if category_column in segments else "current_category"
-    seg = segments.set_index(segments["segment_id"].astype(str))
-    junctions = junction_nodes_from_segments(segments)
-    speeds = cfg.get("speed_mph_by_road_class", {})
-    ladder_days = {name: 365.0 / per for name, per in policy.section("frequencies").items()}
-    impacts, probs, risks, cats, dues, confirm, reasons = [], [], [], [], [], [], []
-    for _, d in out.iterrows():
-        why: list[str] = []
-        cls = str(d[class_col]) if class_col else "default"
-        impact = int(cfg["impact_by_class"].get(cls, cfg["impact_by_class"].get("default", 2)))
-        width = float(d["width_m"]) if "width_m" in out and pd.notna(d.get("width_m")) else np.nan
-        if not np.isnan(width) and width >= float(cfg.get("impact_size_width_m", 0.3)):
-            impact += 1
-            why.append(f"width {width:.2f} m")
-        sid = str(d["segment_id"])
-        s = seg.loc[sid] if sid in seg.index else None
-        if isinstance(s, pd.DataFrame):
-            s = s.iloc[0]
-        if s is not None:
-            rc = str(s.get("road_class", ""))
-            speed = s.get("maxspeed_mph") if "maxspeed_mph" in seg else None
-            speed = (
-                float(speed)
-                if speed is not None and pd.notna(speed)
-                else float(speeds.get(rc, speeds.get("default", 30)))
-            )
-            if speed >= float(cfg.get("impact_speed_mph", 40)):
-                impact += 1
-                why.append(f"road speed {speed:.0f} mph")
-            category = str(s.get(cat_col))
-        else:
-            category = policy.codes[-1]
-            why.append("segment unknown")
-        prob = int(cfg["probability_by_category"].get(category, 1))
-        why.append(f"category {category}")
-        wheel = d.get("in_wheel_track") if "in_wheel_track" in out else None
-        if (wheel is None or pd.isna(wheel)) and "offset_m" in out and pd.notna(d.get("offset_m")):
-            off = abs(float(d["offset_m"]))
-            wheel = any(lo <= off <= hi for lo, hi in cfg.get("wheel_track_offsets_m", []))
-        if wheel is not None and not pd.isna(wheel) and bool(wheel):
-            prob += 1
-            why.append("wheel track")
-        if s is not None and "chainage_m" in out and pd.notna(d.get("chainage_m")):
-            ch = float(d["chainage_m"])
-            near = float(cfg.get("junction_distance_m", 20))
-            if (ch <= near and str(s["u"]) in junctions) or (
-                float(s["length_m"]) - ch <= near and str(s["v"]) in junctions
-            ):
-                prob += 1
-                why.append("near a junction")
-        impact, prob = min(max(impact, 1), 4), min(max(prob, 1), 4)
-        risk = impact * prob
-        cat = category_from_risk(risk, policy)
-        found = (
-            pd.to_datetime(d["first_seen"], utc=True).to_pydatetime()
-            if "first_seen" in out and pd.notna(d.get("first_seen"))
-            else asof
-        )
-        freq = (
-            policy.frequency_for(category)
-            if category in policy.codes
-            else policy.frequency_ladder[-1]
-        )
-        dues.append(response_due_from_category(cat, found, policy, ladder_days.get(freq)))
-        to_conf = (
-            cls == "pothole"
-            and not np.isnan(width)
-            and width >= float(cfg.get("intervention_width_m", 0.3))
-        )
-        if to_conf:
-            why.append(
-                f"intervention-level candidate: confirm depth >= {cfg.get('confirm_depth_mm', 40)} mm on site"
-            )
-        impacts.append(impact)
-        probs.append(prob)
-        risks.append(risk)
-        cats.append(cat)
-        confirm.append(bool(to_conf))
-        reasons.append("; ".join(why))
-    out["impact"] = impacts
-    out["probability"] = probs
-    out["risk"] = risks
-    out["risk_category"] = cats
-    out["response_due"] = pd.to_datetime(dues, utc=True)
-    out["to_confirm"] = confirm
-    out["risk_reasons"] = reasons
+    ctx = _RiskContext(
+        policy=policy,
+        segments=segments.set_index(segments["segment_id"].astype(str)),
+        category_column=(category_column if category_column in segments else "current_category"),
+        junctions=junction_nodes_from_segments(segments),
+        asof=asof or datetime.now(UTC),
+    )
+    rows = [_score_one(d, ctx) for _, d in out.iterrows()]
+    for i, c in enumerate(RISK_COLUMNS):
+        out[c] = [r[i] for r in rows]
+    out["response_due"] = pd.to_datetime(out["response_due"], utc=True)
     return out
+
+
+@dataclass(frozen=True)
+class _RiskContext:
+    policy: Policy
+    segments: pd.DataFrame  # indexed by segment_id
+    category_column: str
+    junctions: set
+    asof: datetime
+
+
+def _value(d: pd.Series, column: str) -> float:
+    """A defect's number in ``column``, NaN when the column or the value is missing."""
+    v = d.get(column)
+    return float(v) if v is not None and pd.notna(v) else np.nan
+
+
+def _score_one(d: pd.Series, ctx: _RiskContext) -> tuple:
+    """One defect's (impact, probability, risk, category, due, to_confirm, reasons)."""
+    cfg, policy = ctx.policy.risk, ctx.policy
+    why: list[str] = []
+    cls = next((str(d[c]) for c in ("class", "defect_class", "class_name") if c in d), "default")
+    width = _value(d, "width_m")
+    s = _segment_of(d, ctx)
+    impact = _impact(cls, width, s, ctx, why)
+    category = str(s.get(ctx.category_column)) if s is not None else policy.codes[-1]
+    if s is None:
+        why.append("segment unknown")
+    prob = _probability(d, s, category, ctx, why)
+    risk = impact * prob
+    cat = category_from_risk(risk, policy)
+    found = (
+        pd.to_datetime(d["first_seen"], utc=True).to_pydatetime()
+        if pd.notna(d.get("first_seen"))
+        else ctx.asof
+    )
+    freq = policy.frequency_for(category) if category in policy.codes else None
+    freq = freq or policy.frequency_ladder[-1]
+    due = response_due_from_category(cat, found, policy, 365.0 / policy.per_year(freq))
+    to_confirm = cls == "pothole" and not np.isnan(width) and width >= cfg.intervention_width_m
+    if to_confirm:
+        why.append(
+            f"intervention-level candidate: confirm depth >= {cfg.confirm_depth_mm:g} mm on site"
+        )
+    return impact, prob, risk, cat, due, to_confirm, "; ".join(why)
+
+
+def _segment_of(d: pd.Series, ctx: _RiskContext) -> pd.Series | None:
+    sid = str(d["segment_id"])
+    if sid not in ctx.segments.index:
+        return None
+    s = ctx.segments.loc[sid]
+    return s.iloc[0] if isinstance(s, pd.DataFrame) else s
+
+
+def _impact(cls: str, width: float, s: pd.Series | None, ctx: _RiskContext, why: list[str]) -> int:
+    """Impact 1-4: the class's base impact, +1 when wide, +1 on a fast road."""
+    cfg = ctx.policy.risk
+    impact = cfg.impact_of_class(cls)
+    if not np.isnan(width) and width >= cfg.impact_size_width_m:
+        impact += 1
+        why.append(f"width {width:.2f} m")
+    if s is not None:
+        speed = _value(s, "maxspeed_mph")
+        if np.isnan(speed):
+            speed = cfg.speed_of_road_class(str(s.get("road_class", "")))
+        if speed >= cfg.impact_speed_mph:
+            impact += 1
+            why.append(f"road speed {speed:.0f} mph")
+    return min(max(impact, 1), 4)
+
+
+def _probability(
+    d: pd.Series, s: pd.Series | None, category: str, ctx: _RiskContext, why: list[str]
+) -> int:
+    """Probability 1-4: from the hierarchy category, +1 in a wheel track, +1 near a junction."""
+    cfg = ctx.policy.risk
+    prob = cfg.probability_by_category[category]
+    why.append(f"category {category}")
+    wheel = d.get("in_wheel_track")
+    offset = _value(d, "offset_m")
+    if (wheel is None or pd.isna(wheel)) and not np.isnan(offset):
+        wheel = any(lo <= abs(offset) <= hi for lo, hi in cfg.wheel_track_offsets_m)
+    if wheel is not None and not pd.isna(wheel) and bool(wheel):
+        prob += 1
+        why.append("wheel track")
+    chainage = _value(d, "chainage_m")
+    if s is not None and not np.isnan(chainage):
+        near = cfg.junction_distance_m
+        at_start = chainage <= near and str(s["u"]) in ctx.junctions
+        at_end = float(s["length_m"]) - chainage <= near and str(s["v"]) in ctx.junctions
+        if at_start or at_end:
+            prob += 1
+            why.append("near a junction")
+    return min(max(prob, 1), 4)
 
 
 def condition_from_evidence(
@@ -197,8 +219,8 @@ def condition_from_evidence(
     """
     if not surveyed or weighted_open_per_km is None or np.isnan(weighted_open_per_km):
         return None
-    cfg = policy.section("condition")
-    for band in sorted(cfg["bands"], key=lambda b: b["max_per_km"]):
-        if weighted_open_per_km <= float(band["max_per_km"]) + 1e-12:
-            return int(band["category"])
-    return int(cfg.get("worst", 5))
+    cfg = policy.condition
+    for band in sorted(cfg.bands, key=lambda b: b.max_per_km):
+        if weighted_open_per_km <= band.max_per_km + 1e-12:
+            return band.category
+    return cfg.worst

@@ -90,12 +90,12 @@ def routes_from_sites(
     """
     import networkx as nx
 
-    cfg = policy.section("sites")
+    cfg = policy.sites
     if sites.crs is None:
         raise CRSError("sites have no CRS (GeoJSON is EPSG:4326)")
     pts = sites.to_crs(segments.crs)
     g = routing_graph_from_segments(segments)
-    targets_cats = {str(c) for c in cfg.get("target_categories", [])}
+    targets_cats = set(cfg.target_categories)
     target_mask = current.astype(str).isin(targets_cats)
     if not target_mask.any():
         # No distributor road in this network: fall back to its highest category present.
@@ -109,10 +109,10 @@ def routes_from_sites(
     target_nodes = set(segments.loc[target_mask, "u"].astype(str)) | set(
         segments.loc[target_mask, "v"].astype(str)
     )
-    max_snap = float(cfg.get("max_snap_distance_m", 150))
-    max_route = float(cfg.get("max_route_m", 5000))
-    penalty = float(cfg.get("overlap_penalty", 10))
-    kinds = cfg.get("kinds", {})
+    max_snap = cfg.max_snap_distance_m
+    max_route = cfg.max_route_m
+    penalty = cfg.overlap_penalty
+    kinds = cfg.kinds
     results: list[SiteRoute] = []
     for i in range(len(pts)):
         name = (

@@ -20,11 +20,11 @@ def schedule(session: SessionDep) -> Schedule:
     data = inspection_km_by_frequency(session)
     names = sorted(
         (set(data["current"]) | set(data["recommended"])) - {""},
-        key=lambda f: -policy.per_year(f) if f in policy.raw["frequencies"] else 0,
+        key=lambda f: -policy.per_year(f) if f in policy.frequencies else 0,
     )
     rows, before, after = [], 0.0, 0.0
     for f in names:
-        per_year = policy.per_year(f) if f in policy.raw["frequencies"] else None
+        per_year = policy.per_year(f) if f in policy.frequencies else None
         cur = data["current"].get(f, {"segments": 0, "km": 0.0})
         rec = data["recommended"].get(f, {"segments": 0, "km": 0.0})
         rows.append(

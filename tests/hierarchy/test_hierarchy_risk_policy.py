@@ -64,6 +64,18 @@ def test_bad_policies(tmp_path):
         load_policy(bad)
 
 
+def test_policy_rejects_unknown_and_missing_keys(tmp_path):
+    """A typo must not fall back to a built-in number: there are none."""
+    bad = tmp_path / "bad.yaml"
+    text = DEFAULT_POLICY_PATH.read_text()
+    bad.write_text(text.replace("  junction_distance_m: 20", "  junction_distance: 20"))
+    with pytest.raises(ConfigError, match="junction_distance"):
+        load_policy(bad)
+    bad.write_text(text.replace("  inspection_speed_kmh: 15", "  inspection_speed_kmh: -1"))
+    with pytest.raises(ConfigError, match="resource.inspection_speed_kmh"):
+        load_policy(bad)
+
+
 def test_working_days():
     friday = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     assert add_working_days(friday, 2) == datetime(2026, 12, 1, 10, 0, tzinfo=UTC)  # Tuesday

@@ -186,17 +186,11 @@ def test_bus_and_winter_routes_raise(policy):
 
 
 def test_sampled_proxy_is_deterministic():
-    from hierarchy.policy import Policy
+    from hierarchy.policy import policy_from_dict
 
-    base = load_policy()
-    raw = {
-        **base.raw,
-        "traffic": {
-            **base.raw["traffic"],
-            "proxy": {**base.raw["traffic"]["proxy"], "exact_max_nodes": 4, "sample_k": 5},
-        },
-    }
-    sampled = Policy(raw=raw, source="test")
+    raw = load_policy().model_dump()
+    raw["traffic"]["proxy"].update(exact_max_nodes=4, sample_k=5)
+    sampled = policy_from_dict(raw, source="test")
     a = review_hierarchy(hospital_network(), None, sampled)
     b = review_hierarchy(hospital_network(), None, sampled)
     pd.testing.assert_series_equal(a["traffic_proxy"], b["traffic_proxy"])
