@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 log = logging.getLogger("bench.detector")
 
+from roadcam.settings import portable_path  # noqa: E402 - after the sys.path fix above
+
 
 def _last_metrics(run: Path) -> dict:
     rows = list(csv.DictReader((run / "results.csv").open()))
@@ -60,7 +62,7 @@ def run_ab(data_yaml: Path, epochs: int, fraction: float, imgsz: int, coco_pt: P
         "yolov5n_coco_backbone": dict(arch="yolov5n.yaml", pretrained=coco_pt),
     }
     out = {
-        "data": str(data_yaml),
+        "data": portable_path(data_yaml),
         "epochs_each": epochs,
         "fraction": fraction,
         "imgsz": imgsz,
@@ -176,7 +178,7 @@ def run_speed(
         det = arms[key.removesuffix("_batch8")]
         m = float(np.median(ms))
         out["arms"][key] = {
-            "weights": str(det.weights_path),
+            "weights": portable_path(det.weights_path),
             "ms_per_image": round(m, 2),
             "images_per_s": round(1000 / m, 1),
             "ms_runs": ms,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import types
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from detector.types import CLASS_NAMES
 from roadcam.errors import DependencyError, InputNotFoundError, ModelError
+from roadcam.settings import portable_path
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +251,7 @@ def export_weights(
         YOLO(str(pt)).export(format="onnx", imgsz=imgsz, simplify=True, dynamic=True, opset=17)
     )
     ov_dir = Path(YOLO(str(pt)).export(format="openvino", imgsz=imgsz, half=True, dynamic=True))
+    scrub_exported_weights(pt, onnx, ov_dir)
     card_path = out_dir / f"{stem}.json"
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
     run_dir = best_pt.parent.parent
@@ -256,7 +259,7 @@ def export_weights(
         {
             "classes": list(CLASS_NAMES),
             "imgsz": imgsz,
-            "source_weights": str(best_pt),
+            "source_weights": portable_path(best_pt),
             "files": {"pt": pt.name, "onnx": onnx.name, "openvino": f"{ov_dir.name}/{stem}.xml"},
         }
     )
@@ -282,3 +285,44 @@ def export_weights(
         }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     return {"pt": pt, "onnx": onnx, "openvino": ov_dir, "card": card_path}
+
+
+_ABS_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)*[\w.@+-]+")
+
+
+def scrub_path_text(text: str) -> str:
+    """Machine paths in exported metadata made portable: under the repository, relative
+    to it; anywhere else, the file name alone."""
+    return _ABS_PATH.sub(lambda m: portable_path(m.group(0)), text)
+
+
+def _scrub_tree(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return scrub_path_text(obj)
+    if isinstance(obj, dict):
+        return {k: _scrub_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_scrub_tree(v) for v in obj)
+    return obj
+
+
+def scrub_exported_weights(pt: Path, onnx_path: Path, ov_dir: Path) -> None:
+    """Remove the training machine's absolute paths from the .pt, .onnx and OpenVINO metadata."""
+    import onnx
+    import torch
+
+    ckpt = torch.load(str(pt), map_location="cpu", weights_only=False)
+    for key in ("train_args", "git"):
+        if key in ckpt:
+            ckpt[key] = _scrub_tree(ckpt[key])
+    for key in ("model", "ema"):
+        if getattr(ckpt.get(key), "args", None) is not None:
+            ckpt[key].args = _scrub_tree(ckpt[key].args)
+    torch.save(ckpt, str(pt))
+    model = onnx.load(str(onnx_path))
+    for prop in model.metadata_props:
+        prop.value = scrub_path_text(prop.value)
+    onnx.save(model, str(onnx_path))
+    meta = ov_dir / "metadata.yaml"
+    if meta.is_file():
+        meta.write_text(scrub_path_text(meta.read_text()))

@@ -14,6 +14,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def portable_path(path: str | Path) -> str:
+    """``path`` as written into committed files (results, weight cards): relative to the
+    repository when under it, else just its name, never an absolute path of this machine."""
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return p.name if p.is_absolute() else p.as_posix()
+
+
 class Settings(BaseSettings):
     """Runtime configuration shared by the pipeline and the API."""
 
@@ -29,11 +39,12 @@ class Settings(BaseSettings):
     )
     detector_backend: str = "openvino"
     sample_spacing_m: float = 5.0
-    metric_crs: str = "EPSG:27700"
     data_dir: Path = PROJECT_ROOT / "var"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    workers: int = 1
+    workers: int = Field(
+        default=1, ge=1, description="worker processes for `roadcam process` (local) or CPUs (ray)"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -135,7 +135,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from detector.model import Detector, weights_card
     from pipeline.cli import print_json
     from roadcam.errors import UsageError
-    from roadcam.settings import get_settings
+    from roadcam.settings import get_settings, portable_path
 
     settings = get_settings()
     weights = args.weights or settings.weights_path
@@ -152,11 +152,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     lists = test_image_lists(args.dataset)
     report = {
-        "weights": str(weights),
+        "weights": portable_path(weights),
         "backend": det.backend_name,
         "imgsz": det.imgsz,
         "conf_threshold": conf,
-        "dataset": str(args.dataset),
+        "dataset": portable_path(args.dataset),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "sources": {},
     }

@@ -61,7 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--vehicle", default=None, help="vehicle id (default: the footage folder's name)"
     )
-    p.add_argument("--workers", type=int, default=1, help="worker processes (local) or CPUs (ray)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (local) or CPUs (ray); default: settings.workers (1)",
+    )
     p.add_argument(
         "--executor",
         choices=["local", "ray"],
@@ -112,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         database_url=args.database or settings.database_url,
         vehicle_id=args.vehicle,
         executor=args.executor,
-        workers=args.workers,
+        workers=args.workers if args.workers is not None else settings.workers,
         ray_address=args.ray_address,
         progress=sys.stderr.isatty() and not args.json,
     )
