@@ -65,15 +65,18 @@ demo: $(VENV)/.base spatialite
 	@echo "Serving the API and map on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(ROADCAM) serve --host 127.0.0.1 --port 8000
 
-test: $(VENV)/.dev spatialite postgis-install chromium-install $(YOLO_CONFIG_DIR)/Arial.ttf
+test: $(VENV)/.dev spatialite postgis-install chromium-install $(YOLO_CONFIG_DIR)/Arial.ttf lint
 	@bash .ci/postgis start $(PG_PORT)
 	@status=0; \
 	ROADCAM_TEST_POSTGIS_URL=$(PG_URL) ROADCAM_REQUIRE_POSTGIS=1 $(PY) -m pytest --nbmake tests notebooks $(PYTEST_ARGS) || status=$$?; \
 	bash .ci/postgis stop $(PG_PORT); \
 	exit $$status
 
+# Lint, format and the allowed imports of docs/architecture.md (pyproject [tool.importlinter]).
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/lint-imports
 
 sample: $(VENV)/.base
 	$(PY) sample_footage/make_sample.py

@@ -8,8 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-pytest.importorskip("ultralytics")
+import ultralytics  # noqa: F401 - the train extra; make test installs it
 
 
 def _tiny_dataset(root: Path) -> Path:

@@ -19,10 +19,7 @@ from pipeline.cli import main
 from roadcam.settings import PROJECT_ROOT
 
 WEIGHTS = PROJECT_ROOT / "detector" / "weights" / "roadcam.onnx"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not WEIGHTS.is_file(), reason="no committed weights"),
-]
+pytestmark = [pytest.mark.slow]
 
 
 def test_shipped_detector_on_the_sample_drive(tmp_path: Path):
