@@ -35,6 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from store.engine import make_engine
 
+        from api.routes.web import web_assets_missing
+
+        if (problem := web_assets_missing()) is not None:
+            log.error("%s; the JSON API works, the map at / does not", problem)
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         try:

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     workers: int = 1
+    map_tile_url: str = Field(
+        default="",
+        description="Optional base-map tile URL for the web map, e.g. "
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: no base map (the map works offline).",
+    )
+    map_tile_attribution: str = Field(
+        default="", description="Attribution text the tile provider requires (shown on the map)."
+    )
 
 
 @lru_cache(maxsize=1)
