@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -98,14 +97,14 @@ def defect_image(defect_id: int, session: SessionDep, request: Request) -> FileR
     row = fetch(session, defect_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"no defect {defect_id}")
-    ref = row.best_frame_ref
-    if not ref or "#" in ref:
+    from store.evidence_paths import path_from_ref
+
+    if not row.best_frame_ref or "#" in row.best_frame_ref:
         raise HTTPException(
             status_code=404, detail=f"defect {defect_id} has no saved evidence image"
         )
-    path = Path(ref).resolve()
-    data_dir = Path(request.app.state.settings.data_dir).resolve()
-    if data_dir not in path.parents or not path.is_file():
+    path = path_from_ref(row.best_frame_ref, request.app.state.settings.data_dir)
+    if path is None:
         raise HTTPException(
             status_code=404, detail=f"evidence image of defect {defect_id} is not available"
         )
