@@ -33,9 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from store.engine import make_engine
-
         from api.routes.web import web_assets_missing
+        from store.engine import make_engine
 
         if (problem := web_assets_missing()) is not None:
             log.error("%s; the JSON API works, the map at / does not", problem)
@@ -69,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from api.routes import (
         defects,
+        exports,
         health,
         hierarchy,
         repairs,
@@ -79,7 +79,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web,
     )
 
-    for module in (health, segments, hierarchy, defects, repairs, skips, surveys, schedules, web):
+    for module in (
+        health,
+        segments,
+        hierarchy,
+        defects,
+        repairs,
+        skips,
+        surveys,
+        schedules,
+        exports,
+        web,
+    ):
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 

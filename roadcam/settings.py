@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     workers: int = 1
+    confirm_mapping: Path | None = Field(
+        default=None,
+        description="The council's Confirm code mapping YAML (default: store/mappings/confirm.yaml).",
+    )
     map_tile_url: str = Field(
         default="",
         description="Optional base-map tile URL for the web map, e.g. "

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 
 from api.deps import BBoxDep, SessionDep
+from api.filters import DefectFilterDep
 from api.schemas.common import Feature, FeatureCollection
 from api.schemas.defect import DefectList, DefectPublic, DefectStatus, DefectStatusUpdate
 
@@ -50,15 +51,14 @@ def list_defects(
 @router.get("/geojson", response_model=FeatureCollection)
 def defects_geojson(
     session: SessionDep,
-    bbox: BBoxDep,
-    class_name: ClassQuery = None,
-    status: StatusQuery = None,
+    filters: DefectFilterDep,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
 ) -> FeatureCollection:
-    """Defects as GeoJSON points, for the map."""
-    from store.defects import list_defects as query
+    """Defects as GeoJSON points, for the map: filtered by class, status, risk, road, bbox and
+    first/last seen dates (the same filters as ``/exports/defects.{format}``)."""
+    from store.exports import filtered_defects
 
-    rows = query(session, bbox=bbox, class_name=class_name, status=status, limit=limit)
+    rows = filtered_defects(session, filters, limit=limit)
     features = []
     for row in rows:
         d = DefectPublic.from_row(row)
