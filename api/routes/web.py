@@ -30,7 +30,9 @@ def web_assets_missing() -> str | None:
     """Why the map cannot load its JavaScript, or None when Leaflet is installed."""
     if LEAFLET_JS.is_file():
         return None
-    return MISSING_JS.format(path=LEAFLET_JS.relative_to(STATIC_DIR.parent.parent))
+    root = STATIC_DIR.parent.parent
+    shown = LEAFLET_JS.relative_to(root) if LEAFLET_JS.is_relative_to(root) else LEAFLET_JS
+    return MISSING_JS.format(path=shown)
 
 
 @router.get("/", include_in_schema=False, response_model=None)

@@ -67,3 +67,37 @@ def test_pounds_before_and_after_use_the_method_of_each_category():
     result.loc[0, "current_category"] = "lane"
     with pytest.raises(ConfigError, match="'lane'"):
         pounds_per_year(result, costs)
+
+
+def test_demo_review_report_served_with_pounds_before_and_after(fresh_db_url, tmp_path, capsys):
+    """As `make demo` does: load the sample network, review it from the database into
+    DATA_DIR/hierarchy_review, then the API serves the summary with pounds at /hierarchy/report."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from pipeline.cli import main
+    from roadcam.settings import Settings
+    from tests.conftest import REPO_ROOT
+
+    net = str(REPO_ROOT / "sample_footage" / "network.geojson")
+    sites = str(REPO_ROOT / "hierarchy" / "examples" / "medway_sites.geojson")
+    assert main(["network", "load", net, "--database", fresh_db_url]) == 0
+    with TestClient(create_app(Settings(database_url=fresh_db_url, data_dir=tmp_path))) as client:
+        assert client.get("/hierarchy/report").status_code == 404
+        out = tmp_path / "hierarchy_review"
+        args = ["hierarchy", "review", "--database", fresh_db_url, "--sites", sites]
+        assert main([*args, "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        page = client.get("/hierarchy/report")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    pounds = re.findall(
+        r"<td>inspection £ per year, (current|recommended)[^<]*</td><td>£([\d,.]+)", page.text
+    )
+    assert [k for k, _ in pounds] == ["current", "recommended"]
+    before, after = (float(v.replace(",", "")) for _, v in pounds)
+    # 18 segments, inspection-km/year 21.0 -> 22.7 at the driven rate of £5.33/km (costs.yaml)
+    assert before == pytest.approx(21.0 * 5.33, rel=0.01)
+    assert after == pytest.approx(22.7 * 5.33, rel=0.01)
+    assert f"£/year {before:,.0f} -> {after:,.0f}" in printed
