@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": errors, "kind": "validation"})
 
     from api.routes import (
+        citizen_reports,
         defects,
         exports,
         health,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         surveys,
         schedules,
         exports,
+        citizen_reports,
         web,
     ):
         app.include_router(module.router)

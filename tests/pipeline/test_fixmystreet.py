@@ -79,6 +79,19 @@ def test_import_places_links_and_triages(fresh_db_url, capsys):
     assert main(["fixmystreet", "triage", "--database", fresh_db_url]) == 0
     assert capsys.readouterr().out.count("\n") == 4
 
+    # the same list for the contact centre's screen
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from roadcam.settings import Settings
+
+    with TestClient(create_app(Settings(database_url=fresh_db_url))) as client:
+        api = client.get("/citizen-reports/triage").json()
+    assert api["count"] == 4
+    assert {r["service_request_id"]: r["verdict"] for r in api["reports"]} == {
+        k: v["verdict"] for k, v in triage.items()
+    }
+
 
 def test_missing_file_is_one_line_user_error(fresh_db_url, capsys, tmp_path):
     code = main(["fixmystreet", "import", str(tmp_path / "nope.json"), "--database", fresh_db_url])
