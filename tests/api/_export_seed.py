@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import geopandas as gpd
 from shapely.geometry import LineString
 
-from geo.types import DefectCandidate, FrameQuality, SampledFrame
+from geo.types import DefectCandidate, FrameQuality, Observation, SampledFrame
 
 T1 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # drive 1
 T2 = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)  # drive 2
@@ -86,6 +86,7 @@ def seed(session) -> dict[str, int]:
     """Store the network, two drives and the four defects; returns ids by class name."""
     from store.defects import save_defects, set_defect_status
     from store.frames import add_frames
+    from store.observations import add_observations
     from store.segments import upsert_segments
     from store.surveys import get_or_create_survey
 
@@ -94,7 +95,31 @@ def seed(session) -> dict[str, int]:
         survey, _ = get_or_create_survey(
             session, "truck-7", [(f"drive{n}.mp4", f"{n:064d}", "video", 100)], t, t
         )
-        add_frames(session, survey.id, _frames(t, f"drive{n}.mp4"))
+        frames = _frames(t, f"drive{n}.mp4")
+        frame_ids = add_frames(session, survey.id, frames)
+    # drive 2 saw the crack in two frames (12 and 13)
+    by_key = {(f.source, f.frame_index): i for f, i in zip(frames, frame_ids, strict=True)}
+    add_observations(
+        session,
+        by_key,
+        [
+            Observation(
+                class_name="crack",
+                confidence=0.6 + 0.01 * k,
+                xyxy=(100.0 + k, 200.0, 180.0, 260.0),
+                lon=0.5489,
+                lat=LAT,
+                width_m=0.42,
+                time=frames[k].time,
+                frame_index=k,
+                source="drive2.mp4",
+                segment_id="w1-0",
+                chainage_m=62.4,
+                offset_m=1.0,
+            )
+            for k in (12, 13)
+        ],
+    )
     cands = [
         _candidate("pothole", 0.5485, LAT, "w1-0", T1, 0),
         _candidate("crack", 0.5489, LAT, "w1-0", T2, 1),

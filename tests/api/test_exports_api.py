@@ -178,11 +178,15 @@ def test_roadcam_export_writes_geoparquet_csv_and_schema(seeded, tmp_path, capsy
     assert dict(zip(defects["id"], defects["confirmed"], strict=True))[ids["pothole"]]
     assert len(pd.read_csv(out / "defects.csv")) == 4 == schema["tables"]["defects"]["rows"]
     assert len(gpd.read_parquet(out / "segments.parquet")) == 2
+    sightings = gpd.read_parquet(out / "sightings.parquet")
+    assert list(sightings["frame_index"]) == [12, 13]
+    assert set(sightings["vehicle_id"]) == {"truck-7"} and set(sightings["class_name"]) == {"crack"}
     cols = [c["name"] for c in schema["tables"]["defects"]["columns"]]
     assert cols[:3] == ["id", "class_name", "status"] and "geometry" in cols
     future = datetime(2100, 1, 1, tzinfo=UTC).isoformat()
     assert main(["export", "--since", future, str(tmp_path / "none"), "--database", db_url]) == 0
     assert gpd.read_parquet(tmp_path / "none" / "defects.parquet").empty
+    assert gpd.read_parquet(tmp_path / "none" / "sightings.parquet").empty
     with pytest.raises(SystemExit) as usage:
         main(["export", "--since", "yesterday", str(out)])
     assert usage.value.code == 2
