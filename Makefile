@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 ROADCAM := $(VENV)/bin/roadcam
 PG_PORT ?= 54329
+WEB_DEPS := api/static/node_modules/.installed
 PG_URL := postgresql+psycopg://postgres@127.0.0.1:$(PG_PORT)/roadcam_test
 
 # ultralytics must never reach for the network (see docs/install.md).
@@ -15,7 +16,7 @@ export YOLO_CONFIG_DIR := $(CURDIR)/.ultralytics
 export MPLCONFIGDIR := $(CURDIR)/.mpl
 export OPENVINO_TELEMETRY_OPT_OUT := 1
 
-.PHONY: demo test venv venv-dev spatialite postgis-install chromium-install sample lint bench clean help
+.PHONY: demo test venv venv-dev spatialite postgis-install chromium-install node-install web sample lint bench clean help
 
 help:
 	@echo "make demo   - install, process sample_footage/ into var/roadcam.sqlite, serve the API on :8000"
@@ -55,7 +56,20 @@ chromium-install:
 	  if command -v apt-get >/dev/null 2>&1; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Chromium and put it on PATH (browser tests need it)" >&2; exit 1; fi; }
 
-demo: $(VENV)/.base spatialite
+# The web map's JavaScript (Leaflet) comes from npm, pinned by api/static/package-lock.json,
+# installed into api/static/node_modules (served by the API at /static/node_modules).
+node-install:
+	@command -v npm >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then apt-get update -qq && apt-get install -y -qq npm >/dev/null; \
+	  else echo "Install Node.js and npm (the web map's JavaScript comes from npm)" >&2; exit 1; fi; }
+
+$(WEB_DEPS): api/static/package.json api/static/package-lock.json | node-install
+	cd api/static && npm ci --no-audit --no-fund
+	touch $@
+
+web: $(WEB_DEPS)
+
+demo: $(VENV)/.base spatialite $(WEB_DEPS)
 	mkdir -p var
 	$(ROADCAM) db upgrade
 	$(ROADCAM) network load sample_footage/network.geojson
@@ -65,7 +79,7 @@ demo: $(VENV)/.base spatialite
 	@echo "Serving the API and map on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(ROADCAM) serve --host 127.0.0.1 --port 8000
 
-test: $(VENV)/.dev spatialite postgis-install chromium-install $(YOLO_CONFIG_DIR)/Arial.ttf lint
+test: $(VENV)/.dev spatialite postgis-install chromium-install $(WEB_DEPS) $(YOLO_CONFIG_DIR)/Arial.ttf lint
 	@bash .ci/postgis start $(PG_PORT)
 	@status=0; \
 	ROADCAM_TEST_POSTGIS_URL=$(PG_URL) ROADCAM_REQUIRE_POSTGIS=1 $(PY) -m pytest --nbmake tests notebooks $(PYTEST_ARGS) || status=$$?; \
@@ -82,4 +96,4 @@ sample: $(VENV)/.base
 	$(PY) sample_footage/make_sample.py
 
 clean:
-	rm -rf $(VENV) var .ultralytics .mpl .pytest_cache
+	rm -rf $(VENV) var .ultralytics .mpl .pytest_cache api/static/node_modules

@@ -33,8 +33,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from api.routes.web import web_assets_missing
         from store.engine import make_engine
 
+        if (problem := web_assets_missing()) is not None:
+            log.error("%s; the JSON API works, the map at / does not", problem)
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         try:
@@ -64,7 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": errors, "kind": "validation"})
 
     from api.routes import (
+        citizen_reports,
         defects,
+        exports,
         health,
         hierarchy,
         repairs,
@@ -75,7 +80,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web,
     )
 
-    for module in (health, segments, hierarchy, defects, repairs, skips, surveys, schedules, web):
+    for module in (
+        health,
+        segments,
+        hierarchy,
+        defects,
+        repairs,
+        skips,
+        surveys,
+        schedules,
+        exports,
+        citizen_reports,
+        web,
+    ):
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 

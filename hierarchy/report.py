@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .costs import Costs, load_costs, pounds_per_year
 from .policy import Policy
 from .review import OUTPUT_COLUMNS
 
@@ -18,8 +19,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def summary_from_review(result: gpd.GeoDataFrame, policy: Policy) -> dict[str, Any]:
-    """Counts, inspection-km per year before/after and the change in inspection resource."""
+def summary_from_review(
+    result: gpd.GeoDataFrame, policy: Policy, costs: Costs | None = None
+) -> dict[str, Any]:
+    """Counts, inspection-km and pounds per year before/after and the change in inspection resource.
+
+    ``costs`` defaults to ``hierarchy/policies/costs.yaml``.
+    """
     speed = policy.resource.inspection_speed_kmh
     before = float(result["current_inspection_km_per_year"].sum())
     after = float(result["recommended_inspection_km_per_year"].sum())
@@ -56,6 +62,7 @@ def summary_from_review(result: gpd.GeoDataFrame, policy: Policy) -> dict[str, A
         "policy": result.attrs.get("policy", policy.source),
         "categories": categories,
         "sites": result.attrs.get("site_routes", []),
+        **pounds_per_year(result, costs if costs is not None else load_costs()),
     }
 
 
@@ -91,6 +98,25 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _signed_pounds(value: float) -> str:
+    return f"{'+' if value >= 0 else '-'}£{abs(value):,.2f}"
+
+
+def _pounds_rows(s: dict[str, Any]) -> list[list[str]]:
+    """Pounds per year before, after and the change, with what the rates rest on."""
+    flag = "" if s["rates_confirmed"] else " (I: rates not from a council source, see costs file)"
+    rates = ", ".join(f"{m} £{r['gbp_per_km']:.2f}/km" for m, r in s["rates"].items())
+    return [
+        [f"inspection £ per year, current{flag}", f"£{s['inspection_gbp_per_year_before']:,.2f}"],
+        [
+            f"inspection £ per year, recommended{flag}",
+            f"£{s['inspection_gbp_per_year_after']:,.2f}",
+        ],
+        ["change in £ per year", _signed_pounds(s["inspection_gbp_per_year_change"])],
+        [f"rates ({s['price_year']} prices)", f"{rates}; {s['costs_file']}"],
+    ]
+
+
 def _sections(
     result: gpd.GeoDataFrame, summary: dict[str, Any]
 ) -> list[tuple[str, str | None, list[str], list[list[str]]]]:
@@ -114,6 +140,7 @@ def _sections(
             f"inspector hours per year at {s['inspection_speed_kmh']:g} km/h (I)",
             f"{s['inspection_hours_per_year_change']:+.2f} h",
         ],
+        *_pounds_rows(s),
     ]
     cats = [
         [
@@ -223,6 +250,7 @@ def write_review_outputs(
     out_dir: str | Path,
     policy: Policy,
     defects: pd.DataFrame | None = None,
+    costs: Costs | None = None,
 ) -> dict[str, Any]:
     """Write segments.csv, segments.gpkg, summary.md, summary.html (and defects_risk.csv).
 
@@ -241,7 +269,7 @@ def write_review_outputs(
             gpkg[col] = gpkg[col].astype("float64")
     gpkg.attrs = {}
     write_gpkg(gpkg, out / "segments.gpkg", layer="segments")
-    summary = summary_from_review(result, policy)
+    summary = summary_from_review(result, policy, costs)
     (out / "summary.md").write_text(markdown_from_review(result, summary), encoding="utf-8")
     (out / "summary.html").write_text(html_from_review(result, summary), encoding="utf-8")
     files = ["segments.csv", "segments.gpkg", "summary.md", "summary.html"]

@@ -36,6 +36,7 @@ class ComputeOptions:
     max_gap_s: float | None = None
     camera_config: Path | None = None
     frames_dir: Path | None = None
+    data_dir: Path | None = None  # evidence refs are stored relative to it (store.evidence_paths)
     detect_batch: int = 8  # frames per detector call (OpenVINO runs a batch as parallel requests)
 
     def __post_init__(self) -> None:
@@ -175,9 +176,12 @@ def _flush(
             observations = project_detections(camera, dets, frame)
             result.observations.extend(observations)
             if observations and options.frames_dir is not None:
-                result.image_refs[frame.frame_index] = _save_evidence(
-                    frame, dets, options.frames_dir
-                )
+                saved = _save_evidence(frame, dets, options.frames_dir)
+                if options.data_dir is not None:
+                    from store.evidence_paths import ref_from_path
+
+                    saved = ref_from_path(saved, options.data_dir)
+                result.image_refs[frame.frame_index] = saved
         result.frames.append(dataclasses.replace(frame, image=None))
     pending.clear()
 

@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=1, ge=1, description="worker processes for `roadcam process` (local) or CPUs (ray)"
     )
+    confirm_mapping: Path | None = Field(
+        default=None,
+        description="The council's Confirm code mapping YAML (default: store/mappings/confirm.yaml).",
+    )
+    map_tile_url: str = Field(
+        default="",
+        description="Optional base-map tile URL for the web map, e.g. "
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty: no base map (the map works offline).",
+    )
+    map_tile_attribution: str = Field(
+        default="", description="Attribution text the tile provider requires (shown on the map)."
+    )
 
 
 @lru_cache(maxsize=1)

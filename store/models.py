@@ -254,3 +254,28 @@ class SkipPermit(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_to: Mapped[datetime] = mapped_column(UTCDateTime)
     holder: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CitizenReport(Base):
+    """A citizen's report (FixMyStreet / Open311 GeoReport v2), placed on a segment and linked
+    to the nearest defect of the camera within a tolerance."""
+
+    __tablename__ = "citizen_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_request_id: Mapped[str] = mapped_column(String(100), unique=True)
+    service_code: Mapped[str] = mapped_column(String(100), default="")
+    service_name: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    report_status: Mapped[str] = mapped_column(String(20), default="open")  # open / closed
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    geom: Mapped[Any] = mapped_column(Point())
+    segment_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    chainage_m: Mapped[float | None] = mapped_column(Float)
+    distance_to_segment_m: Mapped[float | None] = mapped_column(Float)
+    defect_id: Mapped[int | None] = mapped_column(ForeignKey("defect.id", ondelete="SET NULL"))
+    defect_distance_m: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text, default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 
 from api.deps import BBoxDep, SessionDep
+from api.filters import DefectFilterDep
 from api.schemas.common import Feature, FeatureCollection
 from api.schemas.defect import DefectList, DefectPublic, DefectStatus, DefectStatusUpdate
 
@@ -51,15 +51,14 @@ def list_defects(
 @router.get("/geojson", response_model=FeatureCollection)
 def defects_geojson(
     session: SessionDep,
-    bbox: BBoxDep,
-    class_name: ClassQuery = None,
-    status: StatusQuery = None,
+    filters: DefectFilterDep,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
 ) -> FeatureCollection:
-    """Defects as GeoJSON points, for the map."""
-    from store.defects import list_defects as query
+    """Defects as GeoJSON points, for the map: filtered by class, status, risk, road, bbox and
+    first/last seen dates (the same filters as ``/exports/defects.{format}``)."""
+    from store.exports import filtered_defects
 
-    rows = query(session, bbox=bbox, class_name=class_name, status=status, limit=limit)
+    rows = filtered_defects(session, filters, limit=limit)
     features = []
     for row in rows:
         d = DefectPublic.from_row(row)
@@ -98,14 +97,14 @@ def defect_image(defect_id: int, session: SessionDep, request: Request) -> FileR
     row = fetch(session, defect_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"no defect {defect_id}")
-    ref = row.best_frame_ref
-    if not ref or "#" in ref:
+    from store.evidence_paths import path_from_ref
+
+    if not row.best_frame_ref or "#" in row.best_frame_ref:
         raise HTTPException(
             status_code=404, detail=f"defect {defect_id} has no saved evidence image"
         )
-    path = Path(ref).resolve()
-    data_dir = Path(request.app.state.settings.data_dir).resolve()
-    if data_dir not in path.parents or not path.is_file():
+    path = path_from_ref(row.best_frame_ref, request.app.state.settings.data_dir)
+    if path is None:
         raise HTTPException(
             status_code=404, detail=f"evidence image of defect {defect_id} is not available"
         )

@@ -1,4 +1,4 @@
-"""Hierarchy review: POST /hierarchy/review, GET /segments/{id}/hierarchy, POST .../hierarchy/override.
+"""Hierarchy review: POST /hierarchy/review, GET /hierarchy/report, GET /segments/{id}/hierarchy, POST .../hierarchy/override.
 
 Thin routes: the review itself is ``hierarchy.review.review_hierarchy`` on the
 stored segments; all SQL is in ``store.hierarchy``. The latest review's files
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse
 
 from api.deps import SessionDep
 from api.schemas.hierarchy import (
@@ -112,6 +113,18 @@ def review(
     return HierarchyReviewResponse(
         **fields, segments_written=written, defects_rescored=rescored, changes=changes
     )
+
+
+@router.get("/hierarchy/report", response_class=FileResponse)
+def report(request: Request) -> FileResponse:
+    """The latest review's summary page (km and pounds before and after), as written by the review."""
+    page = _review_dir(request) / "summary.html"
+    if not page.is_file():
+        raise HTTPException(
+            status_code=404,
+            detail="no hierarchy review yet: run `roadcam hierarchy review` or POST /hierarchy/review",
+        )
+    return FileResponse(page, media_type="text/html")
 
 
 @router.get("/segments/{segment_id}/hierarchy", response_model=SegmentHierarchy)

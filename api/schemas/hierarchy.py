@@ -58,6 +58,12 @@ class HierarchyReviewResponse(BaseModel):
     inspection_km_per_year_change: float
     inspection_km_per_year_change_pct: float
     traffic_source: str
+    inspection_gbp_per_year_before: float = Field(
+        description="pounds per year at the costs file's rates"
+    )
+    inspection_gbp_per_year_after: float
+    inspection_gbp_per_year_change: float
+    rates_confirmed: bool = Field(description="false: a rate is inferred (I), not from a source")
     segments_written: int = 0
     defects_rescored: int = 0
     changes: list[SegmentChange] = Field(

@@ -1,5 +1,8 @@
 // roadcam web map: the road network, defects coloured by class, a list, and a detail panel
 // where engineers close/reopen defects and inspectors verify claimed repairs.
+// Other features plug in through window.roadcam hooks (map-segments.js, map-tools.js):
+//   queryHooks: (URLSearchParams) => void    add filters to every defect query
+//   segmentHooks / defectHooks: (features) => void   after segments / defects are drawn
 "use strict";
 const CLASS_COLOURS = { pothole: "#d7191c", crack: "#fdae61", faded_marking: "#2c7bb6", skip: "#7b3294" };
 const ACTIONS = {
@@ -14,7 +17,8 @@ const segmentLayer = L.geoJSON(null, { style: () => ({ color: "#556", weight: 3,
 const defectLayer = L.layerGroup().addTo(map);
 const markers = new Map();
 let selectedId = null;
-window.roadcam = { map, markers, segmentLayer };  // for tests and the browser console
+const hooks = { queryHooks: [], segmentHooks: [], defectHooks: [] };
+window.roadcam = { map, markers, segmentLayer, ...hooks };  // for add-ons, tests and the console
 
 function $(id) { return document.getElementById(id); }
 function setStatus(text) { $("status-line").textContent = text; }
@@ -32,6 +36,7 @@ function query() {
   const status = $("status-filter").value;
   if (status) p.append("status", status);
   else ["open", "repair_claimed", "still_present"].forEach((s) => p.append("status", s));
+  hooks.queryHooks.forEach((add) => add(p));
   return p;
 }
 
@@ -40,6 +45,7 @@ async function loadSegments() {
   segmentLayer.clearLayers();
   segmentLayer.addData(fc);
   if (fc.features.length) map.fitBounds(segmentLayer.getBounds(), { padding: [20, 20] });
+  hooks.segmentHooks.forEach((h) => h(fc.features));
   return fc.features.length;
 }
 
@@ -48,6 +54,7 @@ async function loadDefects() {
   if (!p.getAll("class").length) { renderDefects([]); return 0; }
   const fc = await getJSON(`/defects/geojson?${p}`);
   renderDefects(fc.features);
+  hooks.defectHooks.forEach((h) => h(fc.features, p));
   return fc.features.length;
 }
 
@@ -136,12 +143,20 @@ async function refresh() {
   } catch (err) { setStatus(`error: ${err.message}`); }
 }
 
+async function addBaseMap() {
+  // Optional base map from the settings (ROADCAM_MAP_TILE_URL); without it the map works offline.
+  const cfg = await getJSON("/map/config").catch(() => ({}));
+  if (cfg.tile_url) L.tileLayer(cfg.tile_url, { attribution: cfg.tile_attribution || "", maxZoom: 19 }).addTo(map);
+}
+
+Object.assign(window.roadcam, { refresh, getJSON, select, loadDefects });
 document.querySelectorAll("#filters input, #filters select").forEach((el) => el.addEventListener("change", refresh));
-(async () => {
+window.addEventListener("load", async () => {
   try {
+    await addBaseMap();
     const segs = await loadSegments();
     const n = await loadDefects();
     setStatus(`${segs} road segments, ${n} defects shown`);
     document.body.dataset.ready = "1";
   } catch (err) { setStatus(`error: ${err.message}`); document.body.dataset.ready = "error"; }
-})();
+});

@@ -54,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--policy", help="policy YAML (default: hierarchy/policies/default.yaml)")
     r.add_argument("--overrides", help="overrides CSV (default: OUT/overrides.csv)")
+    r.add_argument("--costs", help="money rates YAML (default: hierarchy/policies/costs.yaml)")
     r.add_argument(
         "--database",
         help="also read defects/overrides from this database and write recommendations back "
@@ -86,6 +87,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_review(args: argparse.Namespace) -> int:
     """Run the review from files (and the database when --database is given)."""
     from geo.network.roads import load_network
+    from hierarchy.costs import load_costs
     from hierarchy.inputs import (
         read_defects,
         read_overrides,
@@ -100,6 +102,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     from hierarchy.risk import score_defect_risk
 
     policy = load_policy(args.policy)
+    costs = load_costs(args.costs)
     if not args.network and not args.database:
         from roadcam.errors import UsageError
 
@@ -157,7 +160,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     scored = (
         score_defect_risk(defects, result, policy) if defects is not None and len(defects) else None
     )
-    summary = write_review_outputs(result, out, policy, defects=scored)
+    summary = write_review_outputs(result, out, policy, defects=scored, costs=costs)
     if engine is not None:
         from store.engine import session_scope
         from store.hierarchy import save_defect_risk, save_recommendations
@@ -178,7 +181,9 @@ def cmd_review(args: argparse.Namespace) -> int:
             f"{summary['segments']} segments ({summary['network_km']:.2f} km): {summary['raised']} raised, "
             f"{summary['lowered']} lowered, {summary['overridden']} overridden; inspection-km/year "
             f"{summary['inspection_km_per_year_before']:.1f} -> {summary['inspection_km_per_year_after']:.1f} "
-            f"({summary['inspection_km_per_year_change']:+.1f}); written to {out}"
+            f"({summary['inspection_km_per_year_change']:+.1f}), £/year "
+            f"{summary['inspection_gbp_per_year_before']:,.0f} -> "
+            f"{summary['inspection_gbp_per_year_after']:,.0f}; written to {out}"
         )
     return 0
 

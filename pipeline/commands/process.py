@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         time_offset_s=args.time_offset,
         camera_config=args.camera,
         frames_dir=args.frames_dir or Path(settings.data_dir) / "frames",
+        data_dir=Path(settings.data_dir),
     )
     summary = process_paths(
         args.paths,

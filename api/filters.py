@@ -1,0 +1,48 @@
+"""The map's defect filters as one query-parameter dependency (``/defects/geojson``, exports)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from api.deps import BBoxDep
+from api.schemas.defect import DefectStatus
+
+
+def get_defect_filter(
+    bbox: BBoxDep,
+    class_name: Annotated[
+        list[str] | None, Query(alias="class", description="pothole, crack, faded_marking, skip")
+    ] = None,
+    status: Annotated[list[DefectStatus] | None, Query()] = None,
+    risk: Annotated[
+        list[str] | None, Query(description="risk category: emergency, cat1, cat2_high, ...")
+    ] = None,
+    road: Annotated[str | None, Query(description="part of the road name or ref")] = None,
+    segment_id: Annotated[list[str] | None, Query()] = None,
+    id: Annotated[list[int] | None, Query(description="defect ids")] = None,
+    first_seen_from: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
+    first_seen_to: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
+    last_seen_from: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
+    last_seen_to: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
+):  # -> store.exports.DefectFilter
+    from store.exports import DefectFilter
+
+    return DefectFilter(
+        ids=id,
+        class_names=class_name,
+        statuses=status,
+        risk_categories=risk,
+        road=road or None,
+        segment_ids=segment_id,
+        bbox=bbox,
+        first_seen_from=first_seen_from,
+        first_seen_to=first_seen_to,
+        last_seen_from=last_seen_from,
+        last_seen_to=last_seen_to,
+    )
+
+
+DefectFilterDep = Annotated[object, Depends(get_defect_filter)]

@@ -1,0 +1,112 @@
+// roadcam web map, roads: colour the segments by hierarchy category, condition or marking wear
+// (a switch with a legend), and show a clicked segment's category, frequency, condition and the
+// reasons for each change (GET /segments/{id}/hierarchy).
+"use strict";
+(() => {
+  const rc = window.roadcam;
+  const CATEGORY = {
+    "2": ["#08306b", "2 strategic route"], "3a": ["#2171b5", "3a main distributor"],
+    "3b": ["#6baed6", "3b secondary distributor"], "4a": ["#e6550d", "4a link road"],
+    "4b": ["#fdae6b", "4b local access"], minor: ["#969696", "minor road"], lane: ["#74c476", "lane"],
+  };
+  const CONDITION = {
+    "1": ["#1a9641", "1 no deterioration"], "2": ["#a6d96a", "2"], "3": ["#ffd92f", "3"],
+    "4": ["#fdae61", "4"], "5": ["#d7191c", "5 severe"],
+  };
+  // Marking wear: open faded-marking defects per 100 m of the segment (the camera's evidence).
+  const WEAR = [["#1a9641", "none seen"], ["#ffd92f", "up to 1 per 100 m"],
+                ["#fdae61", "1–2 per 100 m"], ["#d7191c", "over 2 per 100 m"]];
+  const NONE = "#9e9e9e";
+  let wearCount = new Map();   // segment_id -> faded_marking defects
+  const colourings = {
+    category: {
+      title: "Hierarchy category (recommended, else current)",
+      colour: (p) => (CATEGORY[p.recommended_category || p.current_category] || [NONE])[0],
+      legend: () => Object.values(CATEGORY),
+    },
+    condition: {
+      title: "Condition (camera evidence, indicative)",
+      colour: (p) => (CONDITION[p.condition] || [NONE])[0],
+      legend: () => Object.values(CONDITION),
+    },
+    wear: {
+      title: "Marking wear",
+      colour: (p) => {
+        const per100 = (wearCount.get(p.segment_id) || 0) / Math.max(p.length_m, 1) * 100;
+        return WEAR[per100 === 0 ? 0 : per100 <= 1 ? 1 : per100 <= 2 ? 2 : 3][0];
+      },
+      legend: () => WEAR,
+    },
+  };
+  rc.colourings = colourings;   // another layer (e.g. measured wear) can add an entry here
+
+  const legend = L.control({ position: "bottomright" });
+  legend.onAdd = () => { const d = L.DomUtil.create("div", "legend"); d.id = "legend"; return d; };
+  legend.addTo(rc.map);
+
+  function current() { return colourings[document.getElementById("colour-by").value]; }
+
+  function restyle() {
+    const c = current();
+    rc.segmentLayer.setStyle((f) => ({ color: c.colour(f.properties), weight: 5, opacity: 0.9 }));
+    const div = document.getElementById("legend");
+    div.dataset.colouring = document.getElementById("colour-by").value;
+    div.replaceChildren();
+    const h = document.createElement("strong"); h.textContent = c.title; div.appendChild(h);
+    for (const [colour, label] of [...c.legend(), [NONE, "no data"]]) {
+      const row = document.createElement("div");
+      const sw = document.createElement("i"); sw.style.background = colour;
+      row.append(sw, document.createTextNode(label));
+      div.appendChild(row);
+    }
+  }
+
+  async function loadWear() {
+    const fc = await rc.getJSON("/defects/geojson?class=faded_marking&status=open&status=still_present");
+    wearCount = new Map();
+    for (const f of fc.features) {
+      const s = f.properties.segment_id;
+      if (s) wearCount.set(s, (wearCount.get(s) || 0) + 1);
+    }
+  }
+
+  function field(dl, name, value) {
+    if (value === null || value === undefined || value === "") return;
+    const dt = document.createElement("dt"); dt.textContent = name;
+    const dd = document.createElement("dd"); dd.textContent = value;
+    dl.append(dt, dd);
+  }
+
+  async function showSegment(id) {
+    const h = await rc.getJSON(`/segments/${encodeURIComponent(id)}/hierarchy`);
+    document.getElementById("segment-detail").hidden = false;
+    document.getElementById("segment-detail").dataset.segment = id;
+    document.getElementById("segment-title").textContent = `${h.name || "(unnamed road)"} – ${id}`;
+    const dl = document.getElementById("segment-fields");
+    dl.replaceChildren();
+    const arrow = (a, b) => (a && b && a !== b ? `${a} → ${b}` : a || b || "not reviewed");
+    field(dl, "class", h.road_class);
+    field(dl, "length", `${h.length_m.toFixed(0)} m`);
+    field(dl, "category", arrow(h.current_category, h.recommended_category));
+    field(dl, "inspection", arrow(h.inspection_frequency, h.recommended_frequency));
+    field(dl, "condition", h.condition || "no camera evidence");
+    const ul = document.getElementById("segment-reasons");
+    ul.replaceChildren();
+    const reasons = (h.reasons || "").split(/;\s*/).filter(Boolean);
+    for (const o of h.overrides || []) reasons.push(`override to ${o.category} by ${o.author || "?"}: ${o.reason}`);
+    for (const r of reasons.length ? reasons : ["no review yet"]) {
+      const li = document.createElement("li"); li.textContent = r; ul.appendChild(li);
+    }
+  }
+  rc.showSegment = showSegment;
+
+  rc.segmentHooks.push(async () => {
+    rc.segmentLayer.eachLayer((layer) => layer.on("click", (e) => {
+      L.DomEvent.stopPropagation(e);
+      showSegment(layer.feature.properties.segment_id);
+    }));
+    await loadWear().catch(() => {});
+    restyle();
+  });
+  document.getElementById("colour-by").addEventListener("change", restyle);
+})();
