@@ -7,8 +7,9 @@ The format is decided from the extension **and** the first bytes
 format         files                                       reader
 =============  ==========================================  =====================
 ``gpx``        ``.gpx`` or XML with a ``<gpx`` root          :func:`geo.ingest.gpx.read_gpx`
-``nmea``       ``.nmea .gps .log .txt`` with NMEA sentences  :func:`geo.ingest.nmea.read_nmea`
-               (BlackVue ``[unix_ms]$GPRMC…`` included)
+``nmea``       any file with RMC/GGA/GLL/ZDA/VTG sentences   :func:`geo.ingest.nmea.read_nmea`
+               (BlackVue ``[unix_ms]$GPRMC…``, UTF-16 and
+               sentences without checksum included)
 ``gpmf-mp4``   ``.mp4 .mov .360`` with a GoPro gpmd track    :func:`geo.ingest.gpmf.read_gpmf_mp4`
 ``sidecar``    a video without embedded GPS next to a        the side-car's reader
                ``<stem>.gps/.nmea/.gpx/.csv`` (BlackVue)
@@ -66,6 +67,7 @@ def detect_format(path: str | Path) -> str:
     from geo.ingest.csvtrack import looks_like_csv_track
     from geo.ingest.gpmf import gpmd_samples, looks_like_gpmf
     from geo.ingest.nmea import looks_like_nmea
+    from geo.ingest.nmea_sentences import nmea_bytes
 
     p = Path(path)
     if not p.exists():
@@ -81,7 +83,7 @@ def detect_format(path: str | Path) -> str:
         head = fh.read(SNIFF_BYTES)
     if not head.strip():
         raise CorruptInputError("empty file", path=str(p))
-    text = head.decode("utf-8", "replace").lstrip("\ufeff \r\n\t")
+    text = nmea_bytes(head).decode("utf-8", "replace").lstrip("\ufeff \r\n\t")
     if suffix in VIDEO_SUFFIXES or head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free"):
         if head[4:8] not in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
             raise CorruptInputError(

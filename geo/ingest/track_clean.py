@@ -155,16 +155,22 @@ def _merge_duplicates(
     return uniq, out, merged, conflicting
 
 
-def _heal_breaks(keep: list[int], ok) -> list[int]:
+def _heal_breaks(keep: list[int], ok, dist) -> list[int]:
     """Take detours out of ``keep`` (positions of valid fixes, in time order).
 
     At each break (two consecutive fixes too far apart for their times), the fewest
     fixes, fewer than :data:`JUMP_RESET_RUN`, whose removal joins the fixes either side
-    into a plausible step are dropped: first the fixes after the break (a spike), else
-    those before it (a fix out of place, e.g. with a wrong time). Where no such removal
-    exists the break stays: a real relocation, or a short run at an end
-    (:func:`_end_runs`). Returns the dropped positions.
+    into a plausible step are dropped: those after the break (a spike) or those before
+    it (a fix out of place, e.g. stamped with a wrong time). When either would do, the
+    ones whose removal shortens the path more (the bigger detour) go. Where no such
+    removal exists the break stays: a real relocation, or a short run at an end
+    (:func:`_end_runs`). ``dist(a, b)``: metres between two fixes. Returns the dropped.
     """
+
+    def detour_m(lo: int, hi: int) -> float:  # keep[lo] .. keep[hi], dropping those between
+        path = sum(dist(keep[j], keep[j + 1]) for j in range(lo, hi))
+        return path - dist(keep[lo], keep[hi])
+
     dropped: list[int] = []
     i = 0
     while i < len(keep) - 1:
@@ -172,11 +178,15 @@ def _heal_breaks(keep: list[int], ok) -> list[int]:
             i += 1
             continue
         for k in range(1, JUMP_RESET_RUN):
-            if i + k + 1 < len(keep) and ok(keep[i], keep[i + k + 1]):
+            fwd = i + k + 1 < len(keep) and ok(keep[i], keep[i + k + 1])
+            bwd = i - k >= 0 and ok(keep[i - k], keep[i + 1])
+            if fwd and bwd:
+                fwd = detour_m(i, i + k + 1) >= detour_m(i - k, i + 1)
+            if fwd:
                 dropped += keep[i + 1 : i + k + 1]
                 del keep[i + 1 : i + k + 1]
                 break
-            if i - k >= 0 and ok(keep[i - k], keep[i + 1]):
+            if bwd:
                 dropped += keep[i - k + 1 : i + 1]
                 del keep[i - k + 1 : i + 1]
                 i -= k
@@ -227,12 +237,14 @@ def _drop_jumps(ns, lon, lat, valid, max_speed_mps: float | None) -> tuple[np.nd
     if len(idx) < 2 or max_speed_mps is None:
         return reject, 0, 0
 
+    def dist(a: int, b: int) -> float:
+        return float(haversine_m(lon[a], lat[a], lon[b], lat[b]))
+
     def ok(a: int, b: int) -> bool:
-        dt = abs(ns[b] - ns[a]) / 1e9
-        return float(haversine_m(lon[a], lat[a], lon[b], lat[b])) <= max(dt, 1e-3) * max_speed_mps
+        return dist(a, b) <= max(abs(ns[b] - ns[a]) / 1e9, 1e-3) * max_speed_mps
 
     keep = [int(i) for i in idx]
-    spikes = _heal_breaks(keep, ok)
+    spikes = _heal_breaks(keep, ok, dist)
     ends = _end_runs(keep, ok)
     reject[spikes] = True
     reject[ends] = True
