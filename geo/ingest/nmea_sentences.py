@@ -124,7 +124,7 @@ def _coord(value: str, hemi: str, hemis: str, limit: float) -> tuple[float, bool
 
     The degrees are every digit before the two of whole minutes (as pynmea2 reads them).
     """
-    if not value and not hemi:
+    if not value:  # no fix yet (a hemisphere letter alone is written by some receivers)
         return math.nan, False
     head = value.split(".")[0]
     if not _COORD.fullmatch(value) or hemi not in tuple(hemis) or len(head) < 3:
