@@ -227,7 +227,9 @@ def _table(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--holdout", type=Path, default=HOLDOUT, help="the ../shared/holdout folder")
-    ap.add_argument("--subprocess", action="store_true", help="one `python -m pipeline.cli` per file")
+    ap.add_argument(
+        "--subprocess", action="store_true", help="one `python -m pipeline.cli` per file"
+    )
     ap.add_argument("--out", type=Path, default=RESULTS / "peer_gps.json")
     ap.add_argument("--only", nargs="*", help="corpus-relative names to run (default: all)")
     ap.add_argument("--show", action="store_true", help="list every file that did not pass")
@@ -245,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.show:
         for r in rows:
             if not r["passed"]:
-                what = r.get("stderr") or {k: r.get(k) for k in ("points", "valid_fixes", "start", "end")}
+                what = r.get("stderr") or {
+                    k: r.get(k) for k in ("points", "valid_fixes", "start", "end")
+                }
                 print(f"{r['verdict']:<16} {r['kind']:<6} {r['file']}: {what}")
     if not args.only:
         args.out.parent.mkdir(parents=True, exist_ok=True)
