@@ -112,7 +112,7 @@ def detect_format(path: str | Path) -> str:
     if suffix in NMEA_SUFFIXES | RAW_SUFFIXES | {".csv"}:
         raise CorruptInputError(f"no readable GPS data in this {suffix} file", path=str(p))
     raise UnsupportedFormatError(
-        f"unknown GPS format '{suffix or '(no extension)'}' (GPX, NMEA, GoPro MP4/GPMF, CSV or JPEG EXIF)",
+        f"unknown GPS format '{suffix or '(no extension)'}' (GPX, NMEA, GoPro MP4/GPMF, CAMM MP4, CSV or JPEG EXIF)",
         path=str(p),
     )
 

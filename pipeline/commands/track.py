@@ -10,7 +10,7 @@ from typing import Any
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "track",
-        help="read a GPS track (GPX, NMEA/BlackVue, GoPro MP4/GPMF, CSV, JPEG folder) and summarise it",
+        help="read a GPS track (GPX, NMEA/BlackVue, GoPro MP4/GPMF, CAMM MP4, CSV, JPEG folder) and summarise it",
     )
     p.add_argument(
         "path", type=Path, help="GPS file, GoPro video, video with a side-car, or folder of JPEGs"

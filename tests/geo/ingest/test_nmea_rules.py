@@ -195,3 +195,10 @@ def test_parse_nmea_stats(tmp_path):
              s("GPVTG,45.0,T,,M,10.0,N,18.52,K,A")]  # fmt: skip
     _, stats = parse_nmea(write(tmp_path, "st.nmea", lines))
     assert (stats.sentences, stats.rmc, stats.rmc_valid, stats.gga, stats.vtg) == (3, 1, 1, 1, 1)
+
+
+def test_cli_human_output_lists_cleaning(tmp_path, capsys):
+    lines = [rmc("100000", "010524", status="V"), rmc("100001", "010524")]
+    assert main(["track", str(write(tmp_path, "d.nmea", lines))]) == 0
+    out = capsys.readouterr().out
+    assert "1 points, 1 valid fixes" in out and "dropped_status_v: 1 (the receiver marked" in out
