@@ -300,6 +300,20 @@ def _columns(n: int, lon, lat, speed_mps, heading_deg, fix_quality, hdop) -> dic
     }
 
 
+def _placed_in_order(
+    ns: np.ndarray, cols: dict[str, np.ndarray], tally: Counter[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Fixes with a time and coordinates in range, in time order (file order within a time)."""
+    has_pos = np.isfinite(cols["lon"]) & np.isfinite(cols["lat"])
+    in_range = (np.abs(np.where(has_pos, cols["lat"], 0)) <= 90) & (
+        np.abs(np.where(has_pos, cols["lon"], 0)) <= 180
+    )
+    tally["dropped_out_of_range"] += int((has_pos & ~in_range).sum())
+    keep = has_pos & in_range & (ns > np.iinfo("int64").min)
+    order = np.flatnonzero(keep)[np.argsort(ns[keep], kind="stable")]
+    return ns[order], {k: v[order] for k, v in cols.items()}
+
+
 def track_from_fixes(
     time: Sequence | np.ndarray,
     lon: Sequence | np.ndarray,
@@ -327,18 +341,10 @@ def track_from_fixes(
     the reader's own counts (``dropped_status_v`` ...), kept in
     ``Track.ingest_counts`` with these; :data:`COUNT_REASONS` says what each means.
     """
+    tally: Counter[str] = Counter(counts or {})
     ns = _to_ns(time)
     cols = _columns(len(ns), lon, lat, speed_mps, heading_deg, fix_quality, hdop)
-    tally: Counter[str] = Counter(counts or {})
-    has_pos = np.isfinite(cols["lon"]) & np.isfinite(cols["lat"])
-    in_range = (np.abs(np.where(has_pos, cols["lat"], 0)) <= 90) & (
-        np.abs(np.where(has_pos, cols["lon"], 0)) <= 180
-    )
-    tally["dropped_out_of_range"] += int((has_pos & ~in_range).sum())
-    keep = has_pos & in_range & (ns > np.iinfo("int64").min)
-    order = np.flatnonzero(keep)[np.argsort(ns[keep], kind="stable")]
-    ns = ns[order]
-    cols = {k: v[order] for k, v in cols.items()}
+    ns, cols = _placed_in_order(ns, cols, tally)
     ns, cols, merged, conflicting = _merge_duplicates(ns, cols)
     tally["merged_same_time"] += merged
     tally["dropped_conflicting_time"] += conflicting
