@@ -40,7 +40,10 @@ class Track:
     ``time`` is ``datetime64[ns]`` in UTC (naive numpy values meaning UTC).
     ``speed_mps`` and ``heading_deg`` are derived where the source lacks them.
     ``fix_quality``: 0 no fix, 1 GPS/2D, 2 DGPS/3D (per source; >0 means valid).
-    ``hdop`` is NaN where unknown.
+    ``hdop`` is NaN where unknown. ``ingest_counts``: what reading and cleaning
+    skipped, dropped, merged or accepted on the way, by reason (for example
+    ``{"dropped_status_v": 3, "merged_same_time": 2}``; see
+    :data:`geo.ingest.track_clean.COUNT_REASONS`).
     """
 
     time: np.ndarray
@@ -53,6 +56,7 @@ class Track:
     source: str = ""
     dropped_outliers: int = 0
     merged_duplicates: int = 0
+    ingest_counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.time)
@@ -66,7 +70,11 @@ class Track:
             raise ValueError("Track.time must be strictly increasing")
         if n and (np.nanmax(np.abs(self.lat)) > 90 or np.nanmax(np.abs(self.lon)) > 180):
             raise ValueError("Track lon/lat out of range")
-        if self.dropped_outliers < 0 or self.merged_duplicates < 0:
+        if (
+            self.dropped_outliers < 0
+            or self.merged_duplicates < 0
+            or any(v < 0 for v in self.ingest_counts.values())
+        ):
             raise ValueError("counts must be >= 0")
 
     def __len__(self) -> int:

@@ -144,7 +144,7 @@ def read_exif_fixes(folder_or_paths, *, utc_offset_h: float = 0.0) -> list[ExifF
     for p in paths:
         fix = read_exif_fix(p, utc_offset_h=utc_offset_h)
         if fix is None:
-            log.info("%s: no EXIF GPS, skipped", p)
+            log.debug("%s: no EXIF GPS, skipped", p)
         else:
             fixes.append(fix)
     fixes.sort(key=lambda f: (f.time, str(f.path)))
@@ -169,4 +169,5 @@ def read_exif_track(
         [f.lon for f in fixes], [f.lat for f in fixes],
         speed_mps=[f.speed_mps for f in fixes], heading_deg=[f.heading_deg for f in fixes],
         hdop=[f.dop for f in fixes], source=name, max_speed_kmh=max_speed_kmh,
+        counts={"skipped_no_exif_gps": len(paths) - len(fixes)},
     )  # fmt: skip

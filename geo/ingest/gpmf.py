@@ -110,22 +110,25 @@ def _read_moov(path: Path) -> bytes:
 
 def gpmd_samples(path: str | Path) -> list[GpmdSample]:
     """The payloads of the GoPro ``gpmd`` track of an MP4/MOV ([] when it has none)."""
+    return track_samples(path, b"gpmd")
+
+
+def track_samples(path: str | Path, sample_format: bytes) -> list[GpmdSample]:
+    """The samples of the first track whose sample entry is ``sample_format`` (``gpmd``,
+    ``camm``): byte ranges and media times ([] when the file has no such track)."""
     path = Path(path)
     moov = _read_moov(path)
     try:
         for typ, s, e in _boxes(moov, 8):
             if typ != b"trak":
                 continue
-            hdlr = _find(moov, s, e, [b"mdia", b"hdlr"])
             stbl = _find(moov, s, e, [b"mdia", b"minf", b"stbl"])
             mdhd = _find(moov, s, e, [b"mdia", b"mdhd"])
-            if not hdlr or not stbl or not mdhd or moov[hdlr[0] + 8 : hdlr[0] + 12] != b"meta":
-                continue
-            stsd = _find(moov, *stbl, [b"stsd"])
-            if not stsd or moov[stsd[0] + 12 : stsd[0] + 16] != b"gpmd":
+            stsd = _find(moov, *stbl, [b"stsd"]) if stbl else None
+            if not stsd or not mdhd or moov[stsd[0] + 12 : stsd[0] + 16] != sample_format:
                 continue
             return _sample_table(moov, stbl, mdhd)
-    except (ValueError, struct.error) as err:
+    except (ValueError, KeyError, IndexError, struct.error) as err:
         raise CorruptInputError(f"bad MP4 box structure ({err})", path=str(path)) from None
     return []
 

@@ -7,9 +7,11 @@ The format is decided from the extension **and** the first bytes
 format         files                                       reader
 =============  ==========================================  =====================
 ``gpx``        ``.gpx`` or XML with a ``<gpx`` root          :func:`geo.ingest.gpx.read_gpx`
-``nmea``       ``.nmea .gps .log .txt`` with NMEA sentences  :func:`geo.ingest.nmea.read_nmea`
-               (BlackVue ``[unix_ms]$GPRMC…`` included)
+``nmea``       any file with RMC/GGA/GLL/ZDA/VTG sentences   :func:`geo.ingest.nmea.read_nmea`
+               (BlackVue ``[unix_ms]$GPRMC…``, UTF-16 and
+               sentences without checksum included)
 ``gpmf-mp4``   ``.mp4 .mov .360`` with a GoPro gpmd track    :func:`geo.ingest.gpmf.read_gpmf_mp4`
+``camm-mp4``   ``.mp4 .mov .360`` with a Google CAMM track     :func:`geo.ingest.camm.read_camm_mp4`
 ``sidecar``    a video without embedded GPS next to a        the side-car's reader
                ``<stem>.gps/.nmea/.gpx/.csv`` (BlackVue)
 ``gpmf-raw``   ``.raw .bin`` starting with a GPMF ``DEVC``    :func:`geo.ingest.gpmf.read_gpmf_raw`
@@ -63,9 +65,11 @@ def find_sidecar(video_path: str | Path) -> Path | None:
 
 def detect_format(path: str | Path) -> str:
     """The GPS format of ``path`` (see the module table). Raises on unknown/empty input."""
+    from geo.ingest.camm import camm_samples
     from geo.ingest.csvtrack import looks_like_csv_track
     from geo.ingest.gpmf import gpmd_samples, looks_like_gpmf
     from geo.ingest.nmea import looks_like_nmea
+    from geo.ingest.nmea_sentences import nmea_bytes
 
     p = Path(path)
     if not p.exists():
@@ -81,7 +85,7 @@ def detect_format(path: str | Path) -> str:
         head = fh.read(SNIFF_BYTES)
     if not head.strip():
         raise CorruptInputError("empty file", path=str(p))
-    text = head.decode("utf-8", "replace").lstrip("\ufeff \r\n\t")
+    text = nmea_bytes(head).decode("utf-8", "replace").lstrip("\ufeff \r\n\t")
     if suffix in VIDEO_SUFFIXES or head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free"):
         if head[4:8] not in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
             raise CorruptInputError(
@@ -89,10 +93,13 @@ def detect_format(path: str | Path) -> str:
             )
         if gpmd_samples(p):
             return "gpmf-mp4"
+        if camm_samples(p):
+            return "camm-mp4"
         if find_sidecar(p):
             return "sidecar"
         raise GPSError(
-            "video has no embedded GPS (gpmd) and no GPS side-car with its name", path=str(p)
+            "video has no embedded GPS (GoPro gpmd or CAMM) and no GPS side-car with its name",
+            path=str(p),
         )
     if suffix == ".gpx" or (text.startswith("<") and "<gpx" in text[:2000]):
         return "gpx"
@@ -105,7 +112,7 @@ def detect_format(path: str | Path) -> str:
     if suffix in NMEA_SUFFIXES | RAW_SUFFIXES | {".csv"}:
         raise CorruptInputError(f"no readable GPS data in this {suffix} file", path=str(p))
     raise UnsupportedFormatError(
-        f"unknown GPS format '{suffix or '(no extension)'}' (GPX, NMEA, GoPro MP4/GPMF, CSV or JPEG EXIF)",
+        f"unknown GPS format '{suffix or '(no extension)'}' (GPX, NMEA, GoPro MP4/GPMF, CAMM MP4, CSV or JPEG EXIF)",
         path=str(p),
     )
 
@@ -123,7 +130,7 @@ def read_track(path: str | Path | Iterable[str | Path], **opts) -> Track:
     default 200), ``default_date`` (NMEA without RMC), ``utc_offset_h`` (JPEGs
     without GPS time), ``payload_duration_s`` (raw GPMF).
     """
-    from geo.ingest import csvtrack, exif, gpmf, gpx, nmea
+    from geo.ingest import camm, csvtrack, exif, gpmf, gpx, nmea
 
     if not isinstance(path, (str, Path)):
         return _call(exif.read_exif_track, list(path), opts)
@@ -133,6 +140,7 @@ def read_track(path: str | Path | Iterable[str | Path], **opts) -> Track:
         "gpx": gpx.read_gpx,
         "nmea": nmea.read_nmea,
         "gpmf-mp4": gpmf.read_gpmf_mp4,
+        "camm-mp4": camm.read_camm_mp4,
         "gpmf-raw": gpmf.read_gpmf_raw,
         "csv": csvtrack.read_csv_track,
         "exif": exif.read_exif_track,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import xml.etree.ElementTree as ET
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,8 +54,56 @@ def _child_float(el: ET.Element, names: tuple[str, ...]) -> float:
     return math.nan
 
 
+def _time_text(el: ET.Element) -> str:
+    t_el = next((c for c in el if _local(c.tag) == "time"), None)
+    return (t_el.text or "").strip() if t_el is not None else ""
+
+
+def _points(root: ET.Element) -> tuple[list[ET.Element], bool]:
+    """The track points, or the route points of a file without track: (points, route)."""
+    trkpt = [el for el in root.iter() if _local(el.tag) == "trkpt"]
+    if trkpt:
+        return trkpt, False
+    return [el for el in root.iter() if _local(el.tag) == "rtept"], True
+
+
+def _fixes(points: list[ET.Element], counts: dict[str, int]) -> dict[str, list]:
+    cols: dict[str, list] = {
+        k: [] for k in ("time", "lon", "lat", "speed", "course", "fix", "hdop")
+    }
+    for el in points:
+        text = _time_text(el)
+        if not text:
+            counts["dropped_untimed"] += 1
+            continue
+        try:
+            t = parse_time(text)
+            x, y = float(el.get("lon", "nan")), float(el.get("lat", "nan"))
+        except ValueError:
+            counts["dropped_bad_point"] += 1
+            continue
+        cols["time"].append(np.datetime64(t.replace(tzinfo=None), "ns"))
+        cols["lon"].append(x)
+        cols["lat"].append(y)
+        cols["speed"].append(_child_float(el, ("speed",)))
+        cols["course"].append(_child_float(el, ("course", "heading", "bearing")))
+        f_el = next((c for c in el if _local(c.tag) == "fix"), None)
+        cols["fix"].append(
+            _FIX.get((f_el.text or "").strip().lower(), 1) if f_el is not None else 1
+        )
+        cols["hdop"].append(_child_float(el, ("hdop",)))
+    return cols
+
+
 def read_gpx(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
     """Read a GPX 1.0/1.1 file into a :class:`Track`.
+
+    Track points (``trkpt``), or route points (``rtept``) in a file without track. A
+    route is a plan: its times (often when each point was made, or one time for
+    several) are not a vehicle's timeline, so no jump filter is applied to it
+    (``read_route_points`` in the counts). A point without a time
+    (``dropped_untimed``) or whose time or coordinates do not parse
+    (``dropped_bad_point``) is dropped and counted.
 
     Raises :class:`CorruptInputError` for a file that is not well-formed XML
     or not GPX, and :class:`GPSError` when no point has both a position and a time.
@@ -66,46 +115,22 @@ def read_gpx(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
         raise CorruptInputError(f"not valid GPX/XML ({err})", path=str(path)) from None
     if _local(root.tag) != "gpx":
         raise CorruptInputError(f"XML root is <{_local(root.tag)}>, not <gpx>", path=str(path))
-    points = [el for el in root.iter() if _local(el.tag) == "trkpt"]
-    if not points:
-        points = [el for el in root.iter() if _local(el.tag) == "rtept"]
-    times, lon, lat, speed, course, fix, hdop = [], [], [], [], [], [], []
-    untimed = 0
-    for el in points:
-        t_el = next((c for c in el if _local(c.tag) == "time"), None)
-        if t_el is None or not (t_el.text or "").strip():
-            untimed += 1
-            continue
-        try:
-            t = parse_time(t_el.text)
-            x, y = float(el.get("lon", "nan")), float(el.get("lat", "nan"))
-        except ValueError as err:
-            raise CorruptInputError(f"bad GPX point ({err})", path=str(path)) from None
-        times.append(np.datetime64(t.replace(tzinfo=None), "ns"))
-        lon.append(x)
-        lat.append(y)
-        speed.append(_child_float(el, ("speed",)))
-        course.append(_child_float(el, ("course", "heading", "bearing")))
-        f_el = next((c for c in el if _local(c.tag) == "fix"), None)
-        fix.append(_FIX.get((f_el.text or "").strip().lower(), 1) if f_el is not None else 1)
-        hdop.append(_child_float(el, ("hdop",)))
-    if untimed:
-        log.warning("%s: %d GPX points without <time> ignored", path, untimed)
-    if not times:
-        raise GPSError(f"no GPX point with a time ({len(points)} points in all)", path=str(path))
+    points, route = _points(root)
+    counts: dict[str, int] = Counter()
+    cols = _fixes(points, counts)
+    if not cols["time"]:
+        what = f"{len(points)} {'route' if route else 'track'} points in all"
+        raise GPSError(f"no GPX point with a time ({what})", path=str(path))
+    if route:
+        counts["read_route_points"] = len(cols["time"])
     track = track_from_fixes(
-        np.array(times, dtype="datetime64[ns]"),
-        lon,
-        lat,
-        speed_mps=speed,
-        heading_deg=course,
-        fix_quality=fix,
-        hdop=hdop,
-        source=str(path),
-        max_speed_kmh=max_speed_kmh,
-    )
+        np.array(cols["time"], dtype="datetime64[ns]"), cols["lon"], cols["lat"],
+        speed_mps=cols["speed"], heading_deg=cols["course"], fix_quality=cols["fix"],
+        hdop=cols["hdop"], source=str(path), max_speed_kmh=None if route else max_speed_kmh,
+        counts=counts,
+    )  # fmt: skip
     if not track.valid.any():
-        raise GPSError("no valid GPS fix in GPX", path=str(path))
+        raise GPSError("no valid GPS fix in GPX (every point has <fix>none</fix>)", path=str(path))
     return track
 
 

@@ -7,7 +7,8 @@ Rules, first match wins (see docs/ingest.md):
    start − offset when the camera wrote no time). Always honoured.
 2. ``gpmf``: the video carries GoPro GPS (gpmd): start = GPSU of its first
    payload − that payload's media time. Exact; the camera clock is ignored
-   (the GoPro MAX sample writes local time with a ``Z``).
+   (the GoPro MAX sample writes local time with a ``Z``). ``camm``: the same
+   for a Google CAMM track (360 cameras), from its first timed GPS sample.
 3. ``sidecar-clock``: a BlackVue-style side-car (same base name) whose lines
    carry the camera clock (``[unix_ms]``): start = camera start − (camera clock
    − GPS time, snapped to a whole time zone when within 5 s of one). Camera
@@ -104,11 +105,14 @@ def sync_video_to_track(
         and path.suffix.lower() in (".mp4", ".mov", ".360")
         and path.is_file()
     ):
+        from geo.ingest.camm import camm_video_start
         from geo.ingest.gpmf import gpmf_video_start
 
         embedded = gpmf_video_start(path)
         if embedded is not None:
             start, method = embedded, "gpmf"
+        elif (embedded := camm_video_start(path)) is not None:
+            start, method = embedded, "camm"
     if start is None:
         car = Path(sidecar) if sidecar else find_sidecar(path)
         clock = (

@@ -10,7 +10,7 @@ from typing import Any
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "track",
-        help="read a GPS track (GPX, NMEA/BlackVue, GoPro MP4/GPMF, CSV, JPEG folder) and summarise it",
+        help="read a GPS track (GPX, NMEA/BlackVue, GoPro MP4/GPMF, CAMM MP4, CSV, JPEG folder) and summarise it",
     )
     p.add_argument(
         "path", type=Path, help="GPS file, GoPro video, video with a side-car, or folder of JPEGs"
@@ -27,7 +27,7 @@ def summarise_track(path: Path, max_speed_kmh: float = 200.0) -> dict[str, Any]:
     import numpy as np
 
     from geo.ingest.gps import detect_format, find_sidecar, read_track
-    from geo.ingest.track_clean import track_length_m
+    from geo.ingest.track_clean import COUNT_REASONS, track_length_m
 
     fmt = detect_format(path)
     track = read_track(path, max_speed_kmh=max_speed_kmh)
@@ -44,6 +44,8 @@ def summarise_track(path: Path, max_speed_kmh: float = 200.0) -> dict[str, Any]:
         "length_km": round(track_length_m(track) / 1000.0, 4),
         "dropped_outliers": track.dropped_outliers,
         "merged_duplicates": track.merged_duplicates,
+        "cleaning": {k: {"count": n, "why": COUNT_REASONS.get(k, "")}
+                     for k, n in track.ingest_counts.items()},
         "max_speed_kmh": round(float(np.nanmax(speed)) * 3.6, 1) if np.isfinite(speed).any() else None,
         "bbox": [round(float(v), 7) for v in (track.lon[valid].min(), track.lat[valid].min(),
                                               track.lon[valid].max(), track.lat[valid].max())],
@@ -66,4 +68,6 @@ def _track(args: argparse.Namespace) -> int:
     print(
         f"  dropped {s['dropped_outliers']} jumps > {args.max_speed_kmh:.0f} km/h, merged {s['merged_duplicates']} duplicate times"
     )
+    for name, c in s["cleaning"].items():
+        print(f"  {name}: {c['count']} ({c['why']})")
     return 0
