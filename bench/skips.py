@@ -213,6 +213,13 @@ def skip_free_road_photos() -> list[Path]:
     return (robo + sorted(brazil) + mexico)[:200]
 
 
+def waste_eval_half(paths: list[Path]) -> list[Path]:
+    """The Amsterdam waste photos kept out of training (split_of(stem, 50, 0, "roadcam-waste") != train)."""
+    from detector.dataset import split_of
+
+    return [p for p in paths if split_of(p.stem, 50, 0, "roadcam-waste") != "train"]
+
+
 def fp_share(det, conf: float, paths: list[Path]) -> dict:
     flagged = [p for p in paths if skip_boxes(det.detect(_read(p)), conf)]
     return {
@@ -240,6 +247,8 @@ def run_real(weights: Path, conf: float | None) -> dict:
         "amsterdam_pano_views": amsterdam_pano_views(det, conf),
         "fp_skip_free_road_photos": fp_share(det, conf, skip_free_road_photos()),
         "fp_amsterdam_waste_containers": fp_share(det, conf, waste),
+        # the half sample_footage/skip_composites.py never uses as a training negative
+        "fp_amsterdam_waste_containers_eval_half": fp_share(det, conf, waste_eval_half(waste)),
     }
     return out
 
@@ -335,6 +344,10 @@ def _print_real(r: dict) -> None:
     )
     print(
         f"  waste-container photos with a skip: {fp2['share']} ({fp2['images_with_a_skip']}/{fp2['images']})"
+    )
+    fp3 = r["fp_amsterdam_waste_containers_eval_half"]
+    print(
+        f"    the half never trained on: {fp3['share']} ({fp3['images_with_a_skip']}/{fp3['images']})"
     )
 
 

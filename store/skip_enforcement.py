@@ -87,7 +87,12 @@ def _finding(session: Session, d: Defect, radius_m: float) -> dict[str, Any]:
     lon, lat = defect_lonlat(d)
     seg = session.get(RoadSegment, d.segment_id) if d.segment_id else None
     street = seg.name if seg is not None and seg.name else None
-    near = permits_near(session, lon, lat, radius_m)
+    # a street permit's point only marks its street: it covers by name, never by distance
+    near = [
+        (p, dist)
+        for p, dist in permits_near(session, lon, lat, radius_m)
+        if p.location_source != "street"
+    ]
     distance = {p.id: dist for p, dist in near}
     permits = [p for p, _ in near] + [
         p for p in _street_permits(session, street_key(street or "")) if p.id not in distance

@@ -61,8 +61,8 @@ def _mid(s, seg_id):
     return float(p.x), float(p.y)
 
 
-def _skip(s, seg_id, first, last, sightings=3, lon_shift=0.0):
-    lon, lat = _mid(s, seg_id)
+def _skip(s, seg_id, first, last, sightings=3, lon_shift=0.0, at=None):
+    lon, lat = at or _mid(s, seg_id)
     cand = DefectCandidate(
         class_name="skip",
         lon=lon + lon_shift,
@@ -192,3 +192,15 @@ def test_evidence_frames_are_the_sightings_images_in_time_order(db):
         (f,) = skip_findings(s, min_sightings=2, radius_m=20.0)
         assert f["evidence_frames"] == ["f0.jpg", "f10.jpg", "f20.jpg"]
         assert s.scalar(select(func.count()).where(chargeable_skip_filter())) is not None
+
+
+def test_a_street_permit_covers_by_name_not_by_its_point(db):
+    with session_scope(db) as s:
+        import_skip_permits(s, [_row("G-1", DAY, DAY + END, street="Gordon Road")])
+        point = streets_of_network(s)["gordon road"]
+        # seen right at the Gordon Road permit's point, but matched to Windmill Road
+        other = _skip(s, "r14-0", DAY, DAY, at=(point.lon, point.lat))
+        same = _skip(s, "r09-0", DAY, DAY)
+    with session_scope(db) as s:
+        found = {f["defect_id"]: f["permit_state"] for f in skip_findings(s, 2, 20.0)}
+    assert found == {other: "unlicensed", same: "permitted"}
