@@ -12,6 +12,9 @@ evidence rule chosen on our own renders.
     (``make_sample.py --training-frames var/skip_val_renders --count 150 --seed 11``; never the
     sample drive): skip precision/recall per box by confidence, and per scene by how many of its
     3 poses (9 m apart) see the skip. Writes bench/results/skips_validation.json.
+``python bench/skips.py composites``  held-out skip composites (``sample_footage/skip_composites.py
+    --out var/skip_composites_val --count 150 --seed 2 --no-real-negatives``; the training build uses
+    seed 1): skip recall by colour, kind and distance. Writes bench/results/skips_composites.json.
 
 Paths are relative to the repository root. Images are read from ../shared, never copied.
 """
@@ -328,6 +331,49 @@ def run_validation(weights: Path, renders: Path, poses: int = 3) -> dict:
     }
 
 
+def run_composites(weights: Path, folder: Path, conf: float | None) -> dict:
+    """The detector on held-out composites (another seed than the training build): skip recall at
+    IoU 0.3 by colour, kind/state and distance, and images with a false skip."""
+    from detector.model import Detector
+
+    det = Detector(weights, conf_threshold=conf)
+    groups: dict[str, dict[str, list[int]]] = {"colour": {}, "kind": {}, "distance_m": {}}
+    false_images = images = 0
+    for line in (folder / "meta.jsonl").read_text().splitlines():
+        meta = json.loads(line)
+        dets = skip_boxes(det.detect(_read(folder / "images" / meta["image"])), det.conf_threshold)
+        images += 1
+        false_images += any(
+            max((iou(d, k["box"]) for k in meta["skips"]), default=0) < 0.3 for d in dets
+        )
+        for k in meta["skips"]:
+            hit = int(any(iou(k["box"], d) >= 0.3 for d in dets))
+            band = "5-15" if k["z_m"] < 15 else "15-30"
+            for g, key in (
+                ("colour", k["colour"]),
+                ("kind", f"{k['kind']}/{k['state']}"),
+                ("distance_m", band),
+            ):
+                groups[g].setdefault(key, []).append(hit)
+    table = {
+        g: {
+            k: {"skips": len(v), "found": sum(v), "recall": round(sum(v) / len(v), 3)}
+            for k, v in sorted(d.items())
+        }
+        for g, d in groups.items()
+    }
+    hits = [h for v in groups["colour"].values() for h in v]
+    return {
+        "folder": _rel(folder),
+        "conf_threshold": det.conf_threshold,
+        "images": images,
+        "skips": len(hits),
+        "recall": round(sum(hits) / max(1, len(hits)), 3),
+        "images_with_a_false_skip": false_images,
+        "by": table,
+    }
+
+
 def _print_real(r: dict) -> None:
     uk, am = r["uk_skip_photos"], r["amsterdam_pano_views"]
     fp1, fp2 = r["fp_skip_free_road_photos"], r["fp_amsterdam_waste_containers"]
@@ -355,12 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("what", choices=("real", "validation"))
+    ap.add_argument("what", choices=("real", "validation", "composites"))
     ap.add_argument("--weights", type=Path, default=WEIGHTS)
     ap.add_argument(
         "--conf", type=float, default=None, help="default: the weights card's threshold"
     )
     ap.add_argument("--renders", type=Path, default=ROOT / "var" / "skip_val_renders")
+    ap.add_argument("--composites", type=Path, default=ROOT / "var" / "skip_composites_val")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -372,6 +419,14 @@ def main(argv: list[str] | None = None) -> int:
         result = run_real(args.weights, args.conf)
         _print_real(result)
         out = args.out or RESULTS / "skips.json"
+    elif args.what == "composites":
+        result = run_composites(args.weights, args.composites, args.conf)
+        print(json.dumps({k: v for k, v in result.items() if k != "by"}))
+        for g, rows in result["by"].items():
+            print(
+                f"  by {g}: " + ", ".join(f"{k} {v['found']}/{v['skips']}" for k, v in rows.items())
+            )
+        out = args.out or RESULTS / "skips_composites.json"
     else:
         result = run_validation(args.weights, args.renders)
         print(json.dumps({k: v for k, v in result.items() if k.startswith("per_")}, indent=1))

@@ -5,7 +5,8 @@ import json
 import cv2
 import numpy as np
 
-from sample_footage.skip_composites import Camera, composite, write_composites
+from sample_footage.skip_composites import composite, write_composites
+from sample_footage.skip_models import Camera
 
 
 def _labels(path):
