@@ -253,7 +253,12 @@ class SkipPermit(Base):
     geom: Mapped[Any] = mapped_column(Point())
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_to: Mapped[datetime] = mapped_column(UTCDateTime)
-    holder: Mapped[str] = mapped_column(String(200), default="")
+    holder: Mapped[str] = mapped_column(String(200), default="")  # the company
+    street: Mapped[str | None] = mapped_column(Text)
+    street_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    contact: Mapped[str | None] = mapped_column(Text)
+    location_source: Mapped[str | None] = mapped_column(String(20))  # coordinates | street
+    segment_id: Mapped[str | None] = mapped_column(String(100))
 
 
 class CitizenReport(Base):

@@ -1,14 +1,17 @@
-"""Skips on the highway checked against the council's permit register."""
+"""Skips on the highway checked against the council's permit register, with the charge."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
 
 from api.deps import SessionDep
-from api.schemas.skip import SkipCheck, SkipCheckList, SkipPermitCreate, SkipPermitPublic
+from api.schemas.skip import SkipFindingList, SkipPermitCreate, SkipPermitPublic
 
 router = APIRouter(tags=["skips"])
 
@@ -19,32 +22,62 @@ def _utc(t):
 
 @router.post("/skip-permits", response_model=SkipPermitPublic, status_code=201)
 def create_permit(body: SkipPermitCreate, session: SessionDep) -> SkipPermitPublic:
-    """Add a permit, or update the one with the same reference."""
-    from store.permits import create_skip_permit
+    """Add a permit, or update the one with the same reference (placed by street when no lon/lat)."""
+    from roadcam.errors import CorruptInputError
+    from store.permits import get_skip_permit_by_reference, import_skip_permits
 
-    permit = create_skip_permit(
-        session,
-        body.reference,
-        body.lon,
-        body.lat,
-        _utc(body.valid_from),
-        _utc(body.valid_to),
-        body.address,
-        body.holder,
-    )
+    row = body.model_dump() | {"valid_from": _utc(body.valid_from), "valid_to": _utc(body.valid_to)}
+    try:
+        import_skip_permits(session, [row])
+    except CorruptInputError as err:
+        raise HTTPException(
+            status_code=422, detail=str(err).replace("permit register row 2: ", "")
+        ) from err
+    permit = get_skip_permit_by_reference(session, body.reference)
     return SkipPermitPublic.model_validate(permit)
 
 
-@router.get("/skips", response_model=SkipCheckList)
-def check_skips(
-    session: SessionDep,
-    radius_m: Annotated[float, Query(gt=0, le=200)] = 20.0,
-    unpermitted_only: bool = False,
-) -> SkipCheckList:
-    """Every skip seen on the highway, with the permit that covers it (valid on the day it was last seen)."""
-    from store.permits import check_skips_against_permits
+def _findings(request: Request, session, radius_m: float | None, unpermitted_only: bool) -> dict:
+    from hierarchy.skip_policy import charged_findings, load_skip_policy
+    from store.skip_enforcement import skip_findings
 
-    rows = [SkipCheck(**r) for r in check_skips_against_permits(session, radius_m=radius_m)]
-    if unpermitted_only:
-        rows = [r for r in rows if not r.permitted]
-    return SkipCheckList(skips=rows, unpermitted=sum(not r.permitted for r in rows))
+    policy = getattr(request.app.state, "skip_policy", None) or load_skip_policy()
+    radius = radius_m if radius_m is not None else policy.evidence.permit_radius_m.value
+    rows = charged_findings(
+        skip_findings(session, int(policy.evidence.min_sightings.value), radius), policy
+    )
+    listed = [r for r in rows if not r["permitted"]] if unpermitted_only else rows
+    return {
+        "policy": policy.name,
+        "skips": listed,
+        "unpermitted": sum(not r["permitted"] for r in rows),
+    }
+
+
+@router.get("/skips", response_model=SkipFindingList)
+def check_skips(
+    request: Request,
+    session: SessionDep,
+    radius_m: Annotated[float | None, Query(gt=0, le=200)] = None,
+    unpermitted_only: bool = False,
+) -> SkipFindingList:
+    """Every chargeable skip seen on the highway: permit state, street, days, evidence, charge."""
+    return SkipFindingList(**_findings(request, session, radius_m, unpermitted_only))
+
+
+@router.get("/skips.csv", response_class=Response)
+def skips_csv(
+    request: Request,
+    session: SessionDep,
+    radius_m: Annotated[float | None, Query(gt=0, le=200)] = None,
+    unpermitted_only: bool = True,
+) -> Response:
+    """The enforcement list as CSV (the same columns as ``roadcam skips check --csv``)."""
+    from hierarchy.skip_policy import CSV_COLUMNS, csv_row
+
+    rows = _findings(request, session, radius_m, unpermitted_only)["skips"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
+    w.writeheader()
+    w.writerows(csv_row(r) for r in rows)
+    return Response(buf.getvalue(), media_type="text/csv")

@@ -1,41 +1,84 @@
-"""``roadcam skips``: import the permit register and check the skips seen on the highway against it."""
+"""``roadcam skips``: import the permit register and list the skips seen without a valid permit."""
 
 from __future__ import annotations
 
 import argparse
-from datetime import UTC
+from datetime import UTC, datetime, time
+from typing import Any
 
-PERMIT_COLUMNS = ("reference", "lon", "lat", "valid_from", "valid_to")
+REQUIRED_COLUMNS = ("reference", "valid_from", "valid_to")
+PLACE_COLUMNS = ("lon", "lat", "street", "address")
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y")  # UK registers; ISO 8601 is tried first
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "skips", help="skip permits: import the register, check seen skips against it"
-    )
+    p = sub.add_parser("skips", help="skip permits: import the register, list unpermitted skips")
     ss = p.add_subparsers(dest="skips_command", metavar="ACTION")
     ss.required = True
     imp = ss.add_parser(
         "import-permits",
-        help="import permits from CSV: reference,lon,lat,valid_from,valid_to[,address,holder]",
+        help="import the permit register from CSV: reference,valid_from,valid_to and lon,lat "
+        "or street or address; optional company (or holder), contact",
     )
     imp.add_argument("csv")
     imp.add_argument("--database", default=None)
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=run_import)
     chk = ss.add_parser(
-        "check", help="list skips seen on the highway and whether a permit covers each"
+        "check", help="list skips seen without a valid permit, with the charge from the policy"
     )
-    chk.add_argument(
-        "--radius-m", type=float, default=20.0, help="how far from the skip a permit's point may be"
-    )
+    chk.add_argument("--policy", default=None, help="skip-charging policy YAML (default: Medway)")
+    chk.add_argument("--radius-m", type=float, default=None, help="override the policy's radius")
+    chk.add_argument("--all", action="store_true", help="also list the permitted skips")
+    chk.add_argument("--csv", default=None, metavar="OUT", help="write the list as CSV to OUT")
     chk.add_argument("--database", default=None)
     chk.add_argument("--json", action="store_true")
     chk.set_defaults(func=run_check)
 
 
-def _read_permits(path: str) -> list[dict]:
+def parse_register_time(text: str, end_of_day: bool) -> datetime:
+    """A register date or date-time as UTC; a bare date ending a permit means the end of that day."""
+    text = text.strip()
+    try:
+        value = datetime.fromisoformat(text)
+        bare = len(text) <= 10
+    except ValueError:
+        for fmt in _DATE_FORMATS:
+            try:
+                value, bare = datetime.strptime(text, fmt), True
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)") from None
+    if bare and end_of_day:
+        value = datetime.combine(value.date(), time.max)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _parse_row(r: dict[str, str]) -> dict[str, Any]:
+    lon, lat = (r.get("lon") or "").strip(), (r.get("lat") or "").strip()
+    if bool(lon) != bool(lat):
+        raise ValueError("give both lon and lat, or neither")
+    row = {
+        "reference": (r.get("reference") or "").strip(),
+        "valid_from": parse_register_time(r.get("valid_from") or "", end_of_day=False),
+        "valid_to": parse_register_time(r.get("valid_to") or "", end_of_day=True),
+        "lon": float(lon) if lon else None,
+        "lat": float(lat) if lat else None,
+        "street": r.get("street") or "",
+        "address": r.get("address") or "",
+        "company": r.get("company") or r.get("holder") or "",
+        "contact": r.get("contact") or "",
+    }
+    if not row["reference"]:
+        raise ValueError("empty reference")
+    return row
+
+
+def read_permit_register(path: str) -> list[dict[str, Any]]:
+    """The register's rows; every bad row is named (row 1 is the header) in one error."""
     import csv
-    from datetime import datetime
     from pathlib import Path
 
     from roadcam.errors import CorruptInputError, InputNotFoundError
@@ -43,66 +86,91 @@ def _read_permits(path: str) -> list[dict]:
     p = Path(path)
     if not p.is_file():
         raise InputNotFoundError("no such file", path=path)
-    rows = []
+    rows, bad = [], []
     with p.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        missing = [c for c in PERMIT_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise CorruptInputError(f"permit CSV lacks column(s) {', '.join(missing)}", path=path)
+        names = [n.strip().lower() for n in reader.fieldnames or []]
+        reader.fieldnames = names
+        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        if missing or not any(c in names for c in PLACE_COLUMNS):
+            need = missing or ["one of lon,lat / street / address"]
+            raise CorruptInputError(f"permit CSV lacks column(s) {', '.join(need)}", path=path)
         for n, r in enumerate(reader, start=2):
             try:
-                times = [datetime.fromisoformat(r[k]) for k in ("valid_from", "valid_to")]
-                rows.append(
-                    {
-                        "reference": r["reference"].strip(),
-                        "lon": float(r["lon"]),
-                        "lat": float(r["lat"]),
-                        "valid_from": times[0] if times[0].tzinfo else times[0].replace(tzinfo=UTC),
-                        "valid_to": times[1] if times[1].tzinfo else times[1].replace(tzinfo=UTC),
-                        "address": r.get("address", "") or "",
-                        "holder": r.get("holder", "") or "",
-                    }
-                )
+                rows.append(_parse_row(r))
             except (ValueError, TypeError) as err:
-                raise CorruptInputError(f"line {n}: {err}", path=path) from None
+                bad.append(f"row {n}: {err}")
+    if bad:
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise CorruptInputError("; ".join(bad[:5]) + more + "; nothing imported", path=path)
     return rows
 
 
 def run_import(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
     from store.migrate import database_session
-    from store.permits import create_skip_permit
+    from store.permits import import_skip_permits
 
-    rows = _read_permits(args.csv)  # all or nothing: a bad line stores none
-    with database_session(args.database, migrate=True) as s:
-        for r in rows:
-            create_skip_permit(s, **r)
+    rows = read_permit_register(args.csv)
+    with database_session(args.database, migrate=True) as s:  # one transaction: all or nothing
+        counts = import_skip_permits(s, rows)
     if args.json:
-        print_json({"permits": len(rows)})
+        print_json(counts)
     else:
-        print(f"{len(rows)} skip permits imported")
+        print(
+            f"{counts['permits']} skip permits imported"
+            f" ({counts['by_street']} placed by street name)"
+        )
     return 0
+
+
+def _write_csv(path: str, rows: list[dict]) -> None:
+    import csv
+    from pathlib import Path
+
+    from hierarchy.skip_policy import CSV_COLUMNS, csv_row
+
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        w.writeheader()
+        w.writerows(csv_row(r) for r in rows)
+
+
+def _line(r: dict) -> str:
+    c = r["charge"]
+    where = f"{r['nearest_address']} ({r['lat']:.5f},{r['lon']:.5f})"
+    seen = (
+        f"seen {r['first_seen']:%Y-%m-%d} to {r['last_seen']:%Y-%m-%d}, {r['sightings']} sightings"
+    )
+    state = r["permit_state"].upper() if r["permit_state"] != "permitted" else "permitted"
+    return f"skip {r['defect_id']} {where}: {seen}: {state}: £{c['total_gbp']:.2f} ({c['basis']})"
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from hierarchy.skip_policy import charged_findings, load_skip_policy
     from pipeline.cli import print_json
     from store.migrate import database_session
-    from store.permits import check_skips_against_permits
+    from store.skip_enforcement import skip_findings
 
+    policy = load_skip_policy(args.policy)
+    radius = args.radius_m if args.radius_m is not None else policy.evidence.permit_radius_m.value
     with database_session(args.database) as s:
-        rows = check_skips_against_permits(s, radius_m=args.radius_m)
+        found = skip_findings(s, int(policy.evidence.min_sightings.value), radius)
+    rows = charged_findings(found, policy)
+    listed = rows if args.all else [r for r in rows if not r["permitted"]]
+    if args.csv:
+        _write_csv(args.csv, listed)
     if args.json:
-        print_json({"skips": rows, "unpermitted": sum(not r["permitted"] for r in rows)})
+        print_json({"policy": policy.name, "skips": listed, "unpermitted": _unpermitted(rows)})
         return 0
-    for r in rows:
-        state = (
-            f"permit {r['permit_reference']} ({r['permit_distance_m']} m)"
-            if r["permitted"]
-            else "NO VALID PERMIT"
-        )
-        if not r["permitted"] and r["nearest_expired_reference"]:
-            state += f" (permit {r['nearest_expired_reference']} nearby is not valid on {r['last_seen']:%Y-%m-%d})"
-        print(
-            f"skip {r['defect_id']} at {r['lat']:.5f},{r['lon']:.5f} last seen {r['last_seen']:%Y-%m-%d}: {state}"
-        )
+    for r in listed:
+        print(_line(r))
+    total = sum(r["charge"]["total_gbp"] for r in rows)
+    print(f"{_unpermitted(rows)} of {len(rows)} skips without a valid permit; charges £{total:.2f}")
     return 0
+
+
+def _unpermitted(rows: list[dict]) -> int:
+    return sum(not r["permitted"] for r in rows)

@@ -202,7 +202,13 @@ def test_skips_checked_against_the_permit_register(seeded):
     }
     assert client.post("/skip-permits", json=expired).status_code == 201
     row = client.get("/skips").json()["skips"][0]
-    assert row["permitted"] is False and row["nearest_expired_reference"] == "SK-1"
+    assert row["permitted"] is False and row["other_permit_reference"] == "SK-1"
+    assert row["permit_state"] == "unlicensed" and row["street"] == "Cul-de-sac"
+    assert (
+        row["charge"]["total_gbp"] == 197.5
+        and "thurrock" in row["charge"]["sources"]["unlicensed_gbp"]
+    )
+    assert row["days_on_highway"] == 1 and row["evidence_frames"] == ["#2"]
     # a valid permit 10 m away covers it
     valid = {
         **expired,
@@ -217,11 +223,22 @@ def test_skips_checked_against_the_permit_register(seeded):
         and row["permit_reference"] == "SK-2"
         and 8 < row["permit_distance_m"] < 12
     )
-    assert client.get("/skips", params={"unpermitted_only": True}).json() == {
-        "skips": [],
-        "unpermitted": 0,
-    }
+    listed = client.get("/skips", params={"unpermitted_only": True}).json()
+    assert (listed["skips"], listed["unpermitted"]) == ([], 0)
+    assert client.get("/skips.csv").text.splitlines()[0].startswith("defect_id,permit_state,street")
     # a permit 100 m away does not count, and bad permits are 422
     assert client.get("/skips", params={"radius_m": 5}).json()["unpermitted"] == 1
     bad = {**valid, "reference": "SK-3", "valid_to": "2026-01-01T00:00:00Z"}
     assert client.post("/skip-permits", json=bad).status_code == 422
+    # a permit with no coordinates is placed by its street; an unknown street is 422
+    by_street = {**valid, "reference": "SK-4", "lon": None, "lat": None, "street": "CUL DE SAC"}
+    placed = client.post("/skip-permits", json=by_street).json()
+    assert (placed["location_source"], placed["street"], placed["segment_id"]) == (
+        "street",
+        "Cul-de-sac",
+        "w2-0",
+    )
+    assert client.get("/skips", params={"radius_m": 5}).json()["unpermitted"] == 0
+    nowhere = {**by_street, "reference": "SK-5", "street": "Nowhere Lane"}
+    r = client.post("/skip-permits", json=nowhere)
+    assert r.status_code == 422 and "Nowhere Lane" in r.json()["detail"]

@@ -1,0 +1,252 @@
+"""Rendered builders' skips composited onto real, licensed road photos: training data that
+teaches the detector what a skip is (not "a small yellow box").
+
+    python sample_footage/skip_composites.py --out var/skip_composites --count 600 --seed 1
+
+Each image is a real road photo (the TRAIN split of a licensed set: DNIT Brazil, MIT /
+CC BY 4.0; Roboflow "Pothole", ODbL) with a pinhole camera guessed for it (horizon,
+field of view, camera height, all random within a dashcam's range). Skips are 3-D
+models placed on the ground at the road edge, 6-40 m ahead, and projected with that
+camera, so perspective and scale follow the ground plane; a shadow is cast away from a
+random sun, and colours are scaled to the photo's brightness, blurred and noised to
+its look. What varies:
+
+* kind: open builders' skip (sloped ends; 2-8 yd: 1.2-1.8 m wide, 1.8-3.7 m long at the
+  base), enclosed/lidded skip, roll-on roll-off (RORO) container (5-6.5 m long);
+* colour: yellow, blue, green, red, orange, grey, white, black, brown; rust patches;
+* state: empty, rubble-filled, covered with a tarpaulin or net;
+* what the law asks (HA 1980 s.139, SI 1984/1933): yellow ends with red diagonal
+  markings, amber lamps at the corners, traffic cones on the approach.
+
+Hard negatives, never labelled: rendered parked cars and vans, road-works barriers,
+wheelie bins; and real photos of Amsterdam waste containers (MIT; only the half that
+``detector.dataset.split_of(stem, 50, 0, "roadcam-waste")`` puts in ``train``: the
+other half stays out for bench/skips.py's false-positive figure). They are linked,
+never copied.
+
+Output: ``OUT/images/*.jpg``, ``OUT/labels/*.txt`` (YOLO, class 3 = skip), ``OUT/summary.json``
+and ``OUT/meta.jsonl`` (per image: background source, each skip's kind, state, colour, distance and
+pixel box; the negatives drawn), which ``python bench/skips.py composites`` reads.
+The recipe reads it as the optional source ``skip_composites`` (detector/recipes/roadcam.yaml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script
+    sys.path.insert(0, str(ROOT))
+from sample_footage.skip_models import (  # noqa: E402
+    SKIP_CLASS,
+    draw_negative,
+    draw_skip,
+    random_camera,
+    random_skip,
+)
+
+SHARED = Path(os.environ.get("ROADCAM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+# -- backgrounds and their own labels ----------------------------------------------------------
+
+
+def backgrounds() -> list[tuple[Path, str]]:
+    """(photo, source) from the TRAIN splits of the licensed road sets, sorted."""
+    out = []
+    split = ROOT / "detector" / "recipes" / "brazil_dnit_split.csv"
+    brazil = SHARED / "cracks_potholes_brazil_dnit_subset" / "Dataset"
+    for r in csv.DictReader(split.open()):
+        if r["split"] == "train":
+            out.append((brazil / r["sample_id"] / f"{r['sample_id']}_RAW.jpg", "brazil"))
+    robo = SHARED / "pothole_roboflow_chitholian" / "train" / "images"
+    out += [(p, "roboflow") for p in sorted(robo.glob("*.jpg"))]
+    return [(p, s) for p, s in out if p.is_file()]
+
+
+def background_boxes(photo: Path, source: str) -> list[tuple[int, float, float, float, float]]:
+    """The photo's own labels (pothole 0, crack 1) in pixels, as the recipe builds them."""
+    from detector.dataset import boxes_from_mask
+
+    if source == "roboflow":
+        img = cv2.imread(str(photo))
+        h, w = img.shape[:2]
+        lab = photo.parent.parent / "labels" / f"{photo.stem}.txt"
+        out = []
+        for line in lab.read_text().split("\n") if lab.is_file() else []:
+            p = line.split()
+            if len(p) == 5:
+                cx, cy, bw, bh = (float(v) for v in p[1:])
+                out.append(
+                    (0, (cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
+                )
+        return out
+    stem = photo.name.replace("_RAW.jpg", "")
+    out = []
+    for cid, suffix, area, dil in ((0, "_POTHOLE.png", 100, 4), (1, "_CRACK.png", 150, 12)):
+        mask = cv2.imread(str(photo.parent / f"{stem}{suffix}"), cv2.IMREAD_GRAYSCALE)
+        if mask is not None:
+            out += [(cid, b.x1, b.y1, b.x2, b.y2) for b in boxes_from_mask(mask, cid, area, dil)]
+    return out
+
+
+def waste_negatives() -> list[Path]:
+    """The training half of the Amsterdam waste-container photos (MIT): real hard negatives."""
+    from detector.dataset import split_of
+
+    folder = SHARED / "amsterdam_waste_container_reports_geotagged" / "images"
+    return [
+        p
+        for p in sorted(folder.glob("*.jpg"))
+        if split_of(p.stem, 50, 0, "roadcam-waste") == "train"
+    ]
+
+
+# -- one composite -----------------------------------------------------------------------------
+
+
+def _clip_box(pts: np.ndarray, w: int, h: int) -> tuple[float, ...] | None:
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if cx1 - cx0 < 10 or cy1 - cy0 < 8:
+        return None
+    if (cx1 - cx0) * (cy1 - cy0) < 0.6 * (x1 - x0) * (y1 - y0):
+        return None  # mostly off the image
+    return (cx0, cy0, cx1, cy1)
+
+
+def _ioa(inner, outer) -> float:
+    ix = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
+    iy = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return ix * iy / area if area > 0 else 0.0
+
+
+def composite(photo: Path, source: str, rng: np.random.Generator) -> tuple[np.ndarray, list, dict]:
+    """One image: the photo with 0-2 skips and 0-2 look-alikes; labels [(cls, x1, y1, x2, y2)]."""
+    bg = cv2.imread(str(photo), cv2.IMREAD_COLOR)
+    h, w = bg.shape[:2]
+    cam = random_camera(rng, w, h, source)
+    light = float(np.clip(cv2.cvtColor(bg, cv2.COLOR_BGR2GRAY).mean() / 128.0, 0.45, 1.25))
+    sun = (rng.uniform(-0.8, 0.8), rng.uniform(-0.6, 0.6))
+    n_skips = int(rng.choice([0, 1, 1, 1, 2]))
+    n_neg = int(rng.choice([0, 1, 1, 2])) if n_skips else int(rng.choice([1, 2]))
+    objs = [("skip", rng.uniform(5, 30)) for _ in range(n_skips)] + [
+        ("neg", rng.uniform(5, 30)) for _ in range(n_neg)
+    ]
+    img, labels, meta = bg.copy(), [], {"skips": [], "negatives": []}
+    for kind, z in sorted(objs, key=lambda o: -o[1]):  # far first
+        x = float(rng.choice([-1, 1]) * rng.uniform(2.0, 6.0))
+        yaw = float(rng.normal(0, 0.08))
+        if kind == "skip":
+            m = random_skip(rng)
+            pts = draw_skip(img, cam, m, x, z, yaw, light, sun, rng)
+            box = _clip_box(pts, w, h)
+            if box is not None:
+                # a nearer skip hides what is mostly behind it (objects are drawn far first)
+                labels = [b for b in labels if _ioa(b[1:], box) < 0.6]
+                meta["skips"] = [k for k in meta["skips"] if _ioa(k["box"], box) < 0.6]
+                labels.append((SKIP_CLASS, *box))
+                meta["skips"].append(
+                    {
+                        "kind": m.kind,
+                        "state": m.state,
+                        "colour": m.colour,
+                        "z_m": round(z, 1),
+                        "box": [round(v, 1) for v in box],
+                    }
+                )
+        else:
+            meta["negatives"].append(draw_negative(img, cam, rng, x, z, yaw, light, sun))
+    changed = np.any(img != bg, axis=2).astype(np.float32)
+    soft = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
+    img = np.where(changed[..., None] > 0, soft, img)
+    noise = rng.normal(0, rng.uniform(1, 5), img.shape) * changed[..., None]
+    img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    own = [
+        b for b in background_boxes(photo, source) if all(_ioa(b[1:], s[1:]) < 0.5 for s in labels)
+    ]
+    return img, own + labels, meta
+
+
+def write_composites(out: Path, count: int, seed: int, negatives: bool = True) -> dict:
+    rng = np.random.default_rng(seed)
+    bgs = backgrounds()
+    if not bgs:
+        raise SystemExit(f"no licensed backgrounds under {SHARED}")
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "labels").mkdir(parents=True, exist_ok=True)
+    (out / "meta.jsonl").unlink(missing_ok=True)
+    summary = {
+        "seed": seed,
+        "images": 0,
+        "skip_boxes": 0,
+        "by_kind": {},
+        "by_colour": {},
+        "negatives": {},
+    }
+    for i in range(count):
+        pool = [b for b in bgs if b[1] == ("brazil" if rng.random() < 0.7 else "roboflow")] or bgs
+        photo, source = pool[int(rng.integers(len(pool)))]
+        img, labels, meta = composite(photo, source, rng)
+        h, w = img.shape[:2]
+        stem = f"skipcomp_s{seed}_{i:05d}"
+        cv2.imwrite(
+            str(out / "images" / f"{stem}.jpg"),
+            img,
+            [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 96))],
+        )
+        lines = [
+            f"{c} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}"
+            for c, x1, y1, x2, y2 in labels
+        ]
+        (out / "labels" / f"{stem}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+        summary["images"] += 1
+        with (out / "meta.jsonl").open("a") as fh:
+            fh.write(json.dumps({"image": f"{stem}.jpg", "source": source, **meta}) + "\n")
+        for s in meta["skips"]:
+            summary["skip_boxes"] += 1
+            summary["by_kind"][f"{s['kind']}/{s['state']}"] = (
+                summary["by_kind"].get(f"{s['kind']}/{s['state']}", 0) + 1
+            )
+            summary["by_colour"][s["colour"]] = summary["by_colour"].get(s["colour"], 0) + 1
+        for n in meta["negatives"]:
+            summary["negatives"][n] = summary["negatives"].get(n, 0) + 1
+    if negatives:
+        for p in waste_negatives():
+            link = out / "images" / f"amsterdam_waste__{p.stem}.jpg"
+            if not link.exists():
+                link.symlink_to(p.resolve())
+            (out / "labels" / f"amsterdam_waste__{p.stem}.txt").write_text("")
+            summary["negatives"]["real_waste_container_photo"] = (
+                summary["negatives"].get("real_waste_container_photo", 0) + 1
+            )
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--out", type=Path, default=ROOT / "var" / "skip_composites")
+    ap.add_argument("--count", type=int, default=600)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-real-negatives", action="store_true")
+    args = ap.parse_args(argv)
+    summary = write_composites(args.out, args.count, args.seed, not args.no_real_negatives)
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
