@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     workers: int = 1
+    public_reads: bool = Field(
+        default=False,
+        description="Let anonymous callers use the read-only endpoints (GET); writes always need a role.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="Lifetime of a sign-in token.")
+    max_request_bytes: int = Field(
+        default=2_000_000, gt=0, description="Largest request body the API accepts (413 above)."
+    )
 
 
 @lru_cache(maxsize=1)

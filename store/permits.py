@@ -115,3 +115,8 @@ def check_skips_against_permits(
             }
         )
     return out
+
+
+def get_permit_by_reference(session: Session, reference: str) -> SkipPermit | None:
+    """The permit with this register reference, or None."""
+    return session.scalars(select(SkipPermit).where(SkipPermit.reference == reference)).first()

@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from api.deps import SessionDep
+from api.auth import Engineer, Reader
+from api.deps import KeyPath, SessionDep
 from api.schemas.hierarchy import (
     HierarchyReviewRequest,
     HierarchyReviewResponse,
@@ -46,7 +47,7 @@ def _features(fc: dict[str, Any] | None, what: str):
 
 @router.post("/hierarchy/review", response_model=HierarchyReviewResponse)
 def review(
-    body: HierarchyReviewRequest, request: Request, session: SessionDep
+    body: HierarchyReviewRequest, request: Request, session: SessionDep, _: Engineer
 ) -> HierarchyReviewResponse:
     """Review the stored network with the default policy and optional evidence."""
     import pandas as pd
@@ -115,7 +116,7 @@ def review(
 
 
 @router.get("/segments/{segment_id}/hierarchy", response_model=SegmentHierarchy)
-def segment_hierarchy(segment_id: str, session: SessionDep) -> SegmentHierarchy:
+def segment_hierarchy(segment_id: KeyPath, session: SessionDep, _: Reader) -> SegmentHierarchy:
     """A segment's current and recommended category, frequencies, condition, reasons and overrides."""
     from store.hierarchy import segment_hierarchy as fetch
 
@@ -125,11 +126,14 @@ def segment_hierarchy(segment_id: str, session: SessionDep) -> SegmentHierarchy:
 @router.post(
     "/segments/{segment_id}/hierarchy/override", response_model=OverrideOut, status_code=201
 )
-def override(segment_id: str, body: OverrideIn, session: SessionDep) -> OverrideOut:
+def override(
+    segment_id: KeyPath, body: OverrideIn, session: SessionDep, user: Engineer
+) -> OverrideOut:
     """Record an engineer's category for a segment; every later review keeps it."""
     from hierarchy.evidence import normalise_category
     from hierarchy.policy import load_policy
-    from store.hierarchy import add_override
+    from store.audit import record_event
+    from store.hierarchy import add_override, segment_hierarchy
 
     policy = load_policy()
     code = normalise_category(body.category, policy)
@@ -138,7 +142,11 @@ def override(segment_id: str, body: OverrideIn, session: SessionDep) -> Override
             status_code=422,
             detail=f"unknown category {body.category!r} (known: {', '.join(policy.codes)})",
         )
-    row = add_override(session, segment_id, code, body.reason.strip(), body.author)
+    before = segment_hierarchy(session, segment_id).get("current_category")
+    row = add_override(session, segment_id, code, body.reason.strip(), user.username)
+    record_event(
+        session, "segment", segment_id, "override", user.username, before, code, body.reason
+    )
     return OverrideOut(
         category=row["category"],
         reason=row["reason"],

@@ -15,8 +15,8 @@ class SkipPermitCreate(BaseModel):
     lat: float = Field(ge=-90, le=90)
     valid_from: datetime
     valid_to: datetime
-    address: str = ""
-    holder: str = ""
+    address: str = Field(default="", max_length=500)
+    holder: str = Field(default="", max_length=200)
 
     @model_validator(mode="after")
     def _dates(self) -> SkipPermitCreate:

@@ -73,9 +73,13 @@ def seeded(db_url, engine, tmp_path_factory):
         upsert_segments(s, segs)
         ids = save_defects(s, cands)
     settings = Settings(database_url=db_url, data_dir=tmp_path_factory.mktemp("data"))
+    from _auth import bearer, make_role_users
+
     from api.main import create_app
 
+    tokens = make_role_users(engine)
     with TestClient(create_app(settings)) as client:
+        client.headers.update(bearer(tokens["admin"]))
         yield client, ids
 
 
