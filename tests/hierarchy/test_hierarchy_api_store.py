@@ -38,9 +38,15 @@ def seeded(db_url, engine):
         best_confidence=0.9,
         best_frame_index=1,
     )
+    from dataclasses import replace
+
+    from store.review import review_defect
+
+    unconfirmed = replace(cand, chainage_m=150.0, max_width_m=0.6)  # proposed: not evidence
     with session_scope(engine) as s:
         upsert_segments(s, seg)
-        ids = save_defects(s, [cand])
+        ids = save_defects(s, [cand, unconfirmed])
+        review_defect(s, ids[0], "confirm", "inspector")
     return db_url, engine, ids
 
 
