@@ -137,3 +137,36 @@ def test_spatialite_writers_wait_instead_of_failing(db_url, engine):
             select(func.count()).select_from(AuditEvent).where(AuditEvent.resource == "test")
         )
     assert (errors, written) == (0, 120)
+
+
+def test_users_cli_add_list_token_disable(fresh_db_url, capsys):
+    import json
+
+    from pipeline.cli import main
+    from store.engine import make_engine
+
+    db = ["--database", fresh_db_url]
+    assert main(["users", "add", "kim", "--role", "inspector", "--json", *db]) == 0
+    added = json.loads(capsys.readouterr().out)
+    assert added["role"] == "inspector" and len(added["password"]) >= 12
+    assert main(["users", "add", "acme", "--role", "contractor", *db]) == 2  # no organisation
+    assert "needs --contractor" in capsys.readouterr().err
+    assert main(["users", "add", "acme", "--role", "contractor", "--contractor", "Acme", *db]) == 0
+    capsys.readouterr()
+    assert main(["users", "list", *db]) == 0
+    assert capsys.readouterr().out.splitlines() == ["acme: contractor [Acme]", "kim: inspector"]
+    assert main(["users", "token", "kim", "--api-key", "--json", *db]) == 0
+    key = json.loads(capsys.readouterr().out)
+    assert key["kind"] == "api_key" and key["expires_at"] is None
+    engine = make_engine(fresh_db_url)
+    try:
+        with session_scope(engine, readonly=True) as s:
+            assert user_for_token(s, key["token"]).username == "kim"
+        assert main(["users", "disable", "kim", *db]) == 0
+        with session_scope(engine, readonly=True) as s:
+            assert user_for_token(s, key["token"]) is None
+            assert [e.action for e in history(s, "user", "kim")] == ["add", "disable"]
+    finally:
+        engine.dispose()
+    assert main(["users", "token", "kim", *db]) == 2  # disabled
+    assert main(["users", "disable", "nobody", *db]) == 11
