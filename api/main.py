@@ -80,7 +80,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fastapi.staticfiles import StaticFiles
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_openapi_links(app)
     return app
+
+
+def _add_openapi_links(app: FastAPI) -> None:
+    """Generate the schema as FastAPI does, then add the links between operations (once)."""
+    from api.openapi_links import add_links
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_links(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 HTTP_KINDS = {

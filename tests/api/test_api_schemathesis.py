@@ -26,6 +26,7 @@ from api.main import create_app
 from roadcam.settings import Settings
 
 MAX_EXAMPLES = 12
+STATEFUL_EXAMPLES = 25
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
@@ -82,4 +83,42 @@ def test_api_conforms_to_its_schema(fuzz_app):
         cases += _fuzz(operation, bearer(tokens["admin"]), failures)
     print(f"schemathesis: {operations} operations, {cases} cases, {len(failures)} failures")
     assert operations >= 35 and cases >= operations
+    assert failures == []
+
+
+def test_api_stateful_chains_conform(fuzz_app):
+    """The stateful phase: chains of calls along the schema's OpenAPI links (list -> review ->
+    history, file a claim -> decide it, ...), each response checked as above."""
+    app, tokens = fuzz_app
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path="/auth/logout")
+    headers = bearer(tokens["admin"])
+    failures: list[str] = []
+    steps: list[str] = []
+
+    class Machine(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            steps.append(f"{case.method} {case.path} {response.status_code}")
+            try:
+                case.validate_response(response, checks=CHECKS)
+            except Exception as err:
+                failures.append(f"{case.method} {case.path}: {str(err).strip()[:600]}")
+
+    Machine.run(
+        settings=settings(
+            max_examples=STATEFUL_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+    )
+    linked = [s for s in steps if "/history" in s or "/review " in s or "/decision" in s]
+    print(
+        f"schemathesis stateful: {len(steps)} calls, {len(linked)} along links, {len(failures)} failures"
+    )
+    assert len(steps) > STATEFUL_EXAMPLES and linked
     assert failures == []
