@@ -139,3 +139,35 @@ def repropose_if_changed(
     record_event(session, "defect", defect.id, "review", "pipeline", "rejected", "proposed", note)
     defect.review_status, defect.reject_reason = "proposed", None
     return True
+
+
+def reviewed_frames(session: Session) -> list[dict]:
+    """Frames with a saved image whose findings are all decided, with every box and its decision.
+
+    One dict per frame: ``frame_id``, ``image_ref`` and ``boxes`` (``class_name`` as confirmed
+    or corrected, ``review_status``, ``x1, y1, x2, y2`` in pixels). Frames that still show a
+    proposed finding are left out: nobody has said what is in them yet.
+    """
+    from store.models import Observation
+
+    stmt = (
+        select(
+            Observation.frame_id,
+            Frame.image_ref,
+            Defect.class_name,
+            Defect.review_status,
+            Observation.x1,
+            Observation.y1,
+            Observation.x2,
+            Observation.y2,
+        )
+        .join(Frame, Frame.id == Observation.frame_id)
+        .join(Defect, Defect.id == Observation.defect_id)
+        .where(Frame.image_ref.is_not(None))
+        .order_by(Observation.frame_id, Observation.id)
+    )
+    frames: dict[int, dict] = {}
+    for fid, ref, cls, status, x1, y1, x2, y2 in session.execute(stmt):
+        frame = frames.setdefault(fid, {"frame_id": fid, "image_ref": ref, "boxes": []})
+        frame["boxes"].append({"class_name": cls, "review_status": status, "box": (x1, y1, x2, y2)})
+    return [f for f in frames.values() if all(b["review_status"] != "proposed" for b in f["boxes"])]
