@@ -33,13 +33,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from api.jobs import start_pool, stop_pool
         from store.engine import make_engine
 
         engine = make_engine(settings.database_url)
         app.state.engine = engine
+        start_pool(app)
         try:
             yield
         finally:
+            stop_pool(app)
             engine.dispose()
 
     from api.schemas.error import error_responses
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health,
         hierarchy,
         history,
+        jobs,
         repairs,
         review,
         schedules,
@@ -75,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes)
     for module in (health, auth, users, review, history, segments, hierarchy, defects, repairs):
         app.include_router(module.router)
-    for module in (skips, surveys, schedules, web):
+    for module in (jobs, skips, surveys, schedules, web):
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 

@@ -38,6 +38,7 @@ REVIEW_STATUSES = ("proposed", "confirmed", "rejected")
 REJECT_REASONS = ("false_positive", "duplicate", "off_highway", "other")
 USER_ROLES = ("admin", "engineer", "inspector", "contractor", "viewer")
 TOKEN_KINDS = ("session", "api_key")
+JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
 class UTCDateTime(TypeDecorator):
@@ -315,3 +316,20 @@ class AuditEvent(Base):
     from_value: Mapped[str | None] = mapped_column(Text)
     to_value: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Job(Base):
+    """A long task (a hierarchy review at scale) run in the background; polled at /jobs/{id}."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 
 from api.auth import Engineer, Reader
 from api.deps import KeyPath, SessionDep
+from api.schemas.auth import JobPublic
 from api.schemas.hierarchy import (
     HierarchyReviewRequest,
     HierarchyReviewResponse,
@@ -49,7 +50,37 @@ def _features(fc: dict[str, Any] | None, what: str):
 def review(
     body: HierarchyReviewRequest, request: Request, session: SessionDep, _: Engineer
 ) -> HierarchyReviewResponse:
-    """Review the stored network with the default policy and optional evidence."""
+    """Review the stored network with the default policy and optional evidence.
+
+    Runs inside the request: for a large network use ``POST /hierarchy/review/jobs``.
+    """
+    return run_review(session, body, _review_dir(request))
+
+
+@router.post("/hierarchy/review/jobs", response_model=JobPublic, status_code=202)
+def review_job(
+    body: HierarchyReviewRequest,
+    request: Request,
+    session: SessionDep,
+    background: BackgroundTasks,
+    user: Engineer,
+) -> JobPublic:
+    """Start the same review in the background; poll ``GET /jobs/{id}`` for its result."""
+    from api.jobs import submit_after_response
+    from store.jobs import create_job
+
+    job = create_job(session, "hierarchy_review", user.username, {"write": body.write})
+    review_dir = _review_dir(request)
+
+    def work(job_session) -> dict:
+        return run_review(job_session, body, review_dir).model_dump(mode="json")
+
+    background.add_task(submit_after_response, request.app, job.id, work)
+    return JobPublic.model_validate(job)
+
+
+def run_review(session, body: HierarchyReviewRequest, review_dir: Path) -> HierarchyReviewResponse:
+    """The review itself (shared by the request and the background job)."""
     import pandas as pd
 
     from hierarchy.policy import load_policy
@@ -83,7 +114,7 @@ def review(
         overrides=overrides_from_store(session),
     )
     scored = score_defect_risk(defects, result, policy) if len(defects) else None
-    summary = write_review_outputs(result, _review_dir(request), policy, defects=scored)
+    summary = write_review_outputs(result, review_dir, policy, defects=scored)
     written = rescored = 0
     if body.write:
         written = save_recommendations(session, result)

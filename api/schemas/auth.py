@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,4 +66,25 @@ class History(BaseModel):
     resource: str
     resource_id: str
     events: list[AuditEventPublic]
+    count: int
+
+
+class JobPublic(BaseModel):
+    """A background job: ``queued`` -> ``running`` -> ``done`` (with ``result``) or ``failed``."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    status: Literal["queued", "running", "done", "failed"]
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class JobList(BaseModel):
+    jobs: list[JobPublic]
     count: int

@@ -219,3 +219,33 @@ def test_eight_concurrent_writers_no_errors(api, db_url):
     assert sorted(set(codes)) == [200, 201]
     history = client.get("/segments/s1-0/history?limit=1000").json()
     assert history["count"] == 48
+
+
+def _wait_for_job(client, job_id: int, headers: dict[str, str], seconds: float = 120.0) -> dict:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        job = client.get(f"/jobs/{job_id}", headers=headers).json()
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+def test_hierarchy_review_as_a_background_job(api):
+    client, _, tokens = api
+    eng = bearer(tokens["engineer"])
+    r = client.post("/hierarchy/review/jobs", json={"write": False}, headers=eng)
+    assert r.status_code == 202, r.text
+    job = r.json()
+    assert (job["kind"], job["created_by"]) == ("hierarchy_review", "engineer")
+    assert job["status"] in ("queued", "running", "done")
+    done = _wait_for_job(client, job["id"], eng)
+    assert done["status"] == "done", done
+    assert done["result"]["segments"] == 1 and done["finished_at"]
+    assert client.get("/jobs", headers=eng).json()["jobs"][0]["id"] == job["id"]
+    bad = {"sites": {"type": "FeatureCollection", "features": [{"type": "Feature"}]}}
+    failed = client.post("/hierarchy/review/jobs", json=bad, headers=eng).json()
+    failed = _wait_for_job(client, failed["id"], eng)
+    assert failed["status"] == "failed" and "sites" in failed["error"]
+    assert client.get("/jobs/999999", headers=eng).json()["kind"] == "not_found"

@@ -23,6 +23,7 @@ ROADCAM_TABLES = {
     "app_user",
     "api_token",
     "audit_event",
+    "job",
 }
 GEOM_TABLES = {"frame", "observation", "defect", "road_segment", "skip_permit"}
 

@@ -1,4 +1,4 @@
-"""users, API tokens, the audit trail, and a finding's review (proposed, confirmed, rejected)
+"""users, API tokens, the audit trail, background jobs, and a finding's review (proposed, confirmed, rejected)
 
 Revision ID: 0003
 Revises: 0002
@@ -59,6 +59,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_audit_event_resource", "audit_event", ["resource", "resource_id", "id"])
+    op.create_table(
+        "job",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=50), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("params", sa.JSON(), nullable=True),
+        sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_job_status", "job", ["status"])
     # Plain ALTER TABLE ADD COLUMN (as 0002): findings stored before this migration start proposed.
     op.add_column(
         "defect",
@@ -74,6 +89,8 @@ def downgrade() -> None:
     op.drop_index("ix_defect_review_status", table_name="defect")
     for col in ("reviewed_at", "reviewed_by", "reject_reason", "review_status"):
         op.drop_column("defect", col)
+    op.drop_index("ix_job_status", table_name="job")
+    op.drop_table("job")
     op.drop_index("ix_audit_event_resource", table_name="audit_event")
     op.drop_table("audit_event")
     op.drop_index("ix_api_token_user_id", table_name="api_token")
