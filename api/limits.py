@@ -3,7 +3,8 @@
 A pure ASGI middleware (no BaseHTTPMiddleware, so streaming responses and
 background tasks are untouched). Bodies larger than ``settings.max_request_bytes``
 answer 413; a NUL byte in the path, the query string or the body answers 422
-(PostgreSQL cannot store one in text, and no roadcam value needs one). Both
+(PostgreSQL cannot store one in text, and no roadcam value needs one); binary bodies
+(multipart uploads, images) are not searched for NUL. Both
 bodies follow the documented error schema (``detail``, ``kind``).
 """
 
@@ -75,7 +76,8 @@ class RequestGuard:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         ctype = dict(scope.get("headers", [])).get(b"content-type", b"")
-        if _has_nul(body, percent_encoded=b"urlencoded" in ctype):
+        textual = not ctype or any(t in ctype for t in (b"json", b"urlencoded", b"text/"))
+        if textual and _has_nul(body, percent_encoded=b"urlencoded" in ctype):
             await _send_json(send, 422, _nul_error("body"))
             return
         replayed = False

@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from api.limits import RequestGuard
     from api.routes import (
         auth,
+        claim_photos,
         defects,
         health,
         hierarchy,
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes)
     for module in (health, auth, users, review, history, segments, hierarchy, defects, repairs):
         app.include_router(module.router)
-    for module in (jobs, skips, surveys, schedules, web):
+    for module in (claim_photos, jobs, skips, surveys, schedules, web):
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 

@@ -170,3 +170,31 @@ def test_permit_changes_are_audited(api):
         ("update", "engineer"),
     ]
     assert events[1]["to_value"].endswith("2099-01-01T00:00:00+00:00")
+
+
+def test_contractor_attaches_a_photo_to_its_own_claim(api, tmp_path):
+    import cv2
+    import numpy as np
+
+    client, ids, tokens = api
+    acme = bearer(tokens["contractor"])
+    claim = client.post(
+        f"/defects/{ids[5]}/repair-claims",
+        json={"contractor": CONTRACTOR_ORG, "note": "filled"},
+        headers=acme,
+    ).json()
+    ok, png = cv2.imencode(".png", np.full((60, 80, 3), 90, np.uint8))
+    files = {"photo": ("repair.png", bytes(png), "image/png")}
+    r = client.post(f"/repair-claims/{claim['id']}/photos", files=files, headers=acme)
+    assert r.status_code == 201, r.text
+    assert r.json()["evidence"]["photos"] == ["1.jpg"]
+    got = client.get(f"/repair-claims/{claim['id']}/photos/1", headers=acme)
+    assert got.status_code == 200 and got.content[:2] == b"\xff\xd8"  # re-encoded as JPEG
+    bad = {"photo": ("x.jpg", b"not an image", "image/jpeg")}
+    r = client.post(f"/repair-claims/{claim['id']}/photos", files=bad, headers=acme)
+    assert r.status_code == 422
+    other = client.post(f"/defects/{ids[5]}/repair-claims", json={"contractor": "Other Ltd"})
+    r = client.post(f"/repair-claims/{other.json()['id']}/photos", files=files, headers=acme)
+    assert r.status_code == 404  # not its claim: not even shown to exist
+    events = client.get(f"/repair-claims/{claim['id']}/history").json()["events"]
+    assert [e["action"] for e in events] == ["file", "photo"]
