@@ -112,6 +112,7 @@ async function select(id) {
     actions.appendChild(b);
   }
   $("action-message").textContent = "";
+  if (window.roadcamHistory) roadcamHistory.show(d);
   const m = markers.get(id);
   if (m) map.panTo(m.getLatLng());
 }

@@ -146,6 +146,12 @@ def test_map_lists_defects_and_inspector_verifies_a_claimed_repair(server):
         page.wait_for_function(
             "document.getElementById('action-message').textContent.includes('verified repaired')"
         )
+        # the audit trail: who moved it from repair_claimed to verified_repaired
+        page.wait_for_function(
+            "document.getElementById('detail-history').textContent"
+            ".includes('insp status: repair_claimed → verified_repaired')"
+        )
+        assert "review: proposed" in page.inner_text("#detail-review")
         page.screenshot(path=str(tmp / "map.png"))
         browser.close()
 
