@@ -28,21 +28,20 @@ def stop_pool(app: FastAPI) -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def submit_after_response(app: FastAPI, job_id: int, work: Callable[[Any], dict]) -> None:
-    """Queue ``work(session) -> result dict`` for job ``job_id`` (call from a background task)."""
+def submit_after_response(app: FastAPI, job_id: int, work: Callable[[], dict]) -> None:
+    """Queue ``work() -> result dict`` for job ``job_id`` (call from a background task)."""
     app.state.job_pool.submit(run_job, app.state.engine, job_id, work)
 
 
-def run_job(engine: Any, job_id: int, work: Callable[[Any], dict]) -> None:
-    """Mark the job running, do the work in its own transaction, record the result or the error."""
+def run_job(engine: Any, job_id: int, work: Callable[[], dict]) -> None:
+    """Mark the job running, do the work (it opens its own sessions), record the result or error."""
     from store.engine import session_scope
     from store.jobs import fail_job, finish_job, start_job
 
     with session_scope(engine) as session:
         start_job(session, job_id)
     try:
-        with session_scope(engine) as session:
-            result = work(session)
+        result = work()
         with session_scope(engine) as session:
             finish_job(session, job_id, result)
     except Exception as err:  # noqa: BLE001 - a failed job records why; the worker goes on

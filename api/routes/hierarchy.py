@@ -9,6 +9,7 @@ with the recommendation (``road_segment.hierarchy_reasons``).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from api.schemas.hierarchy import (
 )
 
 router = APIRouter(tags=["hierarchy"])
+REVIEW_LOCK = threading.Lock()
 
 
 def _review_dir(request: Request) -> Path:
@@ -47,14 +49,14 @@ def _features(fc: dict[str, Any] | None, what: str):
 
 
 @router.post("/hierarchy/review", response_model=HierarchyReviewResponse)
-def review(
-    body: HierarchyReviewRequest, request: Request, session: SessionDep, _: Engineer
-) -> HierarchyReviewResponse:
+def review(body: HierarchyReviewRequest, request: Request, _: Engineer) -> HierarchyReviewResponse:
     """Review the stored network with the default policy and optional evidence.
 
     Runs inside the request: for a large network use ``POST /hierarchy/review/jobs``.
+    Reads in a read-only transaction and writes in a short one at the end, so other writers
+    are not held up while it computes (on SpatiaLite: no write lock until the results).
     """
-    return run_review(session, body, _review_dir(request))
+    return run_review(request.app.state.engine, body, _review_dir(request))
 
 
 @router.post("/hierarchy/review/jobs", response_model=JobPublic, status_code=202)
@@ -72,21 +74,33 @@ def review_job(
     job = create_job(session, "hierarchy_review", user.username, {"write": body.write})
     review_dir = _review_dir(request)
 
-    def work(job_session) -> dict:
-        return run_review(job_session, body, review_dir).model_dump(mode="json")
+    engine = request.app.state.engine
+
+    def work() -> dict:
+        return run_review(engine, body, review_dir).model_dump(mode="json")
 
     background.add_task(submit_after_response, request.app, job.id, work)
     return JobPublic.model_validate(job)
 
 
-def run_review(session, body: HierarchyReviewRequest, review_dir: Path) -> HierarchyReviewResponse:
-    """The review itself (shared by the request and the background job)."""
+def run_review(engine, body: HierarchyReviewRequest, review_dir: Path) -> HierarchyReviewResponse:
+    """The review (shared by the request and the background job), one at a time per process.
+
+    Reviews write the same output folder (the latest review's files) and each takes much
+    memory at scale, so a second one waits for the first instead of racing it.
+    """
+    with REVIEW_LOCK:
+        return _run_review(engine, body, review_dir)
+
+
+def _run_review(engine, body: HierarchyReviewRequest, review_dir: Path) -> HierarchyReviewResponse:
     import pandas as pd
 
     from hierarchy.policy import load_policy
     from hierarchy.report import write_review_outputs
     from hierarchy.review import review_hierarchy
     from hierarchy.risk import score_defect_risk
+    from store.engine import session_scope
     from store.hierarchy import (
         defects_for_review,
         overrides_from_store,
@@ -100,8 +114,10 @@ def run_review(session, body: HierarchyReviewRequest, review_dir: Path) -> Hiera
     if sites is not None and "kind" not in sites:
         raise HTTPException(status_code=422, detail="sites need a 'kind' property")
     traffic = pd.DataFrame([t.model_dump() for t in body.traffic]) if body.traffic else None
-    segments = segments_for_review(session)
-    defects = defects_for_review(session)
+    with session_scope(engine, readonly=True) as session:
+        segments = segments_for_review(session)
+        defects = defects_for_review(session)
+        overrides = overrides_from_store(session)
     result = review_hierarchy(
         segments,
         None,
@@ -111,14 +127,27 @@ def run_review(session, body: HierarchyReviewRequest, review_dir: Path) -> Hiera
         bus_routes=_features(body.bus_routes, "bus_routes"),
         winter_routes=_features(body.winter_routes, "winter_routes"),
         defects=defects,
-        overrides=overrides_from_store(session),
+        overrides=overrides,
     )
     scored = score_defect_risk(defects, result, policy) if len(defects) else None
     summary = write_review_outputs(result, review_dir, policy, defects=scored)
     written = rescored = 0
     if body.write:
-        written = save_recommendations(session, result)
-        rescored = save_defect_risk(session, scored) if scored is not None else 0
+        with session_scope(engine) as session:
+            written = save_recommendations(session, result)
+            rescored = save_defect_risk(session, scored) if scored is not None else 0
+    return HierarchyReviewResponse(
+        **{k: summary[k] for k in HierarchyReviewResponse.model_fields if k in summary},
+        segments_written=written,
+        defects_rescored=rescored,
+        changes=_changes(result),
+    )
+
+
+def _changes(result) -> list[SegmentChange]:
+    """The segments whose category, frequency or override the review changes."""
+    import pandas as pd
+
     changed = result[
         (result["change"] != "unchanged")
         | (result["current_frequency"] != result["recommended_frequency"])
@@ -140,10 +169,7 @@ def run_review(session, body: HierarchyReviewRequest, review_dir: Path) -> Hiera
         )
         for r in changed.itertuples(index=False)
     ]
-    fields = {k: summary[k] for k in HierarchyReviewResponse.model_fields if k in summary}
-    return HierarchyReviewResponse(
-        **fields, segments_written=written, defects_rescored=rescored, changes=changes
-    )
+    return changes
 
 
 @router.get("/segments/{segment_id}/hierarchy", response_model=SegmentHierarchy)

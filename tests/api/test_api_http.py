@@ -249,3 +249,19 @@ def test_hierarchy_review_as_a_background_job(api):
     failed = _wait_for_job(client, failed["id"], eng)
     assert failed["status"] == "failed" and "sites" in failed["error"]
     assert client.get("/jobs/999999", headers=eng).json()["kind"] == "not_found"
+
+
+def test_parallel_hierarchy_reviews_and_writers_no_errors(api):
+    """The issue's case: 6 hierarchy reviews (writing) at once, with reviewers writing meanwhile."""
+    client, ids, tokens = api
+    eng = bearer(tokens["engineer"])
+
+    def one(k: int) -> int:
+        if k < 6:
+            return client.post("/hierarchy/review", json={"write": True}, headers=eng).status_code
+        d = ids[4 + k]
+        return client.post(f"/defects/{d}/review", json={"action": "confirm"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(one, range(8)))
+    assert codes == [200] * 8
