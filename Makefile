@@ -76,6 +76,10 @@ demo: $(VENV)/.base spatialite $(WEB_DEPS)
 	$(ROADCAM) process sample_footage/ || [ $$? -eq 3 ]
 	$(ROADCAM) hierarchy review --database sqlite:///$(CURDIR)/var/roadcam.sqlite \
 	  --sites hierarchy/examples/medway_sites.geojson --out var/hierarchy_review
+	@# A local admin to sign in with (a new password each run; printed once, never stored in clear).
+	@$(ROADCAM) users add admin --role admin --full-name "Local admin" --reset-if-exists
+	@echo "Sign in at http://127.0.0.1:8000/login as 'admin' with the password above;"
+	@echo "  add people with: $(ROADCAM) users add NAME --role inspector (admin, engineer, inspector, contractor, viewer)"
 	@echo "Serving the API and map on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	$(ROADCAM) serve --host 127.0.0.1 --port 8000
 

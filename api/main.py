@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from api.jobs import start_pool, stop_pool
         from api.routes.web import web_assets_missing
         from store.engine import make_engine
 
@@ -40,61 +41,131 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.error("%s; the JSON API works, the map at / does not", problem)
         engine = make_engine(settings.database_url)
         app.state.engine = engine
+        start_pool(app)
         try:
             yield
         finally:
+            stop_pool(app)
             engine.dispose()
+
+    from api.schemas.error import error_responses
 
     app = FastAPI(
         title="roadcam",
         version=__version__,
-        description="Road defects from fleet cameras, on the highway network.",
+        description="Road defects from fleet cameras, on the highway network. "
+        "Sign in at POST /auth/token; every route lists the roles it allows.",
         lifespan=lifespan,
+        responses=error_responses(),
     )
     app.state.settings = settings
+    _add_error_handlers(app)
+
+    from api.limits import RequestGuard
+    from api.routes import (
+        auth,
+        citizen_reports,
+        claim_photos,
+        defects,
+        exports,
+        health,
+        hierarchy,
+        history,
+        jobs,
+        repairs,
+        review,
+        schedules,
+        segments,
+        skips,
+        surveys,
+        users,
+        web,
+    )
+
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes)
+    for module in (health, auth, users, review, history, segments, hierarchy, defects, repairs):
+        app.include_router(module.router)
+    for module in (claim_photos, jobs, skips, surveys, schedules, exports, citizen_reports, web):
+        app.include_router(module.router)
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _add_openapi_links(app)
+    return app
+
+
+def _add_openapi_links(app: FastAPI) -> None:
+    """Generate the schema as FastAPI does, then add the links between operations (once)."""
+    from api.openapi_links import add_links
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_links(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+HTTP_KINDS = {
+    400: "usage",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "validation",
+    503: "database",
+}
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error answers ``{"detail": ..., "kind": ...}`` (api.schemas.error.ErrorBody)."""
+    from sqlalchemy import exc as sa_exc
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     @app.exception_handler(RoadcamError)
     async def _roadcam_error(_: Request, err: RoadcamError) -> JSONResponse:
         status = {"not_found": 404, "database": 503, "invalid_transition": 409}.get(err.kind, 400)
         return JSONResponse(status_code=status, content={"detail": str(err), "kind": err.kind})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        kind = HTTP_KINDS.get(err.status_code, "http")
+        detail = err.detail if isinstance(err.detail, str) else str(err.detail)
+        return JSONResponse(
+            status_code=err.status_code,
+            content={"detail": detail, "kind": kind},
+            headers=getattr(err, "headers", None),
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, err: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            {
+                "loc": [x if isinstance(x, int | str) else str(x) for x in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
             for e in err.errors()
         ]
         return JSONResponse(status_code=422, content={"detail": errors, "kind": "validation"})
 
-    from api.routes import (
-        citizen_reports,
-        defects,
-        exports,
-        health,
-        hierarchy,
-        repairs,
-        schedules,
-        segments,
-        skips,
-        surveys,
-        web,
-    )
+    @app.exception_handler(sa_exc.IntegrityError)
+    async def _integrity_error(_: Request, err: sa_exc.IntegrityError) -> JSONResponse:
+        log.info("integrity error: %s", str(err.orig).splitlines()[0] if err.orig else err)
+        return JSONResponse(
+            status_code=409,
+            content={"detail": "conflicts with a stored record", "kind": "conflict"},
+        )
 
-    for module in (
-        health,
-        segments,
-        hierarchy,
-        defects,
-        repairs,
-        skips,
-        surveys,
-        schedules,
-        exports,
-        citizen_reports,
-        web,
-    ):
-        app.include_router(module.router)
-    from fastapi.staticfiles import StaticFiles
-
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    return app
+    @app.exception_handler(sa_exc.OperationalError)
+    async def _operational_error(_: Request, err: sa_exc.OperationalError) -> JSONResponse:
+        log.warning("database error: %s", str(err.orig).splitlines()[0] if err.orig else err)
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "the database is unavailable or busy; retry", "kind": "database"},
+            headers={"Retry-After": "1"},
+        )

@@ -230,7 +230,7 @@ def process_paths(
     engine = make_engine(database_url)
     upgrade(engine=engine)
     todo: list[tuple[FootageItem, list]] = []
-    with session_scope(engine) as session:
+    with session_scope(engine, readonly=True) as session:  # no write lock while reading
         network = _load_network(session)
         if network is None:
             log.warning(

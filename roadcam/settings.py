@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     map_tile_attribution: str = Field(
         default="", description="Attribution text the tile provider requires (shown on the map)."
     )
+    public_reads: bool = Field(
+        default=False,
+        description="Let anonymous callers use the read-only endpoints (GET); writes always need a role.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="Lifetime of a sign-in token.")
+    max_request_bytes: int = Field(
+        default=2_000_000, gt=0, description="Largest request body the API accepts (413 above)."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 from geo.types import DefectCandidate
 from roadcam.errors import InputNotFoundError, InvalidTransitionError, UsageError
 from store._sql import bbox_around_m, bbox_filter, clean_float, distance_m, lonlat_of, point_ewkt
+from store.audit import record_event
 from store.frames import frame_ids_by_key
 from store.models import DEFECT_STATUSES, Defect, Frame, utcnow
 from store.observations import link_observations
+from store.review import repropose_if_changed
 
 log = logging.getLogger(__name__)
 
@@ -151,13 +153,15 @@ def save_defects(
     returned for the observation list the candidates were built from), each
     candidate's ``observation_keys`` attach those observations to its defect.
     A stored ``verified_repaired`` defect that is seen again becomes ``still_present``.
+    New defects start ``proposed`` (see :mod:`store.review`); a rejected one seen again stays
+    rejected unless it grew.
     """
     frames = frame_ids_by_key(session, survey_id) if survey_id is not None else None
     ids: list[int] = []
     for cand in candidates:
         best = _best_frame(session, cand, frames)
         if cand.defect_id is None:
-            defect = Defect(status="open", created_at=utcnow())
+            defect = Defect(status="open", review_status="proposed", created_at=utcnow())
             _apply(defect, cand, best)
             session.add(defect)
         else:
@@ -165,7 +169,10 @@ def save_defects(
             if defect is None:
                 raise InputNotFoundError(f"defect {cand.defect_id} not found")
             seen_again = cand.last_seen > defect.last_seen
+            width_before = defect.max_width_m
             _apply(defect, cand, best)
+            if seen_again:
+                repropose_if_changed(session, defect, width_before, defect.max_width_m)
             if seen_again and defect.status == "verified_repaired":
                 defect.status, defect.status_note, defect.status_changed_at = (
                     "still_present",
@@ -183,7 +190,7 @@ def save_defects(
 
 
 def set_defect_status(
-    session: Session, defect_id: int, status: str, note: str | None = None
+    session: Session, defect_id: int, status: str, note: str | None = None, actor: str = "system"
 ) -> Defect:
     """Move a defect to ``status`` when :data:`TRANSITIONS` allows it; raise InvalidTransitionError otherwise."""
     _check_status(status)
@@ -197,6 +204,7 @@ def set_defect_status(
         raise InvalidTransitionError(
             f"defect {defect_id}: cannot go from {defect.status} to {status} (allowed: {allowed})"
         )
+    record_event(session, "defect", defect_id, "status", actor, defect.status, status, note)
     defect.status = status
     defect.status_note = note
     defect.status_changed_at = utcnow()

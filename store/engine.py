@@ -34,6 +34,7 @@ SPATIALITE_INSTALL_HINT = (
     "macOS: 'brew install libspatialite') or set ROADCAM_SPATIALITE_PATH to mod_spatialite"
 )
 UPGRADE_HINT = "run `roadcam db upgrade`"
+READONLY_OPTION = "roadcam_readonly"
 
 
 def spatialite_library_path() -> str:
@@ -104,6 +105,8 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA busy_timeout = 30000")
+    # WAL: readers never wait for the writer, and the writer never waits for readers.
+    cur.execute("PRAGMA journal_mode = WAL")
     cur.close()
     # Let SQLAlchemy, not the driver, manage transactions (emitting BEGIN in _on_sqlite_begin):
     # DDL then runs inside the migration's transaction (SpatiaLite's RecoverGeometryColumn and
@@ -113,7 +116,12 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Writers take the write lock up front (BEGIN IMMEDIATE), so concurrent writers queue on the
+    # busy timeout. A deferred transaction that reads and then writes gets SQLITE_BUSY at once,
+    # without waiting ("database is locked" in milliseconds), when another writer got there first.
+    # Sessions opened with ``readonly=True`` (GET requests) stay deferred and never block.
+    readonly = conn.get_execution_options().get(READONLY_OPTION, False)
+    conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def _ensure_sqlite_parent(database: str | None) -> None:
@@ -222,13 +230,16 @@ def translate_error(err: Exception, engine: Engine | None = None) -> DatabaseErr
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
+def session_scope(engine: Engine, readonly: bool = False) -> Iterator[Session]:
     """A session that commits on success and rolls back (only its own work) on any error.
 
     Connection failures and missing tables become :class:`DatabaseError` with a
-    hint; other errors propagate unchanged after the rollback.
+    hint; other errors propagate unchanged after the rollback. On SpatiaLite a
+    session takes the write lock when it begins (writers queue, up to the 30 s busy
+    timeout) unless ``readonly`` is set.
     """
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    bind = engine.execution_options(**{READONLY_OPTION: True}) if readonly else engine
+    session = sessionmaker(bind=bind, expire_on_commit=False)()
     try:
         yield session
         session.commit()

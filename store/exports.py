@@ -6,12 +6,9 @@ All SQL of the exports lives here; :mod:`store.export_files` writes the frames a
 GeoPackage and GeoParquet, and :mod:`store.confirm` shapes confirmed defects for Confirm.
 
 **Confirmed.** The council's rule is that only confirmed findings leave roadcam for another
-system (Confirm, the changes feed). Until the review life cycle (proposed / confirmed /
-rejected) lands, :func:`confirmed_defect_clause` is the single place that says what counts as
-confirmed: a defect a person has acted on as a real defect, i.e. one whose status is
-``repair_claimed``, ``still_present`` or ``verified_repaired`` (a repair was ordered or claimed
-against it). ``open`` is the detector's proposal and ``closed`` may mean "not a defect", so
-neither is exported. Point this function at the review status when it exists.
+system (Confirm, the changes feed): :func:`confirmed_defect_clause` is
+:func:`store.review.confirmed_clause`, a finding an engineer or inspector has confirmed in the
+review queue. Proposed and rejected findings are never exported.
 """
 
 from __future__ import annotations
@@ -35,14 +32,12 @@ from store.models import (
     SkipPermit,
     Survey,
 )
-
-#: Defect statuses that count as confirmed until the review life cycle exists (see module doc).
-CONFIRMED_STATUSES = ("repair_claimed", "still_present", "verified_repaired")
+from store.review import confirmed_clause
 
 
 def confirmed_defect_clause() -> ColumnElement[bool]:
     """WHERE clause: the defect is a confirmed finding (the one rule; see the module doc)."""
-    return Defect.status.in_(CONFIRMED_STATUSES)
+    return confirmed_clause()
 
 
 @dataclass(frozen=True)

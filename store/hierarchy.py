@@ -47,9 +47,15 @@ def segments_for_review(session: Session) -> Any:
 
 
 def defects_for_review(session: Session) -> Any:
-    """Stored defects as a DataFrame (id, class_name, segment_id, chainage_m, offset_m,
-    first_seen, last_seen, sightings, width_m, status)."""
+    """Stored CONFIRMED defects as a DataFrame (id, class_name, segment_id, chainage_m, offset_m,
+    first_seen, last_seen, sightings, width_m, status).
+
+    Proposed and rejected findings are not evidence: a person confirms a finding before it
+    changes a category or a frequency (:func:`store.review.only_confirmed`).
+    """
     import pandas as pd
+
+    from store.review import only_confirmed
 
     cols = [
         "id",
@@ -79,7 +85,7 @@ def defects_for_review(session: Session) -> Any:
         .where(Defect.segment_id.is_not(None))
         .order_by(Defect.id)
     )
-    rows = [tuple(r) for r in session.execute(stmt)]
+    rows = [tuple(r) for r in session.execute(only_confirmed(stmt))]
     return pd.DataFrame(rows, columns=cols)
 
 

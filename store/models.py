@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -32,6 +33,12 @@ SRID = 4326
 SURVEY_STATUSES = ("pending", "processing", "done", "partial", "failed")
 DEFECT_STATUSES = ("open", "repair_claimed", "verified_repaired", "still_present", "closed")
 CLAIM_STATUSES = ("pending", "verified", "rejected")
+#: A finding's review: the pipeline proposes, a named person confirms or rejects.
+REVIEW_STATUSES = ("proposed", "confirmed", "rejected")
+REJECT_REASONS = ("false_positive", "duplicate", "off_highway", "other")
+USER_ROLES = ("admin", "engineer", "inspector", "contractor", "viewer")
+TOKEN_KINDS = ("session", "api_key")
+JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
 class UTCDateTime(TypeDecorator):
@@ -178,6 +185,12 @@ class Defect(Base):
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     status_note: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_status: Mapped[str] = mapped_column(
+        String(20), default="proposed", server_default="proposed", index=True
+    )
+    reject_reason: Mapped[str | None] = mapped_column(String(20))
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     risk_category: Mapped[str | None] = mapped_column(String(20))
     risk_score: Mapped[float | None] = mapped_column(Float)
     response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -284,3 +297,69 @@ class CitizenReport(Base):
     defect_distance_m: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(Text, default="")
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    """A person (or a machine, through its API keys) who may use the API, with one role."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    contractor: Mapped[str | None] = mapped_column(
+        String(200)
+    )  # the contractor role's organisation
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token: a person's sign-in session or a machine's API key (only its hash is kept)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """One decision or change, append-only: who, when, what, from, to and why."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_resource", "resource", "resource_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource: Mapped[str] = mapped_column(String(30))
+    resource_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_value: Mapped[str | None] = mapped_column(Text)
+    to_value: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Job(Base):
+    """A long task (a hierarchy review at scale) run in the background; polled at /jobs/{id}."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -137,3 +137,18 @@ def count_observations(session: Session, survey_id: int | None = None) -> int:
             Frame.survey_id == survey_id
         )
     return int(session.scalar(stmt) or 0)
+
+
+def best_observation_box(
+    session: Session, defect_id: int, frame_id: int | None
+) -> tuple[float, float, float, float] | None:
+    """The box (x1, y1, x2, y2, pixels) of the defect's most confident sighting in ``frame_id``."""
+    if frame_id is None:
+        return None
+    row = session.execute(
+        select(Observation.x1, Observation.y1, Observation.x2, Observation.y2)
+        .where(Observation.defect_id == defect_id, Observation.frame_id == frame_id)
+        .order_by(Observation.confidence.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (float(row[0]), float(row[1]), float(row[2]), float(row[3]))

@@ -30,6 +30,7 @@ from geo.network.street_names import street_key
 from store.defects import ACTIVE_STATUSES, defect_lonlat
 from store.models import Defect, Frame, Observation, RoadSegment, SkipPermit
 from store.permits import permits_near
+from store.review import confirmed_clause
 
 #: Statuses the chargeable filter passes today (see the module docstring).
 CHARGEABLE_SKIP_STATUSES: tuple[str, ...] = ACTIVE_STATUSES
@@ -38,11 +39,14 @@ CHARGEABLE_SKIP_STATUSES: tuple[str, ...] = ACTIVE_STATUSES
 def chargeable_skip_filter() -> ColumnElement[bool]:
     """THE rule for which stored skips may be charged: skips an engineer has confirmed.
 
-    Today: ``class_name == 'skip'`` and ``status`` in :data:`CHARGEABLE_SKIP_STATUSES`
-    (every active skip; there is no ``confirmed`` status yet). At the merge of the
-    finding life cycle (issue 12) this becomes the confirmed status.
+    ``class_name == 'skip'``, still active (``status`` in :data:`CHARGEABLE_SKIP_STATUSES`)
+    and confirmed by a named engineer (:func:`store.review.confirmed_clause`).
     """
-    return and_(Defect.class_name == "skip", Defect.status.in_(CHARGEABLE_SKIP_STATUSES))
+    return and_(
+        Defect.class_name == "skip",
+        Defect.status.in_(CHARGEABLE_SKIP_STATUSES),
+        confirmed_clause(),
+    )
 
 
 def _street_permits(session: Session, key: str) -> list[SkipPermit]:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
+from api.auth import ALL_ROLES, require_roles
 from api.deps import SessionDep
 from api.schemas.citizen_report import TriageList, TriageRow
 
-router = APIRouter(tags=["citizen reports"])
+router = APIRouter(
+    tags=["citizen reports"], dependencies=[Depends(require_roles(*ALL_ROLES, open_read=True))]
+)
 
 
 @router.get("/citizen-reports/triage", response_model=TriageList)

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse
 
-from api.deps import BBoxDep, SessionDep
+from api.auth import Reader, Reviewer
+from api.deps import BBoxDep, DefectIdPath, OffsetQuery, SessionDep
 from api.filters import DefectFilterDep
 from api.schemas.common import Feature, FeatureCollection
 from api.schemas.defect import DefectList, DefectPublic, DefectStatus, DefectStatusUpdate
@@ -25,13 +26,14 @@ StatusQuery = Annotated[list[DefectStatus] | None, Query()]
 @router.get("", response_model=DefectList)
 def list_defects(
     session: SessionDep,
+    _: Reader,
     bbox: BBoxDep,
     class_name: ClassQuery = None,
     status: StatusQuery = None,
     segment_id: Annotated[list[str] | None, Query()] = None,
     since: Annotated[datetime | None, Query(description="last seen on or after (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> DefectList:
     from store.defects import list_defects as query
 
@@ -51,6 +53,7 @@ def list_defects(
 @router.get("/geojson", response_model=FeatureCollection)
 def defects_geojson(
     session: SessionDep,
+    _: Reader,
     filters: DefectFilterDep,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
 ) -> FeatureCollection:
@@ -72,7 +75,7 @@ def defects_geojson(
 
 
 @router.get("/{defect_id}", response_model=DefectPublic)
-def get_defect(defect_id: int, session: SessionDep) -> DefectPublic:
+def get_defect(defect_id: DefectIdPath, session: SessionDep, _: Reader) -> DefectPublic:
     from store.defects import get_defect as fetch
 
     row = fetch(session, defect_id)
@@ -82,15 +85,21 @@ def get_defect(defect_id: int, session: SessionDep) -> DefectPublic:
 
 
 @router.patch("/{defect_id}/status", response_model=DefectPublic)
-def update_status(defect_id: int, body: DefectStatusUpdate, session: SessionDep) -> DefectPublic:
+def update_status(
+    defect_id: DefectIdPath, body: DefectStatusUpdate, session: SessionDep, user: Reviewer
+) -> DefectPublic:
     """Move a defect through its life cycle (e.g. closed, or reopened); illegal moves answer 409."""
     from store.defects import set_defect_status
 
-    return DefectPublic.from_row(set_defect_status(session, defect_id, body.status, body.note))
+    return DefectPublic.from_row(
+        set_defect_status(session, defect_id, body.status, body.note, user.username)
+    )
 
 
 @router.get("/{defect_id}/image", response_class=FileResponse)
-def defect_image(defect_id: int, session: SessionDep, request: Request) -> FileResponse:
+def defect_image(
+    defect_id: DefectIdPath, session: SessionDep, request: Request, _: Reader
+) -> FileResponse:
     """The best evidence frame of a defect (JPEG), when one was saved."""
     from store.defects import get_defect as fetch
 

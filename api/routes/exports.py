@@ -11,15 +11,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from api.auth import ALL_ROLES, require_roles
 from api.deps import SessionDep
 from api.filters import DefectFilterDep
 from api.schemas.common import Feature, FeatureCollection
 from api.schemas.exports import ChangeFeed, DefectChange, DriveLayers
 
-router = APIRouter(tags=["exports"])
+router = APIRouter(
+    tags=["exports"], dependencies=[Depends(require_roles(*ALL_ROLES, open_read=True))]
+)
 
 
 @router.get("/exports/defects.{fmt}", response_class=Response)

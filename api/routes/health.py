@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy import text
 
+from api.auth import public
 from api.deps import SessionDep
 from api.schemas.common import Health
 from roadcam import __version__
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[Depends(public())])
 
 
 @router.get("/health", response_model=Health)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.auth import Reader
 from api.deps import SessionDep
 from api.schemas.schedule import FrequencyRow, Schedule
 
@@ -11,7 +12,7 @@ router = APIRouter(prefix="/schedules", tags=["schedules"])
 
 
 @router.get("", response_model=Schedule)
-def schedule(session: SessionDep) -> Schedule:
+def schedule(session: SessionDep, _: Reader) -> Schedule:
     """Inspection-km per year by frequency, current vs recommended (frequencies from the hierarchy policy)."""
     from hierarchy.policy import load_policy
     from store.segments import inspection_km_by_frequency

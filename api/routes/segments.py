@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import BBoxDep, SessionDep
+from api.auth import Reader
+from api.deps import BBoxDep, KeyPath, OffsetQuery, SessionDep
 from api.schemas.common import Feature, FeatureCollection
 from api.schemas.segment import NetworkSummary, SegmentList, SegmentPublic
 
@@ -16,10 +17,11 @@ router = APIRouter(prefix="/segments", tags=["segments"])
 @router.get("", response_model=SegmentList)
 def list_segments(
     session: SessionDep,
+    _: Reader,
     bbox: BBoxDep,
     road_class: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> SegmentList:
     from store.segments import list_segments as query
 
@@ -28,7 +30,7 @@ def list_segments(
 
 
 @router.get("/summary", response_model=NetworkSummary)
-def network_summary(session: SessionDep) -> NetworkSummary:
+def network_summary(session: SessionDep, _: Reader) -> NetworkSummary:
     from store.segments import network_summary as summary
 
     return NetworkSummary(**summary(session))
@@ -37,6 +39,7 @@ def network_summary(session: SessionDep) -> NetworkSummary:
 @router.get("/geojson", response_model=FeatureCollection)
 def segments_geojson(
     session: SessionDep,
+    _: Reader,
     bbox: BBoxDep,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
 ) -> FeatureCollection:
@@ -53,7 +56,7 @@ def segments_geojson(
 
 
 @router.get("/{segment_id}", response_model=SegmentPublic)
-def get_segment(segment_id: str, session: SessionDep) -> SegmentPublic:
+def get_segment(segment_id: KeyPath, session: SessionDep, _: Reader) -> SegmentPublic:
     from store.segments import get_segment as fetch
 
     row = fetch(session, segment_id)

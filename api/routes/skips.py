@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from api.deps import SessionDep
+from api.auth import Engineer, Reader
+from api.deps import OffsetQuery, SessionDep
 from api.schemas.skip import SkipFindingList, SkipPermitCreate, SkipPermitPublic
 
 router = APIRouter(tags=["skips"])
@@ -21,11 +22,14 @@ def _utc(t):
 
 
 @router.post("/skip-permits", response_model=SkipPermitPublic, status_code=201)
-def create_permit(body: SkipPermitCreate, session: SessionDep) -> SkipPermitPublic:
+def create_permit(body: SkipPermitCreate, session: SessionDep, user: Engineer) -> SkipPermitPublic:
     """Add a permit, or update the one with the same reference (placed by street when no lon/lat)."""
     from roadcam.errors import CorruptInputError
+    from store.audit import record_event
     from store.permits import get_skip_permit_by_reference, import_skip_permits
 
+    old = get_skip_permit_by_reference(session, body.reference)
+    before = None if old is None else f"{old.valid_from.isoformat()}/{old.valid_to.isoformat()}"
     row = body.model_dump() | {"valid_from": _utc(body.valid_from), "valid_to": _utc(body.valid_to)}
     try:
         import_skip_permits(session, [row])
@@ -34,6 +38,9 @@ def create_permit(body: SkipPermitCreate, session: SessionDep) -> SkipPermitPubl
             status_code=422, detail=str(err).replace("permit register row 2: ", "")
         ) from err
     permit = get_skip_permit_by_reference(session, body.reference)
+    after = f"{permit.valid_from.isoformat()}/{permit.valid_to.isoformat()}"
+    action = "create" if old is None else "update"
+    record_event(session, "skip_permit", permit.id, action, user.username, before, after)
     return SkipPermitPublic.model_validate(permit)
 
 
@@ -58,17 +65,23 @@ def _findings(request: Request, session, radius_m: float | None, unpermitted_onl
 def check_skips(
     request: Request,
     session: SessionDep,
+    _: Reader,
     radius_m: Annotated[float | None, Query(gt=0, le=200)] = None,
     unpermitted_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: OffsetQuery = 0,
 ) -> SkipFindingList:
     """Every chargeable skip seen on the highway: permit state, street, days, evidence, charge."""
-    return SkipFindingList(**_findings(request, session, radius_m, unpermitted_only))
+    found = _findings(request, session, radius_m, unpermitted_only)
+    found["skips"] = found["skips"][offset : offset + limit]
+    return SkipFindingList(**found)
 
 
 @router.get("/skips.csv", response_class=Response)
 def skips_csv(
     request: Request,
     session: SessionDep,
+    _: Reader,
     radius_m: Annotated[float | None, Query(gt=0, le=200)] = None,
     unpermitted_only: bool = True,
 ) -> Response:

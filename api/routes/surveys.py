@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import SessionDep
+from api.auth import Reader
+from api.deps import OffsetQuery, SessionDep, SurveyIdPath
 from api.schemas.survey import SurveyList, SurveyPublic
 
 router = APIRouter(prefix="/surveys", tags=["surveys"])
@@ -15,8 +16,9 @@ router = APIRouter(prefix="/surveys", tags=["surveys"])
 @router.get("", response_model=SurveyList)
 def list_surveys(
     session: SessionDep,
+    _: Reader,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> SurveyList:
     from store.surveys import list_surveys as query
 
@@ -25,7 +27,7 @@ def list_surveys(
 
 
 @router.get("/{survey_id}", response_model=SurveyPublic)
-def get_survey(survey_id: int, session: SessionDep) -> SurveyPublic:
+def get_survey(survey_id: SurveyIdPath, session: SessionDep, _: Reader) -> SurveyPublic:
     from store.surveys import get_survey as fetch
 
     row = fetch(session, survey_id)

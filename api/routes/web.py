@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from api.auth import public
 from api.schemas.web import MapConfig
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -23,7 +24,7 @@ MISSING_JS = (
 )
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["web"])
+router = APIRouter(tags=["web"], dependencies=[Depends(public())])
 
 
 def web_assets_missing() -> str | None:
@@ -58,3 +59,13 @@ def map_config(request: Request) -> MapConfig:
         tile_url=settings.map_tile_url or None,
         tile_attribution=settings.map_tile_attribution,
     )
+
+
+@router.get("/login", include_in_schema=False)
+def login_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "login.html", media_type="text/html")
+
+
+@router.get("/review", include_in_schema=False)
+def review_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "review.html", media_type="text/html")

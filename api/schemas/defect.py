@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+ReviewStatus = Literal["proposed", "confirmed", "rejected"]
 DefectStatus = Literal["open", "repair_claimed", "verified_repaired", "still_present", "closed"]
 
 
@@ -33,6 +34,10 @@ class DefectPublic(DefectBase):
     status: DefectStatus
     status_note: str | None = None
     status_changed_at: datetime | None = None
+    review_status: ReviewStatus = "proposed"
+    reject_reason: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
     risk_category: str | None = None
     risk_score: float | None = None
     response_due: datetime | None = None
@@ -60,6 +65,10 @@ class DefectPublic(DefectBase):
             status=row.status,
             status_note=row.status_note,
             status_changed_at=row.status_changed_at,
+            review_status=row.review_status or "proposed",
+            reject_reason=row.reject_reason,
+            reviewed_by=row.reviewed_by,
+            reviewed_at=row.reviewed_at,
             risk_category=row.risk_category,
             risk_score=row.risk_score,
             response_due=row.response_due,

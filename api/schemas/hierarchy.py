@@ -73,8 +73,10 @@ class HierarchyReviewResponse(BaseModel):
 
 class OverrideIn(BaseModel):
     category: str = Field(description="2, 3a, 3b, 4a, 4b, minor or lane")
-    reason: str = Field(min_length=1)
-    author: str = ""
+    reason: str = Field(min_length=1, max_length=2000)
+    author: str = Field(
+        default="", max_length=100, description="ignored: the signed-in user is the author"
+    )
 
 
 class OverrideOut(BaseModel):

@@ -18,6 +18,7 @@ class RepairClaimCreate(BaseModel):
     claimed_at: datetime | None = Field(
         default=None, description="when the repair was done (default: now)"
     )
+    note: str | None = Field(default=None, max_length=2000, description="the contractor's note")
 
 
 class RepairClaimPublic(BaseModel):

@@ -16,10 +16,10 @@ class SkipPermitCreate(BaseModel):
     lat: float | None = Field(default=None, ge=-90, le=90)
     valid_from: datetime
     valid_to: datetime
-    address: str = ""
-    street: str = ""
-    company: str = Field(default="", validation_alias="holder")
-    contact: str = ""
+    address: str = Field(default="", max_length=500)
+    street: str = Field(default="", max_length=200)
+    company: str = Field(default="", max_length=200, validation_alias="holder")
+    contact: str = Field(default="", max_length=200)
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -24,7 +24,7 @@ function $(id) { return document.getElementById(id); }
 function setStatus(text) { $("status-line").textContent = text; }
 
 async function getJSON(url, options) {
-  const r = await fetch(url, options);
+  const r = await roadcamAuth.fetch(url, options);
   const body = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : `${r.status} ${r.statusText}`);
   return body;
@@ -108,7 +108,7 @@ async function select(id) {
   field(dl, "risk", d.risk_category ? `${d.risk_category} (due ${(d.response_due || "").slice(0, 10)})` : "");
   const img = $("detail-image");
   img.hidden = !d.has_image;
-  if (d.has_image) img.src = `/defects/${id}/image`;
+  if (d.has_image) roadcamAuth.imageInto(img, `/defects/${id}/image`);
   const actions = $("actions");
   actions.replaceChildren();
   for (const [status, label] of ACTIONS[d.status] || []) {
@@ -119,6 +119,7 @@ async function select(id) {
     actions.appendChild(b);
   }
   $("action-message").textContent = "";
+  if (window.roadcamHistory) roadcamHistory.show(d);
   const m = markers.get(id);
   if (m) map.panTo(m.getLatLng());
 }

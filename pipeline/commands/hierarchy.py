@@ -131,7 +131,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         from store.engine import session_scope
         from store.hierarchy import defects_for_review, overrides_from_store, segments_for_review
 
-        with session_scope(engine) as session:
+        with session_scope(engine, readonly=True) as session:
             if segments is None:
                 segments = segments_for_review(session)
             db_defects = defects_for_review(session).assign(_source="store")
@@ -208,7 +208,7 @@ def _review_engine(url: str | None, segments):
 
         engine = make_engine(default)
         ids = [str(s) for s in segments["segment_id"][:500]]
-        with session_scope(engine) as session:
+        with session_scope(engine, readonly=True) as session:
             found = session.scalar(
                 select(func.count()).select_from(RoadSegment).where(RoadSegment.id.in_(ids))
             )
@@ -243,8 +243,9 @@ def cmd_override(args: argparse.Namespace) -> int:
     else:
         from hierarchy.evidence import normalise_category
         from roadcam.errors import ConfigError
+        from store.audit import record_event
         from store.engine import make_engine, session_scope
-        from store.hierarchy import add_override
+        from store.hierarchy import add_override, segment_hierarchy
 
         code = normalise_category(args.category, policy)
         if code is None:
@@ -252,7 +253,12 @@ def cmd_override(args: argparse.Namespace) -> int:
                 f"unknown category {args.category!r} (known: {', '.join(policy.codes)})"
             )
         with session_scope(make_engine(args.database)) as session:
+            before = segment_hierarchy(session, args.segment_id).get("current_category")
             row = add_override(session, args.segment_id, code, args.reason, args.author)
+            actor = args.author or "cli"
+            record_event(
+                session, "segment", args.segment_id, "override", actor, before, code, args.reason
+            )
     if args.json:
         from pipeline.cli import print_json
 

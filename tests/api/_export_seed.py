@@ -87,6 +87,7 @@ def seed(session) -> dict[str, int]:
     from store.defects import save_defects, set_defect_status
     from store.frames import add_frames
     from store.observations import add_observations
+    from store.review import review_defect
     from store.segments import upsert_segments
     from store.surveys import get_or_create_survey
 
@@ -127,7 +128,11 @@ def seed(session) -> dict[str, int]:
         _candidate("faded_marking", 0.5482, LAT, "w1-0", T1, 3),
     ]
     ids = dict(zip([c.class_name for c in cands], save_defects(session, cands), strict=True))
+    # an inspector confirmed the pothole (a repair was then claimed) and rejected the faded
+    # marking; the crack and the skip are still proposals
+    review_defect(session, ids["pothole"], "confirm", "inspector")
     set_defect_status(session, ids["pothole"], "repair_claimed", "job 123")
+    review_defect(session, ids["faded_marking"], "reject", "inspector", reason="false_positive")
     set_defect_status(session, ids["faded_marking"], "closed", "not a defect")
     session.flush()
     return ids

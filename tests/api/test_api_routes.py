@@ -73,9 +73,13 @@ def seeded(db_url, engine, tmp_path_factory):
         upsert_segments(s, segs)
         ids = save_defects(s, cands)
     settings = Settings(database_url=db_url, data_dir=tmp_path_factory.mktemp("data"))
+    from _auth import bearer, make_role_users
+
     from api.main import create_app
 
+    tokens = make_role_users(engine)
     with TestClient(create_app(settings)) as client:
+        client.headers.update(bearer(tokens["admin"]))
         yield client, ids
 
 
@@ -183,6 +187,10 @@ def test_repair_claim_life_cycle(seeded):
 
 def test_skips_checked_against_the_permit_register(seeded):
     client, (_, skip_id) = seeded
+    # a proposed skip is not chargeable: nothing is listed until an engineer confirms it
+    assert client.get("/skips").json()["skips"] == []
+    r = client.post(f"/defects/{skip_id}/review", json={"action": "confirm"})
+    assert r.status_code == 200, r.text
     # the skip (last seen 2026-11-02) has no permit yet
     r = client.get("/skips").json()
     assert (

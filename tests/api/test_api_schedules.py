@@ -25,9 +25,17 @@ def client(db_url, repo_root, tmp_path_factory):
         )
         == 0
     )
+    from _auth import bearer, make_role_users
+
+    from store.engine import make_engine
+
+    engine = make_engine(db_url)
+    tokens = make_role_users(engine)
+    engine.dispose()
     with TestClient(
         create_app(Settings(database_url=db_url, data_dir=tmp_path_factory.mktemp("data")))
     ) as c:
+        c.headers.update(bearer(tokens["admin"]))
         yield c
 
 

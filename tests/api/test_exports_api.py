@@ -31,6 +31,8 @@ def seeded(db_url, engine):
 def _client(db_url, tmp_path, **settings):
     from api.main import create_app
 
+    # reads opened by the setting (ROADCAM_PUBLIC_READS); the role matrix tests who may read
+    settings.setdefault("public_reads", True)
     return TestClient(create_app(Settings(database_url=db_url, data_dir=tmp_path, **settings)))
 
 
@@ -142,7 +144,18 @@ def test_change_feed_gives_confirmed_changes_since_the_cursor(seeded, tmp_path):
         assert got == {ids["pothole"]: "created", ids["faded_marking"]: "closed"}
         cursor = feed["next_since"]
         assert client.get("/changes", params={"since": cursor}).json()["count"] == 0
-        r = client.patch(f"/defects/{ids['pothole']}/status", json={"status": "verified_repaired"})
+        from _auth import bearer, make_role_users
+
+        from store.engine import make_engine
+
+        engine = make_engine(db_url)
+        tokens = make_role_users(engine, prefix="feed-")
+        engine.dispose()
+        r = client.patch(
+            f"/defects/{ids['pothole']}/status",
+            json={"status": "verified_repaired"},
+            headers=bearer(tokens["engineer"]),
+        )
         assert r.status_code == 200
         later = client.get("/changes", params={"since": cursor}).json()
         assert [(d["id"], d["action"], d["status"]) for d in later["defects"]] == [

@@ -90,6 +90,9 @@ def server(tmp_path_factory):
             ],
         )
         set_defect_status(s, ids[1], "repair_claimed", "contractor job 123")
+        from store.users import add_user
+
+        add_user(s, "insp", "inspector", "inspector-password")
     engine.dispose()
     port = _free_port()
     config = uvicorn.Config(
@@ -118,6 +121,11 @@ def test_map_lists_defects_and_inspector_verifies_a_claimed_repair(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         page.goto(base + "/")
+        page.wait_for_url("**/login?next=*", timeout=15_000)  # no token: sign in first
+        page.fill("#username", "insp")
+        page.fill("#password", "inspector-password")
+        page.click("#sign-in")
+        page.wait_for_url(base + "/", timeout=15_000)  # back where the inspector started
         page.wait_for_selector("body[data-ready='1']", timeout=15_000)
         assert page.locator("#defect-list li").count() == 3
         assert page.locator("#status-line").inner_text() == "1 road segments, 3 defects shown"
@@ -138,10 +146,21 @@ def test_map_lists_defects_and_inspector_verifies_a_claimed_repair(server):
         page.wait_for_function(
             "document.getElementById('action-message').textContent.includes('verified repaired')"
         )
+        # the audit trail: who moved it from repair_claimed to verified_repaired
+        page.wait_for_function(
+            "document.getElementById('detail-history').textContent"
+            ".includes('insp status: repair_claimed → verified_repaired')"
+        )
+        assert "review: proposed" in page.inner_text("#detail-review")
         page.screenshot(path=str(tmp / "map.png"))
         browser.close()
 
     import httpx
 
-    assert httpx.get(f"{base}/defects/{ids[1]}").json()["status"] == "verified_repaired"
+    assert httpx.get(f"{base}/defects/{ids[1]}").status_code == 401
+    token = httpx.post(
+        f"{base}/auth/token", data={"username": "insp", "password": "inspector-password"}
+    ).json()["access_token"]
+    got = httpx.get(f"{base}/defects/{ids[1]}", headers={"Authorization": f"Bearer {token}"})
+    assert got.json()["status"] == "verified_repaired"
     assert (tmp / "map.png").stat().st_size > 10_000

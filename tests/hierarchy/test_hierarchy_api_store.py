@@ -38,9 +38,15 @@ def seeded(db_url, engine):
         best_confidence=0.9,
         best_frame_index=1,
     )
+    from dataclasses import replace
+
+    from store.review import review_defect
+
+    unconfirmed = replace(cand, chainage_m=150.0, max_width_m=0.6)  # proposed: not evidence
     with session_scope(engine) as s:
         upsert_segments(s, seg)
-        ids = save_defects(s, [cand])
+        ids = save_defects(s, [cand, unconfirmed])
+        review_defect(s, ids[0], "confirm", "inspector")
     return db_url, engine, ids
 
 
@@ -130,7 +136,15 @@ def test_api_review_segment_and_override(seeded, tmp_path):
     url, _, _ = seeded
     settings = Settings(database_url=url, data_dir=tmp_path)
     sites = json.loads(hospital_sites().to_json())
+    from store.engine import make_engine, session_scope
+    from store.users import add_user, issue_token
+
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        token, _ = issue_token(s, add_user(s, "eng", "engineer", "engineer-password"))
+    engine.dispose()
     with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
         r = client.post("/hierarchy/review", json={"sites": sites})
         assert r.status_code == 200, r.text
         body = r.json()
@@ -153,6 +167,11 @@ def test_api_review_segment_and_override(seeded, tmp_path):
             json={"category": "3B", "reason": "diversion route", "author": "kb"},
         )
         assert r.status_code == 201 and r.json()["category"] == "3b"
+        assert r.json()["author"] == "eng"  # the signed-in engineer, not the body's "kb"
+        events = client.get("/segments/quiet-2/history").json()["events"]
+        assert [(e["action"], e["actor"], e["to_value"]) for e in events] == [
+            ("override", "eng", "3b")
+        ]
         r = client.post("/hierarchy/review", json={})
         assert {c["segment_id"]: c for c in r.json()["changes"]}["quiet-2"][
             "recommended_category"

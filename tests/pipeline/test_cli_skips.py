@@ -4,6 +4,8 @@ import csv
 import json
 from datetime import UTC, datetime
 
+from reviewing import confirm_all_findings
+
 from geo.types import DefectCandidate
 from pipeline.cli import main
 from roadcam.settings import PROJECT_ROOT
@@ -46,6 +48,7 @@ def _db_with_skips(tmp_path):
             ],
         )
     engine.dispose()
+    confirm_all_findings(db, "skip")
     return db
 
 

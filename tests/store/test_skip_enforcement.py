@@ -22,6 +22,7 @@ from store.frames import add_frames, frame_ids_by_key
 from store.models import RoadSegment, SkipPermit
 from store.observations import add_observations
 from store.permits import import_skip_permits, streets_of_network
+from store.review import review_defect
 from store.segments import upsert_segments
 from store.skip_enforcement import chargeable_skip_filter, skip_findings
 from store.surveys import get_or_create_survey
@@ -78,7 +79,13 @@ def _skip(s, seg_id, first, last, sightings=3, lon_shift=0.0, at=None):
         best_frame_index=10,
         best_source="cam1.mp4",
     )
-    return save_defects(s, [cand])[0]
+    return _confirmed(s, save_defects(s, [cand])[0])
+
+
+def _confirmed(s, defect_id):
+    """Only findings an engineer has confirmed are chargeable: confirm it, as one would."""
+    review_defect(s, int(defect_id), "confirm", "eng")
+    return defect_id
 
 
 def test_import_matches_streets_and_is_idempotent(db):
@@ -187,7 +194,7 @@ def test_evidence_frames_are_the_sightings_images_in_time_order(db):
             best_source="cam1.mp4",
             observation_keys=(0, 1, 2),
         )
-        save_defects(s, [cand], survey_id=survey.id, observation_ids=ids)
+        _confirmed(s, save_defects(s, [cand], survey_id=survey.id, observation_ids=ids)[0])
     with session_scope(db) as s:
         (f,) = skip_findings(s, min_sightings=2, radius_m=20.0)
         assert f["evidence_frames"] == ["f0.jpg", "f10.jpg", "f20.jpg"]

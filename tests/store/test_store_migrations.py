@@ -20,6 +20,10 @@ ROADCAM_TABLES = {
     "hierarchy_override",
     "repair_claim",
     "skip_permit",
+    "app_user",
+    "api_token",
+    "audit_event",
+    "job",
 }
 GEOM_TABLES = {"frame", "observation", "defect", "road_segment", "skip_permit", "citizen_report"}
 
