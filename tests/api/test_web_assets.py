@@ -46,7 +46,9 @@ def test_evidence_image_from_a_relative_ref_after_the_data_folder_moved(fresh_db
     moved = tmp_path / "moved-data"
     (moved / "frames" / "drive1").mkdir(parents=True)
     (moved / "frames" / "drive1" / "000003.jpg").write_bytes(b"\xff\xd8\xff\xe0jpeg")
-    with TestClient(create_app(Settings(database_url=fresh_db_url, data_dir=moved))) as client:
+    with TestClient(
+        create_app(Settings(database_url=fresh_db_url, data_dir=moved, public_reads=True))
+    ) as client:
         r = client.get(f"/defects/{ids['pothole']}/image")
         assert r.status_code == 200 and r.content.startswith(b"\xff\xd8")
         assert client.get(f"/defects/{ids['crack']}/image").status_code == 404

@@ -27,6 +27,7 @@ def server(tmp_path_factory):
     from store.engine import make_engine, session_scope
     from store.migrate import upgrade
     from store.models import RoadSegment
+    from store.users import add_user
 
     tmp = tmp_path_factory.mktemp("web17")
     url = f"sqlite:///{tmp / 'web.sqlite'}"
@@ -34,6 +35,7 @@ def server(tmp_path_factory):
     engine = make_engine(url)
     with session_scope(engine) as s:
         ids = seed(s)
+        add_user(s, "eng", "engineer", "engineer-password")
         seg = s.get(RoadSegment, "w1-0")
         seg.recommended_category, seg.inspection_frequency = "3a", "monthly"
         seg.recommended_frequency, seg.condition = "monthly", "3"
@@ -72,6 +74,11 @@ def test_engineer_colours_filters_reads_reasons_and_exports(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 850}, accept_downloads=True)
         page.goto(base + "/")
+        page.wait_for_url("**/login?next=*", timeout=15_000)  # no token: sign in first
+        page.fill("#username", "eng")
+        page.fill("#password", "engineer-password")
+        page.click("#sign-in")
+        page.wait_for_url(base + "/", timeout=15_000)
         page.wait_for_selector("body[data-ready='1']", timeout=15_000)
         # default: all open work (open, repair claimed, still present): pothole, crack, skip
         assert _listed(page) == sorted(ids[c] for c in ("pothole", "crack", "skip"))

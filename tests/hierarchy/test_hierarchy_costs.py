@@ -84,7 +84,9 @@ def test_demo_review_report_served_with_pounds_before_and_after(fresh_db_url, tm
     net = str(REPO_ROOT / "sample_footage" / "network.geojson")
     sites = str(REPO_ROOT / "hierarchy" / "examples" / "medway_sites.geojson")
     assert main(["network", "load", net, "--database", fresh_db_url]) == 0
-    with TestClient(create_app(Settings(database_url=fresh_db_url, data_dir=tmp_path))) as client:
+    with TestClient(
+        create_app(Settings(database_url=fresh_db_url, data_dir=tmp_path, public_reads=True))
+    ) as client:
         assert client.get("/hierarchy/report").status_code == 404
         out = tmp_path / "hierarchy_review"
         args = ["hierarchy", "review", "--database", fresh_db_url, "--sites", sites]

@@ -85,7 +85,7 @@ def test_import_places_links_and_triages(fresh_db_url, capsys):
     from api.main import create_app
     from roadcam.settings import Settings
 
-    with TestClient(create_app(Settings(database_url=fresh_db_url))) as client:
+    with TestClient(create_app(Settings(database_url=fresh_db_url, public_reads=True))) as client:
         api = client.get("/citizen-reports/triage").json()
     assert api["count"] == 4
     assert {r["service_request_id"]: r["verdict"] for r in api["reports"]} == {
