@@ -37,6 +37,8 @@ class ComputeOptions:
     camera_config: Path | None = None
     frames_dir: Path | None = None
     detect_batch: int = 8  # frames per detector call (OpenVINO runs a batch as parallel requests)
+    # (lon, lat) of spots under a pending repair claim: frames that see one keep a raw JPEG
+    watch_spots: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.spacing_m <= 0:
@@ -52,6 +54,7 @@ class FootageResult:
     item: FootageItem
     frames: list[SampledFrame] = field(default_factory=list)  # images stripped
     image_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> saved evidence JPEG
+    raw_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> frame JPEG, no boxes
     observations: list[Observation] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
@@ -178,8 +181,40 @@ def _flush(
                 result.image_refs[frame.frame_index] = _save_evidence(
                     frame, dets, options.frames_dir
                 )
+        if frame.image is not None and options.frames_dir is not None:
+            if frame.frame_index in result.image_refs or _sees_a_watched_spot(
+                frame, camera, options.watch_spots
+            ):
+                result.raw_refs[frame.frame_index] = _save_raw(frame, options.frames_dir)
         result.frames.append(dataclasses.replace(frame, image=None))
     pending.clear()
+
+
+def _sees_a_watched_spot(frame: SampledFrame, camera: Any, spots) -> bool:
+    """True when a spot under a repair claim is in this frame's view (repair evidence)."""
+    if not spots or camera is None:
+        return False
+    from geo.placement.verify import frames_viewing_point
+
+    crs = _metric_crs(frame)
+    return any(frames_viewing_point(camera, [frame], lon, lat, crs) for lon, lat in spots)
+
+
+def _metric_crs(frame: SampledFrame) -> str:
+    from geo.crs import metric_crs_for_lonlat
+
+    return metric_crs_for_lonlat(frame.lon, frame.lat)
+
+
+def _save_raw(frame: SampledFrame, frames_dir: Path) -> str:
+    """The frame as it was seen (no boxes drawn): the "before"/"after" crops of repair checks."""
+    import cv2
+
+    out = Path(frames_dir) / Path(frame.source).stem / "raw"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{frame.frame_index:06d}.jpg"
+    cv2.imwrite(str(path), frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), 92])
+    return str(path)
 
 
 def _is_user_error(err: BaseException) -> bool:
