@@ -60,6 +60,10 @@ class VerdictThresholds:
 
 
 THRESHOLDS = VerdictThresholds()
+# frame change score terms (fixed before tuning the verdict thresholds above)
+SIMILAR, SIMILAR_SPAN = 0.9, 0.2  # NCC of the "before" hole: >= 0.9 same, <= 0.7 unlike
+GROW_FROM, GROW_TO = 1.4, 2.6  # dark area after / before: a patch covers more than the hole
+SHAPE_FROM, SHAPE_SPAN, MIN_SHAPE_AREA_M2 = 0.88, 0.08, 0.2  # rectangularity of a patch
 
 
 @dataclass(frozen=True)
@@ -156,17 +160,19 @@ def frame_change_score(before: BlobFeatures | None, view: SpotView) -> float:
     after = view.blob
     if not after.found:
         return 1.0 if before is not None and before.found else 0.5
-    shape = float(np.clip((after.rectangularity - 0.78) / 0.14, 0.0, 1.0))
+    # a rectangle only counts when the region is large enough to have a measurable shape
+    shape = (
+        float(np.clip((after.rectangularity - SHAPE_FROM) / SHAPE_SPAN, 0.0, 1.0))
+        if after.area_m2 >= MIN_SHAPE_AREA_M2
+        else 0.0
+    )
     if before is None or not before.found or before.area_m2 <= 0:
         return shape
-    grow = float(
-        np.clip(
-            (np.log(after.area_m2 / before.area_m2) - np.log(1.4)) / np.log(2.6 / 1.4), 0.0, 1.0
-        )
-    )
-    sim = view.similarity if view.similarity is not None else 0.5
-    unlike = float(np.clip((0.85 - sim) / 0.45, 0.0, 1.0))
-    return (grow + shape + unlike) / 3.0
+    ratio = np.log(after.area_m2 / before.area_m2)
+    grow = float(np.clip((ratio - np.log(GROW_FROM)) / np.log(GROW_TO / GROW_FROM), 0.0, 1.0))
+    sim = view.similarity if view.similarity is not None else SIMILAR
+    unlike = float(np.clip((SIMILAR - sim) / SIMILAR_SPAN, 0.0, 1.0))
+    return 0.5 * unlike + 0.25 * grow + 0.25 * shape
 
 
 def measurable(view: SpotView, th: VerdictThresholds = THRESHOLDS) -> str | None:
