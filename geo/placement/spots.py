@@ -43,7 +43,7 @@ class BlobFeatures:
 
     found: bool
     area_m2: float = 0.0
-    rectangularity: float = 0.0  # area / area of its minimum rotated rectangle
+    rectangularity: float = 0.0  # outline area / its minimum rotated rectangle's (1: rectangle)
     darkness: float = 0.0  # 1 - its mean brightness / the road's median
     rim: float = 0.0  # mean brightness of a 12 cm ring around it / the road's median, minus 1
     offset_m: float = 0.0  # its centre's distance from the spot
@@ -145,15 +145,18 @@ def blob_features(
     if best is None:
         return BlobFeatures(False, road_brightness=road)
     mask = (labels == best).astype(np.uint8)
-    pts = cv2.findNonZero(mask)
-    (_c, (rw, rh), _a) = cv2.minAreaRect(pts)
     area_px = float(mask.sum())
+    # outline area over its minimum rotated rectangle: both from the same contour
+    contours, _h = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(contours, key=cv2.contourArea)
+    (_c, (rw, rh), _a) = cv2.minAreaRect(outline)
+    rect_fill = cv2.contourArea(outline) / max(rw * rh, 1.0)
     ring = cv2.dilate(mask, np.ones((7, 7), np.uint8)) & ~mask.astype(bool) & valid
     ring_mean = float(g[ring.astype(bool)].mean()) if ring.any() else 1.0
     return BlobFeatures(
         True,
         area_m2=area_px * px_m2,
-        rectangularity=min(area_px / max(rw * rh, 1.0), 1.0),
+        rectangularity=float(min(rect_fill, 1.0)),
         darkness=1.0 - float(g[mask.astype(bool)].mean()),
         rim=ring_mean - 1.0,
         offset_m=best_d,

@@ -63,7 +63,7 @@ THRESHOLDS = VerdictThresholds()
 # frame change score terms (fixed before tuning the verdict thresholds above)
 SIMILAR, SIMILAR_SPAN = 0.9, 0.2  # NCC of the "before" hole: >= 0.9 same, <= 0.7 unlike
 GROW_FROM, GROW_TO = 1.4, 2.6  # dark area after / before: a patch covers more than the hole
-SHAPE_FROM, SHAPE_SPAN, MIN_SHAPE_AREA_M2 = 0.88, 0.08, 0.2  # rectangularity of a patch
+SHAPE_FROM, SHAPE_SPAN, MIN_SHAPE_AREA_M2 = 0.9, 0.06, 0.2  # rectangularity of a patch
 
 
 @dataclass(frozen=True)
