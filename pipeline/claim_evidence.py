@@ -8,7 +8,8 @@ For each pending claim a survey passes:
   detector's confidence for the defect's class at the spot is read from this survey's
   detections;
 * **before**: the frames of the survey(s) that found the defect (its observations before the
-  claim, best first) are cropped the same way from their raw JPEGs.
+  claim, best first) are cropped the same way from their raw JPEGs, around each sighting's
+  own ground point (projected with that frame's pose, so its GPS error cancels).
 
 Crops are written to ``<frames dir>/claims/claim_<id>/`` and referred to relative to the
 data folder (``ROADCAM_DATA_DIR``). :func:`geo.placement.verify.verdict_from_views` then
@@ -84,6 +85,7 @@ def before_views(session, check, claim_id: int, camera, crs: str, out_dir: Path,
     """The spot in the frames that found the defect (before the claim), best sightings first."""
     from sqlalchemy import select
 
+    from store._sql import lonlat_of
     from store.frames import frame_lonlat
     from store.models import Frame, Observation
 
@@ -103,9 +105,11 @@ def before_views(session, check, claim_id: int, camera, crs: str, out_dir: Path,
         lonlat = frame_lonlat(session, frame.id)
         if image is None or lonlat is None or frame.heading_deg is None:
             continue
+        # the sighting's own ground point: same frame, same pose error, so the hole is at it
+        spot = lonlat_of(obs.geom)
         out.append(
             measure_view(
-                camera, image, (*lonlat, frame.heading_deg), (check.lon, check.lat), crs,
+                camera, image, (*lonlat, frame.heading_deg), spot, crs,
                 source=frame.source, frame_index=frame.frame_index,
                 crop_path=out_dir / f"claim_{claim_id}" / f"before_{frame.frame_index:06d}.jpg",
                 boxes=[((obs.x1, obs.y1, obs.x2, obs.y2), obs.confidence)],

@@ -4,8 +4,8 @@ Drive 1 finds potholes P01–P04; a contractor claims all four repaired; drive 2
 later, passes them: P01, P02 and P04 were patched, P03 was not. The detector reads the
 patches as potholes (0.3–0.5), so the verdict comes from the before/after crops of each
 spot (geo.placement.spots/verify). The machine only proposes: claims stay pending until an
-inspector decides. Measured (roadcam-v3): P01 0.84, P02 0.78, P04 1.00 repaired, P03 0.33
-still_present (change scores; thresholds chosen on scenario seeds 100-111, not here).
+inspector decides. Measured (roadcam-v3): P01 0.82, P02 0.73, P04 0.86 repaired, P03 0.07
+still_present (change scores; thresholds chosen on scenario seeds 100-106, not here).
 """
 
 import csv
