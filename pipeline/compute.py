@@ -196,10 +196,14 @@ def _sees_a_watched_spot(frame: SampledFrame, camera: Any, spots) -> bool:
         return False
     from geo.placement.verify import frames_viewing_point
 
+    # prefilter by a ~40 m box in degrees (as the runner's claim bbox); metres decide below
+    near = [(x, y) for x, y in spots if abs(x - frame.lon) < 6e-4 and abs(y - frame.lat) < 4e-4]
+    if not near:
+        return False
     crs = _metric_crs(frame)
     # a little wider than the runner's check, which also corrects the pose on the network
     wide = {"min_range_m": 3.0, "max_range_m": 22.0, "max_lateral_m": 7.5}
-    return any(frames_viewing_point(camera, [frame], lon, lat, crs, **wide) for lon, lat in spots)
+    return any(frames_viewing_point(camera, [frame], lon, lat, crs, **wide) for lon, lat in near)
 
 
 def _metric_crs(frame: SampledFrame) -> str:
