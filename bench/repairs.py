@@ -259,13 +259,23 @@ def main(argv: list[str] | None = None) -> int:
         "not_found_by_detector": {s["seed"]: s["not_found_by_detector"] for s in per_seed},
         "claims": [{k: v for k, v in r.items() if k not in ("before", "after")} for r in rows],
     }
+    if args.measures is not None:
+        result["note"] = (
+            "verdicts judged again from the measures a --tune run stored (no processing)"
+        )
     if args.tune:
         th = tune(rows)
         result["chosen_thresholds"] = th.__dict__
         result["with_chosen_thresholds"] = summary_line(rejudge(rows, th))
         # the measures to tune again from (--measures); crops lived in a temporary folder
         result["measures"] = [
-            {**r, **{k: [{**v, "crop": None} for v in r[k]] for k in ("before", "after")}}
+            {
+                **r,
+                **{
+                    k: [{**v, "crop": None, "source": Path(v["source"]).name} for v in r[k]]
+                    for k in ("before", "after")
+                },
+            }  # fmt: skip
             for r in rows
         ]
     out = args.out or RESULTS / ("repairs_tune.json" if args.tune else "repairs.json")
