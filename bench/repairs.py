@@ -145,7 +145,8 @@ def rejudge(rows: list[dict], th) -> list[dict]:
             road_brightness=d["road_brightness"],
         )  # fmt: skip
         return SpotView(d["source"], d["frame_index"], d["forward_m"], d["lateral_m"], blob,
-                        d["similarity"], d["detector_confidence"], d["crop"])  # fmt: skip
+                        d["similarity"], d["detector_confidence"], d["crop"],
+                        d.get("occluded", False))  # fmt: skip
 
     out = []
     check = RepairCheck(0, "pothole", 0.0, 0.0, datetime.fromisoformat("2026-01-01T00:00:00+00:00"))

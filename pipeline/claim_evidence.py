@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 log = logging.getLogger(__name__)
+OCCLUDING_CLASSES = ("skip",)  # detected objects that stand on the road and hide it
 
 
 def data_relative(path: Path) -> str:
@@ -48,9 +49,16 @@ def _load(path: str | None):
 
 def measure_view(
     camera, image, pose: tuple[float, float, float], spot: tuple[float, float], crs: str, *,
-    source: str, frame_index: int, crop_path: Path | None, boxes=(), shift_m=(0.0, 0.0),
+    source: str, frame_index: int, crop_path: Path | None, boxes=(), occluders=(),
+    shift_m=(0.0, 0.0),
 ):  # fmt: skip
-    """One :class:`SpotView` (and its top-down crop) of the spot in one frame image."""
+    """One :class:`SpotView` (and its top-down crop) of the spot in one frame image.
+
+    ``boxes``: ``(xyxy, confidence)`` of the defect's class in this frame; ``occluders``: boxes
+    of objects that hide the road (skips): the spot inside one is not measured.
+    """
+    from dataclasses import replace
+
     import cv2
 
     from geo.placement.spots import (
@@ -77,7 +85,11 @@ def measure_view(
         (c for (x1, y1, x2, y2), c in boxes if x1 - 8 <= u <= x2 + 8 and y1 - 8 <= v <= y2 + 8),
         default=0.0,
     )
-    view = SpotView(source, frame_index, round(fwd, 2), round(lat, 2), blob, None, float(conf), ref)
+    su, sv = blob_pixel(camera, image.shape, fwd, lat, replace(blob, found=False))
+    hidden = any(x1 <= su <= x2 and y1 <= sv <= y2 for x1, y1, x2, y2 in occluders)
+    view = SpotView(
+        source, frame_index, round(fwd, 2), round(lat, 2), blob, None, float(conf), ref, hidden
+    )
     return view, top
 
 
@@ -121,9 +133,12 @@ def before_views(session, check, claim_id: int, camera, crs: str, out_dir: Path,
 def after_views(result, check, claim_id: int, viewing, camera, crs: str, out_dir: Path, shifts):
     """The spot in every in-view frame of this survey that was kept as a raw JPEG."""
     boxes: dict[int, list] = {}
+    occluders: dict[int, list] = {}
     for o in result.observations:
         if o.class_name == check.class_name:
             boxes.setdefault(o.frame_index, []).append((o.xyxy, o.confidence))
+        elif o.class_name in OCCLUDING_CLASSES:
+            occluders.setdefault(o.frame_index, []).append(o.xyxy)
     out = []
     for f in viewing:
         image = _load(result.raw_refs.get(f.frame_index))
@@ -135,6 +150,7 @@ def after_views(result, check, claim_id: int, viewing, camera, crs: str, out_dir
                 source=f.source or "", frame_index=f.frame_index,
                 crop_path=out_dir / f"claim_{claim_id}" / f"after_{Path(f.source).stem}_{f.frame_index:06d}.jpg",
                 boxes=boxes.get(f.frame_index, ()),
+                occluders=occluders.get(f.frame_index, ()),
                 shift_m=(shifts or {}).get((f.source or "", f.frame_index), (0.0, 0.0)),
             )
         )  # fmt: skip
@@ -182,6 +198,7 @@ def _view_dict(v) -> dict[str, Any]:
         "crop": v.crop,
         "detector_confidence": round(v.detector_confidence, 3),
         "similarity": v.similarity,
+        "occluded": v.occluded,
         "dark_region": None
         if not b.found
         else {

@@ -24,7 +24,7 @@ those frames it gives three verdicts (:func:`verdict_from_views`):
 * ``still_present``: score <= ``present_max`` (with a "before" crop, or the detector at
   least ``conf_present`` sure): the defect is seen again; one measured frame may say so;
 * ``inspector_to_look``: everything else, with the reason (too few usable frames in view,
-  bad light, no "before" crop, an uncertain change or re-detection).
+  bad light, occluded by a skip, no "before" crop, an uncertain change or re-detection).
 
 A verdict is a proposal for an inspector, never a payment (store.claims). The thresholds
 (:data:`THRESHOLDS`) were chosen on repair scenarios from seeds 100–106
@@ -97,6 +97,7 @@ class SpotView:
     similarity: float | None = None  # best NCC of the "before" hole in this crop (after views)
     detector_confidence: float = 0.0  # the defect's class, at the spot
     crop: str | None = None  # the saved image crop (evidence), relative to the data folder
+    occluded: bool = False  # something the detector knows stands over it (a skip)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ def measurable(view: SpotView, th: VerdictThresholds = THRESHOLDS) -> str | None
     """Why a view cannot be measured ("too far", "bad light", ...), or None when it can."""
     if not th.min_forward_m <= view.forward_m <= th.max_forward_m:
         return "out of measuring range"
+    if view.occluded:
+        return "occluded"
     lo, hi = th.light_range
     if view.blob.road_brightness and not lo <= view.blob.road_brightness <= hi:
         return "bad light"

@@ -132,6 +132,9 @@ def test_three_verdicts_and_their_reasons():
     far = [_view(PATCH, sim=0.5, fwd=18.0, k=k) for k in range(3)] + patched[:1]
     v = verdict_from_views(CHECK, before, far, frames_in_view=4)
     assert v.verdict == "inspector_to_look" and v.reason.startswith("too few usable frames")
+    hidden = [replace(v, occluded=True) for v in patched]
+    v = verdict_from_views(CHECK, before, hidden, frames_in_view=3)
+    assert v.verdict == "inspector_to_look" and "occluded" in v.reason
     dark = [_view(replace(PATCH, road_brightness=20.0), sim=0.5, k=k) for k in range(3)]
     v = verdict_from_views(CHECK, before, dark, frames_in_view=3)
     assert v.verdict == "inspector_to_look" and "bad light" in v.reason
