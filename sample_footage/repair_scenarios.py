@@ -155,9 +155,7 @@ def build_scene(spec: dict, drive: str):
             styles.append((st["tone"], st["seam"], st["seam_m"]))
             continue
         potholes.append(
-            Pothole(
-                p["id"], x, y, p["width_m"], p["length_m"], 90.0 - h, ph_seed, water=p["water"]
-            )
+            Pothole(p["id"], x, y, p["width_m"], p["length_m"], 90.0 - h, ph_seed, water=p["water"])
         )
     cracks = []
     for k, c in enumerate(spec["cracks"]):
@@ -210,9 +208,9 @@ def _render_drive(spec: dict, name: str, sub: Path, start: datetime) -> None:
     import av
     import cv2
 
+    from sample_footage.layout import mix_lighting
     from sample_footage.make_sample import SHAKE_MARGIN_PX, _wobble, drive_camera
     from sample_footage.render import OVERCAST, SUNNY, Pose, Renderer
-    from sample_footage.layout import mix_lighting
     from sample_footage.route import make_drive, write_gpx
 
     d = spec["drives"][name]

@@ -173,7 +173,10 @@ def route_line(
 
 
 def _smooth_path(
-    route: LineString, sigma_m: float = 5.0, step_m: float = 0.5, lane_offset_m: float = LANE_OFFSET_M
+    route: LineString,
+    sigma_m: float = 5.0,
+    step_m: float = 0.5,
+    lane_offset_m: float = LANE_OFFSET_M,
 ) -> LineString:
     n = int(route.length / step_m) + 1
     pts = np.array([route.interpolate(d).coords[0] for d in np.linspace(0, route.length, n)])
