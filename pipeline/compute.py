@@ -38,6 +38,8 @@ class ComputeOptions:
     frames_dir: Path | None = None
     data_dir: Path | None = None  # evidence refs are stored relative to it (store.evidence_paths)
     detect_batch: int = 8  # frames per detector call (OpenVINO runs a batch as parallel requests)
+    # (lon, lat) of spots under a pending repair claim: frames that see one keep a raw JPEG
+    watch_spots: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.spacing_m <= 0:
@@ -53,6 +55,7 @@ class FootageResult:
     item: FootageItem
     frames: list[SampledFrame] = field(default_factory=list)  # images stripped
     image_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> saved evidence JPEG
+    raw_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> frame JPEG, no boxes
     observations: list[Observation] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
@@ -182,8 +185,46 @@ def _flush(
 
                     saved = ref_from_path(saved, options.data_dir)
                 result.image_refs[frame.frame_index] = saved
+        if frame.image is not None and options.frames_dir is not None:
+            if frame.frame_index in result.image_refs or _sees_a_watched_spot(
+                frame, camera, options.watch_spots
+            ):
+                result.raw_refs[frame.frame_index] = _save_raw(frame, options.frames_dir)
         result.frames.append(dataclasses.replace(frame, image=None))
     pending.clear()
+
+
+def _sees_a_watched_spot(frame: SampledFrame, camera: Any, spots) -> bool:
+    """True when a spot under a repair claim is in this frame's view (repair evidence)."""
+    if not spots or camera is None:
+        return False
+    from geo.placement.verify import frames_viewing_point
+
+    # prefilter by a ~40 m box in degrees (as the runner's claim bbox); metres decide below
+    near = [(x, y) for x, y in spots if abs(x - frame.lon) < 6e-4 and abs(y - frame.lat) < 4e-4]
+    if not near:
+        return False
+    crs = _metric_crs(frame)
+    # a little wider than the runner's check, which also corrects the pose on the network
+    wide = {"min_range_m": 3.0, "max_range_m": 22.0, "max_lateral_m": 7.5}
+    return any(frames_viewing_point(camera, [frame], lon, lat, crs, **wide) for lon, lat in near)
+
+
+def _metric_crs(frame: SampledFrame) -> str:
+    from geo.crs import metric_crs_for_lonlat
+
+    return metric_crs_for_lonlat(frame.lon, frame.lat)
+
+
+def _save_raw(frame: SampledFrame, frames_dir: Path) -> str:
+    """The frame as it was seen (no boxes drawn): the "before"/"after" crops of repair checks."""
+    import cv2
+
+    out = Path(frames_dir) / Path(frame.source).stem / "raw"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{frame.frame_index:06d}.jpg"
+    cv2.imwrite(str(path), frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), 92])
+    return str(path)
 
 
 def _is_user_error(err: BaseException) -> bool:

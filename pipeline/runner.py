@@ -43,8 +43,9 @@ class RunSummary:
     observations_on_network: int = 0
     defects_new: int = 0
     defects_updated: int = 0
-    repairs_verified: int = 0
-    repairs_rejected: int = 0
+    repairs_proposed_repaired: int = 0  # machine verdicts: proposals for an inspector
+    repairs_proposed_still_present: int = 0
+    repairs_to_inspector: int = 0
     seconds: float = 0.0
     surveys: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -83,14 +84,22 @@ def _load_network(session):
 
 
 def _verify_claims(
-    session, result: FootageResult, survey_id: int, candidates, correction, camera, crs: str | None
+    session,
+    result: FootageResult,
+    survey_id: int,
+    candidates,
+    correction,
+    camera,
+    crs: str | None,
+    frames_dir=None,
 ) -> dict[str, int]:
-    """Check pending repair claims against this survey's frames and sightings (geo.placement.verify)."""
+    """Propose verdicts on pending repair claims from this survey's frames (pipeline.claim_evidence)."""
     from collections import Counter
 
     from geo.crs import metric_crs_for_lonlat
-    from geo.placement.verify import verify_repairs
-    from store.claims import apply_repair_verdicts, pending_repair_checks
+    from geo.placement.verify import frames_viewing_point
+    from pipeline.claim_evidence import judge_claim
+    from store.claims import pending_repair_checks, record_repair_verdicts
 
     frames = result.frames
     if not frames or camera is None:
@@ -110,22 +119,45 @@ def _verify_claims(
         if cand.defect_id is not None:
             sightings[cand.defect_id] += len(cand.observation_keys)
     crs = crs or metric_crs_for_lonlat(frames[0].lon, frames[0].lat)
-    new = [(c.class_name, c.lon, c.lat, c.sightings) for c in candidates if c.defect_id is None]
-    verdicts = verify_repairs(
-        [c for _, c in pending],
-        frames,
-        sightings,
-        camera,
-        crs,
-        new_defects=new,
-        shifts_m=correction.shift_m if correction else None,
-    )
-    claim_ids = {check.defect_id: claim_id for claim_id, check in pending}
-    return apply_repair_verdicts(session, claim_ids, verdicts, survey_id, result.image_refs)
+    shifts = correction.shift_m if correction else None
+    verdicts, evidence, claim_ids = [], {}, {}
+    for claim_id, check in pending:
+        later = [f for f in frames if f.time > check.claimed_at]
+        viewing = frames_viewing_point(camera, later, check.lon, check.lat, crs, shifts_m=shifts)
+        if not viewing:
+            continue  # this survey did not pass it: the claim waits for one that does
+        verdict, evidence[check.defect_id] = judge_claim(
+            session, result, claim_id, check, viewing, sightings[check.defect_id],
+            camera, crs, shifts, frames_dir,
+        )  # fmt: skip
+        verdicts.append(verdict)
+        claim_ids[check.defect_id] = claim_id
+    if not verdicts:
+        return {}
+    return record_repair_verdicts(session, claim_ids, verdicts, survey_id, evidence)
+
+
+def watched_spots(database_url: str | None) -> tuple[tuple[float, float], ...]:
+    """(lon, lat) of every defect under a pending claim still to check: workers keep frames seeing them."""
+    from store.claims import pending_repair_checks
+    from store.engine import make_engine, session_scope
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            return tuple((c.lon, c.lat) for _id, c in pending_repair_checks(session))
+    finally:
+        engine.dispose()
 
 
 def store_result(
-    session, result: FootageResult, network, sources, summary: RunSummary, camera=None
+    session,
+    result: FootageResult,
+    network,
+    sources,
+    summary: RunSummary,
+    camera=None,
+    frames_dir=None,
 ) -> dict[str, Any]:
     """Store one computed item in the session (the caller owns the transaction)."""
     from geo.placement.cluster import defects_from_observations
@@ -166,6 +198,7 @@ def store_result(
         correction,
         camera,
         str(network.crs) if network is not None else None,
+        frames_dir,
     )
     new = sum(1 for c in candidates if c.defect_id is None)
     stats = dict(result.stats)
@@ -178,8 +211,9 @@ def store_result(
         defects_new=new,
         defects_updated=len(candidates) - new,
         frames_pose_corrected=correction.frames_matched if correction else 0,
-        repairs_verified=repairs.get("repaired", 0),
-        repairs_rejected=repairs.get("still_present", 0),
+        repairs_proposed_repaired=repairs.get("repaired", 0),
+        repairs_proposed_still_present=repairs.get("still_present", 0),
+        repairs_to_inspector=repairs.get("inspector_to_look", 0),
         seconds=result.seconds,
     )
     set_survey_status(session, survey.id, "done", summary=stats)
@@ -193,8 +227,9 @@ def store_result(
         "observations_on_network",
         "defects_new",
         "defects_updated",
-        "repairs_verified",
-        "repairs_rejected",
+        "repairs_proposed_repaired",
+        "repairs_proposed_still_present",
+        "repairs_to_inspector",
     ):
         setattr(summary, key, getattr(summary, key) + int(stats.get(key, 0)))
     summary.frames_dropped_in_gaps += int(stats.get("gap_dropped_frames", 0))
@@ -250,6 +285,10 @@ def process_paths(
                 continue
             todo.append((item, sources))
 
+    if todo and options.weights_path is not None:
+        import dataclasses
+
+        options = dataclasses.replace(options, watch_spots=watched_spots(database_url))
     sources_by_path = {item.path: sources for item, sources in todo}
     bar = _progress(len(todo), progress)
     for result in map_unordered(
@@ -275,6 +314,7 @@ def process_paths(
                     sources_by_path[result.item.path],
                     summary,
                     camera=_camera_for(result.item, options),
+                    frames_dir=options.frames_dir,
                 )
         except RoadcamError as err:
             summary.failed += 1

@@ -172,13 +172,18 @@ def route_line(
     return LineString(coords), legs
 
 
-def _smooth_path(route: LineString, sigma_m: float = 5.0, step_m: float = 0.5) -> LineString:
+def _smooth_path(
+    route: LineString,
+    sigma_m: float = 5.0,
+    step_m: float = 0.5,
+    lane_offset_m: float = LANE_OFFSET_M,
+) -> LineString:
     n = int(route.length / step_m) + 1
     pts = np.array([route.interpolate(d).coords[0] for d in np.linspace(0, route.length, n)])
     sm = np.column_stack(
         [gaussian_filter1d(pts[:, k], sigma_m / step_m, mode="nearest") for k in range(2)]
     )
-    return LineString(sm).offset_curve(LANE_OFFSET_M)
+    return LineString(sm).offset_curve(lane_offset_m)
 
 
 def speed_profile(
@@ -220,6 +225,7 @@ def make_drive(
     lead_s: float = 2.0,
     gps_noise_m: float = 1.8,
     end_m: float | None = None,
+    lane_offset_m: float = LANE_OFFSET_M,
 ) -> Drive:
     """Simulate the drive: truth per frame and 1 Hz GPS with noise and a gap.
 
@@ -230,12 +236,13 @@ def make_drive(
         lead_s: the truck waits this long at the start (engine idling) before moving.
         gps_noise_m: per-axis standard deviation of the AR(1) GPS error.
         end_m: stop the drive at this route chainage (default: the end of the route).
+        lane_offset_m: how far left of the centreline the truck drives.
     """
     from shapely.ops import substring
 
     roads = metric_roads()
     route, legs = route_line(roads, route)
-    path = _smooth_path(route)
+    path = _smooth_path(route, lane_offset_m=lane_offset_m)
     if end_m is not None and end_m < path.length:
         path = substring(path, 0.0, end_m)
     s, v = speed_profile(path.length, legs, stops)

@@ -139,6 +139,8 @@ class Scene:
     covers: list[tuple[float, float, float]] = field(
         default_factory=list
     )  # manholes: x, y, radius m
+    # per patch (tone as a fraction of asphalt, seam grey level, seam width m); none: the default
+    patch_styles: list[tuple[float, float, float]] | None = None
 
     def __post_init__(self) -> None:
         self.paint = paint_pieces(self.roads)  # list of (polygon (k,2), wear, section key)
@@ -369,19 +371,22 @@ class TileCache:
             win = win * (1 - ha) + hole * ha
             img[r0:r1, q0:q1] = win * (1 - ia * 0.45)
         # repairs: darker, smoother rectangles with a sealed seam
-        for pt in self.scene.patches:
+        for k, pt in enumerate(self.scene.patches):
             if outside((pt[:, 0].min(), pt[:, 1].min(), pt[:, 0].max(), pt[:, 1].max())):
                 continue
+            tone, seam, seam_m = (
+                self.scene.patch_styles[k] if self.scene.patch_styles else (0.62, 35.0, 0.05)
+            )
             m = np.zeros((n, n), np.uint8)
             cv2.fillPoly(m, [to_px(pt)], 255, cv2.LINE_AA, 4)
             a = m.astype(np.float32)[..., None] / 255.0
-            img = img * (1 - a) + (ASPHALT_BGR * 0.62 + 3.0 * grain) * a
+            img = img * (1 - a) + (ASPHALT_BGR * tone + 3.0 * grain) * a
             cv2.polylines(
                 img,
                 [to_px(pt)],
                 True,
-                (35.0, 36.0, 38.0),
-                max(1, int(round(0.05 / res))),
+                (seam, seam + 1.0, seam + 3.0),
+                max(1, int(round(seam_m / res))),
                 cv2.LINE_AA,
                 4,
             )

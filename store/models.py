@@ -247,12 +247,21 @@ class RepairClaim(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     defect_id: Mapped[int] = mapped_column(ForeignKey("defect.id", ondelete="CASCADE"), index=True)
-    contractor: Mapped[str] = mapped_column(String(200), default="")
+    contractor: Mapped[str] = mapped_column(String(200), default="", index=True)
     reference: Mapped[str] = mapped_column(String(100), default="")
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the footage's verdict: a proposal (VERDICTS in geo.placement.verify), never a payment
+    verdict: Mapped[str | None] = mapped_column(String(30))
+    verdict_reason: Mapped[str | None] = mapped_column(Text)
+    verdict_survey_id: Mapped[int | None] = mapped_column(Integer)
+    verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the inspector's decision (status verified/rejected): who, why, when
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SkipPermit(Base):

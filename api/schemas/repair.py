@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ClaimStatus = Literal["pending", "verified", "rejected"]
+MachineVerdict = Literal["repaired", "still_present", "inspector_to_look"]
 
 
 class RepairClaimCreate(BaseModel):
@@ -22,6 +23,8 @@ class RepairClaimCreate(BaseModel):
 
 
 class RepairClaimPublic(BaseModel):
+    """A claim: the machine's verdict is a proposal; ``status`` is the inspector's decision."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -31,6 +34,12 @@ class RepairClaimPublic(BaseModel):
     claimed_at: datetime
     status: ClaimStatus
     verified_at: datetime | None = None
+    verdict: MachineVerdict | None = None
+    verdict_reason: str | None = None
+    verdict_survey_id: int | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    decided_at: datetime | None = None
     evidence: dict[str, Any] | None = None
 
 
@@ -40,7 +49,44 @@ class RepairClaimList(BaseModel):
 
 
 class RepairClaimDecision(BaseModel):
-    """An inspector's decision on a claim, e.g. after looking at the evidence frames."""
+    """An inspector's decision on a claim, after looking at the before/after crops.
+
+    Either way whatever the machine proposed; a decided claim may be decided again.
+    """
 
     status: Literal["verified", "rejected"]
-    note: str | None = Field(default=None, max_length=2000)
+    decided_by: str | None = Field(
+        default=None,
+        max_length=200,
+        description="ignored: the signed-in inspector is recorded as the one who decided",
+    )
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RepairReportRow(BaseModel):
+    claim_id: int
+    contractor: str
+    reference: str
+    defect_id: int
+    defect_class: str
+    lon: float | None
+    lat: float | None
+    claimed_at: str
+    status: ClaimStatus
+    machine_verdict: str
+    machine_reason: str
+    decided_by: str
+    decision_reason: str
+    decided_at: str
+    before_crops: list[str]
+    after_crops: list[str]
+
+
+class RepairReport(BaseModel):
+    """The payment report: verified claims are payable."""
+
+    contractor: str
+    claimed_from: str | None
+    claimed_to: str | None
+    totals: dict[str, int]
+    claims: list[RepairReportRow]

@@ -150,8 +150,9 @@ def _print_summary(summary) -> None:
         "observations_on_network",
         "defects_new",
         "defects_updated",
-        "repairs_verified",
-        "repairs_rejected",
+        "repairs_proposed_repaired",
+        "repairs_proposed_still_present",
+        "repairs_to_inspector",
         "seconds",
     ):
         table.add_row(key.replace("_", " "), str(getattr(summary, key)))

@@ -8,7 +8,8 @@ from datetime import UTC
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "repairs", help="repair claims: record, list (verified from later footage by `process`)"
+        "repairs",
+        help="repair claims: record, list, decide, payment report (checked by later footage)",
     )
     rs = p.add_subparsers(dest="repairs_command", metavar="ACTION")
     rs.required = True
@@ -24,9 +25,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=run_claim)
     ls = rs.add_parser("list", help="list claims and how later footage judged them")
     ls.add_argument("--status", choices=["pending", "verified", "rejected"], default=None)
+    ls.add_argument("--contractor", default=None)
     ls.add_argument("--database", default=None)
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=run_list)
+    d = rs.add_parser(
+        "decide", help="an inspector's decision on a claim: verified (payable) or rejected"
+    )
+    d.add_argument("claim_id", type=int)
+    d.add_argument("decision", choices=["verified", "rejected"])
+    d.add_argument("--by", required=True, help="the inspector's name")
+    d.add_argument("--reason", required=True, help="why (kept with the decision)")
+    d.add_argument("--database", default=None)
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=run_decide)
+    r = rs.add_parser("report", help="payment report: a contractor's claims in a period")
+    r.add_argument("--contractor", default=None, help="contractor name (default: all)")
+    r.add_argument("--from", dest="date_from", default=None, help="first claim date, YYYY-MM-DD")
+    r.add_argument("--to", dest="date_to", default=None, help="last claim date, YYYY-MM-DD")
+    r.add_argument("-o", "--output", required=True, help="report.csv or report.html")
+    r.add_argument("--database", default=None)
+    r.set_defaults(func=run_report)
 
 
 def _claim_dict(claim) -> dict:
@@ -42,6 +61,11 @@ def _claim_dict(claim) -> dict:
         "survey_id": ev.get("survey_id"),
         "frames_in_view": ev.get("frames_in_view"),
         "sightings": ev.get("sightings"),
+        "verdict": claim.verdict,
+        "verdict_reason": claim.verdict_reason,
+        "decided_by": claim.decided_by,
+        "decision_reason": claim.decision_reason,
+        "decided_at": claim.decided_at.isoformat() if claim.decided_at else None,
     }
 
 
@@ -80,17 +104,85 @@ def run_list(args: argparse.Namespace) -> int:
     from store.migrate import database_session
 
     with database_session(args.database) as s:
-        rows = [_claim_dict(c) for c in list_repair_claims(s, status=args.status, limit=None)]
+        rows = [
+            _claim_dict(c)
+            for c in list_repair_claims(
+                s, status=args.status, limit=None, contractor=args.contractor
+            )
+        ]
     if args.json:
         print_json({"claims": rows, "count": len(rows)})
         return 0
     for r in rows:
-        seen = (
-            f", survey {r['survey_id']}: {r['frames_in_view']} frames in view, {r['sightings']} sightings"
-            if r["survey_id"]
-            else ""
-        )
+        seen = f", footage (survey {r['survey_id']}): {r['verdict']}" if r["verdict"] else ""
+        who = f" by {r['decided_by']}" if r["decided_by"] else ""
         print(
-            f"claim {r['id']} defect {r['defect_id']} {r['contractor']} {r['reference']}: {r['status']}{seen}"
+            f"claim {r['id']} defect {r['defect_id']} {r['contractor']} {r['reference']}: "
+            f"{r['status']}{who}{seen}"
         )
+    return 0
+
+
+def run_decide(args: argparse.Namespace) -> int:
+    from pipeline.cli import print_json
+    from store.claims import decide_repair_claim
+    from store.migrate import database_session
+
+    with database_session(args.database) as s:
+        out = _claim_dict(
+            decide_repair_claim(s, args.claim_id, args.decision, args.by, args.reason)
+        )
+    if args.json:
+        print_json(out)
+    else:
+        print(f"claim {out['id']}: {out['status']} by {out['decided_by']}")
+    return 0
+
+
+def _day(text: str | None, name: str, *, end: bool = False):
+    from datetime import datetime, timedelta
+
+    from roadcam.errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise UsageError(f"{name}: not a date YYYY-MM-DD: {text!r}") from None
+    return day + timedelta(days=1) if end else day
+
+
+def run_report(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from roadcam.errors import UsageError
+    from roadcam.settings import get_settings
+    from store.claim_report import report_csv, report_html
+    from store.claims import repair_claims_report
+    from store.migrate import database_session
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".csv", ".html", ".htm"):
+        raise UsageError(f"-o: write a .csv or .html report, not {out.name!r}")
+    start, end = _day(args.date_from, "--from"), _day(args.date_to, "--to", end=True)
+    if start and end and end <= start:
+        raise UsageError("--to is before --from")
+    with database_session(args.database) as s:
+        report = repair_claims_report(s, args.contractor, start, end)
+    data_dir = Path(get_settings().data_dir)
+
+    def image_url(_row, _kind, _n, ref: str) -> str:
+        path = Path(ref) if Path(ref).is_absolute() else data_dir / ref
+        return Path(os.path.relpath(path.resolve(), out.parent.resolve())).as_posix()
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = report_csv(report) if out.suffix.lower() == ".csv" else report_html(report, image_url)
+    out.write_text(text, encoding="utf-8")
+    t = report["totals"]
+    print(
+        f"{out}: {t['verified']} verified (payable), {t['rejected']} rejected, "
+        f"{t['pending']} awaiting decision"
+    )
     return 0

@@ -135,7 +135,9 @@ def test_contractor_files_and_sees_only_its_own_claims(api):
         f"/repair-claims/{own['id']}/decision", json={"status": "verified"}, headers=acme
     )
     assert r.status_code == 403
-    r = client.post(f"/repair-claims/{own['id']}/decision", json={"status": "verified"})
+    r = client.post(
+        f"/repair-claims/{own['id']}/decision", json={"status": "verified", "reason": "patched"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "verified"
     events = client.get(f"/repair-claims/{own['id']}/history", headers=acme).json()["events"]
     assert [(e["action"], e["actor"], e["to_value"]) for e in events] == [

@@ -164,18 +164,42 @@ def test_repair_claim_life_cycle(seeded):
     assert [
         c["id"] for c in client.get("/repair-claims", params={"status": "pending"}).json()["claims"]
     ] == [claim["id"]]
+    decide = f"/repair-claims/{claim['id']}/decision"
+    assert client.post(decide, json={"status": "verified"}).status_code == 422  # why
     r = client.post(
-        f"/repair-claims/{claim['id']}/decision",
-        json={"status": "rejected", "note": "skip still on the kerb"},
+        decide,
+        json={"status": "rejected", "decided_by": "J. Inspector", "reason": "skip still there"},
     )
     assert r.status_code == 200 and r.json()["status"] == "rejected"
+    # the signed-in user decided, whatever name the body gives
+    assert r.json()["decided_by"] == "admin" and r.json()["decision_reason"]
     assert client.get(f"/defects/{skip_id}").json()["status"] == "still_present"
-    assert (
-        client.post(
-            f"/repair-claims/{claim['id']}/decision", json={"status": "verified"}
-        ).status_code
-        == 409
+    # the inspector may overrule (here: their own earlier decision), with a reason
+    r = client.post(
+        decide,
+        json={"status": "verified", "decided_by": "K. Senior", "reason": "gone on site visit"},
     )
+    assert r.status_code == 200 and r.json()["status"] == "verified"
+    assert [d["by"] for d in r.json()["evidence"]["decisions"]] == ["admin", "admin"]
+    assert client.get(f"/defects/{skip_id}").json()["status"] == "verified_repaired"
+    # contractor filter (was ignored) and the payment report in three forms
+    assert client.get("/repair-claims", params={"contractor": "acme"}).json()["count"] == 1
+    assert client.get("/repair-claims", params={"contractor": "Other Ltd"}).json()["count"] == 0
+    q = {"contractor": "Acme", "from": "2026-11-01", "to": "2026-11-30"}
+    rep = client.get("/repair-claims/report", params=q).json()
+    assert rep["totals"] == {"pending": 0, "verified": 1, "rejected": 0}
+    assert rep["claims"][0]["decided_by"] == "K. Senior"
+    assert (
+        client.get("/repair-claims/report", params={**q, "to": "2026-11-19"}).json()["claims"] == []
+    )
+    csv_text = client.get("/repair-claims/report", params={**q, "format": "csv"}).text
+    assert csv_text.splitlines()[0].startswith("claim_id,contractor,reference")
+    assert ",verified,yes," in csv_text.splitlines()[1]
+    html = client.get("/repair-claims/report", params={**q, "format": "html"}).text
+    assert "Verified by an inspector: payable (1)" in html
+    assert client.get(f"/repair-claims/{claim['id']}").json()["id"] == claim["id"]
+    assert client.get(f"/repair-claims/{claim['id']}/crops/after/0").status_code == 404
+    assert client.get("/repair-claims/999").status_code == 404
     assert (
         client.post("/defects/9999/repair-claims", json={"contractor": "Acme"}).status_code == 404
     )

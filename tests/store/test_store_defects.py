@@ -7,7 +7,13 @@ from datetime import timedelta
 import pytest
 
 from roadcam.errors import InputNotFoundError, InvalidTransitionError, UsageError
-from store.claims import create_repair_claim, get_repair_claim, list_repair_claims, set_claim_status
+from store.claims import (
+    create_repair_claim,
+    decide_repair_claim,
+    get_repair_claim,
+    list_repair_claims,
+    repair_claims_report,
+)
 from store.defects import (
     count_defects,
     defect_lonlat,
@@ -166,10 +172,29 @@ def test_repair_claims(session):
     assert [c.id for c in list_repair_claims(session, defect_id=did, status="pending")] == [
         claim.id
     ]
-    done = set_claim_status(session, claim.id, "verified", evidence={"survey": 12})
-    assert done.status == "verified" and done.evidence == {"photo": "after.jpg", "survey": 12}
-    with pytest.raises(InvalidTransitionError):
-        set_claim_status(session, claim.id, "rejected")
+    with pytest.raises(UsageError):  # a decision names the inspector and the reason
+        decide_repair_claim(session, claim.id, "verified", "A. Inspector", " ")
+    done = decide_repair_claim(session, claim.id, "verified", "A. Inspector", "patch seen", T0)
+    assert (done.status, done.decided_by, done.decision_reason) == (
+        "verified",
+        "A. Inspector",
+        "patch seen",
+    )
+    assert done.evidence["photo"] == "after.jpg" and done.decided_at == T0
+    assert get_defect(session, did).status == "verified_repaired"
+    # overruled later, in the other direction, with a reason: both decisions are kept
+    again = decide_repair_claim(session, claim.id, "rejected", "B. Senior", "pothole reopened")
+    assert again.status == "rejected" and get_defect(session, did).status == "still_present"
+    assert [d["decision"] for d in again.evidence["decisions"]] == ["verified", "rejected"]
+    back = decide_repair_claim(session, claim.id, "verified", "B. Senior", "re-patched")
+    assert back.status == "verified" and get_defect(session, did).status == "verified_repaired"
+    assert [c.id for c in list_repair_claims(session, contractor="acme highways")] == [claim.id]
+    assert list_repair_claims(session, contractor="Other") == []
+    report = repair_claims_report(
+        session, "Acme Highways", T0 - timedelta(days=1), T0 + timedelta(days=1)
+    )
+    assert report["totals"] == {"pending": 0, "verified": 1, "rejected": 0}
+    assert repair_claims_report(session, "Acme Highways", T0 + timedelta(days=1))["claims"] == []
     with pytest.raises(InputNotFoundError):
         create_repair_claim(session, 999999, "x")
 

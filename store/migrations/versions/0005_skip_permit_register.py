@@ -1,7 +1,7 @@
 """skip_permit: what councils' registers hold (street, company contact) and how the permit was placed
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 16:30:00
 
 A permit with no coordinates is placed by matching its street (or the street in its
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
