@@ -112,8 +112,14 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.isolation_level = None
 
 
+#: Execution option naming SQLite's transaction mode: ``"IMMEDIATE"`` takes the write lock at
+#: BEGIN (see :func:`store.locks.merge_session_scope`); the default is a deferred BEGIN.
+SQLITE_BEGIN_OPTION = "roadcam_sqlite_begin"
+
+
 def _on_sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip() if mode in ("", "IMMEDIATE") else "BEGIN")
 
 
 def _ensure_sqlite_parent(database: str | None) -> None:
