@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from api.deps import BBoxDep, SessionDep
-from api.schemas.common import Feature, FeatureCollection
+from api.schemas.common import FeatureCollection
 from api.schemas.defect import DefectList, DefectPublic, DefectStatus, DefectStatusUpdate
 
 router = APIRouter(prefix="/defects", tags=["defects"])
@@ -22,6 +22,23 @@ ClassQuery = Annotated[
 StatusQuery = Annotated[list[DefectStatus] | None, Query()]
 
 
+AfterIdQuery = Annotated[
+    int | None, Query(ge=0, description="keyset paging: defects with id > after_id (next_after_id)")
+]
+
+
+def _filter(bbox, class_name, status, segment_id=None, since=None):
+    from store.defect_json import DefectFilter
+
+    return DefectFilter(
+        bbox=bbox, class_name=class_name, status=status, segment_ids=segment_id, since=since
+    )
+
+
+def _json(body: str) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
 @router.get("", response_model=DefectList)
 def list_defects(
     session: SessionDep,
@@ -31,21 +48,14 @@ def list_defects(
     segment_id: Annotated[list[str] | None, Query()] = None,
     since: Annotated[datetime | None, Query(description="last seen on or after (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> DefectList:
-    from store.defects import list_defects as query
+    after_id: AfterIdQuery = None,
+    offset: Annotated[int, Query(ge=0, description="prefer after_id (keyset)")] = 0,
+) -> Response:
+    """Defects by id, one page; ``total`` counts all pages (exactly up to 10,000: ``total_exact``)."""
+    from store.defect_json import defects_page_json
 
-    rows = query(
-        session,
-        bbox=bbox,
-        class_name=class_name,
-        status=status,
-        segment_ids=segment_id,
-        since=since,
-        limit=limit,
-        offset=offset,
-    )
-    return DefectList(defects=[DefectPublic.from_row(r) for r in rows], count=len(rows))
+    flt = _filter(bbox, class_name, status, segment_id, since)
+    return _json(defects_page_json(session, flt, limit=limit, after_id=after_id, offset=offset))
 
 
 @router.get("/geojson", response_model=FeatureCollection)
@@ -55,31 +65,23 @@ def defects_geojson(
     class_name: ClassQuery = None,
     status: StatusQuery = None,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
-) -> FeatureCollection:
-    """Defects as GeoJSON points, for the map."""
-    from store.defects import list_defects as query
+    after_id: AfterIdQuery = None,
+) -> Response:
+    """Defects as GeoJSON points (built in the database), paged like ``/defects``."""
+    from store.defect_json import defects_geojson_text
 
-    rows = query(session, bbox=bbox, class_name=class_name, status=status, limit=limit)
-    features = []
-    for row in rows:
-        d = DefectPublic.from_row(row)
-        props = d.model_dump(mode="json", exclude={"lon", "lat"})
-        features.append(
-            Feature(
-                id=d.id, geometry={"type": "Point", "coordinates": [d.lon, d.lat]}, properties=props
-            )
-        )
-    return FeatureCollection(features=features, total=len(features))
+    flt = _filter(bbox, class_name, status)
+    return _json(defects_geojson_text(session, flt, limit=limit, after_id=after_id))
 
 
 @router.get("/{defect_id}", response_model=DefectPublic)
-def get_defect(defect_id: int, session: SessionDep) -> DefectPublic:
-    from store.defects import get_defect as fetch
+def get_defect(defect_id: int, session: SessionDep) -> Response:
+    from store.defect_json import defect_json
 
-    row = fetch(session, defect_id)
-    if row is None:
+    body = defect_json(session, defect_id)
+    if body is None:
         raise HTTPException(status_code=404, detail=f"no defect {defect_id}")
-    return DefectPublic.from_row(row)
+    return _json(body)
 
 
 @router.patch("/{defect_id}/status", response_model=DefectPublic)
