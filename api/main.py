@@ -72,10 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         segments,
         skips,
         surveys,
+        tiles,
         web,
     )
 
-    for module in (health, segments, hierarchy, defects, repairs, skips, surveys, schedules, web):
+    routers = (health, segments, hierarchy, defects, repairs, skips, surveys, schedules, tiles, web)
+    for module in routers:
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 

@@ -127,8 +127,8 @@ def _feature_sql(pg: bool) -> str:
     )
 
 
-def _where(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], list[Any]]:
-    """SQL conditions on ``d``, their parameters, and the expanding bindparams they need."""
+def filter_sql(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], list[Any]]:
+    """SQL conditions on ``defect d``, their parameters, and the bindparams they need (also tiles)."""
     conds: list[str] = []
     params: dict[str, Any] = {}
     binds: list[Any] = []
@@ -162,7 +162,7 @@ def _where(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], list
 def _page_sql(
     flt: DefectFilter, pg: bool, item_sql: str, limit: int, after_id: int | None, offset: int
 ):
-    conds, params, binds = _where(flt, pg)
+    conds, params, binds = filter_sql(flt, pg)
     page_conds = [*conds, "d.id > :after_id"] if after_id is not None else conds
     params.update(after_id=after_id, limit=int(limit), offset=int(offset), cap=COUNT_CAP + 1)
     where = f"WHERE {' AND '.join(page_conds)}" if page_conds else ""
