@@ -81,7 +81,8 @@ def make_county(n_defects: int, seed: int = 16) -> dict[str, np.ndarray]:
     parts = [town_segments(rng, lon, lat, r) for _, lon, lat, r in TOWNS]
     seg = {k: np.concatenate([p[i] for p in parts]) for i, k in enumerate(("lon1", "lat1", "lon2", "lat2", "length_m"))}  # fmt: skip
     n_seg = len(seg["lon1"])
-    which = rng.integers(0, n_seg, n_defects)
+    # sorted: a council's defects arrive survey by survey, so neighbours are stored together
+    which = np.sort(rng.integers(0, n_seg, n_defects))
     t = rng.uniform(0, 1, n_defects)
     jitter = rng.normal(0, 1.5e-5, (2, n_defects))  # ~1-2 m
     lon = seg["lon1"][which] + t * (seg["lon2"][which] - seg["lon1"][which]) + jitter[0]

@@ -170,15 +170,22 @@ def _page_sql(
     # With a bbox, collect the box's rows through the spatial index first, then order them:
     # else the planner may walk the primary key in id order and test every row against the box.
     mat = "MATERIALIZED " if pg and flt.bbox is not None else ""
-    hits = f"SELECT d.* FROM defect d {where}"
+    # The first page of a box counts the rows it already collected; else count again, capped.
+    if flt.bbox is not None and after_id is None:
+        count_sql = "SELECT count(*) FROM hits"
+    else:
+        count_sql = f"SELECT count(*) FROM (SELECT 1 FROM defect d {count_where} LIMIT :cap) c"
+    hits = f"SELECT d.id FROM defect d {where}"
     if pg:
         agg = f"COALESCE(json_agg({item_sql} ORDER BY d.id), '[]'::json)::text"
     else:
         agg = f"json_group_array(json({item_sql}) ORDER BY d.id)"
     sql = (
-        f"WITH hits AS {mat}({hits}), page AS (SELECT * FROM hits ORDER BY id LIMIT :limit OFFSET :offset) "
-        f"SELECT (SELECT {agg} FROM page d), (SELECT count(*) FROM page), (SELECT max(id) FROM page), "
-        f"(SELECT count(*) FROM (SELECT 1 FROM defect d {count_where} LIMIT :cap) c)"
+        f"WITH hits AS {mat}({hits}), "
+        "page AS (SELECT id FROM hits ORDER BY id LIMIT :limit OFFSET :offset) "
+        f"SELECT (SELECT {agg} FROM page JOIN defect d ON d.id = page.id), "
+        "(SELECT count(*) FROM page), (SELECT max(id) FROM page), "
+        f"({count_sql})"
     )
     return text(sql).bindparams(*binds), params
 

@@ -14,6 +14,7 @@ const segmentLayer = L.geoJSON(null, { style: () => ({ color: "#556", weight: 3,
 const defectLayer = L.layerGroup().addTo(map);
 const markers = new Map();
 let selectedId = null;
+let scale = null;  // above 5,000 matching defects, api/static/scale_layer.js draws them all
 window.roadcam = { map, markers, segmentLayer };  // for tests and the browser console
 
 function $(id) { return document.getElementById(id); }
@@ -46,6 +47,11 @@ async function loadSegments() {
 async function loadDefects() {
   const p = query();
   if (!p.getAll("class").length) { renderDefects([]); return 0; }
+  if (scale || (await getJSON(`/defects?${p}&limit=1`)).total > 5000) {
+    renderDefects([]);
+    scale = scale ? (scale.refresh(), scale) : roadcamScaleLayer(map, { query, onSelect: select, onCount: setStatus });
+    return null;
+  }
   const fc = await getJSON(`/defects/geojson?${p}`);
   renderDefects(fc.features);
   return fc.features.length;
@@ -132,7 +138,7 @@ async function changeStatus(id, status) {
 async function refresh() {
   try {
     const n = await loadDefects();
-    setStatus(`${n} defects shown`);
+    if (n !== null) setStatus(`${n} defects shown`);
   } catch (err) { setStatus(`error: ${err.message}`); }
 }
 
@@ -141,7 +147,7 @@ document.querySelectorAll("#filters input, #filters select").forEach((el) => el.
   try {
     const segs = await loadSegments();
     const n = await loadDefects();
-    setStatus(`${segs} road segments, ${n} defects shown`);
+    if (n !== null) setStatus(`${segs} road segments, ${n} defects shown`);
     document.body.dataset.ready = "1";
   } catch (err) { setStatus(`error: ${err.message}`); document.body.dataset.ready = "error"; }
 })();

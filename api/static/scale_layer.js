@@ -76,6 +76,9 @@ function roadcamScaleLayer(map, options) {
     tiles.delete(k);
     schedule();
   });
+  let loading = true;
+  layer.on("loading", () => { loading = true; });
+  layer.on("load", () => { loading = false; schedule(); });
   layer.addTo(map);
 
   function stats() {
@@ -93,7 +96,7 @@ function roadcamScaleLayer(map, options) {
       truncated = truncated || data.truncated;
       clustered = clustered || data.clustered;
     }
-    return { inView, cells, features, truncated, clustered, zoom: z };
+    return { inView, cells, features, truncated, clustered, loading, zoom: z };
   }
 
   let timer = null;
@@ -101,14 +104,15 @@ function roadcamScaleLayer(map, options) {
     clearTimeout(timer);
     timer = setTimeout(() => {
       const s = stats();
-      const n = `${s.truncated ? "at least " : ""}${s.inView.toLocaleString("en-GB")}`;
-      const how = s.clustered ? `in ${s.cells} cells (zoom in to see single defects)` : "shown one by one";
+      const n = `${s.truncated || s.loading ? "at least " : ""}${s.inView.toLocaleString("en-GB")}`;
+      const how = s.loading ? "(loading…)"
+        : s.clustered ? `in ${s.cells} cells (zoom in to see single defects)` : "shown one by one";
       if (options.onCount) options.onCount(`${n} defects in view, ${how}`, s);
     }, 50);
   }
   map.on("moveend", schedule);
 
-  return {
+  const api = {
     layer,
     markers,
     stats,
@@ -118,5 +122,7 @@ function roadcamScaleLayer(map, options) {
       layer.redraw();
     },
   };
+  if (window.roadcam) window.roadcam.scale = api;  // for tests and the browser console
+  return api;
 }
 window.roadcamScaleLayer = roadcamScaleLayer;
