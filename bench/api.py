@@ -104,6 +104,7 @@ def run_load(base: str, kind: str, clients: int, duration_s: float, max_requests
     import httpx
 
     latencies: list[float] = []
+    errors: list[str] = []
     lock = threading.Lock()
     per_client = max(1, max_requests // clients)
 
@@ -112,14 +113,21 @@ def run_load(base: str, kind: str, clients: int, duration_s: float, max_requests
         limits = httpx.Limits(max_connections=6)
         pool = ThreadPoolExecutor(6) if kind == "map_first_load" else None
         with httpx.Client(timeout=60, limits=limits) as client:
-            _fetch_all(client, base, request_paths(kind, rng, n), pool)  # warm the connection
             stop_at = time.perf_counter() + duration_s
-            for _ in range(per_client):
-                if time.perf_counter() >= stop_at:
+            for k in range(per_client + 1):  # the first one warms the connection, not counted
+                if k and time.perf_counter() >= stop_at:
                     break
                 paths = request_paths(kind, rng, n)
                 t0 = time.perf_counter()
-                _fetch_all(client, base, paths, pool)
+                try:
+                    _fetch_all(client, base, paths, pool)
+                except (httpx.HTTPError, RuntimeError) as err:  # a timeout is a result too
+                    with lock:
+                        errors.append(f"{type(err).__name__}: {err}"[:200])
+                    continue
+                if k == 0:
+                    stop_at = time.perf_counter() + duration_s
+                    continue
                 with lock:
                     latencies.append(time.perf_counter() - t0)
         if pool:
@@ -131,7 +139,9 @@ def run_load(base: str, kind: str, clients: int, duration_s: float, max_requests
     wall = time.perf_counter() - t0
     ms = np.array(latencies or [float("nan")]) * 1000
     return {
-        "requests": len(ms),
+        "requests": len(latencies),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
         "p50_ms": round(float(np.percentile(ms, 50)), 1),
         "p95_ms": round(float(np.percentile(ms, 95)), 1),
         "p99_ms": round(float(np.percentile(ms, 99)), 1),
@@ -222,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[f"{kind}@{clients}"] = r
                 print(f"{kind:15s} {clients} clients: p50 {r['p50_ms']:7.1f}  p95 {r['p95_ms']:7.1f}"
                       f"  p99 {r['p99_ms']:7.1f} ms  {r['requests_per_s']:6.1f} req/s"
-                      f"  ({r['requests']} requests, load {r['loadavg_1m']:.1f})", flush=True)  # fmt: skip
+                      f"  ({r['requests']} requests, {r['errors']} errors, load {r['loadavg_1m']:.1f})", flush=True)  # fmt: skip
         out = {
             "database": args.database,
             "defects": args.defects,
