@@ -20,7 +20,7 @@ function roadcamScaleLayer(map, options) {
     ctx.textBaseline = "middle";
     for (const c of data.cells) {
       const p = map.project([c.lat, c.lon], coords.z).subtract(origin);
-      const r = Math.min(16, 5 + 2.2 * Math.log10(c.count + 1) * 2);
+      const r = Math.min(14, 6 + 2.5 * Math.log10(c.count + 1));  // cells are 32 px apart
       const main = ["pothole", "crack", "faded_marking", "skip"].reduce((a, b) => (c[b] > c[a] ? b : a));
       ctx.beginPath();
       ctx.arc(p.x, p.y, r, 0, 2 * Math.PI);
