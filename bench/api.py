@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -258,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             server.wait(timeout=30)
         if pg_name:
             _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
