@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
+from pydantic import Field
 
-from api.deps import BBoxDep
+from api.deps import MAX_ID, BBoxDep
 from api.schemas.defect import DefectStatus
 
 
@@ -22,7 +23,9 @@ def get_defect_filter(
     ] = None,
     road: Annotated[str | None, Query(description="part of the road name or ref")] = None,
     segment_id: Annotated[list[str] | None, Query()] = None,
-    id: Annotated[list[int] | None, Query(description="defect ids")] = None,
+    id: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None, Query(description="defect ids")
+    ] = None,
     first_seen_from: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     first_seen_to: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     last_seen_from: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,

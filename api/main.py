@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         segments,
         skips,
         surveys,
+        tiles,
         users,
         web,
     )
@@ -85,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_request_bytes)
     for module in (health, auth, users, review, history, segments, hierarchy, defects, repairs):
         app.include_router(module.router)
-    for module in (claim_photos, jobs, skips, surveys, schedules, exports, citizen_reports, web):
+    for module in (claim_photos, jobs, skips, surveys, schedules, exports, citizen_reports):
+        app.include_router(module.router)
+    for module in (tiles, web):
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 

@@ -3,10 +3,12 @@
 1. Discover footage and skip any whose content hashes are already stored as done.
 2. Compute each item in workers (local process pool or Ray): GPS → frames sampled
    by distance → detector → ground positions (:mod:`pipeline.compute`).
-3. In this process, one transaction per item: snap observations to the stored
-   road network, store survey, frames and observations, and merge sightings into
-   defects (:mod:`geo.placement.cluster`). A failing item rolls back only itself; it becomes
-   an error record and the batch goes on.
+3. In this process, one transaction per item, holding the database's merge lock
+   (:mod:`store.locks`, so two batches at once give the result of one after the other):
+   re-check the footage is not stored meanwhile, snap observations to the stored road
+   network, store survey, frames and observations, and merge sightings into defects
+   (:mod:`geo.placement.cluster`). A failing item rolls back only itself; it becomes an
+   error record and the batch goes on. A killed batch loses only its uncommitted item.
 4. Return a :class:`RunSummary` that says what was done and what failed, and why.
 """
 
@@ -255,6 +257,7 @@ def process_paths(
 ) -> RunSummary:
     """Process footage into the database; see the module docstring."""
     from store.engine import make_engine, session_scope
+    from store.locks import merge_session_scope
     from store.migrate import upgrade
     from store.surveys import find_survey_by_hash
 
@@ -306,12 +309,16 @@ def process_paths(
             log.error("%s: %s", result.item.path, result.error["message"])
             continue
         try:
-            with session_scope(engine) as session:
+            with merge_session_scope(engine) as session:
+                sources = sources_by_path[result.item.path]
+                if _stored_meanwhile(session, result.item, sources):
+                    summary.skipped += 1
+                    continue
                 store_result(
                     session,
                     result,
                     network,
-                    sources_by_path[result.item.path],
+                    sources,
                     summary,
                     camera=_camera_for(result.item, options),
                     frames_dir=options.frames_dir,
@@ -327,6 +334,17 @@ def process_paths(
     engine.dispose()
     summary.seconds = round(time.perf_counter() - t0, 2)
     return summary
+
+
+def _stored_meanwhile(session, item: FootageItem, sources) -> bool:
+    """True when another batch stored this footage since discovery (checked under the merge lock)."""
+    from store.surveys import find_survey_by_hash
+
+    done = find_survey_by_hash(session, [s[1] for s in sources])
+    if done is None or done.status != "done":
+        return False
+    log.info("%s: stored meanwhile by another batch (survey %d), skipped", item.path, done.id)
+    return True
 
 
 def _camera_for(item: FootageItem, options: ComputeOptions):

@@ -157,6 +157,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        # JIT compiling costs 50-400 ms a query and roadcam's queries are short (an index
+        # lookup, a bbox, one tile): it made a zoom-10 tile at 1M defects 20 % slower.
+        kwargs.setdefault("connect_args", {"options": "-c jit=off"})
         try:
             return create_engine(parsed, **{"pool_pre_ping": True, **kwargs})
         except ImportError as err:

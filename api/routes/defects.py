@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from api.auth import Reader, Reviewer
 from api.deps import BBoxDep, DefectIdPath, OffsetQuery, SessionDep
@@ -21,6 +21,14 @@ ClassQuery = Annotated[
     list[str] | None, Query(alias="class", description="pothole, crack, faded_marking, skip")
 ]
 StatusQuery = Annotated[list[DefectStatus] | None, Query()]
+AfterIdQuery = Annotated[
+    int | None,
+    Query(ge=0, le=2**31 - 1, description="keyset paging: defects with id > after_id"),
+]
+
+
+def _json(body: str) -> Response:
+    return Response(content=body, media_type="application/json")
 
 
 @router.get("", response_model=DefectList)
@@ -33,21 +41,17 @@ def list_defects(
     segment_id: Annotated[list[str] | None, Query()] = None,
     since: Annotated[datetime | None, Query(description="last seen on or after (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    after_id: AfterIdQuery = None,
     offset: OffsetQuery = 0,
-) -> DefectList:
-    from store.defects import list_defects as query
+) -> Response:
+    """Defects by id, one page, the JSON built by the database; ``total`` counts all pages
+    (exactly up to 10,000: ``total_exact``); page on with ``after_id=next_after_id``."""
+    from store.defect_json import DefectFilter, defects_page_json
 
-    rows = query(
-        session,
-        bbox=bbox,
-        class_name=class_name,
-        status=status,
-        segment_ids=segment_id,
-        since=since,
-        limit=limit,
-        offset=offset,
+    flt = DefectFilter(
+        bbox=bbox, class_name=class_name, status=status, segment_ids=segment_id, since=since
     )
-    return DefectList(defects=[DefectPublic.from_row(r) for r in rows], count=len(rows))
+    return _json(defects_page_json(session, flt, limit=limit, after_id=after_id, offset=offset))
 
 
 @router.get("/geojson", response_model=FeatureCollection)
@@ -75,13 +79,13 @@ def defects_geojson(
 
 
 @router.get("/{defect_id}", response_model=DefectPublic)
-def get_defect(defect_id: DefectIdPath, session: SessionDep, _: Reader) -> DefectPublic:
-    from store.defects import get_defect as fetch
+def get_defect(defect_id: DefectIdPath, session: SessionDep, _: Reader) -> Response:
+    from store.defect_json import defect_json
 
-    row = fetch(session, defect_id)
-    if row is None:
+    body = defect_json(session, defect_id)
+    if body is None:
         raise HTTPException(status_code=404, detail=f"no defect {defect_id}")
-    return DefectPublic.from_row(row)
+    return _json(body)
 
 
 @router.patch("/{defect_id}/status", response_model=DefectPublic)

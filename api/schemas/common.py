@@ -22,8 +22,11 @@ class Feature(BaseModel):
 
 class FeatureCollection(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
+    count: int | None = Field(default=None, description="features in this answer")
     features: list[Feature]
     total: int = Field(description="number of matching features before limit/offset")
+    total_exact: bool = Field(default=True, description="false: more than `total` match")
+    next_after_id: int | None = Field(default=None, description="keyset paging: next after_id")
 
 
 def geojson_of(geom: Any) -> dict[str, Any] | None:

@@ -76,8 +76,15 @@ class DefectPublic(DefectBase):
 
 
 class DefectList(BaseModel):
+    count: int = Field(description="defects on this page")
     defects: list[DefectPublic]
-    count: int
+    total: int | None = Field(
+        default=None, description="defects matching the filters, all pages (capped: total_exact)"
+    )
+    total_exact: bool = Field(default=True, description="false: more than `total` match")
+    next_after_id: int | None = Field(
+        default=None, description="pass as after_id for the next page; null on the last page"
+    )
 
 
 class DefectStatusUpdate(BaseModel):

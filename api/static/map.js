@@ -18,6 +18,7 @@ const defectLayer = L.layerGroup().addTo(map);
 const markers = new Map();
 let selectedId = null;
 const hooks = { queryHooks: [], segmentHooks: [], defectHooks: [] };
+let scale = null;  // above 5,000 matching defects, api/static/scale_layer.js draws them all
 window.roadcam = { map, markers, segmentLayer, ...hooks };  // for add-ons, tests and the console
 
 function $(id) { return document.getElementById(id); }
@@ -52,6 +53,11 @@ async function loadSegments() {
 async function loadDefects() {
   const p = query();
   if (!p.getAll("class").length) { renderDefects([]); return 0; }
+  if (scale || (await getJSON(`/defects?${p}&limit=1`)).total > 5000) {
+    renderDefects([]);
+    scale = scale ? (scale.refresh(), scale) : roadcamScaleLayer(map, { query, onSelect: select, onCount: setStatus });
+    return null;
+  }
   const fc = await getJSON(`/defects/geojson?${p}`);
   renderDefects(fc.features);
   hooks.defectHooks.forEach((h) => h(fc.features, p));
@@ -140,7 +146,7 @@ async function changeStatus(id, status) {
 async function refresh() {
   try {
     const n = await loadDefects();
-    setStatus(`${n} defects shown`);
+    if (n !== null) setStatus(`${n} defects shown`);
   } catch (err) { setStatus(`error: ${err.message}`); }
 }
 
@@ -157,7 +163,7 @@ window.addEventListener("load", async () => {
     await addBaseMap();
     const segs = await loadSegments();
     const n = await loadDefects();
-    setStatus(`${segs} road segments, ${n} defects shown`);
+    if (n !== null) setStatus(`${segs} road segments, ${n} defects shown`);
     document.body.dataset.ready = "1";
   } catch (err) { setStatus(`error: ${err.message}`); document.body.dataset.ready = "error"; }
 });

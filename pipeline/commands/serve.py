@@ -18,6 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="database URL (default: ROADCAM_DATABASE_URL or var/roadcam.sqlite)",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: ROADCAM_WORKERS, 1); production: about one per core",
+    )
     p.add_argument("--reload", action="store_true", help="reload on code changes (development)")
     p.set_defaults(func=run)
 
@@ -47,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         reload=args.reload,
+        workers=None if args.reload else (args.workers or settings.workers),
         log_level="info",
     )
     return 0
