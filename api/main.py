@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         defects,
         health,
         hierarchy,
+        markings,
         repairs,
         schedules,
         segments,
@@ -75,7 +76,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web,
     )
 
-    for module in (health, segments, hierarchy, defects, repairs, skips, surveys, schedules, web):
+    for module in (
+        health,
+        segments,
+        hierarchy,
+        defects,
+        markings,
+        repairs,
+        skips,
+        surveys,
+        schedules,
+        web,
+    ):
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 
