@@ -31,12 +31,14 @@ LATERAL_M = (-5.0, 5.0)  # across: + = right of the vehicle
 ROW_M = 0.05  # bird's-eye pixel along the road
 COL_M = 0.02  # bird's-eye pixel across the road (a 100 mm line is 5 columns)
 SLICE_M = 0.5  # profile slice along the road
-LINE_BAND_M = 0.2  # half-width of the band a line is measured in (GPS/pose wobble)
+LINE_BAND_M = 0.1  # half-width of the band a line is measured in, around its column in a frame
 MIN_LINE_WIDTH_M = 0.02  # a line's well-kept runs show at least this effective painted width
 MAX_LINE_WIDTH_M = 0.12  # ... and at most this (wider: pavement, verge, kerb; not a line)
 REFERENCE_PERCENTILE = 75.0
-RIDGE_M = 0.3  # a line is brighter than the road this far either side of it
-MIN_RIDGE = 0.05  # by at least this much mean paint (0..1) over the survey
+RIDGE_M = 0.12  # a line is brighter than the road this far either side of it (in one frame)
+MIN_RIDGE = 0.15  # by at least this much mean paint (0..1) over the frame's near slices
+TURN_DEG = 6.0  # heading change to the next or previous frame above which a frame is a turn
+SAME_LINE_M = 0.5  # peaks of different frames closer than this (across the road) are one line
 
 
 @dataclass(frozen=True)
@@ -115,44 +117,108 @@ def _cells(frames_by_key, profiles, network, shifts) -> dict[str, np.ndarray]:
         seen = np.isfinite(prof.paint)
         out["x"].append((float(np.atleast_1d(x0)[0]) + dx + e)[seen])
         out["y"].append((float(np.atleast_1d(y0)[0]) + dy + n)[seen])
-        out["paint"].append(prof.paint[seen])
+        out["paint"].append(prof.paint[seen].astype(np.float32))
         out["frame"].append(np.full(int(seen.sum()), k))
+        out["col"].append(np.broadcast_to(np.arange(n_cols)[None, :], seen.shape)[seen])
+        out["row"].append(np.broadcast_to(np.arange(n_slices)[:, None], seen.shape)[seen])
     cells = {key: np.concatenate(v) for key, v in out.items()}
     snap = snap_points_to_network(network, cells["x"], cells["y"], max_distance_m=8.0)
     cells.update(segment=snap.segment_id, chainage=snap.chainage_m, offset=snap.offset_m)
     return cells
 
 
-def _line_offsets(offset: np.ndarray, paint: np.ndarray) -> list[float]:
-    """Offsets (m) of the lines that run along a segment: narrow ridges of paint across it.
+def _straight_frames(frames: Sequence[SampledFrame]) -> list[SampledFrame]:
+    """Frames not taken while turning: a line is straight across the bird's-eye view only when
+    the vehicle runs along it (heading within ``TURN_DEG`` of the frames before and after)."""
+    order = sorted(frames, key=lambda f: (f.source or "", f.time))
+    keep = []
+    for i, f in enumerate(order):
+        turn = 0.0
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(order) and (order[j].source or "") == (f.source or ""):
+                d = (order[j].heading_deg - f.heading_deg + 180.0) % 360.0 - 180.0
+                turn = max(turn, abs(d))
+        if turn <= TURN_DEG:
+            keep.append(f)
+    return keep
 
-    A line is brighter than the road ``RIDGE_M`` either side of it; a kerb, verge or pavement
-    is a step or a plateau and is not a line.
+
+def _frame_peaks(cells: dict[str, np.ndarray], on: np.ndarray) -> list[tuple[int, int, float]]:
+    """Sharp ridges of paint across the road in each frame: ``(frame, column, offset)``.
+
+    In one frame the geometry is exact (no GPS between its pixels), so a 100 mm line is a peak
+    a few columns wide; a kerb, verge or pavement is a step or a plateau and is not a peak.
     """
-    step = 0.05
-    bins = np.arange(-8.0, 8.0 + step, step)
-    hist, _ = np.histogram(offset, bins=bins, weights=paint)
-    count, _ = np.histogram(offset, bins=bins)
-    mean = np.where(count > 0, hist / np.maximum(count, 1), np.nan)
-    k = int(round(RIDGE_M / step))
-    peaks = []
-    for i in range(k, len(mean) - k):
-        side = np.nanmax([mean[i - k], mean[i + k]]) if count[i - k] + count[i + k] else np.nan
-        ridge = mean[i] - side
-        window = mean[max(i - 2, 0) : i + 3]
-        if (
-            count[i] > 50
-            and np.isfinite(ridge)
-            and ridge > MIN_RIDGE
-            and mean[i] >= np.nanmax(window)
-        ):
-            peaks.append(float((bins[i] + bins[i + 1]) / 2))
-    merged: list[float] = []
-    for p in peaks:  # peaks closer than a band are one line
-        if merged and p - merged[-1] < 2 * LINE_BAND_M:
+    k_side = int(round(RIDGE_M / COL_M))
+    n_cols = int(cells["col"].max()) + 1
+    out = []
+    frames = cells["frame"][on]
+    for k in np.unique(frames):
+        sel = np.flatnonzero(on)[frames == k]
+        col = cells["col"][sel]
+        tot = np.bincount(col, weights=cells["paint"][sel], minlength=n_cols)
+        cnt = np.bincount(col, minlength=n_cols)
+        if cnt.max() < 4:
             continue
-        merged.append(p)
-    return merged
+        mean = np.where(cnt >= 4, tot / np.maximum(cnt, 1), np.nan)
+        left = np.concatenate([np.full(k_side, np.nan), mean[:-k_side]])
+        right = np.concatenate([mean[k_side:], np.full(k_side, np.nan)])
+        with np.errstate(invalid="ignore"):
+            ridge = mean - np.fmax(left, right)
+        for c in np.flatnonzero(ridge > MIN_RIDGE):
+            window = mean[max(c - 3, 0) : c + 4]
+            if mean[c] >= np.nanmax(window):
+                at = sel[col == c]
+                out.append((int(k), int(c), float(np.median(cells["offset"][at]))))
+    return out
+
+
+def _lines_from_peaks(peaks: list[tuple[int, int, float]], min_frames: int = 3) -> list[float]:
+    """Offsets of the lines along a segment: peaks of several frames closer than ``SAME_LINE_M``."""
+    offs = sorted(p[2] for p in peaks)
+    groups: list[list[float]] = []
+    for o in offs:
+        if groups and o - groups[-1][-1] < SAME_LINE_M:
+            groups[-1].append(o)
+        else:
+            groups.append([o])
+    return [float(np.median(g)) for g in groups if len(g) >= min_frames]
+
+
+def _track_line(cells, on, line_off, peaks) -> tuple[np.ndarray, np.ndarray]:
+    """Cells on the line in each frame, and the road floor beside it, frame by frame.
+
+    The line's column in a frame is its peak there; where the paint is too worn for a peak,
+    the offset between the line's survey position and its column is carried over from the
+    nearest frame that had one, so a worn stretch is measured where the line runs.
+    """
+    frames = np.unique(cells["frame"][on])
+    pred, resid = {}, {}
+    for k in frames:
+        near = on & (cells["frame"] == k) & (np.abs(cells["offset"] - line_off) < 0.1)
+        if near.any():
+            pred[int(k)] = float(np.median(cells["col"][near]))
+    for k, c, off in peaks:
+        if k in pred and abs(off - line_off) < SAME_LINE_M:
+            d = c - pred[k]
+            if k not in resid or abs(d) < abs(resid[k]):
+                resid[k] = d
+    band = np.zeros(len(cells["paint"]), bool)
+    floor = np.zeros(len(cells["paint"]), np.float32)
+    if not resid:
+        return band, floor
+    known = np.array(sorted(resid))
+    half = LINE_BAND_M / COL_M
+    for k, c0 in pred.items():
+        nearest = int(known[np.argmin(np.abs(known - k))])
+        centre = c0 + resid.get(k, resid[nearest])
+        sel = on & (cells["frame"] == k)
+        dist = np.abs(cells["col"] - centre)
+        mine = sel & (dist <= half)
+        side = sel & (dist > half + 0.05 / COL_M) & (dist <= half + 0.2 / COL_M)
+        band |= mine
+        floor[mine] = float(np.mean(cells["paint"][side])) if side.any() else 0.0
+    return band, floor
 
 
 def wear_runs_from_profiles(
@@ -168,7 +234,7 @@ def wear_runs_from_profiles(
     """Wear per line per run of each segment the survey saw (see module docstring)."""
     if network is None or not profiles:
         return []
-    by_key = {(f.source or "", f.frame_index): f for f in frames}
+    by_key = {(f.source or "", f.frame_index): f for f in _straight_frames(frames)}
     profiles = [p for p in profiles if (p.source, p.frame_index) in by_key]
     if not profiles:
         return []
@@ -178,17 +244,15 @@ def wear_runs_from_profiles(
     runs: list[WearRun] = []
     for seg in sorted({s for s in cells["segment"] if s}):
         on = cells["segment"] == seg
-        for off in _line_offsets(cells["offset"][on], cells["paint"][on]):
-            band = on & (np.abs(cells["offset"] - off) <= LINE_BAND_M)
-            dist = np.abs(cells["offset"] - off)
-            side = on & (dist > LINE_BAND_M + 0.1) & (dist <= LINE_BAND_M + 0.4)
-            floor = float(np.mean(cells["paint"][side])) if side.any() else 0.0
+        peaks = _frame_peaks(cells, on)
+        for off in _lines_from_peaks(peaks):
+            band, floor = _track_line(cells, on, off, peaks)
             runs += _runs_of_line(
                 seg,
                 off,
                 cells,
                 band,
-                floor,
+                floor[band],
                 keys,
                 geoms[seg],
                 str(network.crs),
@@ -207,8 +271,8 @@ def _runs_of_line(seg, off, cells, band, floor, keys, geom, crs, lengths):
     ch = cells["chainage"][band]
     width = (cells["paint"][band] - floor) * COL_M  # effective painted width of a cell, metres
     frame = cells["frame"][band]
-    # a cell row is SLICE_M long: group by (frame, slice position) to count covered length
-    slot = np.round(ch / SLICE_M).astype(int)
+    # a frame's slice is SLICE_M of line: count distinct (frame, slice) for the length covered
+    slot = cells["row"][band]
     values = []
     half = (window_m - run_length_m) / 2
     for r in range(int(np.floor(geom.length / run_length_m)) + 1):

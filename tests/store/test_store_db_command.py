@@ -18,8 +18,8 @@ def test_db_upgrade_then_current(tmp_path, capsys):
     assert info == {
         "database": url,
         "backend": "spatialite",
-        "revision": "0002",
-        "head": "0002",
+        "revision": "0006",
+        "head": "0006",
         "up_to_date": True,
     }
 
@@ -41,7 +41,7 @@ def test_db_upgrade_on_postgis(db_url, capsys):
     # db_url is already migrated: upgrade again is a no-op that reports head on either backend
     assert main(["db", "upgrade", "--json", "--database", db_url]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["revision"] == "0002" and info["up_to_date"] is True
+    assert info["revision"] == "0006" and info["up_to_date"] is True
     assert info["backend"] == ("postgis" if db_url.startswith("postgresql") else "spatialite")
 
 

@@ -12,6 +12,7 @@ from store.models import Base
 
 ROADCAM_TABLES = {
     "survey",
+    "marking_wear_run",
     "survey_source",
     "frame",
     "observation",
@@ -21,7 +22,7 @@ ROADCAM_TABLES = {
     "repair_claim",
     "skip_permit",
 }
-GEOM_TABLES = {"frame", "observation", "defect", "road_segment", "skip_permit"}
+GEOM_TABLES = {"frame", "observation", "defect", "road_segment", "skip_permit", "marking_wear_run"}
 
 
 def test_check_spatialite_loads():
@@ -33,12 +34,12 @@ def test_upgrade_from_empty_creates_every_table(empty_db_url):
     eng = make_engine(empty_db_url)
     try:
         assert current_revision(eng) is None
-        assert upgrade(empty_db_url) == "0002"
-        assert current_revision(eng) == head_revision() == "0002"
+        assert upgrade(empty_db_url) == "0006"
+        assert current_revision(eng) == head_revision() == "0006"
         assert ROADCAM_TABLES <= set(inspect(eng).get_table_names())
         require_migrated(eng)
         # a second upgrade is a no-op
-        assert upgrade(empty_db_url) == "0002"
+        assert upgrade(empty_db_url) == "0006"
     finally:
         eng.dispose()
 
@@ -100,7 +101,7 @@ def test_downgrade_to_base_and_up_again(fresh_db_url):
     try:
         assert downgrade(fresh_db_url, "base") is None
         assert not ROADCAM_TABLES & set(inspect(eng).get_table_names())
-        assert upgrade(fresh_db_url) == "0002"
+        assert upgrade(fresh_db_url) == "0006"
         assert ROADCAM_TABLES <= set(inspect(eng).get_table_names())
     finally:
         eng.dispose()
