@@ -64,9 +64,9 @@ def _overlaps(run: dict, feature: dict, source: dict[str, str], slack_m: float =
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured: M01, M02 and M04 are in the programme, M03 (a worn edge line) is not "
-    "(edge lines beside bright pavement are not found), and sound centre-line runs near "
-    "junctions, shadows and the turning points are (docs/markings.md)",
+    reason="measured: M01, M02 and M04 are in the programme; M03 (a worn edge line) is not "
+    "(edge lines beside bright pavement are not found), and 18 sound runs near junctions, "
+    "turns and a tree shadow are (docs/markings.md)",
 )
 def test_all_worn_sections_and_no_sound_line_in_the_programme(sample_db, capsys):
     prog = _programme(sample_db, capsys)
