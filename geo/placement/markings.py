@@ -3,13 +3,15 @@
 1. :func:`ground_view` warps the road in front of the vehicle (``FORWARD_M`` x ``LATERAL_M``)
    into a top-down image with the camera model; ``detector.markings.slice_profile`` turns it
    into paint per 0.5 m slice and 2 cm column (a :class:`PaintProfile`, small and picklable).
-2. :func:`wear_runs_from_profiles` places every cell on the network (pose-corrected frame,
-   heading, snap to the nearest segment: segment, chainage, signed offset), finds each
-   segment's painted lines as peaks of paint across the road (offset histogram over the whole
-   survey, so a worn stretch is still measured where the line should be), and measures each
-   line per ``run_length_m`` run: effective painted width per metre over a window of
-   ``window_m`` centred on the run (so a dashed line's gaps average out), against the line's
-   own well-kept value (``REFERENCE_PERCENTILE`` of its runs). 0 = as its best runs, 1 = gone.
+2. :func:`wear_runs_from_profiles` leaves out frames taken while turning, places every cell on
+   the network (pose-corrected frame, heading, snap to the nearest segment: segment, chainage,
+   signed offset), finds each segment's painted lines as sharp ridges of paint across the road
+   in single frames (peaks of several frames within ``SAME_LINE_M`` are one line), tracks each
+   line frame by frame (its peak, or where the paint is too worn for one, the shift carried
+   over from the nearest frame with a peak), and measures it per ``run_length_m`` run:
+   effective painted width per metre over a window of ``window_m`` centred on the run (so a
+   dashed line's gaps average out), less the road beside it, against the line's own well-kept
+   value (``REFERENCE_PERCENTILE`` of its runs). 0 = as its best runs, 1 = gone.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ SLICE_M = 0.5  # profile slice along the road
 LINE_BAND_M = 0.1  # half-width of the band a line is measured in, around its column in a frame
 MIN_LINE_WIDTH_M = 0.02  # a line's well-kept runs show at least this effective painted width
 MAX_LINE_WIDTH_M = 0.12  # ... and at most this (wider: pavement, verge, kerb; not a line)
-REFERENCE_PERCENTILE = 75.0
+REFERENCE_PERCENTILE = 75.0  # a line's well-kept width: this percentile of its runs
 RIDGE_M = 0.12  # a line is brighter than the road this far either side of it (in one frame)
 MIN_RIDGE = 0.15  # by at least this much mean paint (0..1) over the frame's near slices
 TURN_DEG = 6.0  # heading change to the next or previous frame above which a frame is a turn
@@ -258,6 +260,11 @@ def wear_runs_from_profiles(
                 str(network.crs),
                 (run_length_m, window_m, min_covered_m),
             )
+    log.info(
+        "marking wear: %d runs on %d lines",
+        len(runs),
+        len({(r.segment_id, r.line_offset_m) for r in runs}),
+    )
     return runs
 
 

@@ -12,7 +12,7 @@ def test_db_upgrade_then_current(tmp_path, capsys):
     assert main(["db", "current", "--database", url]) == 20  # not migrated yet
     assert "needs `roadcam db upgrade`" in capsys.readouterr().out
     assert main(["db", "upgrade", "--database", url]) == 0
-    assert "schema at revision 0002 (head) on spatialite" in capsys.readouterr().out
+    assert "schema at revision 0006 (head) on spatialite" in capsys.readouterr().out
     assert main(["db", "current", "--json", "--database", url]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info == {
