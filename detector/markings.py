@@ -198,8 +198,10 @@ def find_markings(
     Candidates are pixels brighter than the local median (:func:`bright_candidates`) with a
     headroom contrast of at least a fifth of fresh paint and low colour saturation (white
     or yellow-ish, not blue signs); specks are joined by a closing, connected components
-    kept when long (PCA axis ratio) or large; each marking's expected paint is the filled
-    convex hull of its component, so patchy wear inside a line counts as missing paint.
+    kept when long (PCA axis ratio) or large; each marking's expected paint is its component
+    closed with a kernel three times larger (it follows curves, and fills worn patches inside a
+    line, so they count as missing paint). Chosen over the convex hull on the calibration train
+    split (end-to-end pooled Spearman 0.73 vs 0.59; a five-times kernel gave 0.71).
     """
     import cv2
 
@@ -228,10 +230,10 @@ def find_markings(
         elong = float(np.sqrt(max(ev[-1], 1e-6) / max(ev[0], 1e-6)))
         if elong < min_elongation and stats[i, cv2.CC_STAT_AREA] < 20 * min_area:
             continue
-        hull = cv2.convexHull(pts.astype(np.int32))
-        mask = np.zeros(grey.shape, np.uint8)
-        cv2.fillConvexPoly(mask, hull, 1)
-        out.append(mask.astype(bool) & region)
+        comp = (lab == i).astype(np.uint8)
+        big = 3 * k + 1 - (3 * k) % 2
+        filled = cv2.morphologyEx(comp, cv2.MORPH_CLOSE, np.ones((big, big), np.uint8))
+        out.append(filled.astype(bool) & region)
     return out
 
 
