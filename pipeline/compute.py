@@ -137,20 +137,13 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
         held = 0
         for frame in _frames_for(item, options, stats):
             stats["frames"] += 1
-            if (
-                options.marking_wear
-                and frame.usable
-                and frame.image is not None
-                and detector is None
-            ):
+            if options.marking_wear and frame.usable and frame.image is not None:
                 result.paint_profiles.append(_paint_profile(frame, camera))
             if not frame.usable or detector is None or frame.image is None:
                 stats["unusable_frames" if not frame.usable else "usable_frames"] += 1
                 pending.append(dataclasses.replace(frame, image=None))
                 continue
             stats["usable_frames"] += 1
-            if options.marking_wear and camera is not None:
-                result.paint_profiles.append(_paint_profile(frame, camera))
             pending.append(frame)
             held += 1
             if held >= options.detect_batch:
@@ -168,7 +161,7 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
     return result
 
 
-_GRIDS: dict[tuple, Any] = {}
+_GRIDS: dict[Any, Any] = {}  # camera -> bird's-eye remap grid, built once per worker
 
 
 def _paint_profile(frame: SampledFrame, camera: Any):
