@@ -137,7 +137,12 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
         held = 0
         for frame in _frames_for(item, options, stats):
             stats["frames"] += 1
-            if options.marking_wear and frame.usable and frame.image is not None:
+            if (
+                options.marking_wear
+                and camera is not None
+                and frame.usable
+                and frame.image is not None
+            ):
                 result.paint_profiles.append(_paint_profile(frame, camera))
             if not frame.usable or detector is None or frame.image is None:
                 stats["unusable_frames" if not frame.usable else "usable_frames"] += 1
