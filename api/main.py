@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hierarchy,
         history,
         jobs,
+        markings,
         repairs,
         review,
         schedules,
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (claim_photos, jobs, skips, surveys, schedules, exports, citizen_reports):
         app.include_router(module.router)
-    for module in (tiles, web):
+    for module in (markings, tiles, web):
         app.include_router(module.router)
     from fastapi.staticfiles import StaticFiles
 

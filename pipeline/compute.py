@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from geo.types import Observation, SampledFrame
 from pipeline.discover import FootageItem
 from roadcam.errors import error_record
@@ -40,6 +42,7 @@ class ComputeOptions:
     detect_batch: int = 8  # frames per detector call (OpenVINO runs a batch as parallel requests)
     # (lon, lat) of spots under a pending repair claim: frames that see one keep a raw JPEG
     watch_spots: tuple[tuple[float, float], ...] = ()
+    marking_wear: bool = True  # measure paint on each usable frame (docs/markings.md)
 
     def __post_init__(self) -> None:
         if self.spacing_m <= 0:
@@ -57,6 +60,7 @@ class FootageResult:
     image_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> saved evidence JPEG
     raw_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> frame JPEG, no boxes
     observations: list[Observation] = field(default_factory=list)
+    paint_profiles: list[Any] = field(default_factory=list)  # geo.placement.markings.PaintProfile
     stats: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
     seconds: float = 0.0
@@ -125,7 +129,7 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
     try:
         detector = _detector(options) if options.weights_path else None
         camera = None
-        if detector is not None:
+        if detector is not None or options.marking_wear:
             from geo.placement.camera import load_camera_config
 
             camera = load_camera_config(
@@ -137,6 +141,13 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
         held = 0
         for frame in _frames_for(item, options, stats):
             stats["frames"] += 1
+            if (
+                options.marking_wear
+                and camera is not None
+                and frame.usable
+                and frame.image is not None
+            ):
+                result.paint_profiles.append(_paint_profile(frame, camera))
             if not frame.usable or detector is None or frame.image is None:
                 stats["unusable_frames" if not frame.usable else "usable_frames"] += 1
                 pending.append(dataclasses.replace(frame, image=None))
@@ -154,8 +165,25 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
         result.error = error_record(err, path=str(item.path))
         result.frames.clear()
         result.observations.clear()
+        result.paint_profiles.clear()
     result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+_GRIDS: dict[Any, Any] = {}  # camera -> bird's-eye remap grid, built once per worker
+
+
+def _paint_profile(frame: SampledFrame, camera: Any):
+    """The paint seen in a frame's road region, per 0.5 m slice and 2 cm column (bird's-eye)."""
+    from detector.markings import slice_profile
+    from geo.placement import markings
+
+    cam = camera.scaled(frame.image.shape[1], frame.image.shape[0])
+    if cam not in _GRIDS:
+        _GRIDS[cam] = markings.ground_grid(cam)
+    view, valid = markings.ground_view(frame.image, cam, _GRIDS[cam])
+    paint = slice_profile(view, markings.rows_per_slice(), valid)
+    return markings.PaintProfile(frame.source or "", frame.frame_index, paint.astype(np.float16))
 
 
 def _flush(
@@ -172,6 +200,10 @@ def _flush(
     dets_of_frame = {id(f): d for f, d in zip(todo, found, strict=True)}
     for frame in pending:
         dets = dets_of_frame.get(id(frame))
+        if dets is not None and len(dets):
+            from detector.markings import RETIRED_CLASSES
+
+            dets = dets.filter(~np.isin(np.asarray(dets.names), RETIRED_CLASSES))
         if dets is not None and len(dets):
             from geo.placement.camera import project_detections
 

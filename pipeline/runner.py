@@ -202,8 +202,9 @@ def store_result(
         str(network.crs) if network is not None else None,
         frames_dir,
     )
-    new = sum(1 for c in candidates if c.defect_id is None)
     stats = dict(result.stats)
+    stats["marking_runs"] = _store_marking_runs(session, result, network, survey.id, correction)
+    new = sum(1 for c in candidates if c.defect_id is None)
     if result.item.gps_path is not None:
         stats["gps_path"] = str(result.item.gps_path)
         stats["gps_sha256"] = sha256_of_file(result.item.gps_path)
@@ -242,6 +243,23 @@ def store_result(
     }
     summary.surveys.append(record)
     return record
+
+
+def _store_marking_runs(session, result: FootageResult, network, survey_id: int, correction) -> int:
+    """Place the survey's paint on the network as wear runs (geo.placement.markings) and store them."""
+    if network is None or not result.paint_profiles:
+        return 0
+    from geo.placement.locate import correct_frame_poses
+    from geo.placement.markings import wear_runs_from_profiles
+    from store.markings import save_wear_runs
+
+    if correction is None:
+        correction = correct_frame_poses(network, result.frames)
+    runs = wear_runs_from_profiles(
+        network, result.frames, result.paint_profiles, shifts=correction.shift_m
+    )
+    measured_at = min((f.time for f in result.frames), default=None)
+    return save_wear_runs(session, survey_id, runs, measured_at)
 
 
 def process_paths(

@@ -372,3 +372,28 @@ class Job(Base):
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class MarkingWearRun(Base):
+    """Wear of one painted line over one run of a segment, from one survey (docs/markings.md)."""
+
+    __tablename__ = "marking_wear_run"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    segment_id: Mapped[str] = mapped_column(String(100), index=True)
+    line_offset_m: Mapped[float] = mapped_column(Float)
+    line_kind: Mapped[str] = mapped_column(String(30))
+    marking_type: Mapped[str] = mapped_column(String(30))
+    run_index: Mapped[int] = mapped_column(Integer)
+    start_m: Mapped[float] = mapped_column(Float)
+    end_m: Mapped[float] = mapped_column(Float)
+    wear: Mapped[float] = mapped_column(Float)
+    paint_width_m: Mapped[float] = mapped_column(Float)
+    reference_width_m: Mapped[float] = mapped_column(Float)
+    covered_m: Mapped[float] = mapped_column(Float)
+    frames: Mapped[list[Any] | None] = mapped_column(JSON)
+    measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    geom: Mapped[Any] = mapped_column(LineString())
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

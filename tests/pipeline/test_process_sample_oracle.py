@@ -69,26 +69,10 @@ def test_reprocessing_creates_no_duplicates(processed):
     engine.dispose()
 
 
-def test_each_worn_line_section_is_one_defect_on_it(processed):
-    from shapely.geometry import LineString, Point
-
-    from geo.crs import xy_from_lonlat
-
+def test_worn_lines_are_not_point_defects(processed):
+    """``faded_marking`` is retired (docs/markings.md): worn paint is measured as wear runs, so
+    even perfect faded_marking boxes never become defects (nor a Cat 1 response)."""
     defects, _ = processed
-    mine = [d for d in defects if d[0] == "faded_marking"]
     truth = [f for f in _truth() if f["properties"]["class"] == "faded_marking"]
     assert truth
-    for f in truth:
-        (x1, x2), (y1, y2) = xy_from_lonlat(
-            *zip(f["properties"]["start_lonlat"], f["properties"]["end_lonlat"], strict=True),
-            "EPSG:27700",
-        )
-        section = LineString([(x1, y1), (x2, y2)])
-        on = []
-        for d in mine:
-            x, y = xy_from_lonlat(d[1], d[2], "EPSG:27700")
-            if section.distance(Point(float(x), float(y))) <= 3.0:
-                on.append(d)
-        assert len(on) == 1, f"{f['properties']['id']}: {len(on)} defects on the section"
-        assert on[0][3] == f["properties"]["source_id"]
-    assert len(mine) == len(truth)
+    assert [d for d in defects if d[0] == "faded_marking"] == []

@@ -12,6 +12,7 @@ from store.models import Base
 
 ROADCAM_TABLES = {
     "survey",
+    "marking_wear_run",
     "survey_source",
     "frame",
     "observation",
@@ -25,7 +26,15 @@ ROADCAM_TABLES = {
     "audit_event",
     "job",
 }
-GEOM_TABLES = {"frame", "observation", "defect", "road_segment", "skip_permit", "citizen_report"}
+GEOM_TABLES = {
+    "frame",
+    "observation",
+    "defect",
+    "road_segment",
+    "skip_permit",
+    "citizen_report",
+    "marking_wear_run",
+}
 
 
 def test_check_spatialite_loads():

@@ -109,7 +109,7 @@ def test_tile_routes(db_url, ids, tmp_path):
     from api.main import create_app
     from roadcam.settings import Settings
 
-    app = create_app(Settings(database_url=db_url, data_dir=tmp_path))
+    app = create_app(Settings(database_url=db_url, data_dir=tmp_path, public_reads=True))
     with TestClient(app) as client:
         z, x, y = tile_of(LON0, LAT0, 10)
         r = client.get(f"/tiles/defects/{z}/{x}/{y}.json", params={"class": "pothole"})

@@ -6,7 +6,7 @@ relative to it (``store.evidence_paths``); other values are left alone. The down
 table and leaves the paths relative (the API reads both forms).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 16:40:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from geoalchemy2 import Geometry, alembic_helpers  # noqa: F401  (registers geospatial ops)
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

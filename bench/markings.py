@@ -1,0 +1,246 @@
+"""Marking-wear benchmark: synthetic fades of real paint, and real graded markings.
+
+``python bench/markings.py``            calibration on the Brazilian valid split + the LaneQ holdout
+``python bench/markings.py --split train --choose``   the figures FRESH_CONTRAST was chosen from
+
+1. **Calibration** (``../shared/data/cracks_potholes_brazil_dnit_subset``, train/valid of
+   ``detector/recipes/brazil_dnit_split.csv``, never test): each image's paint is found by an
+   *independent* mask (a row-median background and an Otsu threshold, not the measure's local
+   surface and fixed rise), then faded at known levels, uniformly (paint blended towards the
+   inpainted road) and in patches (that share of paint pixels replaced by the inpainted road).
+   Spearman of measured wear vs level, per line and pooled, on the given mask and end to end.
+2. **Holdout** (``../shared/holdout/laneq_markings``, evaluation only): Spearman of wear vs the
+   41 grades on the given masks and end to end, and the naive baseline (1 - mean grey).
+Writes bench/results/markings.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+SHARED_DATA = Path(os.environ.get("ROADCAM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+BRAZIL = SHARED_DATA / "cracks_potholes_brazil_dnit_subset"
+LANEQ = SHARED_DATA.parent / "holdout" / "laneq_markings"
+SPLIT_CSV = ROOT / "detector" / "recipes" / "brazil_dnit_split.csv"
+LEVELS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def independent_paint_mask(image: np.ndarray) -> list[np.ndarray]:
+    """Paint lines of a Brazilian frame by a method the measure does not use (see module doc)."""
+    import cv2
+
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    h, w = grey.shape
+    resid = grey - np.median(grey, axis=1, keepdims=True)
+    region = np.zeros((h, w), bool)
+    region[int(0.35 * h) :, :] = True
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hue, sat = hsv[..., 0].astype(int), hsv[..., 1].astype(int)
+    region &= (sat < 60) | ((hue >= 15) & (hue <= 35))  # white or yellow paint; not logo, soil
+    vals = np.clip(resid[region] + 128, 0, 255).astype(np.uint8)
+    t, _ = cv2.threshold(vals, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = ((resid + 128) > max(t, 128 + 25)) & region
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out = []
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < 80:
+            continue
+        ys, xs = np.nonzero(lab == i)
+        ev = np.linalg.eigvalsh(np.cov(np.stack([xs, ys]).astype(float)))
+        (_c, (rw, rh), _a) = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+        thin = min(rw, rh) <= 0.04 * w and stats[i, cv2.CC_STAT_AREA] >= 0.5 * rw * rh
+        if np.sqrt(ev[-1] / max(ev[0], 1e-6)) >= 4.0 and thin:
+            out.append(lab == i)
+    return out
+
+
+def fade(image: np.ndarray, masks: list[np.ndarray], level: float, mode: str, seed: int):
+    """The image with its paint faded by ``level`` (uniform blend, or patches removed)."""
+    import cv2
+
+    union = np.zeros(image.shape[:2], bool)
+    for m in masks:
+        union |= m
+    grown = cv2.dilate(union.astype(np.uint8), np.ones((5, 5), np.uint8))
+    road = cv2.inpaint(image, grown, 5, cv2.INPAINT_TELEA).astype(np.float32)
+    soft = cv2.GaussianBlur(
+        cv2.dilate(union.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32), (0, 0), 1
+    )
+    if mode == "uniform":
+        w = level * soft
+    else:
+        rng = np.random.default_rng(seed)
+        h, wd = image.shape[:2]
+        noise = cv2.resize(
+            rng.normal(size=(h // 16 + 2, wd // 16 + 2)).astype(np.float32),
+            (wd, h),
+            interpolation=cv2.INTER_CUBIC,
+        )
+        inside = noise[union]
+        rank = np.empty(inside.size)
+        rank[np.argsort(inside)] = (np.arange(inside.size) + 0.5) / max(inside.size, 1)
+        u = np.ones((h, wd), np.float32)
+        u[union] = rank
+        gone = cv2.dilate((u < level).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(float)
+        w = gone * soft
+    out = image.astype(np.float32) * (1 - w[..., None]) + road * w[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def best_match(found: list[np.ndarray], truth: np.ndarray) -> int | None:
+    """Index of the found marking overlapping ``truth`` most (None when none overlaps it)."""
+    best, best_i = 0, None
+    for i, f in enumerate(found):
+        ov = int((f & truth).sum())
+        if ov > best:
+            best, best_i = ov, i
+    return best_i if best >= 0.2 * truth.sum() else None
+
+
+def end_to_end(image: np.ndarray, truths: list[np.ndarray]) -> tuple[list[float], int]:
+    """Wear of each truth marking measured on the paint found by the measure itself (1 if none)."""
+    from detector.markings import find_markings, measure_masks
+
+    found = find_markings(image, region=np.ones(image.shape[:2], bool))
+    wears = measure_masks(image, found) if found else []
+    out, hit = [], 0
+    for t in truths:
+        i = best_match(found, t)
+        out.append(1.0 if i is None else wears[i].wear)
+        hit += i is not None
+    return out, hit
+
+
+def _spearman(a, b) -> float:
+    from scipy.stats import spearmanr
+
+    if len(set(a)) < 2 or len(set(b)) < 2:
+        return float("nan")
+    return float(spearmanr(a, b).statistic)
+
+
+def calibration(split: str, limit: int) -> dict:
+    import cv2
+
+    from detector.markings import measure_masks
+
+    ids = [r["sample_id"] for r in csv.DictReader(SPLIT_CSV.open()) if r["split"] == split]
+    rows, intact, used = [], [], 0
+    for sid in ids:
+        if used >= limit:
+            break
+        image = cv2.imread(str(BRAZIL / "Dataset" / sid / f"{sid}_RAW.jpg"))
+        if image is None:
+            continue
+        image = cv2.resize(image, (512, 315), interpolation=cv2.INTER_AREA)  # half size: time
+        lines = independent_paint_mask(image)
+        if not lines:
+            continue
+        used += 1
+        for mode in ("uniform", "patchy"):
+            for level in LEVELS:
+                faded = fade(image, lines, level, mode, seed=zlib.crc32(sid.encode()))
+                given = measure_masks(faded, lines)
+                e2e, _hit = end_to_end(faded, lines)
+                for k, (g, e) in enumerate(zip(given, e2e, strict=True)):
+                    rows.append((sid, k, mode, level, g.wear, e))
+                    if level == 0 and mode == "uniform":
+                        intact.append(g.contrast)
+    return _calibration_figures(rows, used, split, intact)
+
+
+def _calibration_figures(rows, used, split, intact) -> dict:
+    out: dict = {"split": split, "images": used, "lines": len({(r[0], r[1]) for r in rows})}
+    for mode in ("uniform", "patchy", "both"):
+        sel = [r for r in rows if mode == "both" or r[2] == mode]
+        for which, col in (("given_mask", 4), ("end_to_end", 5)):
+            per_line = {}
+            for r in sel:
+                per_line.setdefault((r[0], r[1], r[2]), []).append((r[3], r[col]))
+            rhos = [_spearman(*zip(*v, strict=True)) for v in per_line.values()]
+            rhos = [x for x in rhos if x == x]
+            out[f"{mode}_{which}"] = {
+                "pooled_spearman": round(_spearman([r[3] for r in sel], [r[col] for r in sel]), 4),
+                "per_line_spearman_median": round(float(np.median(rhos)), 4) if rhos else None,
+                "per_line_spearman_min": round(float(np.min(rhos)), 4) if rhos else None,
+                "n": len(sel),
+            }
+    out["intact_contrast_median"] = round(float(np.median(intact)), 4) if intact else None
+    return out
+
+
+def holdout() -> dict:
+    """Spearman of wear vs the LaneQ grades (evaluation only; nothing here is tuned)."""
+    import cv2
+
+    from detector.markings import measure_masks
+
+    base = LANEQ / "damage_ratio_calc_data"
+    rows = [
+        r for r in csv.DictReader((LANEQ / "marking_index.csv").open()) if r["degradation_value"]
+    ]
+    by_image: dict[str, list[dict]] = {}
+    for r in rows:
+        by_image.setdefault(r["image"], []).append(r)
+    grades, given, e2e, naive, found = [], [], [], [], 0
+    for name, rs in sorted(by_image.items()):
+        image = cv2.imread(str(base / "damage_ratio_images" / name))
+        stem = Path(name).stem
+        seg = cv2.imread(str(base / "damage_ratio_masks" / "SegmentationObject" / f"{stem}.png"))
+        seg = cv2.cvtColor(seg, cv2.COLOR_BGR2RGB)
+        masks = [np.all(seg == [int(c) for c in r["segobj_rgb"].split()], axis=2) for r in rs]
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(float)
+        given += [w.wear for w in measure_masks(image, masks)]
+        ends, hit = end_to_end(image, masks)
+        e2e += ends
+        found += hit
+        naive += [1 - grey[m].mean() / 255 for m in masks]
+        grades += [float(r["degradation_value"]) for r in rs]
+    return {
+        "markings": len(grades),
+        "images": len(by_image),
+        "given_mask_spearman": round(_spearman(grades, given), 4),
+        "end_to_end_spearman": round(_spearman(grades, e2e), 4),
+        "end_to_end_found": found,
+        "naive_baseline_spearman": round(_spearman(grades, naive), 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--split", default="valid", choices=["train", "valid"])
+    ap.add_argument("--limit", type=int, default=40, help="images with paint to use")
+    ap.add_argument("--choose", action="store_true", help="print only (train split figures)")
+    ap.add_argument("--no-holdout", action="store_true")
+    args = ap.parse_args(argv)
+    if not BRAZIL.is_dir():
+        print("no calibration data at ../shared/data/cracks_potholes_brazil_dnit_subset")
+        return 1
+    t0 = time.perf_counter()
+    result = {"calibration": calibration(args.split, args.limit)}
+    if not args.no_holdout and not args.choose and LANEQ.is_dir():
+        result["holdout_laneq"] = holdout()
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    print(json.dumps(result, indent=2))
+    if not args.choose:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "markings.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Marking wear on the sample drives, through ``roadcam process`` and ``roadcam markings programme``.
+
+The rendered truth stands in for the detector (tests/pipeline/sample_oracle.py); paint is
+measured on the real rendered frames. Truth: 4 worn sections (ground_truth.geojson); every other
+painted line of the drive is sound.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.cli import main
+from tests.pipeline.sample_oracle import SAMPLE, ground_truth, process_with_oracle
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("markings")
+    db = f"sqlite:///{tmp / 'sample.sqlite'}"
+    assert main(["network", "load", str(SAMPLE / "network.geojson"), "--database", db]) == 0
+    videos = [SAMPLE / "drive1.mp4", SAMPLE / "drive2.mp4"]
+    assert process_with_oracle(videos, db, tmp) == 0
+    return db, tmp
+
+
+def _programme(sample_db, capsys) -> dict:
+    db, tmp = sample_db
+    capsys.readouterr()
+    assert (
+        main(["markings", "programme", "--database", db, "--json", "--csv", str(tmp / "p.csv")])
+        == 0
+    )
+    return json.loads(capsys.readouterr().out)
+
+
+def _source_of(db: str) -> dict[str, str]:
+    from store.migrate import database_session
+    from store.segments import list_segments
+
+    with database_session(db) as s:
+        return {seg.id: seg.source_id for seg in list_segments(s)}
+
+
+def test_process_stores_wear_runs_and_the_programme_is_costed(sample_db, capsys):
+    prog = _programme(sample_db, capsys)
+    t = prog["totals"]
+    assert t["measured_line_km"] > 0.3  # the centre lines of the drive, 10 m runs
+    assert t["programme_gbp"] == pytest.approx(t["programme_km"] * 1000 * 2.53, abs=0.05)
+    assert all(r["response"] == "planned" for r in prog["runs"])
+    assert (sample_db[1] / "p.csv").read_text().startswith("rank,")
+
+
+def _overlaps(run: dict, feature: dict, source: dict[str, str], slack_m: float = 10.0) -> bool:
+    p = feature["properties"]
+    a, b = p["section_chainage_m"]
+    return (
+        source.get(run["segment_id"]) == p["source_id"]
+        and run["start_m"] < b + slack_m
+        and run["end_m"] > a - slack_m
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured: M01, M02 and M04 are in the programme; M03 (a worn edge line) is not "
+    "(edge lines beside bright pavement are not found), and 18 sound runs near junctions, "
+    "turns and a tree shadow are (docs/markings.md)",
+)
+def test_all_worn_sections_and_no_sound_line_in_the_programme(sample_db, capsys):
+    prog = _programme(sample_db, capsys)
+    source = _source_of(sample_db[0])
+    worn = [f for f in ground_truth("drive1") if f["properties"]["class"] == "faded_marking"]
+    found = {f["properties"]["id"] for f in worn for r in prog["runs"] if _overlaps(r, f, source)}
+    sound = [r for r in prog["runs"] if not any(_overlaps(r, f, source) for f in worn)]
+    assert found == {"M01", "M02", "M03", "M04"}
+    assert sound == []
