@@ -37,6 +37,9 @@ class ComputeOptions:
     camera_config: Path | None = None
     frames_dir: Path | None = None
     detect_batch: int = 8  # frames per detector call (OpenVINO runs a batch as parallel requests)
+    decode: str = "auto"  # geo.ingest.sampling.DECODE_MODES; "exact" is the full-decode reference
+    skip_loop_filter: bool = False
+    threads: int | None = None  # CPU threads per worker for decoding and inference (None: all)
 
     def __post_init__(self) -> None:
         if self.spacing_m <= 0:
@@ -47,11 +50,15 @@ class ComputeOptions:
 
 @dataclass
 class FootageResult:
-    """What one item produced, or the error record that replaced it."""
+    """What one item (or one time chunk of a video) produced, or the error record that replaced it."""
 
     item: FootageItem
+    chunk: tuple[int, int] | None = None  # (file in its drive, first plan index) of a chunk
+    items: list[FootageItem] = field(default_factory=list)  # a drive's videos (merged result)
     frames: list[SampledFrame] = field(default_factory=list)  # images stripped
-    image_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> saved evidence JPEG
+    image_refs: dict[tuple[str, int], str] = field(
+        default_factory=dict
+    )  # (source, frame_index) -> JPEG
     observations: list[Observation] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
@@ -67,11 +74,11 @@ _DETECTOR_CACHE: dict[tuple, Any] = {}
 
 def _detector(options: ComputeOptions):
     """One detector per worker process, built on first use."""
-    key = (str(options.weights_path), options.backend, options.conf_threshold)
+    key = (str(options.weights_path), options.backend, options.conf_threshold, options.threads)
     if key not in _DETECTOR_CACHE:
         from detector.model import Detector
 
-        kwargs = {"backend": options.backend}
+        kwargs: dict[str, Any] = {"backend": options.backend, "threads": options.threads}
         if options.conf_threshold is not None:
             kwargs["conf_threshold"] = options.conf_threshold
         _DETECTOR_CACHE[key] = Detector(options.weights_path, **kwargs)
@@ -90,10 +97,46 @@ def camera_config_for(item: FootageItem, options: ComputeOptions) -> Path | None
     return beside if beside.is_file() else None
 
 
-def _frames_for(item: FootageItem, options: ComputeOptions, stats: dict[str, Any]):
-    """The distance-sampled frames of one item (a generator), and its track summary in ``stats``."""
+@dataclass(frozen=True)
+class VideoChunk:
+    """Frames ``plan.times_s[start:stop]`` of one video of a planned drive (see pipeline.runner)."""
+
+    item: FootageItem
+    plan: Any  # geo.ingest.sampling.FramePlan
+    track: Any  # geo.types.Track of the whole drive
+    file_no: int  # the video's position in its drive
+    start: int
+    stop: int
+
+
+def decode_settings(options: ComputeOptions):
+    from geo.ingest.sampling import DecodeSettings
+
+    threads = options.threads
+    return DecodeSettings(mode=options.decode, skip_loop_filter=options.skip_loop_filter,
+                          thread_count=threads or 0)  # fmt: skip
+
+
+def _chunk_frames(chunk: VideoChunk, stats: dict[str, Any]):
+    from geo.ingest.sampling import frames_from_plan
+    from geo.ingest.video import DecodeCounters
+
+    counters = DecodeCounters()
+    try:
+        yield from frames_from_plan(chunk.plan, chunk.track, chunk.start, chunk.stop, counters=counters)  # fmt: skip
+    finally:
+        stats.update(decoded_frames=counters.decoded, converted_frames=counters.converted,
+                     seeks=counters.seeks, keyframe_only_frames=counters.keyframe_only)  # fmt: skip
+
+
+def _frames_for(item: FootageItem | VideoChunk, options: ComputeOptions, stats: dict[str, Any]):
+    """The distance-sampled frames of one item or chunk (a generator), and its track summary in ``stats``."""
     from geo.ingest import sampling
     from geo.ingest.gps import read_track
+
+    if isinstance(item, VideoChunk):
+        yield from _chunk_frames(item, stats)
+        return
 
     if item.kind == "images":
         yield from sampling.sample_images(item.path, spacing_m=options.spacing_m, stats=stats)
@@ -106,16 +149,25 @@ def _frames_for(item: FootageItem, options: ComputeOptions, stats: dict[str, Any
         "spacing_m": options.spacing_m,
         "time_offset_s": options.time_offset_s,
         "stats": stats,
+        "decode": decode_settings(options),
     }
     if options.max_gap_s is not None:
         kwargs["max_gap_s"] = options.max_gap_s
     yield from sampling.sample_frames(item.path, track, **kwargs)
 
 
-def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult:
-    """Process one footage item up to ground-placed observations. Never raises for bad input."""
+def compute_footage(item: FootageItem | VideoChunk, options: ComputeOptions) -> FootageResult:
+    """Process one footage item (or a chunk of a video) up to ground-placed observations.
+
+    Never raises for bad input: the result then carries an error record.
+    """
     started = time.perf_counter()
-    result = FootageResult(item=item)
+    work = item
+    if isinstance(work, VideoChunk):
+        item = work.item
+        result = FootageResult(item=item, chunk=(work.file_no, work.start))
+    else:
+        result = FootageResult(item=item)
     stats = result.stats
     stats.update(frames=0, usable_frames=0, unusable_frames=0, detections=0)
     try:
@@ -131,7 +183,7 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
             SampledFrame
         ] = []  # frames in order; only those awaiting detection keep their image
         held = 0
-        for frame in _frames_for(item, options, stats):
+        for frame in _frames_for(work, options, stats):
             stats["frames"] += 1
             if not frame.usable or detector is None or frame.image is None:
                 stats["unusable_frames" if not frame.usable else "usable_frames"] += 1
@@ -175,7 +227,7 @@ def _flush(
             observations = project_detections(camera, dets, frame)
             result.observations.extend(observations)
             if observations and options.frames_dir is not None:
-                result.image_refs[frame.frame_index] = _save_evidence(
+                result.image_refs[(frame.source or "", frame.frame_index)] = _save_evidence(
                     frame, dets, options.frames_dir
                 )
         result.frames.append(dataclasses.replace(frame, image=None))

@@ -61,7 +61,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--vehicle", default=None, help="vehicle id (default: the footage folder's name)"
     )
-    p.add_argument("--workers", type=int, default=1, help="worker processes (local) or CPUs (ray)")
+    p.add_argument(
+        "--decode",
+        choices=["auto", "keyframes", "nonref", "exact"],
+        default=None,
+        help="how sampled frames are decoded: auto (default: keyframes where they are dense "
+        "enough for the spacing, else nonref), keyframes, nonref, or exact (the full-decode "
+        "reference); see docs/performance.md",
+    )
+    p.add_argument(
+        "--skip-loop-filter",
+        action="store_true",
+        help="skip H.264 deblocking when decoding (cheaper, slightly blockier frames)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (local) or CPUs (ray); one long video is shared between them in time chunks",
+    )
     p.add_argument(
         "--executor",
         choices=["local", "ray"],
@@ -105,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         time_offset_s=args.time_offset,
         camera_config=args.camera,
         frames_dir=args.frames_dir or Path(settings.data_dir) / "frames",
+        decode=args.decode or "auto",
+        skip_loop_filter=args.skip_loop_filter,
     )
     summary = process_paths(
         args.paths,
