@@ -316,11 +316,13 @@ def encode_video(
     preset: str = "veryfast",
     crf: int = 23,
     bframes: int = 0,
+    scenecut: bool = True,
 ) -> Path:
     """Write BGR frames as an H.264 MP4 with PyAV (tests, bench and sample footage).
 
     ``creation_time`` is written as the container's start time (QuickTime
-    semantics); ``gop`` is the keyframe interval in frames (default 2 s).
+    semantics); ``gop`` is the keyframe interval in frames (default 2 s); ``scenecut=False``
+    keeps it fixed (no extra keyframes at scene changes, as most dashcams).
     """
     import av
 
@@ -342,6 +344,7 @@ def encode_video(
             "crf": str(crf),
             "g": str(gop or 2 * fps),
             "bf": str(bframes),
+            **({} if scenecut else {"sc_threshold": "0"}),
         }
         for img in _chain(first, it):
             for packet in stream.encode(
