@@ -40,6 +40,9 @@ class ComputeOptions:
     decode: str = "auto"  # geo.ingest.sampling.DECODE_MODES; "exact" is the full-decode reference
     skip_loop_filter: bool = False
     threads: int | None = None  # CPU threads per worker for decoding and inference (None: all)
+    skip_sky: bool = (
+        False  # run the detector only below the camera's horizon (see docs/performance.md)
+    )
 
     def __post_init__(self) -> None:
         if self.spacing_m <= 0:
@@ -216,7 +219,10 @@ def _flush(
     """Detect on the pending usable frames in one batch, project, and move all pending frames (in order)
     into ``result`` with their images dropped. At most ``detect_batch`` images are ever held."""
     todo = [f for f in pending if f.image is not None] if detector is not None else []
-    found = detector.detect_batch([f.image for f in todo]) if todo else []
+    top = [sky_rows(camera, f.image) if options.skip_sky else 0 for f in todo]
+    found = detector.detect_batch([f.image[y0:] for f, y0 in zip(todo, top, strict=True)]) if todo else []  # fmt: skip
+    if any(top):
+        found = [_below(d, y0, f.image.shape[0]) for d, y0, f in zip(found, top, todo, strict=True)]
     dets_of_frame = {id(f): d for f, d in zip(todo, found, strict=True)}
     for frame in pending:
         dets = dets_of_frame.get(id(frame))
@@ -232,6 +238,31 @@ def _flush(
                 )
         result.frames.append(dataclasses.replace(frame, image=None))
     pending.clear()
+
+
+SKY_MARGIN = 0.04  # of the image height kept above the horizon (shake, pitch, roll)
+
+
+def sky_rows(camera: Any, image: Any) -> int:
+    """Rows at the top of ``image`` above the camera's horizon (less a margin): nothing on the road is there.
+
+    Every object lower than the camera (potholes, lines, skips, cars) lies below the horizon.
+    """
+    if camera is None:
+        return 0
+    h, w = image.shape[:2]
+    cam = camera if (camera.image_width, camera.image_height) == (w, h) else camera.scaled(w, h)
+    row = int(cam.horizon_v - SKY_MARGIN * h)
+    return max(0, min(row, h // 2))
+
+
+def _below(dets: Any, y0: int, height: int) -> Any:
+    """Detections in a crop starting at row ``y0`` as detections in the whole image."""
+    from detector.types import Detections
+
+    xyxy = dets.xyxy.copy()
+    xyxy[:, [1, 3]] += y0
+    return Detections(xyxy, dets.confidence, dets.class_id, dets.class_names, dets.image_width, height)  # fmt: skip
 
 
 def _is_user_error(err: BaseException) -> bool:

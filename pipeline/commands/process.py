@@ -75,6 +75,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="skip H.264 deblocking when decoding (cheaper, slightly blockier frames)",
     )
     p.add_argument(
+        "--skip-sky",
+        action="store_true",
+        help="run the detector only below the camera's horizon (camera config)",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -125,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         frames_dir=args.frames_dir or Path(settings.data_dir) / "frames",
         decode=args.decode or "auto",
         skip_loop_filter=args.skip_loop_filter,
+        skip_sky=args.skip_sky,
     )
     summary = process_paths(
         args.paths,
