@@ -9,7 +9,8 @@
 2. Runs ``roadcam process`` on it as a subprocess (``--workers N``, ``--decode auto``),
    and the full-decode reference (``--decode exact``), each into its own SpatiaLite
    database with the sample network loaded; checks that both find the same defects
-   within 1 m. ``--modes`` adds ``keyframes --skip-loop-filter`` and one worker.
+   within 1 m. ``--modes`` adds ``--skip-loop-filter``, ``--skip-sky``, one worker, and a
+   decode-only table (every decode mode, no detector).
 3. The naive pipeline on the first ``--naive-seconds`` of the same footage (a stream-copied
    piece, pixel-identical): decode every frame, ultralytics PyTorch on every frame at the
    same input size, every detection placed and merged the same way; and roadcam on the same
@@ -153,6 +154,35 @@ def naive_defects(video: Path, gpx: Path, camera_yaml: Path, imgsz: int) -> dict
             "defects": found}  # fmt: skip
 
 
+DECODE_ARMS = [
+    ("exact (reference)", {"mode": "exact"}),
+    ("nonref", {"mode": "nonref"}),
+    ("exact + skip loop filter", {"mode": "exact", "skip_loop_filter": True}),
+    ("keyframes", {"mode": "keyframes"}),
+    ("keyframes + skip loop filter", {"mode": "keyframes", "skip_loop_filter": True}),
+]
+
+
+def decode_costs(video: Path, gpx: Path, arms=DECODE_ARMS) -> list[dict]:
+    """CPU seconds to plan and decode the sampled frames of one video in each decode mode (no detector)."""
+    from geo.ingest.gps import read_track
+    from geo.ingest.sampling import DecodeSettings, frames_from_plan, plan_drive_frames
+    from geo.ingest.video import DecodeCounters
+
+    track = read_track(gpx)
+    rows = []
+    for name, kwargs in arms:
+        cpu0, t0 = _self_cpu(), time.perf_counter()
+        (plan,) = plan_drive_frames([video], track, decode=DecodeSettings(**kwargs, thread_count=1))
+        counters = DecodeCounters()
+        n = sum(1 for _ in frames_from_plan(plan, track, counters=counters))
+        rows.append({"decode": name, "frames": n, "decoded": counters.decoded,
+                     "keyframe_only": counters.keyframe_only, "seeks": counters.seeks,
+                     "cpu_s": round(_self_cpu() - cpu0, 2), "wall_s": round(time.perf_counter() - t0, 2)})  # fmt: skip
+        print(f"decode {name}: {rows[-1]}")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     from sample_footage.long_drive import (  # fmt: skip
         DEFAULT_CACHE,
@@ -184,8 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     arms = [("roadcam", ["--workers", w]), ("reference_exact", ["--workers", w, "--decode", "exact"])]  # fmt: skip
     if args.modes:
         arms += [("keyframes_skip_loop_filter", ["--workers", w, "--decode", "keyframes", "--skip-loop-filter"]),  # fmt: skip
+                 ("keyframes_skip_sky", ["--workers", w, "--skip-sky"]),  # fmt: skip
                  ("roadcam_1_worker", ["--workers", "1"])]  # fmt: skip
     results: dict = {}
+    decode_rows = decode_costs(folder / meta["video"], folder / meta["gpx"]) if args.modes else []
     with tempfile.TemporaryDirectory(prefix="roadcam_bench_") as tmp:
         work = Path(tmp)
         for name, extra in arms:
@@ -232,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         "naive": {k: v for k, v in naive.items() if k != "defects"} | {"defects": len(naive["defects"])},
         "roadcam_on_naive_piece": {k: v for k, v in short.items() if k not in ("defects", "summary")}
         | {"defects": len(short["defects"])},
+        "decode_only": decode_rows,
         "x_real_time": rc["x_real_time"], "x_real_time_2core_cpu": rc["x_real_time_2core_cpu"],
         "x_naive_cpu": round(x_naive, 1), "x_naive_wall": round(naive_wall_per_s / (rc["wall_s"] / duration), 1),
     }  # fmt: skip
