@@ -220,7 +220,8 @@ def _flush(
     into ``result`` with their images dropped. At most ``detect_batch`` images are ever held."""
     todo = [f for f in pending if f.image is not None] if detector is not None else []
     top = [sky_rows(camera, f.image) if options.skip_sky else 0 for f in todo]
-    found = detector.detect_batch([f.image[y0:] for f, y0 in zip(todo, top, strict=True)]) if todo else []  # fmt: skip
+    images = [f.image[y0:] if y0 else f.image for f, y0 in zip(todo, top, strict=True)]
+    found = detector.detect_batch(images) if todo else []
     if any(top):
         found = [_below(d, y0, f.image.shape[0]) for d, y0, f in zip(found, top, todo, strict=True)]
     dets_of_frame = {id(f): d for f, d in zip(todo, found, strict=True)}
