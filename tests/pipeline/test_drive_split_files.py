@@ -83,3 +83,22 @@ def test_one_file_in_time_chunks_on_two_workers_equals_one_process():
     assert _observations(chunked) == _observations(single)
     assert chunked.stats["frames"] == single.stats["frames"]
     assert np.isclose(chunked.stats["sampled_distance_m"], single.stats["sampled_distance_m"])
+
+
+def test_planning_joins_consecutive_files_and_keeps_other_days_apart(tmp_path: Path):
+    from pipeline.compute import ComputeOptions
+    from pipeline.discover import FootageItem, discover_footage
+    from pipeline.drives import plan_group
+
+    options = ComputeOptions()
+    days = discover_footage([SAMPLE / "drive1.mp4", SAMPLE / "drive2.mp4"], vehicle_id="RCV-01")
+    assert [len(d.items) for d in plan_group(days, options)] == [1, 1]  # 14 days apart
+    pieces = split_drive(SAMPLE / "drive2.mp4", SAMPLE / "drive2.gpx", tmp_path, every_s=10.0)
+    whole_item = FootageItem("video", SAMPLE / "drive2.mp4", SAMPLE / "drive2.gpx", "RCV-01")
+    (whole,) = plan_group([whole_item], options)  # the same GPS source as the pieces
+    (cut,) = plan_group(discover_footage(pieces, vehicle_id="RCV-01"), options)
+    assert len(cut.items) == len(pieces) >= 3 and not cut.errors
+    # one distance grid over the pieces: the same frame times as the whole file
+    starts = [(p.video_start - whole.plans[0].video_start).total_seconds() for p in cut.plans]
+    times = np.concatenate([p.times_s + s for p, s in zip(cut.plans, starts, strict=True)])
+    assert np.allclose(times, whole.plans[0].times_s, atol=1e-3)
