@@ -150,7 +150,7 @@ def after_views(result, check, claim_id: int, viewing, camera, crs: str, out_dir
             occluders.setdefault(o.frame_index, []).append(o.xyxy)
     out = []
     for f in viewing:
-        image = _load(result.raw_refs.get(f.frame_index))
+        image = _load(result.raw_refs.get((f.source or "", f.frame_index)))
         if image is None:
             continue
         out.append(

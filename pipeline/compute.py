@@ -43,6 +43,12 @@ class ComputeOptions:
     # (lon, lat) of spots under a pending repair claim: frames that see one keep a raw JPEG
     watch_spots: tuple[tuple[float, float], ...] = ()
     marking_wear: bool = True  # measure paint on each usable frame (docs/markings.md)
+    decode: str = "auto"  # geo.ingest.sampling.DECODE_MODES; "exact" is the full-decode reference
+    skip_loop_filter: bool = False
+    threads: int | None = None  # CPU threads per worker for decoding and inference (None: all)
+    skip_sky: bool = (
+        False  # run the detector only below the camera's horizon (see docs/performance.md)
+    )
 
     def __post_init__(self) -> None:
         if self.spacing_m <= 0:
@@ -53,12 +59,15 @@ class ComputeOptions:
 
 @dataclass
 class FootageResult:
-    """What one item produced, or the error record that replaced it."""
+    """What one item (or one time chunk of a video) produced, or the error record that replaced it."""
 
     item: FootageItem
+    chunk: tuple[int, int] | None = None  # (file in its drive, first plan index) of a chunk
+    items: list[FootageItem] = field(default_factory=list)  # a drive's videos (merged result)
     frames: list[SampledFrame] = field(default_factory=list)  # images stripped
-    image_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> saved evidence JPEG
-    raw_refs: dict[int, str] = field(default_factory=dict)  # frame_index -> frame JPEG, no boxes
+    # (source, frame_index) -> saved evidence JPEG (boxes drawn), and the frame as seen (raw)
+    image_refs: dict[tuple[str, int], str] = field(default_factory=dict)
+    raw_refs: dict[tuple[str, int], str] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
     paint_profiles: list[Any] = field(default_factory=list)  # geo.placement.markings.PaintProfile
     stats: dict[str, Any] = field(default_factory=dict)
@@ -75,11 +84,11 @@ _DETECTOR_CACHE: dict[tuple, Any] = {}
 
 def _detector(options: ComputeOptions):
     """One detector per worker process, built on first use."""
-    key = (str(options.weights_path), options.backend, options.conf_threshold)
+    key = (str(options.weights_path), options.backend, options.conf_threshold, options.threads)
     if key not in _DETECTOR_CACHE:
         from detector.model import Detector
 
-        kwargs = {"backend": options.backend}
+        kwargs: dict[str, Any] = {"backend": options.backend, "threads": options.threads}
         if options.conf_threshold is not None:
             kwargs["conf_threshold"] = options.conf_threshold
         _DETECTOR_CACHE[key] = Detector(options.weights_path, **kwargs)
@@ -98,10 +107,46 @@ def camera_config_for(item: FootageItem, options: ComputeOptions) -> Path | None
     return beside if beside.is_file() else None
 
 
-def _frames_for(item: FootageItem, options: ComputeOptions, stats: dict[str, Any]):
-    """The distance-sampled frames of one item (a generator), and its track summary in ``stats``."""
+@dataclass(frozen=True)
+class VideoChunk:
+    """Frames ``plan.times_s[start:stop]`` of one video of a planned drive (see pipeline.runner)."""
+
+    item: FootageItem
+    plan: Any  # geo.ingest.sampling.FramePlan
+    track: Any  # geo.types.Track of the whole drive
+    file_no: int  # the video's position in its drive
+    start: int
+    stop: int
+
+
+def decode_settings(options: ComputeOptions):
+    from geo.ingest.sampling import DecodeSettings
+
+    threads = options.threads
+    return DecodeSettings(mode=options.decode, skip_loop_filter=options.skip_loop_filter,
+                          thread_count=threads or 0)  # fmt: skip
+
+
+def _chunk_frames(chunk: VideoChunk, stats: dict[str, Any]):
+    from geo.ingest.sampling import frames_from_plan
+    from geo.ingest.video import DecodeCounters
+
+    counters = DecodeCounters()
+    try:
+        yield from frames_from_plan(chunk.plan, chunk.track, chunk.start, chunk.stop, counters=counters)  # fmt: skip
+    finally:
+        stats.update(decoded_frames=counters.decoded, converted_frames=counters.converted,
+                     seeks=counters.seeks, keyframe_only_frames=counters.keyframe_only)  # fmt: skip
+
+
+def _frames_for(item: FootageItem | VideoChunk, options: ComputeOptions, stats: dict[str, Any]):
+    """The distance-sampled frames of one item or chunk (a generator), and its track summary in ``stats``."""
     from geo.ingest import sampling
     from geo.ingest.gps import read_track
+
+    if isinstance(item, VideoChunk):
+        yield from _chunk_frames(item, stats)
+        return
 
     if item.kind == "images":
         yield from sampling.sample_images(item.path, spacing_m=options.spacing_m, stats=stats)
@@ -114,16 +159,25 @@ def _frames_for(item: FootageItem, options: ComputeOptions, stats: dict[str, Any
         "spacing_m": options.spacing_m,
         "time_offset_s": options.time_offset_s,
         "stats": stats,
+        "decode": decode_settings(options),
     }
     if options.max_gap_s is not None:
         kwargs["max_gap_s"] = options.max_gap_s
     yield from sampling.sample_frames(item.path, track, **kwargs)
 
 
-def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult:
-    """Process one footage item up to ground-placed observations. Never raises for bad input."""
+def compute_footage(item: FootageItem | VideoChunk, options: ComputeOptions) -> FootageResult:
+    """Process one footage item (or a chunk of a video) up to ground-placed observations.
+
+    Never raises for bad input: the result then carries an error record.
+    """
     started = time.perf_counter()
-    result = FootageResult(item=item)
+    work = item
+    if isinstance(work, VideoChunk):
+        item = work.item
+        result = FootageResult(item=item, chunk=(work.file_no, work.start))
+    else:
+        result = FootageResult(item=item)
     stats = result.stats
     stats.update(frames=0, usable_frames=0, unusable_frames=0, detections=0)
     try:
@@ -139,7 +193,7 @@ def compute_footage(item: FootageItem, options: ComputeOptions) -> FootageResult
             SampledFrame
         ] = []  # frames in order; only those awaiting detection keep their image
         held = 0
-        for frame in _frames_for(item, options, stats):
+        for frame in _frames_for(work, options, stats):
             stats["frames"] += 1
             if (
                 options.marking_wear
@@ -196,7 +250,11 @@ def _flush(
     """Detect on the pending usable frames in one batch, project, and move all pending frames (in order)
     into ``result`` with their images dropped. At most ``detect_batch`` images are ever held."""
     todo = [f for f in pending if f.image is not None] if detector is not None else []
-    found = detector.detect_batch([f.image for f in todo]) if todo else []
+    top = [sky_rows(camera, f.image) if options.skip_sky else 0 for f in todo]
+    images = [f.image[y0:] if y0 else f.image for f, y0 in zip(todo, top, strict=True)]
+    found = detector.detect_batch(images) if todo else []
+    if any(top):
+        found = [_below(d, y0, f.image.shape[0]) for d, y0, f in zip(found, top, todo, strict=True)]
     dets_of_frame = {id(f): d for f, d in zip(todo, found, strict=True)}
     for frame in pending:
         dets = dets_of_frame.get(id(frame))
@@ -216,12 +274,11 @@ def _flush(
                     from store.evidence_paths import ref_from_path
 
                     saved = ref_from_path(saved, options.data_dir)
-                result.image_refs[frame.frame_index] = saved
+                result.image_refs[(frame.source or "", frame.frame_index)] = saved
+        key = (frame.source or "", frame.frame_index)
         if frame.image is not None and options.frames_dir is not None:
-            if frame.frame_index in result.image_refs or _sees_a_watched_spot(
-                frame, camera, options.watch_spots
-            ):
-                result.raw_refs[frame.frame_index] = _save_raw(frame, options.frames_dir)
+            if key in result.image_refs or _sees_a_watched_spot(frame, camera, options.watch_spots):
+                result.raw_refs[key] = _save_raw(frame, options.frames_dir)
         result.frames.append(dataclasses.replace(frame, image=None))
     pending.clear()
 
@@ -257,6 +314,31 @@ def _save_raw(frame: SampledFrame, frames_dir: Path) -> str:
     path = out / f"{frame.frame_index:06d}.jpg"
     cv2.imwrite(str(path), frame.image, [int(cv2.IMWRITE_JPEG_QUALITY), 92])
     return str(path)
+
+
+SKY_MARGIN = 0.04  # of the image height kept above the horizon (shake, pitch, roll)
+
+
+def sky_rows(camera: Any, image: Any) -> int:
+    """Rows at the top of ``image`` above the camera's horizon (less a margin): nothing on the road is there.
+
+    Every object lower than the camera (potholes, lines, skips, cars) lies below the horizon.
+    """
+    if camera is None:
+        return 0
+    h, w = image.shape[:2]
+    cam = camera if (camera.image_width, camera.image_height) == (w, h) else camera.scaled(w, h)
+    row = int(cam.horizon_v - SKY_MARGIN * h)
+    return max(0, min(row, h // 2))
+
+
+def _below(dets: Any, y0: int, height: int) -> Any:
+    """Detections in a crop starting at row ``y0`` as detections in the whole image."""
+    from detector.types import Detections
+
+    xyxy = dets.xyxy.copy()
+    xyxy[:, [1, 3]] += y0
+    return Detections(xyxy, dets.confidence, dets.class_id, dets.class_names, dets.image_width, height)  # fmt: skip
 
 
 def _is_user_error(err: BaseException) -> bool:

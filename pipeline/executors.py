@@ -1,4 +1,5 @@
-"""Where per-file work runs: in this process, a local process pool, or a Ray cluster.
+"""Where work runs (plans per group of files, time chunks of videos): in this process, a local
+process pool, or a Ray cluster.
 
 All three yield results as they complete, so the parent can store each one and
 move a progress bar. The work function must be a module-level function taking

@@ -14,13 +14,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.compute import ComputeOptions, FootageResult, compute_footage
+from pipeline.compute import ComputeOptions, FootageResult, VideoChunk, compute_footage
 from pipeline.discover import FootageItem, discover_footage, sha256_of_file
 from pipeline.executors import map_unordered
 from roadcam.errors import RoadcamError, error_record
@@ -205,9 +208,14 @@ def store_result(
     stats = dict(result.stats)
     stats["marking_runs"] = _store_marking_runs(session, result, network, survey.id, correction)
     new = sum(1 for c in candidates if c.defect_id is None)
-    if result.item.gps_path is not None:
-        stats["gps_path"] = str(result.item.gps_path)
-        stats["gps_sha256"] = sha256_of_file(result.item.gps_path)
+    items = result.items or [result.item]
+    gps_paths = list(dict.fromkeys(i.gps_path for i in items if i.gps_path is not None))
+    if gps_paths:
+        stats["gps_path"] = str(gps_paths[0])
+        stats["gps_sha256"] = sha256_of_file(gps_paths[0])
+    if len(items) > 1:
+        stats["paths"] = [str(i.path) for i in items]
+        stats["gps_paths"] = [str(g) for g in gps_paths]
     stats.update(
         observations=len(observations),
         observations_on_network=sum(1 for o in observations if o.segment_id),
@@ -220,7 +228,7 @@ def store_result(
         seconds=result.seconds,
     )
     set_survey_status(session, survey.id, "done", summary=stats)
-    summary.processed += 1
+    summary.processed += len(items)
     for key in (
         "frames",
         "usable_frames",
@@ -311,26 +319,14 @@ def process_paths(
 
         options = dataclasses.replace(options, watch_spots=watched_spots(database_url))
     sources_by_path = {item.path: sources for item, sources in todo}
-    bar = _progress(len(todo), progress)
-    for result in map_unordered(
-        compute_footage,
-        [i for i, _ in todo],
-        options,
-        executor=executor,
-        workers=workers,
-        ray_address=ray_address,
-    ):
-        bar.update(1)
-        if not result.ok:
-            summary.failed += 1
-            summary.errors.append(result.error)
-            log.error("%s: %s", result.item.path, result.error["message"])
-            continue
+    for result in compute_all([i for i, _ in todo], options, executor=executor, workers=workers,
+                              ray_address=ray_address, progress=progress, summary=summary):  # fmt: skip
+        items = result.items or [result.item]
         try:
+            sources = [s for i in items for s in sources_by_path[i.path]]
             with merge_session_scope(engine) as session:
-                sources = sources_by_path[result.item.path]
                 if _stored_meanwhile(session, result.item, sources):
-                    summary.skipped += 1
+                    summary.skipped += len(items)
                     continue
                 store_result(
                     session,
@@ -342,13 +338,12 @@ def process_paths(
                     frames_dir=options.frames_dir,
                 )
         except RoadcamError as err:
-            summary.failed += 1
+            summary.failed += len(items)
             summary.errors.append(error_record(err, path=str(result.item.path)))
         except Exception as err:  # noqa: BLE001 - the batch goes on; the record says what went wrong
             log.exception("storing %s failed", result.item.path)
-            summary.failed += 1
+            summary.failed += len(items)
             summary.errors.append(error_record(err, path=str(result.item.path)))
-    bar.close()
     engine.dispose()
     summary.seconds = round(time.perf_counter() - t0, 2)
     return summary
@@ -363,6 +358,78 @@ def _stored_meanwhile(session, item: FootageItem, sources) -> bool:
         return False
     log.info("%s: stored meanwhile by another batch (survey %d), skipped", item.path, done.id)
     return True
+
+
+def compute_all(
+    items: list[FootageItem],
+    options: ComputeOptions,
+    *,
+    executor: str = "local",
+    workers: int = 1,
+    ray_address: str | None = None,
+    progress: bool = False,
+    summary: RunSummary | None = None,
+) -> Iterator[FootageResult]:
+    """Compute every item; yield one result per drive (consecutive videos) or image folder.
+
+    Videos are planned per group (vehicle, folder, camera) into drives, each file cut into
+    time chunks across the workers, and the chunks merged back in order. Failed files are
+    counted in ``summary`` and left out of their drive.
+    """
+    from pipeline import drives as dr
+
+    summary = summary if summary is not None else RunSummary()
+    run = {"executor": executor, "workers": workers, "ray_address": ray_address}
+    if workers > 1 and options.threads is None:
+        options = dataclasses.replace(options, threads=max(1, (os.cpu_count() or 1) // workers))
+    groups: dict[tuple, list[FootageItem]] = {}
+    images = []
+    for item in items:
+        if item.kind == "video":
+            groups.setdefault(dr.group_key(item, options), []).append(item)
+        else:
+            images.append(item)
+    plans: list[dr.DrivePlan] = []
+    for found in map_unordered(dr.plan_group, list(groups.values()), options, **run):
+        plans.extend(found)
+    for drive in plans:
+        for item, err in drive.errors:
+            _fail(summary, item, err)
+    plans = [d for d in plans if d.items]
+    size = dr.frames_per_chunk(plans, workers)
+    work: list[Any] = [c for d in plans for c in dr.chunk_drive(d, size)] + images
+    drive_of = {str(i.path): k for k, d in enumerate(plans) for i in d.items}
+    waiting = {k: sum(1 for w in work if isinstance(w, VideoChunk) and drive_of[str(w.item.path)] == k)
+               for k in range(len(plans))}  # fmt: skip
+    done: dict[int, list[FootageResult]] = {k: [] for k in waiting}
+    failed: dict[int, set[str]] = {k: set() for k in waiting}
+    bar = _progress(len(work), progress)
+    for result in map_unordered(compute_footage, work, options, **run):
+        bar.update(1)
+        k = drive_of.get(str(result.item.path)) if result.chunk is not None else None
+        if not result.ok:
+            if k is None or str(result.item.path) not in failed[k]:
+                _fail(summary, result.item, result.error)
+            if k is not None:
+                failed[k].add(str(result.item.path))
+        elif k is None:
+            yield result
+        else:
+            done[k].append(result)
+        if k is not None:
+            waiting[k] -= 1
+            if waiting[k] == 0:
+                drive = dr.without_failed(plans[k], failed[k])
+                ok = [r for r in done.pop(k) if str(r.item.path) not in failed[k]]
+                if drive.items:
+                    yield dr.merge_chunks(drive, ok)
+    bar.close()
+
+
+def _fail(summary: RunSummary, item: FootageItem, error: dict) -> None:
+    summary.failed += 1
+    summary.errors.append(error)
+    log.error("%s: %s", item.path, error["message"])
 
 
 def _camera_for(item: FootageItem, options: ComputeOptions):

@@ -22,9 +22,10 @@ receives :meth:`SamplingStats.as_dict`) when the generator ends.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -162,6 +163,199 @@ def _publish(stats_obj: SamplingStats, stats: SamplingStats | dict | None) -> No
         stats.update(stats_obj.as_dict())
 
 
+DECODE_MODES = ("exact", "nonref", "keyframes", "auto")
+
+
+@dataclass(frozen=True)
+class DecodeSettings:
+    """How the frames chosen by distance are decoded (measured in docs/performance.md).
+
+    * ``exact``: the reference: every frame from the keyframe before a target is decoded,
+      and the frame nearest the target is kept;
+    * ``nonref``: as exact, but frames no other frame refers to are not decoded
+      (``skip_frame = "NONREF"``); identical on streams without B-frames;
+    * ``keyframes``: a target is answered by the nearest keyframe when that keyframe is
+      within ``keyframe_snap_m`` metres of travel (default: the spacing), decoded alone
+      (``skip_frame = "NONKEY"``); other targets as ``exact``;
+    * ``auto``: ``keyframes`` when the keyframes are dense enough for the spacing (one
+      keyframe interval at the median moving speed covers at most two spacings),
+      else ``exact`` (``nonref`` moves a target on a skipped B-frame to the next decoded
+      frame, which changed 3 of 23 defects on the sample; it stays a choice).
+    """
+
+    mode: str = "auto"
+    skip_loop_filter: bool = False
+    threads: str = "AUTO"
+    thread_count: int = 0  # decoder threads (0: FFmpeg's choice, one per core)
+    keyframe_snap_m: float | None = None
+    seek_threshold_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in DECODE_MODES:
+            raise ValueError(f"decode mode must be one of {', '.join(DECODE_MODES)}")
+
+
+@dataclass
+class FramePlan:
+    """The frames of one video to decode, chosen by distance: made once, decoded whole or in chunks."""
+
+    video_path: str
+    video_start: Any  # datetime (UTC) of the video's first frame
+    times_s: np.ndarray  # video seconds, non-decreasing
+    keyframe_only: np.ndarray  # bool per time
+    decode: DecodeSettings
+    mode: str  # the decode mode in force ("auto" resolved)
+    stats: SamplingStats
+    max_gap_s: float = MAX_GAP_S
+    min_speed_mps: float = MIN_SPEED_MPS
+    metric_crs: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.times_s)
+
+    def split(self, n_chunks: int) -> list[tuple[int, int]]:
+        """``[start, stop)`` index ranges of about equal size, in time order."""
+        n = len(self.times_s)
+        k = max(1, min(n_chunks, n))
+        edges = np.linspace(0, n, k + 1).round().astype(int)
+        return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
+def _resolve_mode(settings: DecodeSettings, kin, keyframes: np.ndarray, spacing_m: float) -> str:
+    if settings.mode != "auto":
+        return settings.mode
+    moving = kin.speed[np.isfinite(kin.speed) & (kin.speed >= 1.0)]
+    if len(keyframes) < 2 or not len(moving):
+        return "exact"
+    interval_s = float(np.median(np.diff(keyframes)))
+    return "keyframes" if interval_s * float(np.median(moving)) <= 2 * spacing_m else "exact"
+
+
+def _snap_to_keyframes(kin, times: np.ndarray, keyframes: np.ndarray, snap_m: float):
+    """Each target's nearest keyframe (by time) where it lies within ``snap_m`` of travel."""
+    if not len(times) or not len(keyframes):
+        return times, np.zeros(len(times), bool)
+    i = np.clip(np.searchsorted(keyframes, times), 1, max(len(keyframes) - 1, 1))
+    lo, hi = keyframes[np.maximum(i - 1, 0)], keyframes[np.minimum(i, len(keyframes) - 1)]
+    near = np.where(np.abs(times - lo) <= np.abs(hi - times), lo, hi)
+    ok = np.abs(kin.distance_at(near) - kin.distance_at(times)) <= snap_m + 1e-9
+    ok &= np.array([not kin.in_gap(float(t)) for t in near], bool) if len(near) else ok
+    out = np.where(ok, near, times)
+    order = np.argsort(out, kind="stable")
+    out, ok = out[order], ok[order]
+    keep = np.r_[True, np.diff(out) > 1e-6] if len(out) else np.zeros(0, bool)
+    return out[keep], ok[keep]
+
+
+def plan_drive_frames(
+    videos: Sequence[str | Path],
+    track: Track,
+    spacing_m: float = 5.0,
+    time_offset_s: float | None = None,
+    max_gap_s: float = MAX_GAP_S,
+    *,
+    min_speed_mps: float = MIN_SPEED_MPS,
+    max_clock_error_s: float | None = None,
+    metric_crs: str | None = None,
+    decode: DecodeSettings | None = None,
+) -> list[FramePlan]:
+    """Plan the frames of consecutive videos of one drive as one: one distance grid over them all.
+
+    A drive cut into several files gets the frames the whole file would get (targets
+    that fall between two files' frames go to the nearer file); one video is a drive of one.
+    """
+    from geo.ingest.timesync import MAX_CLOCK_ERROR_S, sync_video_to_track
+    from geo.ingest.video import keyframe_times, probe_video
+
+    if spacing_m <= 0:
+        raise ValueError("spacing_m must be > 0")
+    decode = decode or DecodeSettings()
+    max_err = MAX_CLOCK_ERROR_S if max_clock_error_s is None else max_clock_error_s
+    infos = [probe_video(v) for v in videos]
+    syncs = [
+        sync_video_to_track(i, track, time_offset_s=time_offset_s, max_clock_error_s=max_err)
+        for i in infos
+    ]
+    ref = syncs[0].video_start
+    kin = TrackKinematics(track, ref, max_gap_s=max_gap_s, min_speed_mps=min_speed_mps,
+                          metric_crs=metric_crs)  # fmt: skip
+    offsets = [(s.video_start - ref).total_seconds() for s in syncs]
+    ends = [o + i.duration_s - 1.0 / i.fps for o, i in zip(offsets, infos, strict=True)]
+    stats = [SamplingStats(video_start=s.video_start.isoformat(), time_sync=s.method,
+                           time_correction_s=round(s.correction_s, 3)) for s in syncs]  # fmt: skip
+    ts, te = max(offsets[0], float(kin.t[0])), min(ends[-1], float(kin.t[-1]))
+    targets = np.zeros(0)
+    if len(kin.t) >= 2 and te >= ts:
+        d0, d1 = float(kin.distance_at(ts)), float(kin.distance_at(te))
+        n_more = int(math.floor((d1 - d0) / spacing_m + 1e-9))
+        targets = np.r_[ts, kin.time_at_distance(d0 + spacing_m * np.arange(1, n_more + 1))]
+    # the file of each target: the last one starting at or before it (within half a frame)
+    half = [0.5 / i.fps for i in infos]
+    owner = np.searchsorted(np.array(offsets) - np.array(half), targets, side="right") - 1
+    plans = []
+    for k, (video, sync) in enumerate(zip(videos, syncs, strict=True)):
+        st = stats[k]
+        mine = targets[owner == k]
+        lo, hi = max(offsets[k], ts), min(ends[k], te)
+        st.distance_m = max(0.0, float(kin.distance_at(hi) - kin.distance_at(lo))) if hi > lo else 0.0  # fmt: skip
+        st.targets = len(mine)
+        gap = np.array([kin.in_gap(float(t)) for t in mine], bool)
+        outside = mine > ends[k] + half[k]  # between this file's last frame and the next file
+        st.dropped_gap = int((gap | outside).sum())
+        local = mine[~gap & ~outside] - offsets[k]
+        if st.dropped_gap:
+            log.info("%s: %d frames fall in GPS gaps > %.1f s (or between files) and are dropped",
+                     video, st.dropped_gap, max_gap_s)  # fmt: skip
+        fkin = TrackKinematics(track, sync.video_start, max_gap_s=max_gap_s,
+                               min_speed_mps=min_speed_mps, metric_crs=kin.crs)  # fmt: skip
+        keyframes = keyframe_times(video) if decode.mode in ("keyframes", "auto") else np.zeros(0)
+        mode = _resolve_mode(decode, fkin, keyframes, spacing_m)
+        flags = np.zeros(len(local), bool)
+        if mode == "keyframes":
+            snap = spacing_m if decode.keyframe_snap_m is None else decode.keyframe_snap_m
+            local, flags = _snap_to_keyframes(fkin, np.clip(local, 0, None), keyframes, snap)
+        plans.append(FramePlan(str(video), sync.video_start, np.asarray(local, float), flags,
+                               decode, mode, st, max_gap_s, min_speed_mps, kin.crs))  # fmt: skip
+    return plans
+
+
+def frames_from_plan(
+    plan: FramePlan,
+    track: Track,
+    start: int = 0,
+    stop: int | None = None,
+    quality_thresholds: QualityThresholds | None = None,
+    *,
+    counters=None,
+) -> Iterator[SampledFrame]:
+    """Decode ``plan.times_s[start:stop]`` and yield them as :class:`SampledFrame`."""
+    from geo.ingest.video import SEEK_THRESHOLD_S, DecodeCounters, iter_frames_at
+
+    kin = TrackKinematics(track, plan.video_start, max_gap_s=plan.max_gap_s,
+                          min_speed_mps=plan.min_speed_mps, metric_crs=plan.metric_crs)  # fmt: skip
+    counters = counters if counters is not None else DecodeCounters()
+    thresholds = quality_thresholds or QualityThresholds()
+    d = plan.decode
+    frames = iter_frames_at(
+        plan.video_path, plan.times_s[start:stop].tolist(),
+        keyframe_only=plan.keyframe_only[start:stop].tolist(), counters=counters,
+        seek_threshold_s=SEEK_THRESHOLD_S if d.seek_threshold_s is None else d.seek_threshold_s,
+        threads=d.threads, thread_count=d.thread_count, skip_nonref=plan.mode == "nonref",
+        skip_loop_filter=d.skip_loop_filter,
+    )  # fmt: skip
+    for index, t, image in frames:
+        p = kin.at(t)
+        quality = measure_quality(
+            image, hdop=p["hdop"], fix_quality=p["fix_quality"], thresholds=thresholds
+        )
+        yield SampledFrame(
+            frame_index=index, video_time_s=round(t, 6),
+            time=plan.video_start + timedelta(seconds=t),
+            lon=p["lon"], lat=p["lat"], heading_deg=p["heading_deg"], speed_mps=p["speed_mps"],
+            distance_m=p["distance_m"], image=image, quality=quality, source=plan.video_path,
+        )  # fmt: skip
+
+
 def sample_frames(
     video_path: str | Path,
     track: Track,
@@ -175,78 +369,39 @@ def sample_frames(
     max_clock_error_s: float | None = None,
     seek_threshold_s: float | None = None,
     metric_crs: str | None = None,
+    decode: DecodeSettings | None = None,
 ) -> Iterator[SampledFrame]:
     """Yield a :class:`SampledFrame` every ``spacing_m`` metres travelled in ``video_path``.
 
     ``time_offset_s``: camera clock minus GPS time, overriding the automatic
-    sync (see :mod:`geo.ingest.timesync`).
+    sync (see :mod:`geo.ingest.timesync`). ``decode``: how frames are decoded
+    (default: the exact reference, :class:`DecodeSettings` ``mode="exact"``).
 
     Raises (on first iteration) :class:`InputNotFoundError`/:class:`CorruptInputError`
     for a bad video and :class:`TimeSyncError` when it does not overlap ``track``.
     """
-    from geo.ingest.timesync import MAX_CLOCK_ERROR_S, sync_video_to_track
-    from geo.ingest.video import SEEK_THRESHOLD_S, DecodeCounters, iter_frames_at, probe_video
+    from geo.ingest.video import DecodeCounters
 
-    if spacing_m <= 0:
-        raise ValueError("spacing_m must be > 0")
     st = stats if isinstance(stats, SamplingStats) else SamplingStats()
+    decode = decode or DecodeSettings(mode="exact")
+    if seek_threshold_s is not None:
+        decode = dataclasses.replace(decode, seek_threshold_s=seek_threshold_s)
+    counters = DecodeCounters()
     try:
-        info = probe_video(video_path)
-        sync = sync_video_to_track(
-            info, track, time_offset_s=time_offset_s,
-            max_clock_error_s=MAX_CLOCK_ERROR_S if max_clock_error_s is None else max_clock_error_s,
+        (plan,) = plan_drive_frames(
+            [video_path], track, spacing_m, time_offset_s, max_gap_s,
+            min_speed_mps=min_speed_mps, max_clock_error_s=max_clock_error_s,
+            metric_crs=metric_crs, decode=decode,
         )  # fmt: skip
-        st.video_start, st.time_sync = sync.video_start.isoformat(), sync.method
-        st.time_correction_s = round(sync.correction_s, 3)
-        kin = TrackKinematics(track, sync.video_start, max_gap_s=max_gap_s,
-                              min_speed_mps=min_speed_mps, metric_crs=metric_crs)  # fmt: skip
-        ts = max(0.0, float(kin.t[0]))
-        te = min(info.duration_s - 1.0 / info.fps, float(kin.t[-1]))  # the last frame's time
-        if len(kin.t) < 2 or te < ts:
-            return
-        d0, d1 = float(kin.distance_at(ts)), float(kin.distance_at(te))
-        st.distance_m = d1 - d0
-        n_more = int(math.floor((d1 - d0) / spacing_m + 1e-9))
-        targets = np.r_[ts, kin.time_at_distance(d0 + spacing_m * np.arange(1, n_more + 1))]
-        st.targets = len(targets)
-        keep = []
-        for t in targets:
-            if kin.in_gap(float(t)):
-                st.dropped_gap += 1
-            else:
-                keep.append(float(t))
-        if st.dropped_gap:
-            log.info(
-                "%s: %d frames fall in GPS gaps > %.1f s and are dropped",
-                video_path,
-                st.dropped_gap,
-                max_gap_s,
-            )
-        counters = DecodeCounters()
-        thresholds = quality_thresholds or QualityThresholds()
-        frames = iter_frames_at(
-            video_path, keep, counters=counters,
-            seek_threshold_s=SEEK_THRESHOLD_S if seek_threshold_s is None else seek_threshold_s,
-        )  # fmt: skip
+        for name in ("targets", "dropped_gap", "distance_m", "video_start", "time_sync",
+                     "time_correction_s"):  # fmt: skip
+            setattr(st, name, getattr(plan.stats, name))
         try:
-            for index, t, image in frames:
-                p = kin.at(t)
-                quality = measure_quality(
-                    image, hdop=p["hdop"], fix_quality=p["fix_quality"], thresholds=thresholds
-                )
+            for frame in frames_from_plan(plan, track, quality_thresholds=quality_thresholds,
+                                          counters=counters):  # fmt: skip
                 st.sampled += 1
-                st.unusable += int(not quality.usable)
-                st.decoded, st.converted, st.seeks = (
-                    counters.decoded,
-                    counters.converted,
-                    counters.seeks,
-                )
-                yield SampledFrame(
-                    frame_index=index, video_time_s=round(t, 6),
-                    time=sync.video_start + timedelta(seconds=t),
-                    lon=p["lon"], lat=p["lat"], heading_deg=p["heading_deg"], speed_mps=p["speed_mps"],
-                    distance_m=p["distance_m"], image=image, quality=quality, source=str(video_path),
-                )  # fmt: skip
+                st.unusable += int(not frame.usable)
+                yield frame
         finally:
             st.decoded, st.converted, st.seeks = (
                 counters.decoded,

@@ -136,15 +136,47 @@ class DecodeCounters:
     decoded: int = 0  # frames out of the decoder
     converted: int = 0  # frames converted to BGR arrays
     seeks: int = 0
+    keyframe_only: int = 0  # frames answered in keyframe-only decoding
+
+
+def keyframe_times(path: str | Path) -> np.ndarray:
+    """Times (s from the first frame) of the video's keyframes, read from the packets (no decoding)."""
+    import av
+
+    with open_video(path) as container:
+        stream = container.streams.video[0]
+        tb = float(stream.time_base)
+        start_pts = stream.start_time or 0
+        times = []
+        try:
+            for packet in container.demux(stream):
+                if packet.is_keyframe and packet.pts is not None:
+                    times.append((packet.pts - start_pts) * tb)
+        except av.error.FFmpegError as err:
+            raise CorruptInputError(f"cannot read video packets ({err})", path=str(path)) from None
+    return np.unique(np.asarray(times, float))
+
+
+def _configure_decoder(stream, threads: str, skip_loop_filter: bool, thread_count: int = 0) -> None:
+    stream.thread_type = threads
+    if thread_count:
+        stream.codec_context.thread_count = thread_count
+    if skip_loop_filter:
+        # H.264 in-loop deblocking skipped on every frame (FFmpeg's -skip_loop_filter all)
+        stream.codec_context.options = {"skip_loop_filter": "all"}
 
 
 def iter_frames_at(
     path: str | Path,
     times_s: Iterable[float],
     *,
+    keyframe_only: Iterable[bool] | None = None,
     seek_threshold_s: float = SEEK_THRESHOLD_S,
     counters: DecodeCounters | None = None,
     threads: str = "AUTO",
+    thread_count: int = 0,
+    skip_nonref: bool = False,
+    skip_loop_filter: bool = False,
 ) -> Iterator[tuple[int, float, np.ndarray]]:
     """Yield ``(frame_index, time_s, bgr)`` for the frame nearest each target time.
 
@@ -152,29 +184,50 @@ def iter_frames_at(
     Targets beyond the last frame are ignored; two targets that fall on the
     same frame yield it once. Raises :class:`CorruptInputError` when the
     stream breaks before the targets are reached.
+
+    ``keyframe_only`` (one flag per target): the target is a keyframe's time and is
+    decoded with ``skip_frame = "NONKEY"`` (the frames between keyframes are demuxed,
+    not decoded). Other targets decode every frame from the keyframe before them, or,
+    with ``skip_nonref``, every frame another frame refers to (``skip_frame = "NONREF"``:
+    a target on a skipped frame gets the next decoded one). ``skip_loop_filter`` skips
+    H.264 deblocking (cheaper, slightly blockier pixels). A first target beyond
+    ``seek_threshold_s`` is reached by seeking, so a time chunk of a long file decodes
+    the same frames as a pass over the whole file.
     """
     import av
 
     counters = counters if counters is not None else DecodeCounters()
     targets = iter(times_s)
-    target = next(targets, None)
+    flags = iter(keyframe_only) if keyframe_only is not None else None
+
+    def advance() -> tuple[float | None, bool]:
+        t = next(targets, None)
+        return t, (bool(next(flags, False)) if flags is not None and t is not None else False)
+
+    target, key_only = advance()
     if target is None:
         return
+    exact_skip = "NONREF" if skip_nonref else "DEFAULT"
     with open_video(path) as container:
         stream = container.streams.video[0]
-        stream.thread_type = threads
+        _configure_decoder(stream, threads, skip_loop_filter, thread_count)
+        ctx = stream.codec_context
         tb = float(stream.time_base)
         fps = float(stream.average_rate or stream.guessed_rate or 30)
         half = 0.5 / fps
         start_pts = stream.start_time or 0
         pos_s = -1.0
         last_index = -1
+        mode: bool | None = None  # keyframe-only decoding in force (None: nothing decoded yet)
         tail = None  # the last frame seen, in case the final target lies just past it
         frame = None
         decoder = None
         try:
             while target is not None:
-                if target - pos_s > seek_threshold_s and pos_s >= 0:
+                # leaving keyframe-only decoding, the references since the keyframe were skipped
+                must_seek = mode is True and not key_only
+                far = target - pos_s > seek_threshold_s if pos_s >= 0 else target > seek_threshold_s
+                if must_seek or far:
                     container.seek(
                         int(round(target / tb)) + start_pts,
                         stream=stream,
@@ -182,6 +235,9 @@ def iter_frames_at(
                         any_frame=False,
                     )
                     counters.seeks += 1
+                    tail = None
+                mode = key_only
+                ctx.skip_frame = "NONKEY" if key_only else exact_skip
                 ended = True
                 decoder = container.decode(stream)
                 for frame in decoder:
@@ -197,13 +253,15 @@ def iter_frames_at(
                     index = int(round(t * fps))
                     if index != last_index:
                         counters.converted += 1
+                        counters.keyframe_only += int(key_only)
                         yield index, t, frame.to_ndarray(format="bgr24")
                         last_index = index
                     # this frame answers the target, and any other nearer to it than to the next frame
-                    target = next(targets, None)
+                    was_key_only = key_only
+                    target, key_only = advance()
                     while target is not None and target < t + half:
-                        target = next(targets, None)
-                    if target is None or target - t > seek_threshold_s:
+                        target, key_only = advance()
+                    if target is None or key_only != was_key_only or target - t > seek_threshold_s:
                         ended = False
                         break
                 decoder.close()  # never leave a half-read decode generator behind a seek
@@ -231,6 +289,23 @@ def iter_frames_at(
             decoder = None
 
 
+def iter_every_frame(
+    path: str | Path, *, threads: str = "AUTO", thread_count: int = 0
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """Every frame as ``(frame_index, time_s, bgr)``: the naive reference (bench/pipeline.py)."""
+    with open_video(path) as container:
+        stream = container.streams.video[0]
+        _configure_decoder(stream, threads, False, thread_count)
+        tb = float(stream.time_base)
+        fps = float(stream.average_rate or stream.guessed_rate or 30)
+        start_pts = stream.start_time or 0
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            t = (frame.pts - start_pts) * tb
+            yield int(round(t * fps)), t, frame.to_ndarray(format="bgr24")
+
+
 def encode_video(
     path: str | Path,
     frames: Iterable[np.ndarray],
@@ -241,11 +316,13 @@ def encode_video(
     preset: str = "veryfast",
     crf: int = 23,
     bframes: int = 0,
+    scenecut: bool = True,
 ) -> Path:
     """Write BGR frames as an H.264 MP4 with PyAV (tests, bench and sample footage).
 
     ``creation_time`` is written as the container's start time (QuickTime
-    semantics); ``gop`` is the keyframe interval in frames (default 2 s).
+    semantics); ``gop`` is the keyframe interval in frames (default 2 s); ``scenecut=False``
+    keeps it fixed (no extra keyframes at scene changes, as most dashcams).
     """
     import av
 
@@ -267,6 +344,7 @@ def encode_video(
             "crf": str(crf),
             "g": str(gop or 2 * fps),
             "bf": str(bframes),
+            **({} if scenecut else {"sc_threshold": "0"}),
         }
         for img in _chain(first, it):
             for packet in stream.encode(

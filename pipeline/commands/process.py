@@ -62,10 +62,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--vehicle", default=None, help="vehicle id (default: the footage folder's name)"
     )
     p.add_argument(
+        "--decode",
+        choices=["auto", "keyframes", "nonref", "exact"],
+        default=None,
+        help="how sampled frames are decoded: auto (default: keyframes where they are dense "
+        "enough for the spacing, else nonref), keyframes, nonref, or exact (the full-decode "
+        "reference); see docs/performance.md",
+    )
+    p.add_argument(
+        "--skip-loop-filter",
+        action="store_true",
+        help="skip H.264 deblocking when decoding (cheaper, slightly blockier frames)",
+    )
+    p.add_argument(
+        "--skip-sky",
+        action="store_true",
+        help="run the detector only below the camera's horizon (camera config)",
+    )
+    p.add_argument(
         "--workers",
         type=int,
         default=None,
-        help="worker processes (local) or CPUs (ray); default: settings.workers (1)",
+        help="worker processes (local) or CPUs (ray); one long video is shared between them "
+        "in time chunks; default: settings.workers (1)",
     )
     p.add_argument(
         "--executor",
@@ -111,6 +130,9 @@ def run(args: argparse.Namespace) -> int:
         camera_config=args.camera,
         frames_dir=args.frames_dir or Path(settings.data_dir) / "frames",
         data_dir=Path(settings.data_dir),
+        decode=args.decode or "auto",
+        skip_loop_filter=args.skip_loop_filter,
+        skip_sky=args.skip_sky,
     )
     summary = process_paths(
         args.paths,

@@ -38,6 +38,8 @@ def test_evidence_refs_are_relative_and_survive_a_move(tmp_path, monkeypatch):
     assert refs and all(r.startswith("frames/drive1/") and r.endswith(".jpg") for r in refs)
     moved = tmp_path / "moved"
     shutil.move(str(data), str(moved))
-    with TestClient(create_app(Settings(database_url=db, data_dir=moved))) as client:
+    with TestClient(
+        create_app(Settings(database_url=db, data_dir=moved, public_reads=True))
+    ) as client:
         r = client.get(f"/defects/{with_image[0]}/image")
     assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
