@@ -302,7 +302,9 @@ def main(argv: list[str] | None = None) -> int:
         "x_naive_cpu": round(x_naive, 1), "x_naive_wall": round(naive_wall_per_s / (rc["wall_s"] / duration), 1),
     }  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    from roadcam.settings import scrub_path_text
+
+    args.out.write_text(scrub_path_text(json.dumps(report, indent=1, default=str)) + "\n")
     print(f"naive: {naive['frames']} frames of {piece_s:.0f} s, {naive['cpu_s']} CPU-s, {len(naive['defects'])} defects; "
           f"roadcam on the same piece: {len(short['defects'])} defects, {short['vs_naive_3m']['matched']} within 3 m of a naive one")  # fmt: skip
     print(f"reference (exact decode): {len(ref)} defects; roadcam matches {rc['vs_reference']['matched']} "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import types
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 from detector.types import CLASS_NAMES
 from roadcam.errors import DependencyError, InputNotFoundError, ModelError
-from roadcam.settings import portable_path
+from roadcam.settings import portable_path, scrub_path_text
 
 log = logging.getLogger(__name__)
 
@@ -285,15 +284,6 @@ def export_weights(
         }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
     return {"pt": pt, "onnx": onnx, "openvino": ov_dir, "card": card_path}
-
-
-_ABS_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)*[\w.@+-]+")
-
-
-def scrub_path_text(text: str) -> str:
-    """Machine paths in exported metadata made portable: under the repository, relative
-    to it; anywhere else, the file name alone."""
-    return _ABS_PATH.sub(lambda m: portable_path(m.group(0)), text)
 
 
 def _scrub_tree(obj: Any) -> Any:

@@ -5,6 +5,7 @@ Nothing is read at import: call :func:`get_settings`.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +23,15 @@ def portable_path(path: str | Path) -> str:
         return p.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
         return p.name if p.is_absolute() else p.as_posix()
+
+
+_ABS_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)*[\w.@+-]+")
+
+
+def scrub_path_text(text: str) -> str:
+    """Every absolute path in ``text`` made portable (:func:`portable_path`): results and
+    exported metadata carry no path of the machine that wrote them."""
+    return _ABS_PATH.sub(lambda m: portable_path(m.group(0)), text)
 
 
 class Settings(BaseSettings):

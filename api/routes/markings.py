@@ -40,10 +40,15 @@ def list_runs(
 
 @router.get("/runs/geojson", response_model=FeatureCollection)
 def runs_geojson(
-    session: SessionDep, bbox: BBoxDep, segment_id: Annotated[str | None, Query()] = None
+    session: SessionDep,
+    bbox: BBoxDep,
+    segment_id: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
 ) -> FeatureCollection:
-    """Wear runs as GeoJSON lines (property ``wear``) for a map layer coloured by wear."""
+    """Wear runs as GeoJSON lines (property ``wear``) for a map layer coloured by wear; at most
+    ``limit`` runs (narrow the bbox for more)."""
     runs, policy = _merged(session, bbox, segment_id)
+    runs = runs[:limit]
     features = []
     for r in runs:
         props = WearRunPublic.model_validate(r).model_dump(mode="json")
