@@ -120,7 +120,10 @@ def test_whole_county_at_low_zoom_and_single_defects_at_street_zoom(county):
         page.evaluate("() => { window.roadcam.map.setView([51.386, 0.549], 17); }")
         street = _settle(page, clustered=False)
         assert street["features"] == street["inView"] == count_in(url, _bounds(page))
-        assert "shown one by one" in page.locator("#status-line").inner_text()
+        page.wait_for_function(  # the status line follows the last tile to arrive
+            "document.getElementById('status-line').textContent.includes('shown one by one')",
+            timeout=30_000,
+        )
         marker = page.evaluate(
             "(() => { const m = window.roadcam.scale.markers.getLayers()[0];"
             " const p = window.roadcam.map.latLngToContainerPoint(m.getLatLng());"
