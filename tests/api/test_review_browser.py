@@ -3,11 +3,9 @@ rejects with a keyboard reason, moves on, confirms the rest in bulk, and sees ea
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-from test_web_map_browser import ARGS, CHROMIUM, _free_port
+from _server import serve_app
+from test_web_map_browser import ARGS, CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -77,26 +75,14 @@ def _seed(url: str, data_dir) -> list[int]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from api.main import create_app
     from roadcam.settings import Settings
 
     tmp = tmp_path_factory.mktemp("review")
     url = f"sqlite:///{tmp / 'review.sqlite'}"
     ids = _seed(url, tmp)
-    port = _free_port()
-    app = create_app(Settings(database_url=url, data_dir=tmp))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", ids, tmp
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serve_app(create_app(Settings(database_url=url, data_dir=tmp))) as base:
+        yield base, ids, tmp
 
 
 def test_inspector_works_through_the_review_queue(server):

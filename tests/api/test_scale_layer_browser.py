@@ -9,11 +9,9 @@ themselves, clickable, and the count in view is exact.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 
 import pytest
+from _server import serve_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -27,16 +25,8 @@ N_DEFECTS = 140_000  # about 101,000 of them open work
 OPEN_WORK = ("open", "repair_claimed", "still_present")  # the map's default status filter
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
-    import uvicorn
-
     from api.main import create_app
     from bench.county import make_county, seed_spatialite
     from roadcam.settings import Settings
@@ -46,24 +36,9 @@ def county(tmp_path_factory):
     url = f"sqlite:///{tmp / 'county.sqlite'}"
     upgrade(url)
     seed_spatialite(url, make_county(N_DEFECTS))
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(Settings(database_url=url, data_dir=tmp, public_reads=True)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", url, tmp
-    srv.should_exit = True
-    thread.join(timeout=5)
+    app = create_app(Settings(database_url=url, data_dir=tmp, public_reads=True))
+    with serve_app(app) as base:
+        yield base, url, tmp
 
 
 def count_in(url: str, bounds: list[float]) -> int:

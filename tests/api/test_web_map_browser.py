@@ -1,13 +1,11 @@
 """The web map in real headless Chromium: it shows the network and defects, and an inspector can act on one."""
 
 import shutil
-import socket
-import threading
-import time
 from datetime import UTC, datetime
 
 import geopandas as gpd
 import pytest
+from _server import serve_app
 from shapely.geometry import LineString
 
 from geo.types import DefectCandidate
@@ -29,16 +27,8 @@ ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from api.main import create_app
     from roadcam.settings import Settings
     from store.defects import save_defects, set_defect_status
@@ -94,23 +84,8 @@ def server(tmp_path_factory):
 
         add_user(s, "insp", "inspector", "inspector-password")
     engine.dispose()
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(Settings(database_url=url, data_dir=tmp)),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", ids, tmp
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serve_app(create_app(Settings(database_url=url, data_dir=tmp))) as base:
+        yield base, ids, tmp
 
 
 def test_map_lists_defects_and_inspector_verifies_a_claimed_repair(server):

@@ -2,14 +2,12 @@
 a segment's reasons, show the last drive's layers and download a GeoParquet export of what is
 shown that geopandas reads back with the same rows."""
 
-import threading
-import time
-
 import geopandas as gpd
 import pytest
+from _server import serve_app
+from test_web_map_browser import ARGS, CHROMIUM
 
 from tests.api._export_seed import seed
-from tests.api.test_web_map_browser import ARGS, CHROMIUM, _free_port
 
 pytestmark = [
     pytest.mark.browser,
@@ -20,8 +18,6 @@ REASON = "raised from 3b to 3a: AADT 13200 (counted)"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    import uvicorn
-
     from api.main import create_app
     from roadcam.settings import Settings
     from store.engine import make_engine, session_scope
@@ -41,18 +37,8 @@ def server(tmp_path_factory):
         seg.recommended_frequency, seg.condition = "monthly", "3"
         seg.hierarchy_reasons = f"{REASON}; bus route 101 (4a floor)"
     engine.dispose()
-    port = _free_port()
-    app = create_app(Settings(database_url=url, data_dir=tmp))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", ids, tmp
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serve_app(create_app(Settings(database_url=url, data_dir=tmp))) as base:
+        yield base, ids, tmp
 
 
 def _listed(page) -> list[int]:
