@@ -257,42 +257,8 @@ def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> float:
     return max((end - start).total_seconds() / (86400.0 * 30.44), 0.0)
 
 
-def camera_evidence_from_defects(
-    segments: gpd.GeoDataFrame,
-    defects: pd.DataFrame | None,
-    policy: Policy,
-    passes: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Camera evidence per segment: defects, defects per km per month, trend, passes.
-
-    ``defects`` has ``segment_id``, a class column (``class``, ``defect_class``
-    or ``class_name``), ``first_seen`` and optionally ``last_seen``, ``status``.
-    ``passes`` (optional) has ``segment_id``, ``passes`` and optionally
-    ``first_pass``/``last_pass``. Without ``passes``, every segment counts as
-    surveyed over the whole defect period (documented in docs/hierarchy.md).
-    Columns: surveyed, months_observed, passes, passes_per_month, defects,
-    open_defects, defects_per_km_month, weighted_open_per_km, trend.
-    """
-    adj = policy.adjustment
-    idx = segments.index
-    sid = segments["segment_id"].astype(str)
-    km = (segments["length_m"].astype(float) / 1000.0).clip(lower=1e-3)
-    ev = pd.DataFrame(
-        {
-            "surveyed": False,
-            "months_observed": np.nan,
-            "passes": np.nan,
-            "passes_per_month": np.nan,
-            "defects": 0,
-            "open_defects": 0,
-            "defects_per_km_month": np.nan,
-            "weighted_open_per_km": np.nan,
-            "trend": "",
-        },
-        index=idx,
-    )
-    if defects is None and passes is None:
-        return ev
+def _defects_frame(defects: pd.DataFrame | None, policy: Policy) -> pd.DataFrame:
+    """Defects normalised: str segment_id, ``_cls``, UTC first/last seen, ``_open``, ``_w``."""
     d = (
         pd.DataFrame(defects)
         if defects is not None
@@ -316,32 +282,97 @@ def camera_evidence_from_defects(
     )
     d["_open"] = ~status.isin(_CLOSED_STATUSES)
     d["_w"] = d["_cls"].map(policy.condition.weight_of_class)
+    return d
 
-    # Observation period.
-    if passes is not None and len(passes):
-        p = (
-            pd.DataFrame(passes)
-            .assign(segment_id=lambda x: x["segment_id"].astype(str))
-            .set_index("segment_id")
-        )
-        ev["passes"] = sid.map(p["passes"]).astype(float).values
-        ev["surveyed"] = (ev["passes"].fillna(0) > 0).values
-        if "first_pass" in p and "last_pass" in p:
-            fp = sid.map(pd.to_datetime(p["first_pass"], utc=True))
-            lp = sid.map(pd.to_datetime(p["last_pass"], utc=True))
-            months = [
-                max(_months_between(a, b), 1.0) if pd.notna(a) and pd.notna(b) else np.nan
-                for a, b in zip(fp, lp, strict=True)
-            ]
-            ev["months_observed"] = months
-    else:
+
+def _observe_passes(ev: pd.DataFrame, sid: pd.Series, passes: pd.DataFrame | None) -> None:
+    """Fill passes, surveyed and (where passes give dates) months_observed in place."""
+    if passes is None or not len(passes):
         ev["surveyed"] = True
+        return
+    p = (
+        pd.DataFrame(passes)
+        .assign(segment_id=lambda x: x["segment_id"].astype(str))
+        .set_index("segment_id")
+    )
+    ev["passes"] = sid.map(p["passes"]).astype(float).values
+    ev["surveyed"] = (ev["passes"].fillna(0) > 0).values
+    if "first_pass" in p and "last_pass" in p:
+        fp = sid.map(pd.to_datetime(p["first_pass"], utc=True))
+        lp = sid.map(pd.to_datetime(p["last_pass"], utc=True))
+        ev["months_observed"] = [
+            max(_months_between(a, b), 1.0) if pd.notna(a) and pd.notna(b) else np.nan
+            for a, b in zip(fp, lp, strict=True)
+        ]
+
+
+def _trend_of(r: float, b: float, recent_months: float, before_months: float, ratio: float) -> str:
+    """New defects per month in the recent window against before it."""
+    if before_months <= 0:
+        return "new" if r else "stable"
+    if r == 0 and b == 0:
+        return "stable"
+    if r / recent_months >= ratio * max(b / before_months, 1e-9):
+        return "worsening"
+    if r / recent_months * ratio <= b / before_months:
+        return "improving"
+    return "steady"
+
+
+def _trends(d: pd.DataFrame, sid: pd.Series, surveyed: pd.Series, policy: Policy) -> list[str]:
+    adj = policy.adjustment
+    start, end = d["first_seen"].min(), max(d["first_seen"].max(), d["last_seen"].max())
+    cut = end - pd.Timedelta(days=adj.trend_window_days)
+    recent_months = max(_months_between(max(cut, start), end), 1e-6)
+    before_months = _months_between(start, cut) if cut > start else 0.0
+    recent = sid.map(d[d["first_seen"] > cut].groupby("segment_id").size()).fillna(0)
+    before = sid.map(d[d["first_seen"] <= cut].groupby("segment_id").size()).fillna(0)
+    return [
+        _trend_of(r, b, recent_months, before_months, adj.worsening_ratio) if s else ""
+        for r, b, s in zip(recent, before, surveyed, strict=True)
+    ]
+
+
+def camera_evidence_from_defects(
+    segments: gpd.GeoDataFrame,
+    defects: pd.DataFrame | None,
+    policy: Policy,
+    passes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Camera evidence per segment: defects, defects per km per month, trend, passes.
+
+    ``defects`` has ``segment_id``, a class column (``class``, ``defect_class``
+    or ``class_name``), ``first_seen`` and optionally ``last_seen``, ``status``.
+    ``passes`` (optional) has ``segment_id``, ``passes`` and optionally
+    ``first_pass``/``last_pass``. Without ``passes``, every segment counts as
+    surveyed over the whole defect period (documented in docs/hierarchy.md).
+    Columns: surveyed, months_observed, passes, passes_per_month, defects,
+    open_defects, defects_per_km_month, weighted_open_per_km, trend.
+    """
+    sid = segments["segment_id"].astype(str)
+    km = (segments["length_m"].astype(float) / 1000.0).clip(lower=1e-3)
+    ev = pd.DataFrame(
+        {
+            "surveyed": False,
+            "months_observed": np.nan,
+            "passes": np.nan,
+            "passes_per_month": np.nan,
+            "defects": 0,
+            "open_defects": 0,
+            "defects_per_km_month": np.nan,
+            "weighted_open_per_km": np.nan,
+            "trend": "",
+        },
+        index=segments.index,
+    )
+    if defects is None and passes is None:
+        return ev
+    d = _defects_frame(defects, policy)
+    _observe_passes(ev, sid, passes)
+    global_months = 1.0
     if len(d):
-        start, end = d["first_seen"].min(), max(d["first_seen"].max(), d["last_seen"].max())
-        global_months = max(_months_between(start, end), 1.0)
-    else:
-        start = end = None
-        global_months = 1.0
+        end = max(d["first_seen"].max(), d["last_seen"].max())
+        global_months = max(_months_between(d["first_seen"].min(), end), 1.0)
     ev["months_observed"] = ev["months_observed"].fillna(global_months)
     ev["passes_per_month"] = ev["passes"] / ev["months_observed"]
 
@@ -354,31 +385,5 @@ def camera_evidence_from_defects(
         surveyed, ev["defects"] / km / ev["months_observed"], np.nan
     )
     ev["weighted_open_per_km"] = np.where(surveyed, weighted / km, np.nan)
-
-    # Deterioration trend: new defects per month in the recent window vs before it.
-    if len(d) and end is not None:
-        window = pd.Timedelta(days=adj.trend_window_days)
-        cut = end - window
-        recent_months = max(_months_between(max(cut, start), end), 1e-6)
-        before_months = _months_between(start, cut) if cut > start else 0.0
-        recent = sid.map(d[d["first_seen"] > cut].groupby("segment_id").size()).fillna(0)
-        before = sid.map(d[d["first_seen"] <= cut].groupby("segment_id").size()).fillna(0)
-        ratio = adj.worsening_ratio
-        trends = []
-        for r, b, s in zip(recent, before, surveyed, strict=True):
-            if not s:
-                trends.append("")
-            elif before_months <= 0:
-                trends.append("new" if r else "stable")
-            elif r == 0 and b == 0:
-                trends.append("stable")
-            elif r / recent_months >= ratio * max(b / before_months, 1e-9):
-                trends.append("worsening")
-            elif r / recent_months * ratio <= b / before_months:
-                trends.append("improving")
-            else:
-                trends.append("steady")
-        ev["trend"] = trends
-    else:
-        ev["trend"] = np.where(surveyed, "stable", "")
+    ev["trend"] = _trends(d, sid, surveyed, policy) if len(d) else np.where(surveyed, "stable", "")
     return ev
