@@ -35,6 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from geo.network.match_hmm import (
+    directed_states_from_candidates,
+    emission_scores,
+    sigma_from_distances,
+    viterbi_chains,
+)
 from geo.network.match_index import (
     ROUTE_NETWORK,
     ROUTE_UTURN,
@@ -256,83 +262,34 @@ def match_xy(
     xk, yk = x[kept], y[kept]
     m = len(kept)
 
-    # candidates → directed states, sorted by fix
     pi, si, d, s = idx.candidates(xk, yk, p["max_distance_m"], int(p["k"]))
-    sigma = p["sigma_m"]
-    if sigma is None:
-        first = np.searchsorted(pi, np.unique(pi))
-        sigma = 1.4826 * float(np.median(d[first])) if len(first) >= 10 else p["sigma_default_m"]
-        sigma = float(np.clip(sigma, p["sigma_min_m"], p["sigma_max_m"]))
-    two = ~idx.oneway[si]
-    st_fix = np.concatenate([pi, pi[two]])
-    order = np.argsort(st_fix, kind="stable")
-    st_fix = st_fix[order]
-    st_seg = np.concatenate([si, si[two]])[order]
-    st_s = np.concatenate([s, s[two]])[order]
-    st_d = np.concatenate([d, d[two]])[order]
-    st_dir = np.concatenate([np.ones(len(si), np.int8), -np.ones(int(two.sum()), np.int8)])[order]
-    sb = np.searchsorted(st_fix, np.arange(m + 1))
-    emis = -0.5 * (st_d / sigma) ** 2
-    if hdg is not None and len(st_fix):
-        h = hdg[kept][st_fix]
-        use = np.isfinite(h)
-        if spd is not None:
-            use &= spd[kept][st_fix] >= p["min_speed_mps"]
-        if use.any():
-            bear = (
-                _bearing_at(idx, st_seg[use], st_s[use]) + np.where(st_dir[use] > 0, 0.0, 180.0)
-            ) % 360.0
-            emis[use] += p["heading_kappa"] * (np.cos(np.radians(bear - h[use])) - 1.0)
+    sigma = sigma_from_distances(pi, d, p)
+    st = directed_states_from_candidates(idx, pi, si, d, s, m)
+    emis = emission_scores(
+        st,
+        sigma,
+        lambda seg, s_m: _bearing_at(idx, seg, s_m),
+        None if hdg is None else hdg[kept],
+        None if spd is None else spd[kept],
+        p,
+    )
 
     # transitions between consecutive fixes that have candidates
-    valid = np.flatnonzero(np.diff(sb) > 0)
+    valid = np.flatnonzero(np.diff(st.bounds) > 0)
     a, b = valid[:-1], valid[1:]
     gc = np.hypot(xk[b] - xk[a], yk[b] - yk[a])
     limit = p["route_factor"] * gc + p["route_slack_m"]
     backtrack = 3.0 * sigma if p["backtrack_m"] is None else float(p["backtrack_m"])
     tr = route_distances_blocked(
-        idx, st_seg, st_s, st_dir, sb, a, b, limit, backtrack, p["uturn_penalty_m"]
+        idx, st.seg, st.s, st.dir, st.bounds, a, b, limit, backtrack, p["uturn_penalty_m"]
     )
     logt = -np.abs(tr.value - np.repeat(gc, np.diff(tr.start))) / float(p["beta_m"])
     gap = gc > p["breakage_m"]
     if t is not None and p["max_gap_s"] is not None:
         gap |= (t[kept][b] - t[kept][a]) > p["max_gap_s"]
 
-    # Viterbi, one chain after another
-    chosen = np.full(m, -1, dtype=np.int64)  # global state per kept fix
-    chain_of = np.full(m, -1, dtype=np.int64)
-    chains: list[list[int]] = []  # positions in `valid`
-    back: list[np.ndarray | None] = [None] * len(valid)
-    score = None
-
-    def close() -> None:
-        if score is None:
-            return
-        members = chains[-1]
-        bi = int(np.argmax(score))
-        for j in reversed(members):
-            f = valid[j]
-            chosen[f] = sb[f] + bi
-            chain_of[f] = len(chains) - 1
-            if back[j] is not None:
-                bi = int(back[j][bi])
-
-    for j, f in enumerate(valid):
-        e = emis[sb[f] : sb[f + 1]]
-        if j > 0 and score is not None and not gap[j - 1]:
-            total = score[:, None] + logt[tr.start[j - 1] : tr.start[j]].reshape(len(score), len(e))
-            bp = np.argmax(total, axis=0)
-            best = total[bp, np.arange(len(e))]
-            if np.isfinite(best).any():
-                back[j] = bp
-                score = best + e
-                score = score - score.max()
-                chains[-1].append(j)
-                continue
-        close()
-        chains.append([j])
-        score = e - e.max()
-    close()
+    chosen, chain_of, chains = viterbi_chains(valid, st.bounds, emis, tr.start, logt, gap, m)
+    st_seg, st_s, st_dir, sb = st.seg, st.s, st.dir, st.bounds
     path = _build_path(idx, tr, chains, valid, chosen, st_seg, st_s, st_dir, sb)
     p["backtrack_m"] = backtrack
     return _assemble(
