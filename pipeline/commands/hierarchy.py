@@ -84,10 +84,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     o.set_defaults(func=cmd_override)
 
 
-def cmd_review(args: argparse.Namespace) -> int:
-    """Run the review from files (and the database when --database is given)."""
-    from geo.network.roads import load_network
-    from hierarchy.costs import load_costs
+def _review_inputs(args: argparse.Namespace, policy, out: Path) -> dict:
+    """The review's file inputs (sites, traffic, routes, overrides, passes, defects)."""
     from hierarchy.inputs import (
         read_defects,
         read_overrides,
@@ -96,6 +94,61 @@ def cmd_review(args: argparse.Namespace) -> int:
         read_sites,
         read_traffic,
     )
+
+    if args.overrides and not Path(args.overrides).exists():
+        from roadcam.errors import InputNotFoundError
+
+        raise InputNotFoundError("overrides file not found", path=args.overrides)
+    return {
+        "sites": read_sites(args.sites, policy) if args.sites else None,
+        "traffic": read_traffic(args.traffic) if args.traffic else None,
+        "bus_routes": read_route_lines(args.bus_routes) if args.bus_routes else None,
+        "winter_routes": read_route_lines(args.winter_routes) if args.winter_routes else None,
+        "overrides": read_overrides(args.overrides or out / "overrides.csv"),
+        "passes": read_passes(args.passes) if args.passes else None,
+        "defects": read_defects(args.defects) if args.defects else None,
+    }
+
+
+def _add_stored_inputs(engine, inputs: dict, segments):
+    """Add the stored defects (tagged ``_source=store``) and overrides; segments if none given."""
+    import pandas as pd
+
+    from store.engine import session_scope
+    from store.hierarchy import defects_for_review, overrides_from_store, segments_for_review
+
+    with session_scope(engine, readonly=True) as session:
+        if segments is None:
+            segments = segments_for_review(session)
+        db_defects = defects_for_review(session).assign(_source="store")
+        db_over = overrides_from_store(session)
+    if len(db_over):
+        inputs["overrides"] = pd.concat([inputs["overrides"], db_over], ignore_index=True)
+    if len(db_defects):
+        file_defects = inputs["defects"]
+        inputs["defects"] = (
+            db_defects
+            if file_defects is None
+            else pd.concat([file_defects, db_defects], ignore_index=True)
+        )
+    return segments
+
+
+def _print_review_summary(summary: dict, out: Path) -> None:
+    print(
+        f"{summary['segments']} segments ({summary['network_km']:.2f} km): {summary['raised']} raised, "
+        f"{summary['lowered']} lowered, {summary['overridden']} overridden; inspection-km/year "
+        f"{summary['inspection_km_per_year_before']:.1f} -> {summary['inspection_km_per_year_after']:.1f} "
+        f"({summary['inspection_km_per_year_change']:+.1f}), £/year "
+        f"{summary['inspection_gbp_per_year_before']:,.0f} -> "
+        f"{summary['inspection_gbp_per_year_after']:,.0f}; written to {out}"
+    )
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Run the review from files (and the database when --database is given)."""
+    from geo.network.roads import load_network
+    from hierarchy.costs import load_costs
     from hierarchy.policy import load_policy
     from hierarchy.report import write_review_outputs
     from hierarchy.review import review_hierarchy
@@ -108,55 +161,16 @@ def cmd_review(args: argparse.Namespace) -> int:
 
         raise UsageError("give --network NET (or --database URL to review the stored segments)")
     out = Path(args.out)
-    sites = read_sites(args.sites, policy) if args.sites else None
-    traffic = read_traffic(args.traffic) if args.traffic else None
-    bus = read_route_lines(args.bus_routes) if args.bus_routes else None
-    winter = read_route_lines(args.winter_routes) if args.winter_routes else None
-    if args.overrides and not Path(args.overrides).exists():
-        from roadcam.errors import InputNotFoundError
-
-        raise InputNotFoundError("overrides file not found", path=args.overrides)
-    overrides = read_overrides(args.overrides or out / "overrides.csv")
-    passes = read_passes(args.passes) if args.passes else None
-    file_defects = read_defects(args.defects) if args.defects else None
+    inputs = _review_inputs(args, policy, out)
     segments = graph = None
     if args.network:
         net = load_network(args.network)
         segments, graph = net.segments, net.graph
     engine = None if args.no_database else _review_engine(args.database, segments)
-    defects = file_defects
     if engine is not None:
-        import pandas as pd
-
-        from store.engine import session_scope
-        from store.hierarchy import defects_for_review, overrides_from_store, segments_for_review
-
-        with session_scope(engine, readonly=True) as session:
-            if segments is None:
-                segments = segments_for_review(session)
-            db_defects = defects_for_review(session).assign(_source="store")
-            db_over = overrides_from_store(session)
-        overrides = (
-            pd.concat([overrides, db_over], ignore_index=True) if len(db_over) else overrides
-        )
-        if len(db_defects):
-            defects = (
-                db_defects
-                if defects is None
-                else pd.concat([defects, db_defects], ignore_index=True)
-            )
-    result = review_hierarchy(
-        segments,
-        graph,
-        policy,
-        sites=sites,
-        traffic=traffic,
-        bus_routes=bus,
-        winter_routes=winter,
-        defects=defects,
-        passes=passes,
-        overrides=overrides,
-    )
+        segments = _add_stored_inputs(engine, inputs, segments)
+    result = review_hierarchy(segments, graph, policy, **inputs)
+    defects = inputs["defects"]
     scored = (
         score_defect_risk(defects, result, policy) if defects is not None and len(defects) else None
     )
@@ -177,14 +191,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
         print_json({k: v for k, v in summary.items() if k != "sites"})
     else:
-        print(
-            f"{summary['segments']} segments ({summary['network_km']:.2f} km): {summary['raised']} raised, "
-            f"{summary['lowered']} lowered, {summary['overridden']} overridden; inspection-km/year "
-            f"{summary['inspection_km_per_year_before']:.1f} -> {summary['inspection_km_per_year_after']:.1f} "
-            f"({summary['inspection_km_per_year_change']:+.1f}), £/year "
-            f"{summary['inspection_gbp_per_year_before']:,.0f} -> "
-            f"{summary['inspection_gbp_per_year_after']:,.0f}; written to {out}"
-        )
+        _print_review_summary(summary, out)
     return 0
 
 
