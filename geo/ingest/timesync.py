@@ -71,6 +71,44 @@ def _fmt(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _embedded_start(path: Path) -> tuple[datetime | None, str]:
+    """The start written in the file's own GPMF or CAMM track, if any."""
+    if path.suffix.lower() not in (".mp4", ".mov", ".360") or not path.is_file():
+        return None, ""
+    from geo.ingest.camm import camm_video_start
+    from geo.ingest.gpmf import gpmf_video_start
+
+    if (embedded := gpmf_video_start(path)) is not None:
+        return embedded, "gpmf"
+    if (embedded := camm_video_start(path)) is not None:
+        return embedded, "camm"
+    return None, ""
+
+
+def _sidecar_clock_start(
+    info: VideoInfo, path: Path, sidecar: str | Path | None, t0: datetime, t1: datetime
+) -> tuple[datetime, datetime] | None:
+    """(start, camera time) from a dashcam side-car's clock offset, when it fits better."""
+    from geo.ingest.gps import find_sidecar
+    from geo.ingest.nmea import camera_clock_offset_s
+
+    camera = info.creation_time
+    car = Path(sidecar) if sidecar else find_sidecar(path)
+    clock = (
+        camera_clock_offset_s(car)
+        if car and car.suffix.lower() in (".gps", ".nmea", ".log")
+        else None
+    )
+    cam = camera or start_time_from_name(path)
+    if clock is None or cam is None:
+        return None
+    corrected = cam - timedelta(seconds=clock)
+    # a creation_time already in UTC must not be shifted by the side-car's zone: keep the better fit
+    if camera is None or _overlap(corrected, info, t0, t1) >= _overlap(camera, info, t0, t1):
+        return corrected, cam
+    return None
+
+
 def sync_video_to_track(
     video: str | Path | VideoInfo,
     track: Track,
@@ -85,9 +123,6 @@ def sync_video_to_track(
     ``sidecar``: the track's file when it is the video's side-car (found by
     name with :func:`geo.ingest.gps.find_sidecar` when None).
     """
-    from geo.ingest.gps import find_sidecar
-    from geo.ingest.nmea import camera_clock_offset_s
-
     info = video if isinstance(video, VideoInfo) else probe_video(video)
     path = Path(info.path)
     if not len(track) or not track.valid.any():
@@ -99,35 +134,10 @@ def sync_video_to_track(
     if time_offset_s is not None:
         start = (camera or t0) - timedelta(seconds=time_offset_s)
         method = "offset"
-    if (
-        start is None
-        and use_gpmf
-        and path.suffix.lower() in (".mp4", ".mov", ".360")
-        and path.is_file()
-    ):
-        from geo.ingest.camm import camm_video_start
-        from geo.ingest.gpmf import gpmf_video_start
-
-        embedded = gpmf_video_start(path)
-        if embedded is not None:
-            start, method = embedded, "gpmf"
-        elif (embedded := camm_video_start(path)) is not None:
-            start, method = embedded, "camm"
-    if start is None:
-        car = Path(sidecar) if sidecar else find_sidecar(path)
-        clock = (
-            camera_clock_offset_s(car)
-            if car and car.suffix.lower() in (".gps", ".nmea", ".log")
-            else None
-        )
-        cam = camera or start_time_from_name(path)
-        if clock is not None and cam is not None:
-            corrected = cam - timedelta(seconds=clock)
-            # a creation_time already in UTC must not be shifted by the side-car's zone: keep the better fit
-            if camera is None or _overlap(corrected, info, t0, t1) >= _overlap(
-                camera, info, t0, t1
-            ):
-                start, method, camera = corrected, "sidecar-clock", cam
+    if start is None and use_gpmf:
+        start, method = _embedded_start(path)
+    if start is None and (found := _sidecar_clock_start(info, path, sidecar, t0, t1)):
+        (start, camera), method = found, "sidecar-clock"
     if (
         start is None
         and camera is not None
