@@ -117,6 +117,47 @@ def _pounds_rows(s: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def _resource_rows(s: dict[str, Any]) -> list[list[str]]:
+    change = s["inspection_km_per_year_change"]
+    return [
+        ["inspection-km per year, current", f"{s['inspection_km_per_year_before']:.1f}"],
+        ["inspection-km per year, recommended", f"{s['inspection_km_per_year_after']:.1f}"],
+        ["change", f"{change:+.1f} km ({s['inspection_km_per_year_change_pct']:+.1f} %)"],
+        [
+            f"inspector hours per year at {s['inspection_speed_kmh']:g} km/h (I)",
+            f"{s['inspection_hours_per_year_change']:+.2f} h",
+        ],
+        *_pounds_rows(s),
+    ]
+
+
+def _category_rows(s: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            c["category"],
+            str(c["segments_before"]),
+            str(c["segments_after"]),
+            f"{c['km_before']:.2f}",
+            f"{c['km_after']:.2f}",
+        ]
+        for c in s["categories"]
+    ]
+
+
+def _site_rows(s: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            x["site_name"],
+            x["kind"],
+            str(x["snapped_segment_id"] or ""),
+            ", ".join(x["shortest"]),
+            ", ".join(x["alternative"]),
+            x["note"],
+        ]
+        for x in s["sites"]
+    ]
+
+
 def _sections(
     result: gpd.GeoDataFrame, summary: dict[str, Any]
 ) -> list[tuple[str, str | None, list[str], list[list[str]]]]:
@@ -129,72 +170,23 @@ def _sections(
         (result["change"] == "unchanged")
         & (result["current_frequency"] != result["recommended_frequency"])
     ]
-    resource = [
-        ["inspection-km per year, current", f"{s['inspection_km_per_year_before']:.1f}"],
-        ["inspection-km per year, recommended", f"{s['inspection_km_per_year_after']:.1f}"],
-        [
-            "change",
-            f"{s['inspection_km_per_year_change']:+.1f} km ({s['inspection_km_per_year_change_pct']:+.1f} %)",
-        ],
-        [
-            f"inspector hours per year at {s['inspection_speed_kmh']:g} km/h (I)",
-            f"{s['inspection_hours_per_year_change']:+.2f} h",
-        ],
-        *_pounds_rows(s),
-    ]
-    cats = [
-        [
-            c["category"],
-            str(c["segments_before"]),
-            str(c["segments_after"]),
-            f"{c['km_before']:.2f}",
-            f"{c['km_after']:.2f}",
-        ]
-        for c in s["categories"]
-    ]
-    sites = [
-        [
-            x["site_name"],
-            x["kind"],
-            str(x["snapped_segment_id"] or ""),
-            ", ".join(x["shortest"]),
-            ", ".join(x["alternative"]),
-            x["note"],
-        ]
-        for x in s["sites"]
-    ]
+    intro = (
+        f"{s['segments']} segments, {s['network_km']:.2f} km. Traffic evidence: {s['traffic_source']}"
+        " (a betweenness-centrality proxy is labelled as such in the reasons)."
+    )
+    freq_title = f"Inspection frequency changed, category unchanged ({len(freq_only)})"
+    cat_header = ["category", "segments before", "segments after", "km before", "km after"]
     out = [
-        (
-            "Inspection resource",
-            f"{s['segments']} segments, {s['network_km']:.2f} km. Traffic evidence: {s['traffic_source']}"
-            " (a betweenness-centrality proxy is labelled as such in the reasons).",
-            ["measure", "value"],
-            resource,
-        ),
+        ("Inspection resource", intro, ["measure", "value"], _resource_rows(s)),
         (f"Roads raised ({len(raised)})", None, change_header, _changes_table(raised)),
         (f"Roads lowered ({len(lowered)})", None, change_header, _changes_table(lowered)),
-        (
-            f"Inspection frequency changed, category unchanged ({len(freq_only)})",
-            None,
-            change_header,
-            _changes_table(freq_only),
-        ),
-        (
-            "Categories before and after",
-            None,
-            ["category", "segments before", "segments after", "km before", "km after"],
-            cats,
-        ),
+        (freq_title, None, change_header, _changes_table(freq_only)),
+        ("Categories before and after", None, cat_header, _category_rows(s)),
     ]
+    sites = _site_rows(s)
     if sites:
-        out.append(
-            (
-                "Key sites",
-                None,
-                ["site", "kind", "snapped to", "shortest route", "alternative route", "note"],
-                sites,
-            )
-        )
+        site_header = ["site", "kind", "snapped to", "shortest route", "alternative route", "note"]
+        out.append(("Key sites", None, site_header, sites))
     return out
 
 
