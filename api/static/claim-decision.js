@@ -24,6 +24,7 @@ window.roadcamClaimDecision = {
     reason.id = "claim-reason";
     reason.placeholder = "reason for the decision (required)";
     reason.maxLength = 2000;
+    reason.style.cssText = "display:block;width:100%;box-sizing:border-box;margin:4px 0";
     actions.append(about, reason);
     for (const [decision, label] of [["verified", "Verify repaired"], ["rejected", "Still present (reject claim)"]]) {
       const b = document.createElement("button");
