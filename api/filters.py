@@ -10,13 +10,18 @@ from pydantic import Field
 
 from api.deps import MAX_ID, BBoxDep
 from api.schemas.defect import DefectStatus
+from api.schemas.review import ClassName
+
+# one rule for the ``class`` filter of every defect list: a known class (422 otherwise)
+ClassQuery = Annotated[
+    list[ClassName] | None,
+    Query(alias="class", max_length=10, description="pothole, crack, faded_marking, skip"),
+]
 
 
 def get_defect_filter(
     bbox: BBoxDep,
-    class_name: Annotated[
-        list[str] | None, Query(alias="class", description="pothole, crack, faded_marking, skip")
-    ] = None,
+    class_name: ClassQuery = None,
     status: Annotated[list[DefectStatus] | None, Query()] = None,
     risk: Annotated[
         list[str] | None, Query(description="risk category: emergency, cat1, cat2_high, ...")

@@ -46,6 +46,8 @@ class ComputeOptions:
     decode: str = "auto"  # geo.ingest.sampling.DECODE_MODES; "exact" is the full-decode reference
     skip_loop_filter: bool = False
     threads: int | None = None  # CPU threads per worker for decoding and inference (None: all)
+    # the people/plate detector (detector/weights/privacy.onnx); None: stored frames are not blurred
+    privacy_weights: Path | None = None
     skip_sky: bool = (
         False  # run the detector only below the camera's horizon (see docs/performance.md)
     )
@@ -262,25 +264,40 @@ def _flush(
             from detector.markings import RETIRED_CLASSES
 
             dets = dets.filter(~np.isin(np.asarray(dets.names), RETIRED_CLASSES))
+        observations = []
         if dets is not None and len(dets):
             from geo.placement.camera import project_detections
 
             result.stats["detections"] += len(dets)
             observations = project_detections(camera, dets, frame)
             result.observations.extend(observations)
-            if observations and options.frames_dir is not None:
+        key = (frame.source or "", frame.frame_index)
+        stored = frame.image is not None and options.frames_dir is not None
+        if stored and (observations or _sees_a_watched_spot(frame, camera, options.watch_spots)):
+            frame = _privacy_blurred(frame, dets, options)  # before anything is written
+            if observations:
                 saved = _save_evidence(frame, dets, options.frames_dir)
                 if options.data_dir is not None:
                     from store.evidence_paths import ref_from_path
 
                     saved = ref_from_path(saved, options.data_dir)
-                result.image_refs[(frame.source or "", frame.frame_index)] = saved
-        key = (frame.source or "", frame.frame_index)
-        if frame.image is not None and options.frames_dir is not None:
-            if key in result.image_refs or _sees_a_watched_spot(frame, camera, options.watch_spots):
-                result.raw_refs[key] = _save_raw(frame, options.frames_dir)
+                result.image_refs[key] = saved
+            result.raw_refs[key] = _save_raw(frame, options.frames_dir)
         result.frames.append(dataclasses.replace(frame, image=None))
     pending.clear()
+
+
+def _privacy_blurred(frame: SampledFrame, dets: Any, options: ComputeOptions) -> SampledFrame:
+    """The frame with people and number plates blurred (docs/privacy.md); the defect boxes stay."""
+    if options.privacy_weights is None:
+        return frame
+    key = ("privacy", str(options.privacy_weights), options.threads)
+    if key not in _DETECTOR_CACHE:
+        from detector.privacy import PrivacyBlurrer
+
+        _DETECTOR_CACHE[key] = PrivacyBlurrer(options.privacy_weights, threads=options.threads)
+    keep = dets.xyxy if dets is not None and len(dets) else ()
+    return dataclasses.replace(frame, image=_DETECTOR_CACHE[key].blur(frame.image, keep))
 
 
 def _sees_a_watched_spot(frame: SampledFrame, camera: Any, spots) -> bool:

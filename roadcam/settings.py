@@ -71,6 +71,15 @@ class Settings(BaseSettings):
         default=False,
         description="Let anonymous callers use the read-only endpoints (GET); writes always need a role.",
     )
+    privacy_blur: bool = Field(
+        default=True,
+        description="Blur people and vehicle number plates in evidence images before they are "
+        "stored (frames, repair crops, claim photos); docs/privacy.md.",
+    )
+    privacy_weights_path: Path = Field(
+        default=PROJECT_ROOT / "detector" / "weights" / "privacy.onnx",
+        description="The people/vehicle detector of the blur (`roadcam privacy export`).",
+    )
     session_hours: float = Field(default=12.0, gt=0, description="Lifetime of a sign-in token.")
     max_request_bytes: int = Field(
         default=2_000_000, gt=0, description="Largest request body the API accepts (413 above)."

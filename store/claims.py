@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from roadcam.errors import InputNotFoundError, UsageError
+from roadcam.errors import InputNotFoundError, InvalidTransitionError, UsageError
 from store.models import CLAIM_STATUSES, Defect, RepairClaim, utcnow
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,23 @@ log = logging.getLogger(__name__)
 DECISIONS = ("verified", "rejected")
 #: Verdicts that a later survey looks at again (a repaired/still_present proposal stands).
 RECHECK_VERDICTS = (None, "inspector_to_look")
+#: A repair's time: not before this (no survey of this system is older) ...
+EARLIEST_CLAIMED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+#: ... and not later than now plus this (clocks of the works order system drift a little).
+CLAIMED_AT_FUTURE_SLACK = timedelta(minutes=10)
+
+
+def checked_claimed_at(claimed_at: datetime, now: datetime | None = None) -> datetime:
+    """The one rule for when a repair was done: UTC when no zone is given, from 2000-01-01 to
+    10 minutes after ``now``; :class:`UsageError` otherwise (``claimed_at: 0`` is not 1970)."""
+    t = claimed_at if claimed_at.tzinfo else claimed_at.replace(tzinfo=UTC)
+    latest = (now or utcnow()) + CLAIMED_AT_FUTURE_SLACK
+    if not EARLIEST_CLAIMED_AT <= t <= latest:
+        raise UsageError(
+            f"claimed_at {t.isoformat()} is outside {EARLIEST_CLAIMED_AT.date()} .. now + "
+            f"{int(CLAIMED_AT_FUTURE_SLACK.total_seconds() // 60)} minutes"
+        )
+    return t
 
 
 def create_repair_claim(
@@ -51,7 +68,7 @@ def create_repair_claim(
         defect_id=defect_id,
         contractor=contractor,
         reference=reference,
-        claimed_at=claimed_at or utcnow(),
+        claimed_at=utcnow() if claimed_at is None else checked_claimed_at(claimed_at),
         status="pending",
         evidence=evidence,
     )
@@ -99,6 +116,28 @@ def list_repair_claims(
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
+
+
+#: Defect statuses that answer a repair claim: reached only by deciding the claim while one is pending.
+CLAIM_ANSWERS = ("verified_repaired", "still_present")
+
+
+def check_status_beside_claims(session: Session, defect_id: int, status: str) -> None:
+    """Refuse moving a defect to :data:`CLAIM_ANSWERS` directly while a claim on it is pending:
+    an inspector decides the claim instead (:func:`decide_repair_claim`), so claim and defect
+    never disagree (InvalidTransitionError, 409 over HTTP)."""
+    if status not in CLAIM_ANSWERS:
+        return
+    pending = session.scalars(
+        select(RepairClaim.id)
+        .where(RepairClaim.defect_id == defect_id, RepairClaim.status == "pending")
+        .order_by(RepairClaim.id)
+    ).first()
+    if pending is not None:
+        raise InvalidTransitionError(
+            f"defect {defect_id} has pending repair claim {pending}: decide the claim "
+            f"(POST /repair-claims/{pending}/decision) instead of setting {status}"
+        )
 
 
 def decide_repair_claim(

@@ -26,8 +26,9 @@ def _claim_for(session, claim_id: int, user: Principal):
     return claim
 
 
-def _as_jpeg(data: bytes) -> bytes:
-    """Decode and re-encode: refuses non-images, and drops EXIF (GPS, camera owner) on the way."""
+def _as_jpeg(data: bytes, request: Request) -> bytes:
+    """Decode, blur people and number plates, re-encode: refuses non-images, and drops EXIF
+    (GPS, camera owner) on the way."""
     import cv2
     import numpy as np
 
@@ -36,8 +37,23 @@ def _as_jpeg(data: bytes) -> bytes:
         raise HTTPException(status_code=422, detail="not a JPEG or PNG image")
     if max(image.shape[:2]) > MAX_PHOTO_PX:
         raise HTTPException(status_code=422, detail=f"photo larger than {MAX_PHOTO_PX} px")
+    image = _privacy_blurred(image, request)
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return bytes(buf)
+
+
+def _privacy_blurred(image, request: Request):
+    """People and plate zones blurred before the photo is stored (setting ``privacy_blur``)."""
+    settings = request.app.state.settings
+    if not settings.privacy_blur:
+        return image
+    blurrer = getattr(request.app.state, "privacy_blurrer", None)
+    if blurrer is None:
+        from detector.privacy import PrivacyBlurrer
+
+        blurrer = PrivacyBlurrer(settings.privacy_weights_path)
+        request.app.state.privacy_blurrer = blurrer
+    return blurrer.blur(image)
 
 
 @router.post("/repair-claims/{claim_id}/photos", response_model=RepairClaimPublic, status_code=201)
@@ -53,7 +69,7 @@ def add_photo(
     from store.claim_photos import add_claim_photo
 
     claim = _claim_for(session, claim_id, user)
-    jpeg = _as_jpeg(photo.file.read())
+    jpeg = _as_jpeg(photo.file.read(), request)
     number = add_claim_photo(session, claim.id, request.app.state.settings.data_dir, jpeg)
     record_event(session, "repair_claim", claim.id, "photo", user.username, None, f"{number}.jpg")
     return RepairClaimPublic.model_validate(claim)

@@ -10,16 +10,13 @@ from fastapi.responses import FileResponse, Response
 
 from api.auth import Reader, Reviewer
 from api.deps import BBoxDep, DefectIdPath, OffsetQuery, SessionDep
-from api.filters import DefectFilterDep
+from api.filters import ClassQuery, DefectFilterDep
 from api.schemas.common import Feature, FeatureCollection
 from api.schemas.defect import DefectList, DefectPublic, DefectStatus, DefectStatusUpdate
 
 router = APIRouter(prefix="/defects", tags=["defects"])
 
 
-ClassQuery = Annotated[
-    list[str] | None, Query(alias="class", description="pothole, crack, faded_marking, skip")
-]
 StatusQuery = Annotated[list[DefectStatus] | None, Query()]
 AfterIdQuery = Annotated[
     int | None,
@@ -92,9 +89,12 @@ def get_defect(defect_id: DefectIdPath, session: SessionDep, _: Reader) -> Respo
 def update_status(
     defect_id: DefectIdPath, body: DefectStatusUpdate, session: SessionDep, user: Reviewer
 ) -> DefectPublic:
-    """Move a defect through its life cycle (e.g. closed, or reopened); illegal moves answer 409."""
+    """Move a defect through its life cycle (e.g. closed, or reopened); illegal moves answer 409,
+    and so does verified_repaired/still_present while a repair claim is pending (decide the claim)."""
+    from store.claims import check_status_beside_claims
     from store.defects import set_defect_status
 
+    check_status_beside_claims(session, defect_id, body.status)
     return DefectPublic.from_row(
         set_defect_status(session, defect_id, body.status, body.note, user.username)
     )

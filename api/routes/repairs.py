@@ -43,12 +43,9 @@ def create_claim(
         raise HTTPException(
             status_code=403, detail="a contractor files claims only in its own name"
         )
-    claimed_at = body.claimed_at
-    if claimed_at is not None and claimed_at.tzinfo is None:
-        claimed_at = claimed_at.replace(tzinfo=UTC)
     evidence = {"contractor_note": body.note} if body.note else None
     claim = create_repair_claim(
-        session, defect_id, body.contractor, body.reference, claimed_at, evidence=evidence
+        session, defect_id, body.contractor, body.reference, body.claimed_at, evidence=evidence
     )
     record_event(
         session, "repair_claim", claim.id, "file", user.username, None, "pending", body.note
@@ -68,7 +65,12 @@ def _own_claim(session, claim_id: int, user: Principal):
 
 @router.get("/defects/{defect_id}/repair-claims", response_model=RepairClaimList)
 def defect_claims(defect_id: DefectIdPath, session: SessionDep, user: Reader) -> RepairClaimList:
+    """A defect's claims (a contractor sees its own); 404 when there is no such defect."""
     from store.claims import list_repair_claims
+    from store.defects import get_defect
+
+    if get_defect(session, defect_id) is None:
+        raise HTTPException(status_code=404, detail=f"no defect {defect_id}")
 
     rows = [
         r

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import ALL_ROLES, require_roles
 from api.deps import SessionDep
+from api.filters import ClassQuery
 from api.schemas.defect import DefectStatus
 from api.schemas.tile import DefectTile
 
@@ -20,9 +21,6 @@ router = APIRouter(
 
 Z = Annotated[int, Path(ge=0, le=22)]
 XY = Annotated[int, Path(ge=0)]
-ClassQuery = Annotated[
-    list[str] | None, Query(alias="class", description="pothole, crack, faded_marking, skip")
-]
 StatusQuery = Annotated[list[DefectStatus] | None, Query()]
 CACHE = {"Cache-Control": "public, max-age=60"}
 

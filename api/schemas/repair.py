@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ClaimStatus = Literal["pending", "verified", "rejected"]
 MachineVerdict = Literal["repaired", "still_present", "inspector_to_look"]
@@ -17,9 +17,24 @@ class RepairClaimCreate(BaseModel):
     contractor: str = Field(min_length=1, max_length=200)
     reference: str = Field(default="", max_length=100, description="works order / job number")
     claimed_at: datetime | None = Field(
-        default=None, description="when the repair was done (default: now)"
+        default=None,
+        description="when the repair was done (default: now; UTC when no zone is given); "
+        "from 2000-01-01 to 10 minutes after now, 422 otherwise",
     )
     note: str | None = Field(default=None, max_length=2000, description="the contractor's note")
+
+    @field_validator("claimed_at")
+    @classmethod
+    def _sane_claimed_at(cls, value: datetime | None) -> datetime | None:
+        from roadcam.errors import UsageError
+        from store.claims import checked_claimed_at
+
+        if value is None:
+            return None
+        try:
+            return checked_claimed_at(value)
+        except UsageError as err:
+            raise ValueError(str(err)) from None
 
 
 class RepairClaimPublic(BaseModel):

@@ -1,5 +1,5 @@
 // roadcam web map: the road network, defects coloured by class, a list, and a detail panel
-// where engineers close/reopen defects and inspectors verify claimed repairs.
+// where engineers close/reopen defects and inspectors decide claimed repairs (claim-decision.js).
 // Other features plug in through window.roadcam hooks (map-segments.js, map-tools.js):
 //   queryHooks: (URLSearchParams) => void    add filters to every defect query
 //   segmentHooks / defectHooks: (features) => void   after segments / defects are drawn
@@ -117,14 +117,16 @@ async function select(id) {
   if (d.has_image) roadcamAuth.imageInto(img, `/defects/${id}/image`);
   const actions = $("actions");
   actions.replaceChildren();
-  for (const [status, label] of ACTIONS[d.status] || []) {
+  $("action-message").textContent = "";
+  const claimed = d.status === "repair_claimed" && window.roadcamClaimDecision &&
+    await roadcamClaimDecision.show(d, actions, async (i) => { await refresh(); await select(i); });
+  for (const [status, label] of claimed ? [] : ACTIONS[d.status] || []) {
     const b = document.createElement("button");
     b.textContent = label;
     b.dataset.status = status;
     b.addEventListener("click", () => changeStatus(id, status));
     actions.appendChild(b);
   }
-  $("action-message").textContent = "";
   if (window.roadcamHistory) roadcamHistory.show(d);
   const m = markers.get(id);
   if (m) map.panTo(m.getLatLng());

@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         decode=args.decode or "auto",
         skip_loop_filter=args.skip_loop_filter,
         skip_sky=args.skip_sky,
+        privacy_weights=_privacy_weights(settings),
     )
     summary = process_paths(
         args.paths,
@@ -149,6 +150,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_summary(summary)
     return EXIT_PARTIAL if summary.failed else 0
+
+
+def _privacy_weights(settings) -> Path | None:
+    """The blur's detector, or None when ``privacy_blur`` is off; missing weights stop the run
+    (frames are never stored unblurred by accident)."""
+    from roadcam.errors import ModelError
+
+    if not settings.privacy_blur:
+        return None
+    path = Path(settings.privacy_weights_path)
+    if not path.is_file():
+        raise ModelError(
+            f"privacy weights not found: {path} (`roadcam privacy export`, or ROADCAM_PRIVACY_BLUR=0)"
+        )
+    return path
 
 
 def _print_summary(summary) -> None:

@@ -31,7 +31,7 @@ ARGS = [
 def server(tmp_path_factory):
     from api.main import create_app
     from roadcam.settings import Settings
-    from store.defects import save_defects, set_defect_status
+    from store.defects import save_defects
     from store.engine import make_engine, session_scope
     from store.migrate import upgrade
     from store.segments import upsert_segments
@@ -79,7 +79,9 @@ def server(tmp_path_factory):
                 for k, c in enumerate(["pothole", "pothole", "skip"])
             ],
         )
-        set_defect_status(s, ids[1], "repair_claimed", "contractor job 123")
+        from store.claims import create_repair_claim
+
+        create_repair_claim(s, ids[1], "Acme Roads", "job 123")  # the defect: repair_claimed
         from store.users import add_user
 
         add_user(s, "insp", "inspector", "inspector-password")
@@ -116,8 +118,16 @@ def test_map_lists_defects_and_inspector_verifies_a_claimed_repair(server):
         page.select_option("#status-filter", "repair_claimed")
         page.wait_for_function("document.querySelectorAll('#defect-list li').length === 1")
         page.click(f"#defect-list li[data-id='{ids[1]}']")
-        page.wait_for_selector("#actions button[data-status=verified_repaired]")
-        page.click("#actions button[data-status=verified_repaired]")
+        # a pending claim is answered by the claim decision, with a reason (never the status alone)
+        page.wait_for_selector("#claim-pending")
+        assert "repair claim" in page.inner_text("#claim-pending")
+        assert page.locator("#actions button[data-status=verified_repaired]").count() == 0
+        page.click("#actions button[data-decision=verified]")
+        page.wait_for_function(
+            "document.getElementById('action-message').textContent.includes('give a reason')"
+        )
+        page.fill("#claim-reason", "patched flush, seen on site")
+        page.click("#actions button[data-decision=verified]")
         page.wait_for_function(
             "document.getElementById('action-message').textContent.includes('verified repaired')"
         )
@@ -138,4 +148,10 @@ def test_map_lists_defects_and_inspector_verifies_a_claimed_repair(server):
     ).json()["access_token"]
     got = httpx.get(f"{base}/defects/{ids[1]}", headers={"Authorization": f"Bearer {token}"})
     assert got.json()["status"] == "verified_repaired"
+    claims = httpx.get(
+        f"{base}/defects/{ids[1]}/repair-claims", headers={"Authorization": f"Bearer {token}"}
+    ).json()["claims"]
+    assert [(c["status"], c["decided_by"], c["decision_reason"]) for c in claims] == [
+        ("verified", "insp", "patched flush, seen on site")
+    ]
     assert (tmp / "map.png").stat().st_size > 10_000
