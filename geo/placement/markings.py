@@ -35,12 +35,17 @@ COL_M = 0.02  # bird's-eye pixel across the road (a 100 mm line is 5 columns)
 SLICE_M = 0.5  # profile slice along the road
 LINE_BAND_M = 0.1  # half-width of the band a line is measured in, around its column in a frame
 MIN_LINE_WIDTH_M = 0.02  # a line's well-kept runs show at least this effective painted width
-MAX_LINE_WIDTH_M = 0.12  # ... and at most this (wider: pavement, verge, kerb; not a line)
 REFERENCE_PERCENTILE = 75.0  # a line's well-kept width: this percentile of its runs
-RIDGE_M = 0.12  # a line is brighter than the road this far either side of it (in one frame)
-MIN_RIDGE = 0.15  # by at least this much mean paint (0..1) over the frame's near slices
+SIDE_M = (0.14, 0.30)  # the road either side of a line: this far from its centre
+MIN_RIDGE = 0.15  # a line is brighter than the road either side by this much (paint 0..1) ...
+SIDE_SHARE = 0.5  # ... and the brighter side is under this share of the line (else a plateau)
 TURN_DEG = 6.0  # heading change to the next or previous frame above which a frame is a turn
 SAME_LINE_M = 0.5  # peaks of different frames closer than this (across the road) are one line
+TIGHT_LINE_M = 0.25  # ... the same, once each frame's place error is taken off
+MIN_LINE_FRAMES = 3  # a line is seen as a peak in at least this many frames ...
+MIN_LINE_SEEN_M = 10.0  # ... spread over at least this length of the segment
+LANE_LIGHT_M = 1.0  # the vehicle's own lane: this far either side of the camera
+JUNCTION_M = 10.0  # left out at a segment end where three or more segments meet
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,14 @@ def rows_per_slice() -> int:
     return int(round(SLICE_M / ROW_M))
 
 
+def lane_columns() -> slice:
+    """Bird's-eye columns within ``LANE_LIGHT_M`` of the vehicle: its own lane, bare road in
+    nearly every frame, whose light tells a deep shadow or a dark object apart."""
+    a = int(round((-LANE_LIGHT_M - LATERAL_M[0]) / COL_M))
+    b = int(round((LANE_LIGHT_M - LATERAL_M[0]) / COL_M))
+    return slice(a, b)
+
+
 def _cells(frames_by_key, profiles, network, shifts) -> dict[str, np.ndarray]:
     """Every seen cell placed on the network: arrays of segment, chainage, offset, paint, frame."""
     from geo.network.matching import snap_points_to_network
@@ -145,82 +158,198 @@ def _straight_frames(frames: Sequence[SampledFrame]) -> list[SampledFrame]:
     return keep
 
 
-def _frame_peaks(cells: dict[str, np.ndarray], on: np.ndarray) -> list[tuple[int, int, float]]:
-    """Sharp ridges of paint across the road in each frame: ``(frame, column, offset)``.
-
-    In one frame the geometry is exact (no GPS between its pixels), so a 100 mm line is a peak
-    a few columns wide; a kerb, verge or pavement is a step or a plateau and is not a peak.
-    """
-    k_side = int(round(RIDGE_M / COL_M))
+def _frame_cross_sections(cells, on) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per frame on the segment: mean paint, offset and chainage of each column (NaN: unseen)."""
     n_cols = int(cells["col"].max()) + 1
-    out = []
-    frames = cells["frame"][on]
-    for k in np.unique(frames):
-        sel = np.flatnonzero(on)[frames == k]
+    idx = np.flatnonzero(on)
+    idx = idx[np.argsort(cells["frame"][idx], kind="stable")]
+    frames = cells["frame"][idx]
+    out = {}
+    for sel in np.split(idx, np.flatnonzero(np.diff(frames)) + 1):
+        if not len(sel):
+            continue
         col = cells["col"][sel]
-        tot = np.bincount(col, weights=cells["paint"][sel], minlength=n_cols)
         cnt = np.bincount(col, minlength=n_cols)
         if cnt.max() < 4:
             continue
-        mean = np.where(cnt >= 4, tot / np.maximum(cnt, 1), np.nan)
-        left = np.concatenate([np.full(k_side, np.nan), mean[:-k_side]])
-        right = np.concatenate([mean[k_side:], np.full(k_side, np.nan)])
-        with np.errstate(invalid="ignore"):
-            ridge = mean - np.fmax(left, right)
-        for c in np.flatnonzero(ridge > MIN_RIDGE):
-            window = mean[max(c - 3, 0) : c + 4]
-            if mean[c] >= np.nanmax(window):
-                at = sel[col == c]
-                out.append((int(k), int(c), float(np.median(cells["offset"][at]))))
+        ok = cnt >= 4
+        div = np.maximum(cnt, 1)
+        sums = [np.bincount(col, weights=cells[k][sel], minlength=n_cols) for k in _CROSS_KEYS]
+        mean, off, ch = (np.where(ok, v / div, np.nan) for v in sums)
+        out[int(cells["frame"][sel[0]])] = (mean, off, ch)
     return out
 
 
-def _lines_from_peaks(peaks: list[tuple[int, int, float]], min_frames: int = 3) -> list[float]:
-    """Offsets of the lines along a segment: peaks of several frames closer than ``SAME_LINE_M``."""
-    offs = sorted(p[2] for p in peaks)
-    groups: list[list[float]] = []
-    for o in offs:
-        if groups and o - groups[-1][-1] < SAME_LINE_M:
-            groups[-1].append(o)
-        else:
-            groups.append([o])
-    return [float(np.median(g)) for g in groups if len(g) >= min_frames]
+_CROSS_KEYS = ("paint", "offset", "chainage")
 
 
-def _track_line(cells, on, line_off, peaks) -> tuple[np.ndarray, np.ndarray]:
+def _side_bands(mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean paint of the road ``SIDE_M`` either side of every column (NaN where unseen)."""
+    a, b = (int(round(v / COL_M)) for v in SIDE_M)
+    vals = np.nan_to_num(mean)
+    seen = np.isfinite(mean).astype(float)
+    kernel = np.ones(b - a + 1)
+    box = np.convolve(vals, kernel, "full")  # box[i] = sum of vals[i - (b - a) .. i]
+    cnt = np.convolve(seen, kernel, "full")
+    n = len(mean)
+    idx = np.arange(n)
+
+    def band(first: np.ndarray) -> np.ndarray:
+        last = first + (b - a)
+        valid = (first >= 0) & (last < n)
+        j = np.clip(last, 0, len(box) - 1)
+        c = np.where(valid, cnt[j], 0)
+        return np.where(c >= (b - a + 1) / 2, box[j] / np.maximum(c, 1), np.nan)
+
+    return band(idx - b), band(idx + a)
+
+
+def _frame_peaks(cross) -> list[tuple[int, int, float, float]]:
+    """Sharp ridges of paint across the road in each frame: ``(frame, column, offset, chainage)``.
+
+    In one frame the geometry is exact (no GPS between its pixels), so a 100 mm line is a peak
+    a few columns wide with bare road ``SIDE_M`` either side. A kerb, pavement or verge is a
+    plateau: it stays bright on its far side, so it is not a peak. An edge line next to a
+    pavement still has bare road on both sides within ``SIDE_M``.
+    """
+    out = []
+    for k, (mean, off, ch) in cross.items():
+        left, right = _side_bands(mean)
+        with np.errstate(invalid="ignore"):
+            side = np.fmax(left, right)
+            ok = (mean - side > MIN_RIDGE) & (side <= SIDE_SHARE * mean)
+        for c in np.flatnonzero(ok):
+            if mean[c] >= np.nanmax(mean[max(c - 3, 0) : c + 4]):
+                out.append((k, int(c), float(off[c]), float(ch[c])))
+    return out
+
+
+def _cluster(values: np.ndarray, gap: float) -> list[np.ndarray]:
+    """Indices of ``values`` in groups of neighbours closer than ``gap`` (sorted)."""
+    order = np.argsort(values)
+    cuts = np.flatnonzero(np.diff(values[order]) >= gap) + 1
+    return np.split(order, cuts)
+
+
+def _frame_residuals(peaks, lines: list[float], gap: float) -> dict[int, float]:
+    """Per frame: how far its peaks sit from the segment's lines (the frame's place error).
+
+    The error of a frame's position and heading moves all its lines together, so one median
+    over the lines it sees.
+    """
+    by_frame = defaultdict(list)
+    arr = np.asarray(lines)
+    for k, _c, off, _ch in peaks:
+        d = off - arr
+        j = int(np.argmin(np.abs(d)))
+        if abs(d[j]) < gap:
+            by_frame[k].append(d[j])
+    return {k: float(np.median(v)) for k, v in by_frame.items()}
+
+
+def _lines_from_peaks(peaks) -> tuple[list[float], dict[int, float]]:
+    """The segment's lines (offsets) and each frame's place error (see :func:`_frame_residuals`).
+
+    First pass: peaks of all frames within ``SAME_LINE_M`` are one line. Each frame's error is
+    taken off its peaks, and the corrected peaks are grouped again, tighter. A line is kept when
+    at least ``MIN_LINE_FRAMES`` frames saw it, over at least ``MIN_LINE_SEEN_M`` of chainage.
+    """
+    if not peaks:
+        return [], {}
+    off = np.array([p[2] for p in peaks])
+    ch = np.array([p[3] for p in peaks])
+    frame = np.array([p[0] for p in peaks])
+    rough = [float(np.median(off[g])) for g in _cluster(off, SAME_LINE_M) if len(g) >= 3]
+    if not rough:
+        return [], {}
+    resid = _frame_residuals(peaks, rough, SAME_LINE_M)
+    fixed = off - np.array([resid.get(int(k), 0.0) for k in frame])
+    lines = []
+    for g in _cluster(fixed, TIGHT_LINE_M):
+        seen = np.ptp(ch[g]) if len(g) else 0.0
+        if len(set(frame[g].tolist())) >= MIN_LINE_FRAMES and seen >= MIN_LINE_SEEN_M:
+            lines.append(float(np.median(fixed[g])))
+    if not lines:
+        return [], {}
+    return lines, _frame_residuals(peaks, lines, TIGHT_LINE_M)
+
+
+def _residual_everywhere(resid: dict[int, float], keys, frames) -> dict[int, float]:
+    """Each frame's place error; frames without a peak take it interpolated along their drive."""
+    by_source = defaultdict(list)
+    for k in frames:
+        by_source[keys[k][0]].append(k)
+    out = {}
+    for ks in by_source.values():
+        known = sorted((keys[k][1], resid[k]) for k in ks if k in resid)
+        for k in ks:
+            if k in resid:
+                out[k] = resid[k]
+            elif known:
+                xs, ys = zip(*known, strict=True)
+                out[k] = float(np.interp(keys[k][1], xs, ys))
+            else:
+                out[k] = 0.0
+    return out
+
+
+def _track_line(cells, on, cross, line_off, peaks, resid) -> tuple[np.ndarray, np.ndarray]:
     """Cells on the line in each frame, and the road floor beside it, frame by frame.
 
-    The line's column in a frame is its peak there; where the paint is too worn for a peak,
-    the offset between the line's survey position and its column is carried over from the
-    nearest frame that had one, so a worn stretch is measured where the line runs.
+    The line keeps its offset from the segment: in each frame it runs where the line's offset
+    plus the frame's place error falls (snapped to a peak of that frame within
+    ``LINE_BAND_M``), so a worn stretch without peaks is measured where the line runs. The
+    floor is the mean paint ``SIDE_M`` beside the line on the quieter side (a pavement, kerb
+    or shadow edge on the other side does not lift it).
     """
-    frames = np.unique(cells["frame"][on])
-    pred, resid = {}, {}
-    for k in frames:
-        near = on & (cells["frame"] == k) & (np.abs(cells["offset"] - line_off) < 0.1)
-        if near.any():
-            pred[int(k)] = float(np.median(cells["col"][near]))
-    for k, c, off in peaks:
-        if k in pred and abs(off - line_off) < SAME_LINE_M:
-            d = c - pred[k]
-            if k not in resid or abs(d) < abs(resid[k]):
-                resid[k] = d
+    peak_cols = defaultdict(list)
+    for k, c, off, _ch in peaks:
+        peak_cols[k].append((c, off))
     band = np.zeros(len(cells["paint"]), bool)
     floor = np.zeros(len(cells["paint"]), np.float32)
-    if not resid:
-        return band, floor
-    known = np.array(sorted(resid))
-    half = LINE_BAND_M / COL_M
-    for k, c0 in pred.items():
-        nearest = int(known[np.argmin(np.abs(known - k))])
-        centre = c0 + resid.get(k, resid[nearest])
-        sel = on & (cells["frame"] == k)
-        dist = np.abs(cells["col"] - centre)
-        mine = sel & (dist <= half)
-        side = sel & (dist > half + 0.05 / COL_M) & (dist <= half + 0.2 / COL_M)
-        band |= mine
-        floor[mine] = float(np.mean(cells["paint"][side])) if side.any() else 0.0
+    idx = np.flatnonzero(on)
+    half = int(round(LINE_BAND_M / COL_M))
+    for k, (mean, off, _ch) in cross.items():
+        want = line_off + resid[k]
+        if not np.isfinite(off).any():
+            continue
+        centre = int(np.nanargmin(np.abs(off - want)))
+        if abs(off[centre] - want) > LINE_BAND_M:
+            continue  # the line is outside this frame's view
+        near = [c for c, o in peak_cols.get(k, []) if abs(o - want) <= LINE_BAND_M]
+        if near:
+            centre = min(near, key=lambda c: abs(c - centre))
+        left, right = _side_bands(mean)
+        side = np.fmin(left[centre], right[centre])
+        sel = idx[cells["frame"][idx] == k]
+        mine = sel[np.abs(cells["col"][sel] - centre) <= half]
+        band[mine] = True
+        floor[mine] = float(side) if np.isfinite(side) else 0.0
     return band, floor
+
+
+def _junction_ends(network) -> dict[str, tuple[bool, bool]]:
+    """Per segment: is its start, is its end a junction (three or more segments meet there)?"""
+    touching = defaultdict(set)
+    ends = {}
+    for u, v, data in network.graph.edges(data=True):
+        sid = data["segment_id"]
+        touching[u].add(sid)
+        touching[v].add(sid)
+        if not data.get("reverse"):
+            ends[sid] = (u, v)
+    return {sid: (len(touching[u]) >= 3, len(touching[v]) >= 3) for sid, (u, v) in ends.items()}
+
+
+def _outside_mouths(chainage, length_m: float, ends: tuple[bool, bool]) -> np.ndarray:
+    """Cells away from a junction mouth: the first/last ``JUNCTION_M`` at a junction end hold
+    give-way lines and the ends of other roads' paint, not this segment's line."""
+    keep = np.ones(len(chainage), bool)
+    if ends[0]:
+        keep &= chainage >= JUNCTION_M
+    if ends[1]:
+        keep &= chainage <= length_m - JUNCTION_M
+    return keep
 
 
 def wear_runs_from_profiles(
@@ -231,7 +360,7 @@ def wear_runs_from_profiles(
     shifts: dict[tuple[str, int], tuple[float, float]] | None = None,
     run_length_m: float = 10.0,
     window_m: float = 20.0,
-    min_covered_m: float = 3.0,
+    min_covered_m: float = 12.0,
 ) -> list[WearRun]:
     """Wear per line per run of each segment the survey saw (see module docstring)."""
     if network is None or not profiles:
@@ -243,12 +372,22 @@ def wear_runs_from_profiles(
     cells = _cells(by_key, profiles, network, shifts or {})
     keys = [(p.source, p.frame_index) for p in profiles]
     geoms = network.segments.set_index("segment_id").geometry
+    junctions = _junction_ends(network)
     runs: list[WearRun] = []
     for seg in sorted({s for s in cells["segment"] if s}):
         on = cells["segment"] == seg
-        peaks = _frame_peaks(cells, on)
-        for off in _lines_from_peaks(peaks):
-            band, floor = _track_line(cells, on, off, peaks)
+        cross = _frame_cross_sections(cells, on)
+        peaks = _frame_peaks(cross)
+        lines, resid = _lines_from_peaks(peaks)
+        if not lines:
+            continue
+        resid = _residual_everywhere(resid, keys, list(cross))
+        away = _outside_mouths(
+            cells["chainage"], geoms[seg].length, junctions.get(seg, (False, False))
+        )
+        for off in lines:
+            band, floor = _track_line(cells, on, cross, off, peaks, resid)
+            band &= away
             runs += _runs_of_line(
                 seg,
                 off,
@@ -268,38 +407,55 @@ def wear_runs_from_profiles(
     return runs
 
 
-def _runs_of_line(seg, off, cells, band, floor, keys, geom, crs, lengths):
-    """The runs of one line: painted width per metre in a window around each run, then wear.
-
-    ``floor`` is the mean paint of the road just beside the line; it is taken off every cell so
-    that bare road in the band counts as no paint.
-    """
-    run_length_m, window_m, min_covered_m = lengths
+def _line_profile(cells, band, floor) -> tuple[np.ndarray, np.ndarray, dict[int, set]]:
+    """The line's painted width along the segment: per ``SLICE_M`` of chainage, the mean over
+    frames of the width across the line (paint less the floor beside it, times the column
+    width). Returns bin centres (m), widths (m) and the frames behind each bin."""
     ch = cells["chainage"][band]
     width = (cells["paint"][band] - floor) * COL_M  # effective painted width of a cell, metres
     frame = cells["frame"][band]
-    # a frame's slice is SLICE_M of line: count distinct (frame, slice) for the length covered
-    slot = cells["row"][band]
+    slot = frame.astype(np.int64) * (int(cells["row"].max()) + 1) + cells["row"][band]
+    _, inv = np.unique(slot, return_inverse=True)
+    n = np.bincount(inv)
+    across = np.bincount(inv, weights=width)  # one frame's cross-section of the line
+    at = np.bincount(inv, weights=ch) / n
+    cross_frame = np.bincount(inv, weights=frame) / n
+    bins, binv = np.unique(np.floor(at / SLICE_M).astype(np.int64), return_inverse=True)
+    mean = np.bincount(binv, weights=across) / np.bincount(binv)
+    frames_of = defaultdict(set)
+    for b, f in zip(binv.tolist(), cross_frame.astype(int).tolist(), strict=True):
+        frames_of[b].add(f)
+    return (bins + 0.5) * SLICE_M, mean, frames_of
+
+
+def _runs_of_line(seg, off, cells, band, floor, keys, geom, crs, lengths):
+    """The runs of one line: painted width per metre in a window around each run, then wear.
+
+    A window counts only when at least ``min_covered_m`` of its line was seen (distinct
+    chainage), so a stretch seen in a few frames cannot fall on the gaps of a dashed line.
+    """
+    run_length_m, window_m, min_covered_m = lengths
+    if not band.any():
+        return []
+    at, width, frames_of = _line_profile(cells, band, floor)
     values = []
     half = (window_m - run_length_m) / 2
     for r in range(int(np.floor(geom.length / run_length_m)) + 1):
         a, b = r * run_length_m, min((r + 1) * run_length_m, geom.length)
         if b - a < run_length_m / 2:
             continue
-        w = (ch >= a - half) & (ch < b + half)
-        inside = (ch >= a) & (ch < b)
-        if not inside.any():
+        w = (at >= a - half) & (at < b + half)
+        inside = np.flatnonzero((at >= a) & (at < b))
+        covered = float(w.sum() * SLICE_M)
+        if not len(inside) or covered < min_covered_m:
             continue
-        covered = len({(int(f), int(s)) for f, s in zip(frame[w], slot[w], strict=True)}) * SLICE_M
-        if covered < min_covered_m:
-            continue
-        per_m = float(width[w].sum() * SLICE_M / covered)
-        used = tuple(sorted({keys[int(f)] for f in frame[inside]}))
+        per_m = float(width[w].mean())
+        used = tuple(sorted({keys[f] for i in inside for f in frames_of[int(i)]}))
         values.append((r, a, b, per_m, covered, used))
     if not values:
         return []
     ref = float(np.percentile([v[3] for v in values], REFERENCE_PERCENTILE))
-    if not MIN_LINE_WIDTH_M <= ref <= MAX_LINE_WIDTH_M:
+    if ref < MIN_LINE_WIDTH_M:
         return []  # too faint for paint, or too wide: a kerb, verge or pavement edge
     kind = "centre" if abs(off) < 0.75 else "edge_or_lane"
     return [
