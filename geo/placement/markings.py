@@ -45,6 +45,9 @@ TIGHT_LINE_M = 0.25  # ... the same, once each frame's place error is taken off
 MIN_LINE_FRAMES = 3  # a line is seen as a peak in at least this many frames ...
 MIN_LINE_SEEN_M = 10.0  # ... spread over at least this length of the segment
 LANE_LIGHT_M = 1.0  # the vehicle's own lane: this far either side of the camera
+DASH_PERIOD_M = (4.0, 20.0)  # repeat lengths of dashed lines looked for
+MIN_DASH_CORR = 0.4  # autocorrelation at the repeat length for a dashed line
+COVER_SHARE = 0.85  # a run's window is measured only when this share of its line was seen
 JUNCTION_M = 10.0  # left out at a segment end where three or more segments meet
 
 
@@ -428,26 +431,60 @@ def _line_profile(cells, band, floor) -> tuple[np.ndarray, np.ndarray, dict[int,
     return (bins + 0.5) * SLICE_M, mean, frames_of
 
 
+def dash_period_m(at: np.ndarray, width: np.ndarray) -> float | None:
+    """The repeat length of a dashed line from its painted width along the segment (metres),
+    or None for a continuous line: the lag of the highest autocorrelation within
+    ``DASH_PERIOD_M`` when it reaches ``MIN_DASH_CORR``."""
+    if len(at) < 4:
+        return None
+    k = np.round(at / SLICE_M).astype(int)
+    k -= k.min()
+    x = np.full(k.max() + 1, np.nan)
+    x[k] = width
+    x -= np.nanmean(x)
+    best, best_lag = MIN_DASH_CORR, None
+    for lag in range(int(DASH_PERIOD_M[0] / SLICE_M), int(DASH_PERIOD_M[1] / SLICE_M) + 1):
+        if lag >= len(x) // 2:
+            break
+        a, b = x[:-lag], x[lag:]
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.sum() < 2 * lag:
+            continue
+        den = np.sqrt((a[ok] ** 2).sum() * (b[ok] ** 2).sum())
+        corr = float((a[ok] * b[ok]).sum() / den) if den > 0 else 0.0
+        if corr > best:
+            best, best_lag = corr, lag
+    return None if best_lag is None else best_lag * SLICE_M
+
+
 def _runs_of_line(seg, off, cells, band, floor, keys, geom, crs, lengths):
     """The runs of one line: painted width per metre in a window around each run, then wear.
 
     A window counts only when at least ``min_covered_m`` of its line was seen (distinct
-    chainage), so a stretch seen in a few frames cannot fall on the gaps of a dashed line.
+    chainage), and ``COVER_SHARE`` of the window where the line was measured at all: a
+    stretch seen in a few frames, or with a hole (a deep shadow, a parked car), could
+    fall on the gaps of a dashed line and read as worn. Such a run is not measured.
     """
     run_length_m, window_m, min_covered_m = lengths
     if not band.any():
         return []
     at, width, frames_of = _line_profile(cells, band, floor)
+    extent = (float(at.min()) - SLICE_M / 2, float(at.max()) + SLICE_M / 2)
+    period = dash_period_m(at, width)
+    if period:  # whole dash periods, so the phase of the dashes cannot move the value
+        window_m = period * max(1, round(window_m / period))
     values = []
-    half = (window_m - run_length_m) / 2
     for r in range(int(np.floor(geom.length / run_length_m)) + 1):
         a, b = r * run_length_m, min((r + 1) * run_length_m, geom.length)
         if b - a < run_length_m / 2:
             continue
-        w = (at >= a - half) & (at < b + half)
+        lo = (a + b - window_m) / 2  # the window, slid inside the measured stretch
+        lo = max(min(lo, extent[1] - window_m), extent[0])
+        w = (at >= lo) & (at < lo + window_m)
         inside = np.flatnonzero((at >= a) & (at < b))
         covered = float(w.sum() * SLICE_M)
-        if not len(inside) or covered < min_covered_m:
+        span = min(lo + window_m, extent[1]) - lo
+        if not len(inside) or covered < max(min_covered_m, COVER_SHARE * span):
             continue
         per_m = float(width[w].mean())
         used = tuple(sorted({keys[f] for i in inside for f in frames_of[int(i)]}))
