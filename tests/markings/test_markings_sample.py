@@ -74,8 +74,8 @@ def test_all_worn_sections_and_no_sound_line_in_the_programme(sample_db, capsys)
 
 
 def test_the_overlapping_drives_agree(sample_db):
-    """Repeatability: runs measured on both drives (measured: 38 of 45 within 0.1, median
-    0.04, largest 0.24; the issue's target, all within 0.1, is not met yet)."""
+    """Repeatability: runs measured on both drives (measured: 44 of 45 within 0.1, median
+    0.02, largest 0.15; the issue's target, all within 0.1, is not met by one run)."""
     from store.markings import merged_wear_runs
     from store.migrate import database_session
 
@@ -84,5 +84,5 @@ def test_the_overlapping_drives_agree(sample_db):
     both = [abs(r["change"]) for r in runs if r["change"] is not None]
     assert len(both) >= 40
     assert sorted(both)[len(both) // 2] <= 0.05  # median
-    assert sum(d <= 0.1 for d in both) / len(both) >= 0.8
-    assert max(both) <= 0.3
+    assert sum(d <= 0.1 for d in both) / len(both) >= 0.9
+    assert max(both) <= 0.2
