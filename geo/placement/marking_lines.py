@@ -26,6 +26,10 @@ MIN_LINE_SEEN_M = 10.0  # ... spread over at least this length of the segment
 DASH_PERIOD_M = (4.0, 20.0)  # repeat lengths of dashed lines looked for
 GAP_SHARE, MIN_GAP_SHARE = 0.3, 0.25  # a dashed line: a quarter of it or more is gap
 MIN_DASH_CORR = 0.4  # autocorrelation at the repeat length for a dashed line
+ALONG_MAX_M = 1.5  # a frame's paint is slid along the road by at most this ...
+ALONG_BIN_M = 0.25  # ... in steps of this
+ALONG_MIN_STD = 0.02  # a frame's stretch of line with a dash edge varies at least this much
+ALONG_MIN_CORR = 0.5  # and matches the other frames at least this well
 JUNCTION_M = 10.0  # left out at a segment end where three or more segments meet
 
 
@@ -251,3 +255,50 @@ def dash_period_m(at: np.ndarray, width: np.ndarray) -> float | None:
         if corr > best:
             best, best_lag = corr, lag
     return None if best_lag is None else best_lag * SLICE_M
+
+
+def along_shifts_from_dashes(cells, band, floor) -> dict[int, float]:
+    """Per frame: how far along the road its paint sits from the other frames' (metres).
+
+    GPS places a frame up to a metre out along the road (most at a stop), which smears the
+    dashes of a dashed line. Each frame's stretch of the line is slid (within ``ALONG_MAX_M``)
+    to where it best matches the mean of all other frames (correlation); frames without a
+    dash edge in view get none. ``floor`` is per cell of ``band``.
+    """
+    ch = cells["chainage"][band]
+    w = cells["paint"][band] - floor
+    fr = cells["frame"][band]
+    if len(ch) == 0:
+        return {}
+    lo = float(ch.min()) - ALONG_MAX_M - 1.0
+    n = int((float(ch.max()) + ALONG_MAX_M + 1.0 - lo) / ALONG_BIN_M) + 1
+    idx = ((ch - lo) / ALONG_BIN_M).astype(int)
+    tot = np.bincount(idx, weights=w, minlength=n)
+    cnt = np.bincount(idx, minlength=n).astype(float)
+    steps = np.arange(-ALONG_MAX_M, ALONG_MAX_M + 1e-9, ALONG_BIN_M)
+    out = {}
+    for k in np.unique(fr):
+        m = fr == k
+        t = tot - np.bincount(idx[m], weights=w[m], minlength=n)
+        c = cnt - np.bincount(idx[m], minlength=n)
+        g = np.where(c > 0, t / np.maximum(c, 1), np.nan)
+        mine = w[m] - w[m].mean()
+        if mine.std() < ALONG_MIN_STD:
+            continue  # no dash edge in view
+        best, best_s = ALONG_MIN_CORR, None
+        for s in steps:
+            j = idx[m] + int(round(s / ALONG_BIN_M))
+            gg = g[j]
+            ok = np.isfinite(gg)
+            if ok.sum() < 0.8 * len(gg):
+                continue
+            a, b = mine[ok], gg[ok] - gg[ok].mean()
+            den = np.sqrt((a * a).sum() * (b * b).sum())
+            corr = float((a * b).sum() / den) if den > 0 else 0.0
+            if corr > best + 1e-9 or (
+                best_s is not None and abs(corr - best) <= 1e-9 and abs(s) < abs(best_s)
+            ):
+                best, best_s = corr, float(s)
+        if best_s is not None:
+            out[int(k)] = best_s
+    return out

@@ -189,13 +189,16 @@ def wear_runs_from_profiles(
         away = ml.mask_outside_mouths(
             cells["chainage"], geoms[seg].length, junctions.get(seg, (False, False))
         )
+        bands = []
         for off in lines:
             band, floor = ml.band_of_line(cells, on, cross, off, peaks, resid)
-            band &= away
+            bands.append((off, band & away, floor))
+        placed = _registered_along(cells, bands, keys, list(cross))
+        for off, band, floor in bands:
             runs += _runs_of_line(
                 seg,
                 off,
-                cells,
+                placed,
                 band,
                 floor[band],
                 keys,
@@ -209,6 +212,32 @@ def wear_runs_from_profiles(
         len({(r.segment_id, r.line_offset_m) for r in runs}),
     )
     return runs
+
+
+def _registered_along(cells, bands, keys, frames) -> dict[str, np.ndarray]:
+    """``cells`` with each frame's chainage corrected along the road by the segment's dashed
+    line (``marking_lines.along_shifts_from_dashes``; frames without a dash edge take the
+    shift interpolated along their drive). Unchanged when the segment has no dashed line."""
+    from geo.placement import marking_lines as ml
+
+    best = None
+    for _off, band, floor in bands:
+        if not band.any():
+            continue
+        at, width, _ = _line_profile(cells, band, floor[band])
+        if ml.dash_period_m(at, width) and (best is None or band.sum() > best[0].sum()):
+            best = (band, floor)
+    if best is None:
+        return cells
+    shifts = ml.along_shifts_from_dashes(cells, best[0], best[1][best[0]])
+    if not shifts:
+        return cells
+    mid = float(np.median(list(shifts.values())))
+    shifts = ml.residuals_for_all_frames({k: v - mid for k, v in shifts.items()}, keys, frames)
+    add = np.zeros(len(keys))
+    for k, v in shifts.items():
+        add[k] = v
+    return {**cells, "chainage": cells["chainage"] + add[cells["frame"]]}
 
 
 def _line_profile(cells, band, floor) -> tuple[np.ndarray, np.ndarray, dict[int, set]]:

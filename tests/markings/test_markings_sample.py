@@ -75,7 +75,7 @@ def test_all_worn_sections_and_no_sound_line_in_the_programme(sample_db, capsys)
 
 def test_the_overlapping_drives_agree(sample_db):
     """Repeatability: runs measured on both drives (measured: 44 of 45 within 0.1, median
-    0.02, largest 0.15; the issue's target, all within 0.1, is not met by one run)."""
+    0.01, largest 0.12; the issue's target, all within 0.1, is not met by one run)."""
     from store.markings import merged_wear_runs
     from store.migrate import database_session
 
@@ -85,4 +85,4 @@ def test_the_overlapping_drives_agree(sample_db):
     assert len(both) >= 40
     assert sorted(both)[len(both) // 2] <= 0.05  # median
     assert sum(d <= 0.1 for d in both) / len(both) >= 0.9
-    assert max(both) <= 0.2
+    assert max(both) <= 0.15
