@@ -33,6 +33,10 @@ FRESH_CONTRAST = 1.3
 PRESENT_SHARE_OF_FRESH = 0.5
 #: The white point: this percentile of the frame's grey levels (exposure normalisation).
 WHITE_PERCENTILE = 99.5
+#: Bird's-eye views: road darker than this share of the vehicle's lane is hidden (deep shadow,
+#: a dark vehicle) and not measured (``slice_profile``). Sample shadows darken by 0.55, a black
+#: car is 0.33 of the asphalt; the asphalt's own mottle stays above 0.79.
+DARK_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,16 @@ def contrast_map(
     sigma_px: float | None = None,
 ) -> np.ndarray:
     """Headroom contrast ``(L - S) / (white - S)`` per pixel (float32; ~0 on bare road)."""
+    return contrast_and_surface(image, exclude, white, sigma_px)[0]
+
+
+def contrast_and_surface(
+    image: np.ndarray,
+    exclude: np.ndarray | None = None,
+    white: float | None = None,
+    sigma_px: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The headroom contrast (see :func:`contrast_map`) and the local surface ``S`` under it."""
     grey = grey_from_bgr(image)
     cand = bright_candidates(grey)
     ex = cand if exclude is None else (cand | exclude.astype(bool))
@@ -119,7 +133,7 @@ def contrast_map(
         white = float(np.percentile(rest, WHITE_PERCENTILE))
     w = float(white)
     head = np.maximum(w - surf, 8.0)
-    return ((grey - surf) / head).astype(np.float32)
+    return ((grey - surf) / head).astype(np.float32), surf
 
 
 def wear_from_contrast(contrast: np.ndarray, expected: np.ndarray) -> tuple[float, float, float]:
@@ -285,17 +299,29 @@ RETIRED_CLASSES: tuple[str, ...] = ("faded_marking",)
 
 
 def slice_profile(
-    view: np.ndarray, rows_per_slice: int, valid: np.ndarray | None = None, sigma_px: float = 15.0
+    view: np.ndarray,
+    rows_per_slice: int,
+    valid: np.ndarray | None = None,
+    sigma_px: float = 15.0,
+    light_cols: slice | None = None,
 ) -> np.ndarray:
     """Paint per (slice of rows, column) of a bird's-eye view: mean of ``clip(r / fresh, 0, 1)``.
 
     ``view`` is a top-down image (rows along the road, columns across); ``valid`` marks the
-    pixels the camera saw. Returns float32 ``(rows // rows_per_slice, columns)``; NaN where a
+    pixels the camera saw. ``light_cols``: the columns of the vehicle's own lane (bare road
+    in nearly every frame); where the road surface is darker than ``DARK_SHARE`` of the light
+    there (its 75th percentile), a deep shadow or a dark object hides the road, and the pixel
+    counts as not seen (paint in shadow keeps only part of its contrast; a car over a line
+    is not a worn line). Returns float32 ``(rows // rows_per_slice, columns)``; NaN where a
     slice saw nothing.
     """
     valid = np.ones(view.shape[:2], bool) if valid is None else valid.astype(bool)
-    con = contrast_map(view, exclude=~valid, sigma_px=sigma_px)
-    rel = np.where(valid, np.clip(con / FRESH_CONTRAST, 0.0, 1.0), np.nan)
+    con, surf = contrast_and_surface(view, exclude=~valid, sigma_px=sigma_px)
+    seen = valid.copy()
+    if light_cols is not None and valid[:, light_cols].any():
+        light = float(np.percentile(surf[:, light_cols][valid[:, light_cols]], 75))
+        seen &= surf >= DARK_SHARE * light
+    rel = np.where(seen, np.clip(con / FRESH_CONTRAST, 0.0, 1.0), np.nan)
     n = rel.shape[0] // rows_per_slice
     rel = rel[: n * rows_per_slice].reshape(n, rows_per_slice, rel.shape[1])
     with np.errstate(invalid="ignore"):

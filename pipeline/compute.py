@@ -238,7 +238,9 @@ def _paint_profile(frame: SampledFrame, camera: Any):
     if cam not in _GRIDS:
         _GRIDS[cam] = markings.ground_grid(cam)
     view, valid = markings.ground_view(frame.image, cam, _GRIDS[cam])
-    paint = slice_profile(view, markings.rows_per_slice(), valid)
+    paint = slice_profile(
+        view, markings.rows_per_slice(), valid, light_cols=markings.lane_columns()
+    )
     return markings.PaintProfile(frame.source or "", frame.frame_index, paint.astype(np.float16))
 
 

@@ -5,13 +5,16 @@
    into paint per 0.5 m slice and 2 cm column (a :class:`PaintProfile`, small and picklable).
 2. :func:`wear_runs_from_profiles` leaves out frames taken while turning, places every cell on
    the network (pose-corrected frame, heading, snap to the nearest segment: segment, chainage,
-   signed offset), finds each segment's painted lines as sharp ridges of paint across the road
-   in single frames (peaks of several frames within ``SAME_LINE_M`` are one line), tracks each
-   line frame by frame (its peak, or where the paint is too worn for one, the shift carried
-   over from the nearest frame with a peak), and measures it per ``run_length_m`` run:
-   effective painted width per metre over a window of ``window_m`` centred on the run (so a
-   dashed line's gaps average out), less the road beside it, against the line's own well-kept
-   value (``REFERENCE_PERCENTILE`` of its runs). 0 = as its best runs, 1 = gone.
+   signed offset) and, per segment (``geo.placement.marking_lines``), finds the painted lines
+   as sharp ridges of paint with bare road either side in single frames, takes each frame's
+   place error off (its peaks against the lines; interpolated along the drive where a frame
+   has none), and follows every line at its offset from the segment, so a worn stretch is
+   measured where the line runs. Junction mouths are left out.
+3. Per ``run_length_m`` run: the effective painted width per metre, less the road floor
+   beside the line, averaged with a triangle over a window around the run (for a dashed line
+   twice a whole number of dash periods, so the dashes' phase does not move the value),
+   against the line's own well-kept value (``REFERENCE_PERCENTILE`` of its runs). 0 = as its
+   best runs, 1 = gone. A run whose window was not seen well enough is not measured.
 """
 
 from __future__ import annotations
@@ -35,12 +38,10 @@ COL_M = 0.02  # bird's-eye pixel across the road (a 100 mm line is 5 columns)
 SLICE_M = 0.5  # profile slice along the road
 LINE_BAND_M = 0.1  # half-width of the band a line is measured in, around its column in a frame
 MIN_LINE_WIDTH_M = 0.02  # a line's well-kept runs show at least this effective painted width
-MAX_LINE_WIDTH_M = 0.12  # ... and at most this (wider: pavement, verge, kerb; not a line)
 REFERENCE_PERCENTILE = 75.0  # a line's well-kept width: this percentile of its runs
-RIDGE_M = 0.12  # a line is brighter than the road this far either side of it (in one frame)
-MIN_RIDGE = 0.15  # by at least this much mean paint (0..1) over the frame's near slices
 TURN_DEG = 6.0  # heading change to the next or previous frame above which a frame is a turn
-SAME_LINE_M = 0.5  # peaks of different frames closer than this (across the road) are one line
+LANE_LIGHT_M = 1.0  # the vehicle's own lane: this far either side of the camera
+COVER_SHARE = 0.85  # a run's window is measured only when this share of its line was seen
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,14 @@ def rows_per_slice() -> int:
     return int(round(SLICE_M / ROW_M))
 
 
+def lane_columns() -> slice:
+    """Bird's-eye columns within ``LANE_LIGHT_M`` of the vehicle: its own lane, bare road in
+    nearly every frame, whose light tells a deep shadow or a dark object apart."""
+    a = int(round((-LANE_LIGHT_M - LATERAL_M[0]) / COL_M))
+    b = int(round((LANE_LIGHT_M - LATERAL_M[0]) / COL_M))
+    return slice(a, b)
+
+
 def _cells(frames_by_key, profiles, network, shifts) -> dict[str, np.ndarray]:
     """Every seen cell placed on the network: arrays of segment, chainage, offset, paint, frame."""
     from geo.network.matching import snap_points_to_network
@@ -145,84 +154,6 @@ def _straight_frames(frames: Sequence[SampledFrame]) -> list[SampledFrame]:
     return keep
 
 
-def _frame_peaks(cells: dict[str, np.ndarray], on: np.ndarray) -> list[tuple[int, int, float]]:
-    """Sharp ridges of paint across the road in each frame: ``(frame, column, offset)``.
-
-    In one frame the geometry is exact (no GPS between its pixels), so a 100 mm line is a peak
-    a few columns wide; a kerb, verge or pavement is a step or a plateau and is not a peak.
-    """
-    k_side = int(round(RIDGE_M / COL_M))
-    n_cols = int(cells["col"].max()) + 1
-    out = []
-    frames = cells["frame"][on]
-    for k in np.unique(frames):
-        sel = np.flatnonzero(on)[frames == k]
-        col = cells["col"][sel]
-        tot = np.bincount(col, weights=cells["paint"][sel], minlength=n_cols)
-        cnt = np.bincount(col, minlength=n_cols)
-        if cnt.max() < 4:
-            continue
-        mean = np.where(cnt >= 4, tot / np.maximum(cnt, 1), np.nan)
-        left = np.concatenate([np.full(k_side, np.nan), mean[:-k_side]])
-        right = np.concatenate([mean[k_side:], np.full(k_side, np.nan)])
-        with np.errstate(invalid="ignore"):
-            ridge = mean - np.fmax(left, right)
-        for c in np.flatnonzero(ridge > MIN_RIDGE):
-            window = mean[max(c - 3, 0) : c + 4]
-            if mean[c] >= np.nanmax(window):
-                at = sel[col == c]
-                out.append((int(k), int(c), float(np.median(cells["offset"][at]))))
-    return out
-
-
-def _lines_from_peaks(peaks: list[tuple[int, int, float]], min_frames: int = 3) -> list[float]:
-    """Offsets of the lines along a segment: peaks of several frames closer than ``SAME_LINE_M``."""
-    offs = sorted(p[2] for p in peaks)
-    groups: list[list[float]] = []
-    for o in offs:
-        if groups and o - groups[-1][-1] < SAME_LINE_M:
-            groups[-1].append(o)
-        else:
-            groups.append([o])
-    return [float(np.median(g)) for g in groups if len(g) >= min_frames]
-
-
-def _track_line(cells, on, line_off, peaks) -> tuple[np.ndarray, np.ndarray]:
-    """Cells on the line in each frame, and the road floor beside it, frame by frame.
-
-    The line's column in a frame is its peak there; where the paint is too worn for a peak,
-    the offset between the line's survey position and its column is carried over from the
-    nearest frame that had one, so a worn stretch is measured where the line runs.
-    """
-    frames = np.unique(cells["frame"][on])
-    pred, resid = {}, {}
-    for k in frames:
-        near = on & (cells["frame"] == k) & (np.abs(cells["offset"] - line_off) < 0.1)
-        if near.any():
-            pred[int(k)] = float(np.median(cells["col"][near]))
-    for k, c, off in peaks:
-        if k in pred and abs(off - line_off) < SAME_LINE_M:
-            d = c - pred[k]
-            if k not in resid or abs(d) < abs(resid[k]):
-                resid[k] = d
-    band = np.zeros(len(cells["paint"]), bool)
-    floor = np.zeros(len(cells["paint"]), np.float32)
-    if not resid:
-        return band, floor
-    known = np.array(sorted(resid))
-    half = LINE_BAND_M / COL_M
-    for k, c0 in pred.items():
-        nearest = int(known[np.argmin(np.abs(known - k))])
-        centre = c0 + resid.get(k, resid[nearest])
-        sel = on & (cells["frame"] == k)
-        dist = np.abs(cells["col"] - centre)
-        mine = sel & (dist <= half)
-        side = sel & (dist > half + 0.05 / COL_M) & (dist <= half + 0.2 / COL_M)
-        band |= mine
-        floor[mine] = float(np.mean(cells["paint"][side])) if side.any() else 0.0
-    return band, floor
-
-
 def wear_runs_from_profiles(
     network,
     frames: Sequence[SampledFrame],
@@ -231,11 +162,13 @@ def wear_runs_from_profiles(
     shifts: dict[tuple[str, int], tuple[float, float]] | None = None,
     run_length_m: float = 10.0,
     window_m: float = 20.0,
-    min_covered_m: float = 3.0,
+    min_covered_m: float = 12.0,
 ) -> list[WearRun]:
     """Wear per line per run of each segment the survey saw (see module docstring)."""
     if network is None or not profiles:
         return []
+    from geo.placement import marking_lines as ml
+
     by_key = {(f.source or "", f.frame_index): f for f in _straight_frames(frames)}
     profiles = [p for p in profiles if (p.source, p.frame_index) in by_key]
     if not profiles:
@@ -243,16 +176,29 @@ def wear_runs_from_profiles(
     cells = _cells(by_key, profiles, network, shifts or {})
     keys = [(p.source, p.frame_index) for p in profiles]
     geoms = network.segments.set_index("segment_id").geometry
+    junctions = ml.junction_ends_from_network(network)
     runs: list[WearRun] = []
     for seg in sorted({s for s in cells["segment"] if s}):
         on = cells["segment"] == seg
-        peaks = _frame_peaks(cells, on)
-        for off in _lines_from_peaks(peaks):
-            band, floor = _track_line(cells, on, off, peaks)
+        cross = ml.cross_sections_from_cells(cells, on)
+        peaks = ml.peaks_from_cross_sections(cross)
+        lines, resid = ml.lines_from_peaks(peaks)
+        if not lines:
+            continue
+        resid = ml.residuals_for_all_frames(resid, keys, list(cross))
+        away = ml.mask_outside_mouths(
+            cells["chainage"], geoms[seg].length, junctions.get(seg, (False, False))
+        )
+        bands = []
+        for off in lines:
+            band, floor = ml.band_of_line(cells, on, cross, off, peaks, resid)
+            bands.append((off, band & away, floor))
+        placed = _registered_along(cells, bands, keys, list(cross))
+        for off, band, floor in bands:
             runs += _runs_of_line(
                 seg,
                 off,
-                cells,
+                placed,
                 band,
                 floor[band],
                 keys,
@@ -268,38 +214,93 @@ def wear_runs_from_profiles(
     return runs
 
 
-def _runs_of_line(seg, off, cells, band, floor, keys, geom, crs, lengths):
-    """The runs of one line: painted width per metre in a window around each run, then wear.
+def _registered_along(cells, bands, keys, frames) -> dict[str, np.ndarray]:
+    """``cells`` with each frame's chainage corrected along the road by the segment's dashed
+    line (``marking_lines.along_shifts_from_dashes``; frames without a dash edge take the
+    shift interpolated along their drive). Unchanged when the segment has no dashed line."""
+    from geo.placement import marking_lines as ml
 
-    ``floor`` is the mean paint of the road just beside the line; it is taken off every cell so
-    that bare road in the band counts as no paint.
-    """
-    run_length_m, window_m, min_covered_m = lengths
+    best = None
+    for _off, band, floor in bands:
+        if not band.any():
+            continue
+        at, width, _ = _line_profile(cells, band, floor[band])
+        if ml.dash_period_m(at, width) and (best is None or band.sum() > best[0].sum()):
+            best = (band, floor)
+    if best is None:
+        return cells
+    shifts = ml.along_shifts_from_dashes(cells, best[0], best[1][best[0]])
+    if not shifts:
+        return cells
+    mid = float(np.median(list(shifts.values())))
+    shifts = ml.residuals_for_all_frames({k: v - mid for k, v in shifts.items()}, keys, frames)
+    add = np.zeros(len(keys))
+    for k, v in shifts.items():
+        add[k] = v
+    return {**cells, "chainage": cells["chainage"] + add[cells["frame"]]}
+
+
+def _line_profile(cells, band, floor) -> tuple[np.ndarray, np.ndarray, dict[int, set]]:
+    """The line's painted width along the segment: per ``SLICE_M`` of chainage, the mean over
+    frames of the width across the line (paint less the floor beside it, times the column
+    width). Returns bin centres (m), widths (m) and the frames behind each bin."""
     ch = cells["chainage"][band]
     width = (cells["paint"][band] - floor) * COL_M  # effective painted width of a cell, metres
     frame = cells["frame"][band]
-    # a frame's slice is SLICE_M of line: count distinct (frame, slice) for the length covered
-    slot = cells["row"][band]
+    slot = frame.astype(np.int64) * (int(cells["row"].max()) + 1) + cells["row"][band]
+    _, inv = np.unique(slot, return_inverse=True)
+    n = np.bincount(inv)
+    across = np.bincount(inv, weights=width)  # one frame's cross-section of the line
+    at = np.bincount(inv, weights=ch) / n
+    cross_frame = np.bincount(inv, weights=frame) / n
+    bins, binv = np.unique(np.floor(at / SLICE_M).astype(np.int64), return_inverse=True)
+    mean = np.bincount(binv, weights=across) / np.bincount(binv)
+    frames_of = defaultdict(set)
+    for b, f in zip(binv.tolist(), cross_frame.astype(int).tolist(), strict=True):
+        frames_of[b].add(f)
+    return (bins + 0.5) * SLICE_M, mean, frames_of
+
+
+def _runs_of_line(seg, off, cells, band, floor, keys, geom, crs, lengths):
+    """The runs of one line: painted width per metre in a window around each run, then wear.
+
+    A window counts only when at least ``min_covered_m`` of its line was seen (distinct
+    chainage), and ``COVER_SHARE`` of the window where the line was measured at all: a
+    stretch seen in a few frames, or with a hole (a deep shadow, a parked car), could
+    fall on the gaps of a dashed line and read as worn. Such a run is not measured.
+    """
+    from geo.placement import marking_lines as ml
+
+    run_length_m, window_m, min_covered_m = lengths
+    if not band.any():
+        return []
+    at, width, frames_of = _line_profile(cells, band, floor)
+    extent = (float(at.min()) - SLICE_M / 2, float(at.max()) + SLICE_M / 2)
+    period = ml.dash_period_m(at, width)
+    if period:  # a triangle over twice a whole number of dash periods: the phase of the
+        # dashes cannot move the value, and a dash at the window's edge counts little
+        window_m = 2 * period * max(1, round(window_m / (2 * period)))
     values = []
-    half = (window_m - run_length_m) / 2
     for r in range(int(np.floor(geom.length / run_length_m)) + 1):
         a, b = r * run_length_m, min((r + 1) * run_length_m, geom.length)
         if b - a < run_length_m / 2:
             continue
-        w = (ch >= a - half) & (ch < b + half)
-        inside = (ch >= a) & (ch < b)
-        if not inside.any():
+        lo = (a + b - window_m) / 2  # the window, slid inside the measured stretch
+        lo = max(min(lo, extent[1] - window_m), extent[0])
+        w = (at >= lo) & (at < lo + window_m)
+        inside = np.flatnonzero((at >= a) & (at < b))
+        covered = float(w.sum() * SLICE_M)
+        span = min(lo + window_m, extent[1]) - lo
+        if not len(inside) or covered < max(min_covered_m, COVER_SHARE * span):
             continue
-        covered = len({(int(f), int(s)) for f, s in zip(frame[w], slot[w], strict=True)}) * SLICE_M
-        if covered < min_covered_m:
-            continue
-        per_m = float(width[w].sum() * SLICE_M / covered)
-        used = tuple(sorted({keys[int(f)] for f in frame[inside]}))
+        weight = np.clip(1.0 - np.abs(at[w] - (lo + window_m / 2)) / (window_m / 2), 0.0, None)
+        per_m = float((weight * width[w]).sum() / max(weight.sum(), 1e-9))
+        used = tuple(sorted({keys[f] for i in inside for f in frames_of[int(i)]}))
         values.append((r, a, b, per_m, covered, used))
     if not values:
         return []
     ref = float(np.percentile([v[3] for v in values], REFERENCE_PERCENTILE))
-    if not MIN_LINE_WIDTH_M <= ref <= MAX_LINE_WIDTH_M:
+    if ref < MIN_LINE_WIDTH_M:
         return []  # too faint for paint, or too wide: a kerb, verge or pavement edge
     kind = "centre" if abs(off) < 0.75 else "edge_or_lane"
     return [

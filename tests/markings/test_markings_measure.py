@@ -105,3 +105,19 @@ def test_laneq_holdout_beats_the_naive_baseline(shared_data):
     baseline = spearmanr(grades, naive).statistic
     assert baseline == pytest.approx(0.87, abs=0.01)
     assert ours > baseline
+
+
+def test_bird_eye_profile_leaves_out_deep_shadow_and_dark_objects():
+    from detector.markings import slice_profile
+
+    rng = np.random.default_rng(3)
+    view = np.clip(rng.normal(90, 3, (200, 300, 3)), 0, 255).astype(np.uint8)  # asphalt
+    view[:, 140:145] = 228  # a line
+    view[100:140] = (view[100:140] * 0.55).astype(np.uint8)  # a tree shadow across the road
+    lane = slice(100, 200)
+    plain = slice_profile(view, 10)
+    aware = slice_profile(view, 10, light_cols=lane)
+    assert np.isfinite(plain).all()
+    assert np.isnan(aware[11:13]).all()  # slices well inside the shadow: not seen
+    assert np.isfinite(aware[:9]).all() and np.isfinite(aware[15:]).all()
+    assert aware[:9, 141:144].mean() > 0.8  # the sunlit line is measured as before

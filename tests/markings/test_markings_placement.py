@@ -8,6 +8,7 @@ import numpy as np
 
 from geo.crs import lonlat_from_xy
 from geo.network.roads import network_from_edges
+from geo.placement import marking_lines as gm_lines
 from geo.placement import markings as gm
 from geo.types import SampledFrame
 
@@ -67,3 +68,72 @@ def test_no_profiles_no_runs():
     net, frames, _ = survey()
     assert gm.wear_runs_from_profiles(net, frames, []) == []
     assert gm.wear_runs_from_profiles(None, frames, []) == []
+
+
+def _lined_survey(dashed: bool, edge_paint: float = 0.95, shadow=None):
+    """Frames every 5 m along a 300 m road with a centre line (dashed 3 m / 6 m or continuous)
+    and an edge line 3.3 m left of the centreline, 35 cm from a bright pavement."""
+    net, frames, _ = survey()
+    n_slices = int((gm.FORWARD_M[1] - gm.FORWARD_M[0]) / gm.SLICE_M)
+    n_cols = int((gm.LATERAL_M[1] - gm.LATERAL_M[0]) / gm.COL_M)
+    fwd = gm.FORWARD_M[1] - (np.arange(n_slices) + 0.5) * gm.SLICE_M
+    lat = gm.LATERAL_M[0] + (np.arange(n_cols) + 0.5) * gm.COL_M  # + = right of the vehicle
+    rng = np.random.default_rng(1)
+    profiles = []
+    for f in frames:
+        paint = rng.uniform(0.0, 0.04, (n_slices, n_cols)).astype(np.float32)
+        chain = f.distance_m + fwd  # the vehicle is 1.6 m left of the centreline, heading east
+        off = 1.6 - lat  # offset left of the centreline
+        paint[:, off >= 3.65] = 0.5  # pavement: a plateau
+        on = (chain % 9.0 >= 2.0) & (chain % 9.0 < 5.0) if dashed else np.ones_like(chain, bool)
+        paint[:, np.abs(off) <= 0.05] = np.where(on, 0.95, 0.0)[:, None]
+        paint[:, np.abs(off - 3.3) <= 0.05] = edge_paint
+        if shadow is not None:  # a shadow or a parked car: road not seen
+            hide = (chain >= shadow[0]) & (chain < shadow[1])
+            paint[hide, :] = np.nan
+        profiles.append(gm.PaintProfile("d.mp4", f.frame_index, paint))
+    return net, frames, profiles
+
+
+def test_an_edge_line_beside_a_pavement_is_a_line_and_the_pavement_is_not():
+    net, frames, profiles = _lined_survey(dashed=True)
+    runs = gm.wear_runs_from_profiles(net, frames, profiles)
+    offsets = sorted({r.line_offset_m for r in runs})
+    assert len(offsets) == 2
+    assert abs(offsets[0]) < 0.1 and abs(offsets[1] - 3.3) < 0.1
+    assert {r.line_kind for r in runs} == {"centre", "edge_or_lane"}
+
+
+def test_sound_dashes_read_sound_whatever_their_phase():
+    net, frames, profiles = _lined_survey(dashed=True)
+    runs = gm.wear_runs_from_profiles(net, frames, profiles)
+    centre = [r for r in runs if r.line_kind == "centre"]
+    assert len(centre) >= 20
+    assert max(r.wear for r in centre) < 0.1  # 20 m windows would swing with the dash phase
+
+
+def test_a_hidden_stretch_is_not_read_as_worn():
+    net, frames, profiles = _lined_survey(dashed=False, shadow=(150.0, 156.0))
+    runs = gm.wear_runs_from_profiles(net, frames, profiles)
+    assert runs and max(r.wear for r in runs) < 0.1
+    # a run whose window misses more than 15 % is not measured at all
+    measured = {r.run_index for r in runs if r.line_kind == "centre"}
+    assert 13 in measured and 15 not in measured
+
+
+def test_junction_mouths_are_left_out():
+    from geo.network.roads import network_from_edges
+
+    net3 = network_from_edges(
+        [X0, X0 + 300.0, X0, X0],
+        [Y0, Y0, Y0 + 100.0, Y0 - 100.0],
+        [0, 0, 0],
+        [1, 2, 3],
+        "EPSG:27700",
+        oneway=False,
+    )
+    net, frames, profiles = _lined_survey(dashed=False)
+    alone = gm.wear_runs_from_profiles(net, frames, profiles)
+    joined = gm.wear_runs_from_profiles(net3, frames, profiles)
+    assert min(r.start_m for r in alone) < gm_lines.JUNCTION_M
+    assert min(r.start_m for r in joined) >= gm_lines.JUNCTION_M  # three roads meet at x = 0
