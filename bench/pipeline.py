@@ -203,7 +203,8 @@ def make_drive(args) -> dict:
     """The long drive, made (or reused) by ``sample_footage/long_drive.py`` (run as a script)."""
     cmd = [sys.executable, str(ROOT / "sample_footage" / "long_drive.py"), "--minutes", f"{args.minutes:g}",
            "--resolution", args.resolution, "--bitrate", args.bitrate,
-           "--keyframe-s", f"{args.keyframe_s:g}", "--out", str(args.cache)]  # fmt: skip
+           "--keyframe-s", f"{args.keyframe_s:g}", "--out", str(args.cache),
+           "--repeat", str(args.repeat)]  # fmt: skip
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(out.stdout)
 
@@ -222,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resolution", default="1280x720")
     ap.add_argument("--bitrate", default="8M")
     ap.add_argument("--keyframe-s", type=float, default=1.0)
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="the rendered drive N times in one file (laps; no re-rendering)")  # fmt: skip
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--naive-seconds", type=float, default=20.0, help="naive arm on this many seconds")  # fmt: skip
     ap.add_argument("--modes", action="store_true", help="also keyframes+skip-loop-filter and 1 worker")  # fmt: skip

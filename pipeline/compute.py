@@ -88,7 +88,8 @@ def _detector(options: ComputeOptions):
     if key not in _DETECTOR_CACHE:
         from detector.model import Detector
 
-        kwargs: dict[str, Any] = {"backend": options.backend, "threads": options.threads}
+        kwargs: dict[str, Any] = {"backend": options.backend, "threads": options.threads,
+                                  "hint": "THROUGHPUT"}  # fmt: skip
         if options.conf_threshold is not None:
             kwargs["conf_threshold"] = options.conf_threshold
         _DETECTOR_CACHE[key] = Detector(options.weights_path, **kwargs)
