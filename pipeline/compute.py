@@ -96,6 +96,17 @@ def _detector(options: ComputeOptions):
     return _DETECTOR_CACHE[key]
 
 
+def warm_worker(options: ComputeOptions) -> None:
+    """A pool worker's start: build its detector (a model-cache load) and import the decoders
+    before the first chunk arrives, while the parent migrates, loads the network and plans."""
+    try:
+        _detector(options)
+        import geo.ingest.sampling  # noqa: F401
+        import geo.placement.camera  # noqa: F401
+    except Exception:  # noqa: BLE001 - the first real item reports the error as a record
+        log.debug("worker warm-up failed", exc_info=True)
+
+
 CAMERA_CONFIG_NAME = "camera.yaml"
 
 

@@ -73,6 +73,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="with --int8: the built dataset (roadcam dataset build) for calibration and mAP50",
     )
     p.add_argument(
+        "--int8-method",
+        default="auto",
+        choices=["auto", "ptq", "accuracy"],
+        help="with --int8: plain post-training quantisation, with accuracy control, or "
+        "auto (plain first, accuracy control if plain loses more than 1 point)",
+    )
+    p.add_argument(
         "--calibration-images",
         type=int,
         default=300,
@@ -125,7 +132,9 @@ def _train(args: argparse.Namespace) -> int:
 def _int8(args: argparse.Namespace) -> None:
     from detector.quantize import make_int8
 
-    info = make_int8(args.weights_dir, args.dataset, count=args.calibration_images)
+    info = make_int8(
+        args.weights_dir, args.dataset, count=args.calibration_images, method=args.int8_method
+    )
     for split, loss in info["mAP50_loss"].items():
         print(
             f"mAP50 {split}: fp {info['mAP50_fp'][split]:.4f} int8 {info['mAP50_int8'][split]:.4f} "
