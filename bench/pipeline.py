@@ -203,6 +203,15 @@ def decode_costs(video: Path, gpx: Path, arms=DECODE_ARMS) -> list[dict]:
     return rows
 
 
+def model_in_use() -> str:
+    """Which model ``roadcam process`` runs in the roadcam arms (INT8 when accepted and on)."""
+    from detector.model import weights_for_run
+    from roadcam.settings import get_settings, portable_path
+
+    s = get_settings()
+    return portable_path(weights_for_run(s.weights_path, s.detector_backend, s.detector_int8))
+
+
 def make_drive(args) -> dict:
     """The long drive, made (or reused) by ``sample_footage/long_drive.py`` (run as a script)."""
     cmd = [sys.executable, str(ROOT / "sample_footage" / "long_drive.py"), "--minutes", f"{args.minutes:g}",
@@ -237,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pipeline.json")
     args = ap.parse_args(argv)
     load0 = os.getloadavg()[0]
+    detector_used = model_in_use()
+    print(f"detector: {detector_used}")
     meta = make_drive(args)
     width, height, bitrate = meta["width"], meta["height"], meta["bitrate_bps"]
     folder = Path(args.cache).expanduser() / meta["name"]
@@ -293,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     # video second from the two lengths roadcam ran on (the whole drive and the naive piece)
     marginal = (rc["cpu_s"] - short["cpu_s"]) / max(duration - piece_s, 1e-9)
     report = {
-        "drive": meta, "workers": args.workers, "machine": {
+        "drive": meta, "workers": args.workers, "detector": detector_used,
+        "machine": {
             "cpus": os.cpu_count(), "platform": platform.platform(),
             "load_average_start": round(load0, 2), "load_average_end": round(os.getloadavg()[0], 2),
             "shared": "2 cores shared with other engineers' jobs: wall figures are pessimistic",

@@ -77,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         choices=["auto", "ptq", "accuracy"],
         help="with --int8: plain post-training quantisation, with accuracy control, or "
-        "auto (plain first, accuracy control if plain loses more than 1 point)",
+        "auto (plain first, accuracy control if plain loses more than 1 point on valid)",
     )
     p.add_argument(
         "--calibration-images",
