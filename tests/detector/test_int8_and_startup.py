@@ -105,3 +105,42 @@ def test_shipped_int8_model(repo_root, weights, shared_data):
         det = Detector(path, backend="openvino")
         found = det.detect(img)
         assert len(found) and box_iou(gt, found.xyxy).max() >= 0.5, path.name
+
+
+@pytest.mark.slow
+def test_make_int8_end_to_end_on_a_tiny_dataset(repo_root, shared_data, tmp_path):
+    """`roadcam train --int8`'s work on 4 train, 3 valid and 3 test images: the INT8 IR is
+    written, measured against FP, and recorded in the card with the rule's verdict."""
+    from detector.quantize import make_int8
+
+    src = shared_data / "pothole_roboflow_chitholian"
+    ds = tmp_path / "ds"
+    listed = []
+    for split, n in (("train", 4), ("valid", 3), ("test", 3)):
+        for sub in ("images", "labels"):
+            (ds / sub / split).mkdir(parents=True)
+        for img in sorted((src / split / "images").glob("*.jpg"))[:n]:
+            name = f"roboflow__{img.name}"
+            (ds / "images" / split / name).symlink_to(img)
+            label = src / split / "labels" / f"{img.stem}.txt"
+            shutil.copyfile(label, ds / "labels" / split / f"roboflow__{img.stem}.txt")
+            if split == "test":
+                listed.append(str(ds / "images" / split / name))
+    (ds / "test_roboflow.txt").write_text("\n".join(listed) + "\n")
+    wdir = tmp_path / "weights"
+    wdir.mkdir()
+    weights = repo_root / "detector" / "weights"
+    for name in ("roadcam.onnx", "roadcam.json"):
+        shutil.copyfile(weights / name, wdir / name)
+    shutil.copytree(weights / "roadcam_openvino_model", wdir / "roadcam_openvino_model")
+    info = make_int8(wdir, ds, count=4, method="ptq")
+    card = json.loads((wdir / "roadcam.json").read_text())
+    assert card["int8"] == info and card["imgsz"] == 576
+    assert (wdir / info["file"]).is_file() and (wdir / info["file"]).with_suffix(".bin").is_file()
+    assert info["images"] == {"valid": 3, "test_roboflow": 3}
+    assert info["calibration"].startswith("4 train-split images")
+    assert info["accepted"] == (
+        max(info["mAP50_loss"]["valid"], info["mAP50_loss"]["test"]) <= 0.01
+    )
+    assert info["source_sha256"] == file_sha256(wdir / "roadcam.onnx")
+    assert (int8_weights_for(wdir / "roadcam.onnx") is not None) == info["accepted"]
