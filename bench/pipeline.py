@@ -1,16 +1,18 @@
 """End-to-end speed of ``roadcam process`` on a long dashcam-like drive, against a naive pipeline.
 
     python bench/pipeline.py --minutes 3 --resolution 1280x720 --bitrate 8M [--keyframe-s 1]
-        [--workers 2] [--naive-seconds 20] [--modes]
+        [--repeat 4] [--workers 2] [--naive-seconds 20] [--modes] [--repeats 3]
 
 1. Makes (or reuses) a long drive with ``sample_footage/long_drive.py`` OUTSIDE the
    repository (``~/.cache/roadcam/drives``): laps of the sample network with
-   collection stops, H.264 at the chosen bitrate and keyframe interval.
+   collection stops, H.264 at the chosen bitrate and keyframe interval; ``--repeat N``
+   makes it N times longer without rendering again (``sample_footage/laps.py``).
 2. Runs ``roadcam process`` on it as a subprocess (``--workers N``, ``--decode auto``),
    and the full-decode reference (``--decode exact``), each into its own SpatiaLite
    database with the sample network loaded; checks that both find the same defects
-   within 1 m. ``--modes`` adds ``--skip-loop-filter``, ``--skip-sky``, one worker, and a
-   decode-only table (every decode mode, no detector).
+   within 1 m. ``--modes`` adds ``--skip-loop-filter``, ``--skip-sky``, one worker, the FP
+   model (``--fp``, where an INT8 one is accepted) and a decode-only table (every decode
+   mode, no detector). Every arm records the load average before and after it.
 3. The naive pipeline on the first ``--naive-seconds`` of the same footage (a stream-copied
    piece, pixel-identical): decode every frame, ultralytics PyTorch on every frame at the
    same input size, every detection placed and merged the same way; and roadcam on the same
@@ -65,14 +67,15 @@ def run_roadcam(folder: Path, work: Path, name: str, args: list[str]) -> dict:
                    env=env, cwd=ROOT, capture_output=True)  # fmt: skip
     cmd = [*py, "process", str(folder), "--vehicle", "RCV-01", "--database", db, "--json",
            "--frames-dir", str(work / f"{name}_frames"), *args]  # fmt: skip
-    cpu0, t0 = _children_cpu(), time.perf_counter()
+    load0, cpu0, t0 = os.getloadavg()[0], _children_cpu(), time.perf_counter()
     out = subprocess.run(cmd, check=False, env=env, cwd=ROOT, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+    load = [round(load0, 2), round(os.getloadavg()[0], 2)]
     if out.returncode != 0:
         raise SystemExit(f"{name}: roadcam process failed ({out.returncode}): {out.stderr[-2000:]}")
     summary = json.loads(out.stdout)
     return {"name": name, "args": args, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-            "summary": summary, "defects": stored_defects(db)}  # fmt: skip
+            "load_average": load, "summary": summary, "defects": stored_defects(db)}  # fmt: skip
 
 
 def run_median(folder: Path, work: Path, name: str, args: list[str], repeats: int) -> dict:
@@ -80,7 +83,8 @@ def run_median(folder: Path, work: Path, name: str, args: list[str], repeats: in
     runs = [run_roadcam(folder, work, f"{name}_{k}" if k else name, args) for k in range(max(repeats, 1))]  # fmt: skip
     runs.sort(key=lambda r: r["cpu_s"])
     best = dict(runs[len(runs) // 2], name=name)
-    best["runs"] = [{"cpu_s": r["cpu_s"], "wall_s": r["wall_s"]} for r in runs]
+    best["runs"] = [{"cpu_s": r["cpu_s"], "wall_s": r["wall_s"], "load_average": r["load_average"]}
+                    for r in runs]  # fmt: skip
     return best
 
 
@@ -141,7 +145,7 @@ def naive_defects(video: Path, gpx: Path, camera_yaml: Path, imgsz: int) -> dict
     from geo.placement.locate import locate_observations
     from geo.types import SampledFrame
 
-    cpu0, t0 = _self_cpu(), time.perf_counter()
+    load0, cpu0, t0 = os.getloadavg()[0], _self_cpu(), time.perf_counter()
     track = read_track(gpx)
     info = probe_video(video)
     sync = sync_video_to_track(info, track)
@@ -167,7 +171,7 @@ def naive_defects(video: Path, gpx: Path, camera_yaml: Path, imgsz: int) -> dict
     wall, cpu = time.perf_counter() - t0, _self_cpu() - cpu0
     found = sorted((c.class_name, c.lon, c.lat, c.sightings) for c in cands)
     return {"name": "naive", "frames": len(frames), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
-            "defects": found}  # fmt: skip
+            "load_average": [round(load0, 2), round(os.getloadavg()[0], 2)], "defects": found}  # fmt: skip
 
 
 DECODE_ARMS = [
@@ -199,11 +203,21 @@ def decode_costs(video: Path, gpx: Path, arms=DECODE_ARMS) -> list[dict]:
     return rows
 
 
+def model_in_use() -> str:
+    """Which model ``roadcam process`` runs in the roadcam arms (INT8 when accepted and on)."""
+    from detector.model import weights_for_run
+    from roadcam.settings import get_settings, portable_path
+
+    s = get_settings()
+    return portable_path(weights_for_run(s.weights_path, s.detector_backend, s.detector_int8))
+
+
 def make_drive(args) -> dict:
     """The long drive, made (or reused) by ``sample_footage/long_drive.py`` (run as a script)."""
     cmd = [sys.executable, str(ROOT / "sample_footage" / "long_drive.py"), "--minutes", f"{args.minutes:g}",
            "--resolution", args.resolution, "--bitrate", args.bitrate,
-           "--keyframe-s", f"{args.keyframe_s:g}", "--out", str(args.cache)]  # fmt: skip
+           "--keyframe-s", f"{args.keyframe_s:g}", "--out", str(args.cache),
+           "--repeat", str(args.repeat)]  # fmt: skip
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(out.stdout)
 
@@ -222,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resolution", default="1280x720")
     ap.add_argument("--bitrate", default="8M")
     ap.add_argument("--keyframe-s", type=float, default=1.0)
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="the rendered drive N times in one file (laps; no re-rendering)")  # fmt: skip
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--naive-seconds", type=float, default=20.0, help="naive arm on this many seconds")  # fmt: skip
     ap.add_argument("--modes", action="store_true", help="also keyframes+skip-loop-filter and 1 worker")  # fmt: skip
@@ -230,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pipeline.json")
     args = ap.parse_args(argv)
     load0 = os.getloadavg()[0]
+    detector_used = model_in_use()
+    print(f"detector: {detector_used}")
     meta = make_drive(args)
     width, height, bitrate = meta["width"], meta["height"], meta["bitrate_bps"]
     folder = Path(args.cache).expanduser() / meta["name"]
@@ -239,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.modes:
         arms += [("keyframes_skip_loop_filter", ["--workers", w, "--decode", "keyframes", "--skip-loop-filter"]),  # fmt: skip
                  ("keyframes_skip_sky", ["--workers", w, "--skip-sky"]),  # fmt: skip
-                 ("roadcam_1_worker", ["--workers", "1"])]  # fmt: skip
+                 ("roadcam_1_worker", ["--workers", "1"]),
+                 ("roadcam_fp", ["--workers", w, "--fp"])]  # fmt: skip
     results: dict = {}
     decode_rows = decode_costs(folder / meta["video"], folder / meta["gpx"]) if args.modes else []
     with tempfile.TemporaryDirectory(prefix="roadcam_bench_") as tmp:
@@ -250,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
             r["x_real_time_2core_cpu"] = round(duration / (r["cpu_s"] / 2), 2)
             results[name] = r
             print(f"{name}: {r['wall_s']} s wall, {r['cpu_s']} CPU-s, {r['x_real_time']}x real time "
-                  f"({r['x_real_time_2core_cpu']}x by CPU on 2 cores), {len(r['defects'])} defects")  # fmt: skip
+                  f"({r['x_real_time_2core_cpu']}x by CPU on 2 cores), {len(r['defects'])} defects, "
+                  f"load average {r['load_average'][0]} -> {r['load_average'][1]}")  # fmt: skip
         ref = results["reference_exact"]["defects"]
         for r in results.values():
             r["vs_reference"] = compare_defects(r["defects"], ref, 1.0)
@@ -284,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     # video second from the two lengths roadcam ran on (the whole drive and the naive piece)
     marginal = (rc["cpu_s"] - short["cpu_s"]) / max(duration - piece_s, 1e-9)
     report = {
-        "drive": meta, "workers": args.workers, "machine": {
+        "drive": meta, "workers": args.workers, "detector": detector_used,
+        "machine": {
             "cpus": os.cpu_count(), "platform": platform.platform(),
             "load_average_start": round(load0, 2), "load_average_end": round(os.getloadavg()[0], 2),
             "shared": "2 cores shared with other engineers' jobs: wall figures are pessimistic",
@@ -312,8 +333,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"by CPU seconds on 2 cores: {report['x_real_time_2core_cpu']}x real time end to end, "
           f"{report['x_real_time_2core_cpu_marginal']}x without the start-up; "
           f"{report['x_naive_cpu']}x / {report['x_naive_cpu_marginal']}x naive")  # fmt: skip
+    print(
+        f"load average: {report['machine']['load_average_start']} at the start, "
+        f"{report['machine']['load_average_end']} at the end"
+    )
     print(f"pipeline: {rc['x_real_time']} x real time, {x_naive:.0f} x naive "
-          f"({width}x{height}, {bitrate / 1e6:g} Mbit/s, {args.minutes:g} min)")  # fmt: skip
+          f"({width}x{height}, {bitrate / 1e6:g} Mbit/s, {duration / 60:g} min)")  # fmt: skip
     return 0
 
 

@@ -115,18 +115,40 @@ def _threads() -> int:
     return int(os.environ.get("ROADCAM_THREADS", "0")) or min(os.cpu_count() or 1, 8)
 
 
+def model_cache_dir() -> Path | None:
+    """Where OpenVINO keeps compiled models (``settings.model_cache_dir``; empty: no cache)."""
+    from roadcam.settings import get_settings
+
+    d = get_settings().model_cache_dir
+    return Path(d).expanduser() if d and str(d).strip() else None
+
+
 class OpenVINOBackend:
-    """OpenVINO on CPU; reads the ``.onnx`` directly or the IR ``.xml``."""
+    """OpenVINO on CPU; reads the ``.onnx`` directly or the IR ``.xml``.
+
+    One compiled model per input shape serves both single images (a synchronous request)
+    and batches (an asynchronous queue over the same model): a worker compiles once, not
+    once per way of calling. ``hint`` is OpenVINO's performance hint (``LATENCY`` for one
+    image at a time, ``THROUGHPUT`` for batches: parallel streams). Compiled models are
+    kept in :func:`model_cache_dir`, so a later process loads instead of compiling.
+    """
 
     name = "openvino"
 
-    def __init__(self, path: Path, threads: int | None = None) -> None:
+    def __init__(self, path: Path, threads: int | None = None, hint: str = "LATENCY") -> None:
         os.environ.setdefault("OPENVINO_TELEMETRY_OPT_OUT", "1")
         try:
             import openvino as ov
         except ImportError as err:
             raise DependencyError("the openvino backend needs: pip install openvino") from err
         core = ov.Core()
+        cache = model_cache_dir()
+        if cache is not None:
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+                core.set_property({"CACHE_DIR": str(cache)})
+            except OSError:  # a read-only home: compile every time
+                log.debug("no OpenVINO model cache at %s", cache, exc_info=True)
         try:
             model = core.read_model(str(path))
         except Exception as err:
@@ -138,37 +160,34 @@ class OpenVINOBackend:
             and (ps[2].is_dynamic or ps[3].is_dynamic)
         )
         self.input_shape = tuple(-1 if d.is_dynamic else d.get_length() for d in ps)
-        self._core, self._path = core, path
-        self._cfg = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or _threads()}
-        self._requests: dict[tuple[int, ...], object] = {}
-        if not self.dynamic:
-            self._requests[self.input_shape] = core.compile_model(
-                model, "CPU", self._cfg
-            ).create_infer_request()
+        self._core, self._model = core, model
+        self._cfg = {"PERFORMANCE_HINT": hint, "INFERENCE_NUM_THREADS": threads or _threads()}
+        self._compiled: dict[tuple[int, ...], tuple[object, object, object]] = {}
 
-    def _request_for(self, shape: tuple[int, ...]):
-        """A compiled static model per input shape (dynamic kernels are slow on CPU; a video has one shape)."""
-        req = self._requests.get(shape)
-        if req is None:
-            model = self._core.read_model(str(self._path))
-            model.reshape({model.inputs[0]: list(shape)})
-            req = self._core.compile_model(model, "CPU", self._cfg).create_infer_request()
-            if len(self._requests) >= 8:
-                self._requests.pop(next(iter(self._requests)))
-            self._requests[shape] = req
-        return req
+    def _compiled_for(self, shape: tuple[int, ...]):
+        """(compiled model, sync request, async queue or None) for one input shape, compiled once
+        (dynamic kernels are slow on CPU; a video has one shape)."""
+        if not self.dynamic:
+            shape = self.input_shape
+        entry = self._compiled.get(shape)
+        if entry is None:
+            model = self._model
+            if self.dynamic:
+                model = model.clone()
+                model.reshape({model.inputs[0]: list(shape)})
+            compiled = self._core.compile_model(model, "CPU", self._cfg)
+            if len(self._compiled) >= 8:
+                self._compiled.pop(next(iter(self._compiled)))
+            entry = self._compiled[shape] = (compiled, compiled.create_infer_request(), None)
+        return entry
 
     def __call__(self, blob: np.ndarray) -> np.ndarray:
-        req = (
-            self._request_for(tuple(blob.shape))
-            if self.dynamic
-            else self._requests[self.input_shape]
-        )
+        _, req, _ = self._compiled_for(tuple(blob.shape))
         req.infer({0: blob})
         return req.get_output_tensor(0).data.copy()
 
     def run_many(self, blobs: list[np.ndarray]) -> list[np.ndarray]:
-        """Throughput mode for a batch: parallel streams, several requests in flight (same order out)."""
+        """Several requests in flight for a batch (parallel streams with ``THROUGHPUT``); same order out."""
         groups: dict[tuple[int, ...], list[int]] = {}
         for i, b in enumerate(blobs):
             groups.setdefault(tuple(b.shape), []).append(i)
@@ -183,22 +202,13 @@ class OpenVINOBackend:
     def _run_same_shape(self, blobs: list[np.ndarray], shape: tuple[int, ...]) -> list[np.ndarray]:
         import openvino as ov
 
-        key = ("throughput", shape)
-        queue = self._requests.get(key)
+        if len(blobs) == 1:
+            return [self(blobs[0])]
+        compiled, req, queue = self._compiled_for(shape)
         if queue is None:
-            model = self._core.read_model(str(self._path))
-            if self.dynamic:
-                model.reshape({model.inputs[0]: list(shape)})
-            compiled = self._core.compile_model(
-                model,
-                "CPU",
-                {
-                    "PERFORMANCE_HINT": "THROUGHPUT",
-                    "INFERENCE_NUM_THREADS": self._cfg["INFERENCE_NUM_THREADS"],
-                },
-            )
             queue = ov.AsyncInferQueue(compiled)
-            self._requests[key] = queue
+            key = shape if self.dynamic else self.input_shape
+            self._compiled[key] = (compiled, req, queue)
         out: list[np.ndarray | None] = [None] * len(blobs)
 
         def _done(request, i):

@@ -90,6 +90,7 @@ def weights_card(weights_path: str | Path) -> dict:
         p.with_suffix(".json"),
         p.parent / f"{p.name.split('_openvino')[0]}.json",
         p.parent.parent / f"{p.parent.name.split('_openvino')[0]}.json",
+        p.parent.parent / f"{p.parent.name.split('_int8_openvino')[0]}.json",  # the INT8 IR
     ):
         if cand.is_file():
             try:
@@ -97,6 +98,18 @@ def weights_card(weights_path: str | Path) -> dict:
             except ValueError as err:
                 raise ModelError(f"bad weights card: {err}", path=str(cand)) from err
     return {}
+
+
+def weights_for_run(weights_path: str | Path, backend: str, int8: bool) -> Path:
+    """The model a run uses: the accepted INT8 model made from ``weights_path`` when ``int8``
+    and the backend is OpenVINO (see detector.quantize), else ``weights_path`` itself."""
+    if int8 and backend == "openvino":
+        from detector.quantize import int8_weights_for
+
+        found = int8_weights_for(weights_path)
+        if found is not None:
+            return found
+    return Path(weights_path)
 
 
 class _UltralyticsBackend:
@@ -160,6 +173,8 @@ class Detector:
         roi: :class:`Roi` suppression of boxes above the horizon / off the road; ``None`` keeps all.
         iou_threshold: NMS overlap.
         threads: CPU threads for the backend (default: ``ROADCAM_THREADS`` or the CPU count).
+        hint: OpenVINO performance hint: ``LATENCY`` (one image at a time) or ``THROUGHPUT``
+            (batches, as the pipeline runs them).
     """
 
     def __init__(
@@ -171,6 +186,7 @@ class Detector:
         roi: Roi | None = None,
         iou_threshold: float = DEFAULT_IOU,
         threads: int | None = None,
+        hint: str = "LATENCY",
     ) -> None:
         path = Path(weights_path)
         if backend not in BACKENDS:
@@ -203,7 +219,7 @@ class Detector:
             self.class_names = self._ul.class_names
             return
         self._net = (
-            OpenVINOBackend(path, threads)
+            OpenVINOBackend(path, threads, hint=hint)
             if backend == "openvino"
             else OnnxRuntimeBackend(path, threads)
         )

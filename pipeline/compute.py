@@ -90,11 +90,23 @@ def _detector(options: ComputeOptions):
     if key not in _DETECTOR_CACHE:
         from detector.model import Detector
 
-        kwargs: dict[str, Any] = {"backend": options.backend, "threads": options.threads}
+        kwargs: dict[str, Any] = {"backend": options.backend, "threads": options.threads,
+                                  "hint": "THROUGHPUT"}  # fmt: skip
         if options.conf_threshold is not None:
             kwargs["conf_threshold"] = options.conf_threshold
         _DETECTOR_CACHE[key] = Detector(options.weights_path, **kwargs)
     return _DETECTOR_CACHE[key]
+
+
+def warm_worker(options: ComputeOptions) -> None:
+    """A pool worker's start: build its detector (a model-cache load) and import the decoders
+    before the first chunk arrives, while the parent migrates, loads the network and plans."""
+    try:
+        _detector(options)
+        import geo.ingest.sampling  # noqa: F401
+        import geo.placement.camera  # noqa: F401
+    except Exception:  # noqa: BLE001 - the first real item reports the error as a record
+        log.debug("worker warm-up failed", exc_info=True)
 
 
 CAMERA_CONFIG_NAME = "camera.yaml"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
 from roadcam.errors import DependencyError, UsageError
@@ -18,6 +19,23 @@ from roadcam.errors import DependencyError, UsageError
 log = logging.getLogger(__name__)
 
 EXECUTORS = ("local", "ray")
+
+
+@contextmanager
+def local_pool(
+    workers: int, warm_up: Callable[[Any], Any] | None = None, options: Any = None
+) -> Iterator[ProcessPoolExecutor | None]:
+    """A local process pool started now, each worker running ``warm_up(options)`` first (build
+    the detector, import the decoders) while the parent does its own serial start-up: both
+    cores busy from the first second. ``None`` for one worker (work runs in this process)."""
+    if workers <= 1:
+        yield None
+        return
+    kwargs = {"initializer": warm_up, "initargs": (options,)} if warm_up else {}
+    with ProcessPoolExecutor(max_workers=workers, **kwargs) as pool:
+        for _ in range(workers):  # a submit with no idle worker starts one: all start now
+            pool.submit(int)
+        yield pool
 
 
 def map_unordered(
@@ -28,8 +46,10 @@ def map_unordered(
     executor: str = "local",
     workers: int = 1,
     ray_address: str | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[Any]:
-    """Run ``func(item, options)`` for every item and yield results as they finish."""
+    """Run ``func(item, options)`` for every item and yield results as they finish
+    (locally in ``pool`` when given, else in a pool started for this call)."""
     if executor not in EXECUTORS:
         raise UsageError(f"unknown executor {executor!r} (choose from {', '.join(EXECUTORS)})")
     if workers < 1:
@@ -41,6 +61,10 @@ def map_unordered(
     elif workers == 1 or len(items) == 1:
         for item in items:
             yield func(item, options)
+    elif pool is not None:
+        futures = [pool.submit(func, item, options) for item in items]
+        for fut in as_completed(futures):
+            yield fut.result()
     else:
         with ProcessPoolExecutor(max_workers=min(workers, len(items))) as pool:
             futures = [pool.submit(func, item, options) for item in items]

@@ -23,9 +23,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.compute import ComputeOptions, FootageResult, VideoChunk, compute_footage
+from pipeline.compute import (
+    ComputeOptions,
+    FootageResult,
+    VideoChunk,
+    compute_footage,
+    warm_worker,
+)
 from pipeline.discover import FootageItem, discover_footage, sha256_of_file
-from pipeline.executors import map_unordered
+from pipeline.executors import local_pool, map_unordered
 from roadcam.errors import RoadcamError, error_record
 
 log = logging.getLogger(__name__)
@@ -282,12 +288,24 @@ def process_paths(
     progress: bool = True,
 ) -> RunSummary:
     """Process footage into the database; see the module docstring."""
+    t0 = time.perf_counter()
+    options = options_for_workers(options, workers if executor == "local" else 1)
+    warm = warm_worker if options.weights_path is not None else None
+    with local_pool(workers if executor == "local" else 1, warm, options) as pool:
+        summary = _process(paths, options, database_url, vehicle_id, executor, workers,
+                           ray_address, progress, pool)  # fmt: skip
+    summary.seconds = round(time.perf_counter() - t0, 2)
+    return summary
+
+
+def _process(paths, options, database_url, vehicle_id, executor, workers, ray_address, progress,
+             pool) -> RunSummary:  # fmt: skip
+    """process_paths' work; the local worker pool (or None) is already warming up."""
     from store.engine import make_engine, session_scope
     from store.locks import merge_session_scope
     from store.migrate import upgrade
     from store.surveys import find_survey_by_hash
 
-    t0 = time.perf_counter()
     summary = RunSummary()
     items = discover_footage(paths, vehicle_id=vehicle_id)
     summary.files = len(items)
@@ -320,7 +338,8 @@ def process_paths(
         options = dataclasses.replace(options, watch_spots=watched_spots(database_url))
     sources_by_path = {item.path: sources for item, sources in todo}
     for result in compute_all([i for i, _ in todo], options, executor=executor, workers=workers,
-                              ray_address=ray_address, progress=progress, summary=summary):  # fmt: skip
+                              ray_address=ray_address, progress=progress, summary=summary,
+                              pool=pool):  # fmt: skip
         items = result.items or [result.item]
         try:
             sources = [s for i in items for s in sources_by_path[i.path]]
@@ -345,7 +364,6 @@ def process_paths(
             summary.failed += len(items)
             summary.errors.append(error_record(err, path=str(result.item.path)))
     engine.dispose()
-    summary.seconds = round(time.perf_counter() - t0, 2)
     return summary
 
 
@@ -369,6 +387,7 @@ def compute_all(
     ray_address: str | None = None,
     progress: bool = False,
     summary: RunSummary | None = None,
+    pool: Any = None,
 ) -> Iterator[FootageResult]:
     """Compute every item; yield one result per drive (consecutive videos) or image folder.
 
@@ -379,9 +398,8 @@ def compute_all(
     from pipeline import drives as dr
 
     summary = summary if summary is not None else RunSummary()
-    run = {"executor": executor, "workers": workers, "ray_address": ray_address}
-    if workers > 1 and options.threads is None:
-        options = dataclasses.replace(options, threads=max(1, (os.cpu_count() or 1) // workers))
+    run = {"executor": executor, "workers": workers, "ray_address": ray_address, "pool": pool}
+    options = options_for_workers(options, workers)
     groups: dict[tuple, list[FootageItem]] = {}
     images = []
     for item in items:
@@ -424,6 +442,13 @@ def compute_all(
                 if drive.items:
                     yield dr.merge_chunks(drive, ok)
     bar.close()
+
+
+def options_for_workers(options: ComputeOptions, workers: int) -> ComputeOptions:
+    """Each of ``workers`` processes gets its share of the cores for decoding and inference."""
+    if workers > 1 and options.threads is None:
+        return dataclasses.replace(options, threads=max(1, (os.cpu_count() or 1) // workers))
+    return options
 
 
 def _fail(summary: RunSummary, item: FootageItem, error: dict) -> None:

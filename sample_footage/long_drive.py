@@ -1,7 +1,7 @@
 """Long synthetic drives for benchmarks: laps of the sample network with collection stops.
 
     python sample_footage/long_drive.py --minutes 3 --resolution 1280x720 --bitrate 8M \\
-        --keyframe-s 1 --out ~/.cache/roadcam/drives
+        --keyframe-s 1 --out ~/.cache/roadcam/drives [--repeat 4]
 
 A lap is the sample route (Gordon Road → Barnsole Road → Canterbury Street →
 Livingstone Road) closed by Gordon Road back to its start, so the same potholes,
@@ -261,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stops-per-lap", type=int, default=6)
     ap.add_argument("--out", type=Path, default=DEFAULT_CACHE, help="output folder (outside the repo)")  # fmt: skip
     ap.add_argument("--force", action="store_true", help="render again even if it exists")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="then repeat the drive N times in one file (stream copy, sample_footage/laps.py)")  # fmt: skip
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     try:
@@ -274,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         keyframe_s=args.keyframe_s, seed=args.seed, stops_per_lap=args.stops_per_lap,
         reuse=not args.force,
     )  # fmt: skip
+    if args.repeat > 1:
+        from sample_footage.laps import repeat_drive
+
+        meta = repeat_drive(Path(args.out).expanduser() / meta["name"], meta, args.repeat)
     print(json.dumps(meta, indent=1))
     return 0
 

@@ -440,6 +440,26 @@ def match_track(
     return res
 
 
+TILED_FROM_POINTS = 20_000  # from this many points, snap in numpy (geo.network.snap_tiled)
+
+
+def _snap_tiled(idx, x: np.ndarray, y: np.ndarray, max_distance_m: float) -> SnapResult:
+    from geo.network.snap_tiled import bearing_at_tiled, snap_points_tiled
+
+    seg, ch, dd, sx, sy = snap_points_tiled(idx, x, y, max_distance_m)
+    ok = seg >= 0
+    sid = np.full(len(x), "", dtype=object)
+    off = np.full(len(x), np.nan)
+    if ok.any():
+        bear = np.radians(bearing_at_tiled(idx, seg[ok], ch[ok]))
+        cross = np.sin(bear) * (y[ok] - sy[ok]) - np.cos(bear) * (x[ok] - sx[ok])
+        sid[ok] = idx.segment_id[seg[ok]]
+        off[ok] = np.sign(cross) * dd[ok]
+    return SnapResult(
+        segment_id=sid, chainage_m=ch, offset_m=off, distance_m=dd, snapped_x=sx, snapped_y=sy
+    )
+
+
 def snap_points_to_network(
     network: Any, x: Any, y: Any, max_distance_m: float | None = None
 ) -> SnapResult:
@@ -452,6 +472,8 @@ def snap_points_to_network(
 
     idx = index_for(network)
     x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+    if max_distance_m is not None and len(x) >= TILED_FROM_POINTS:
+        return _snap_tiled(idx, x, y, max_distance_m)
     pts = points(x, y)
     (pi, si), dist = idx.tree.query_nearest(
         pts, max_distance=max_distance_m, return_distance=True, all_matches=False

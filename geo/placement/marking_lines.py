@@ -33,6 +33,14 @@ ALONG_MIN_CORR = 0.5  # and matches the other frames at least this well
 JUNCTION_M = 10.0  # left out at a segment end where three or more segments meet
 
 
+def groups_by_frame(frames: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``(frame, positions in frames, ascending)`` per frame: one sort, not a scan per frame
+    (a scan per frame is quadratic in the length of a drive that passes a segment often)."""
+    order = np.argsort(frames, kind="stable")
+    keys, starts = np.unique(frames[order], return_index=True)
+    return [(int(k), part) for k, part in zip(keys, np.split(order, starts[1:]), strict=True)]
+
+
 def cross_sections_from_cells(cells, on) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per frame on the segment: mean paint, offset and chainage of each column (NaN: unseen)."""
     n_cols = int(cells["col"].max()) + 1
@@ -183,6 +191,7 @@ def band_of_line(cells, on, cross, line_off, peaks, resid) -> tuple[np.ndarray, 
     band = np.zeros(len(cells["paint"]), bool)
     floor = np.zeros(len(cells["paint"]), np.float32)
     idx = np.flatnonzero(on)
+    in_frame = {k: idx[pos] for k, pos in groups_by_frame(cells["frame"][idx])}
     half = int(round(LINE_BAND_M / COL_M))
     for k, (mean, off, _ch) in cross.items():
         want = line_off + resid[k]
@@ -196,7 +205,7 @@ def band_of_line(cells, on, cross, line_off, peaks, resid) -> tuple[np.ndarray, 
             centre = min(near, key=lambda c: abs(c - centre))
         left, right = _side_bands(mean)
         side = np.fmin(left[centre], right[centre])
-        sel = idx[cells["frame"][idx] == k]
+        sel = in_frame.get(k, idx[:0])
         mine = sel[np.abs(cells["col"][sel] - centre) <= half]
         band[mine] = True
         floor[mine] = float(side) if np.isfinite(side) else 0.0
@@ -277,8 +286,7 @@ def along_shifts_from_dashes(cells, band, floor) -> dict[int, float]:
     cnt = np.bincount(idx, minlength=n).astype(float)
     steps = np.arange(-ALONG_MAX_M, ALONG_MAX_M + 1e-9, ALONG_BIN_M)
     out = {}
-    for k in np.unique(fr):
-        m = fr == k
+    for k, m in groups_by_frame(fr):
         t = tot - np.bincount(idx[m], weights=w[m], minlength=n)
         c = cnt - np.bincount(idx[m], minlength=n)
         g = np.where(c > 0, t / np.maximum(c, 1), np.nan)

@@ -178,8 +178,11 @@ def wear_runs_from_profiles(
     geoms = network.segments.set_index("segment_id").geometry
     junctions = ml.junction_ends_from_network(network)
     runs: list[WearRun] = []
-    for seg in sorted({s for s in cells["segment"] if s}):
-        on = cells["segment"] == seg
+    names, code = np.unique(cells["segment"].astype(str), return_inverse=True)
+    for c, seg in enumerate(names):
+        if not seg:
+            continue
+        on = code == c
         cross = ml.cross_sections_from_cells(cells, on)
         peaks = ml.peaks_from_cross_sections(cross)
         lines, resid = ml.lines_from_peaks(peaks)

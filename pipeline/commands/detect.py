@@ -62,7 +62,7 @@ def _collect(paths: list[Path]) -> list[Path]:
 def _detect(args: argparse.Namespace) -> int:
     import cv2
 
-    from detector.model import Detector, Roi
+    from detector.model import Detector, Roi, weights_for_run
     from pipeline.cli import print_json
     from roadcam.errors import EXIT_PARTIAL, CorruptInputError, UsageError, error_record
     from roadcam.settings import get_settings
@@ -71,9 +71,13 @@ def _detect(args: argparse.Namespace) -> int:
         raise UsageError("--horizon must be within [0, 1)")
     settings = get_settings()
     files = _collect(args.paths)
+    backend = args.backend or settings.detector_backend
+    weights = args.weights or weights_for_run(
+        settings.weights_path, backend, settings.detector_int8
+    )
     det = Detector(
-        args.weights or settings.weights_path,
-        backend=args.backend or settings.detector_backend,
+        weights,
+        backend=backend,
         conf_threshold=args.conf,
         imgsz=args.imgsz,
         roi=Roi(horizon_frac=args.horizon) if args.horizon else None,

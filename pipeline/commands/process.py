@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--conf", type=float, default=None, help="detector confidence threshold")
     p.add_argument(
+        "--fp",
+        action="store_true",
+        help="run the floating-point model even when an accepted INT8 one was made from the "
+        "weights (settings.detector_int8; docs/performance.md)",
+    )
+    p.add_argument(
         "--no-detect", action="store_true", help="store surveys and frames only, run no detector"
     )
     p.add_argument(
@@ -114,6 +120,11 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     weights = None if args.no_detect else (args.weights or settings.weights_path)
+    backend = args.backend or settings.detector_backend
+    if weights is not None and args.weights is None:
+        from detector.model import weights_for_run
+
+        weights = weights_for_run(weights, backend, settings.detector_int8 and not args.fp)
     if weights is not None and not Path(weights).is_file():
         raise ModelError(
             f"detector weights not found: {weights} (train with `roadcam train`, pass --weights, or use --no-detect)"
@@ -123,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--spacing-m must be > 0")
     options = ComputeOptions(
         weights_path=Path(weights) if weights else None,
-        backend=args.backend or settings.detector_backend,
+        backend=backend,
         conf_threshold=args.conf,
         spacing_m=spacing,
         time_offset_s=args.time_offset,

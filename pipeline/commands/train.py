@@ -59,16 +59,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="only export BEST_PT to detector/weights/ (roadcam.pt, .onnx, OpenVINO IR)",
     )
     p.add_argument("--weights-dir", type=Path, default=ROOT / "detector" / "weights")
+    p.add_argument(
+        "--int8",
+        action="store_true",
+        help="make the INT8 OpenVINO model from the weights in --weights-dir (after --export, from "
+        "the new ones): nncf post-training quantisation calibrated on the dataset's train split, "
+        "accepted only if mAP50 drops by at most 1 point on valid and test (docs/performance.md)",
+    )
+    p.add_argument(
+        "--dataset",
+        type=Path,
+        default=ROOT / "var" / "datasets" / "roadcam-v1",
+        help="with --int8: the built dataset (roadcam dataset build) for calibration and mAP50",
+    )
+    p.add_argument(
+        "--int8-method",
+        default="auto",
+        choices=["auto", "ptq", "accuracy"],
+        help="with --int8: plain post-training quantisation, with accuracy control, or "
+        "auto (plain first, accuracy control if plain loses more than 1 point on valid)",
+    )
+    p.add_argument(
+        "--calibration-images",
+        type=int,
+        default=300,
+        help="with --int8: train-split images used for calibration",
+    )
     p.set_defaults(func=_train)
 
 
 def _train(args: argparse.Namespace) -> int:
     from detector import train as tr
 
-    if args.export:
-        out = tr.export_weights(args.export, args.weights_dir, imgsz=args.imgsz)
-        for k, v in out.items():
-            print(f"{k}: {v}")
+    if args.export or args.int8:
+        if args.export:
+            out = tr.export_weights(args.export, args.weights_dir, imgsz=args.imgsz)
+            for k, v in out.items():
+                print(f"{k}: {v}")
+        if args.int8:
+            _int8(args)
         return 0
     if args.resume:
         run = args.project / args.name if args.resume == "auto" else Path(args.resume)
@@ -98,3 +127,18 @@ def _train(args: argparse.Namespace) -> int:
     print(f"run: {run}\nbest: {run / 'weights' / 'best.pt'}")
     print(f"export: roadcam train --export {run / 'weights' / 'best.pt'} --imgsz {args.imgsz}")
     return 0
+
+
+def _int8(args: argparse.Namespace) -> None:
+    from detector.quantize import make_int8
+
+    info = make_int8(
+        args.weights_dir, args.dataset, count=args.calibration_images, method=args.int8_method
+    )
+    for split, loss in info["mAP50_loss"].items():
+        print(
+            f"mAP50 {split}: fp {info['mAP50_fp'][split]:.4f} int8 {info['mAP50_int8'][split]:.4f} "
+            f"(loss {loss:+.4f})"
+        )
+    verdict = "accepted" if info["accepted"] else "NOT accepted (the pipeline keeps the FP model)"
+    print(f"int8: {args.weights_dir / info['file']}: {verdict}; {info['rule']}")

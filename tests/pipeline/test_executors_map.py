@@ -34,3 +34,25 @@ def test_ray_executor_runs_the_same_work(tmp_path):
         paths[-1].write_bytes(bytes([k]) * 1000)
     local = sorted(map_unordered(sha256_of_file, paths, 64))
     assert sorted(map_unordered(sha256_of_file, paths, 64, executor="ray", workers=2)) == local
+
+
+def _mark_warm(options):
+    import os
+
+    os.environ["ROADCAM_TEST_WARM"] = str(options)
+
+
+def _warm_value(item, options):
+    import os
+
+    return os.environ.get("ROADCAM_TEST_WARM"), item + options
+
+
+def test_local_pool_warms_every_worker_before_work():
+    from pipeline.executors import local_pool
+
+    with local_pool(2, _mark_warm, 5) as pool:
+        got = sorted(map_unordered(_warm_value, [1, 2, 3, 4], 5, workers=2, pool=pool))
+    assert got == [("5", 6), ("5", 7), ("5", 8), ("5", 9)]
+    with local_pool(1, _mark_warm, 5) as pool:
+        assert pool is None  # one worker: work runs in this process
