@@ -162,8 +162,11 @@ def filter_sql(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], 
     if flt.bbox is not None:
         x1, y1, x2, y2 = check_bbox(flt.bbox)
         params.update(x1=x1, y1=y1, x2=x2, y2=y2, srid=SRID)
-        if pg:  # for points, the index's && is exact
-            conds.append("d.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, :srid)")
+        if pg:  # && compares float4 boxes (0.4 m at 51° N): the exact test follows
+            conds.append(
+                "d.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, :srid)"
+                " AND ST_X(d.geom) BETWEEN :x1 AND :x2 AND ST_Y(d.geom) BETWEEN :y1 AND :y2"
+            )
         else:  # SpatiaLite never uses its R*Tree by itself (see store._sql.bbox_filter)
             conds.append(
                 "d.id IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'defect' "

@@ -61,6 +61,8 @@ def _positions_sql(z: int, x: int, y: int, flt: DefectFilter, pg: bool) -> tuple
     params.update(n=float(2**z), tx=float(x), ty=float(y), ext=float(EXTENT))
     px = "((ST_X(d.geom) + 180.0) / 360.0 * :n - :tx) * :ext"
     py = "((1.0 - ln(tan(radians(45.0 + ST_Y(d.geom) / 2.0))) / pi()) / 2.0 * :n - :ty) * :ext"
+    # each defect in exactly one tile (as in the grid): the bbox is inclusive on every side
+    conds.append(f"{px} >= 0 AND {px} < :ext AND {py} >= 0 AND {py} < :ext")
     sql = (
         f"SELECT d.id, d.class_name, d.status, d.sightings, ST_X(d.geom) AS lon, "
         f"ST_Y(d.geom) AS lat, {px} AS px, {py} AS py FROM defect d WHERE {' AND '.join(conds)}"
