@@ -105,11 +105,10 @@ class DefectFilter:
 
 
 def _pg_time(col: str) -> str:
+    # one to_char per time (with the microseconds, dropped when they are all zero, as pydantic
+    # writes them): a page of 1,000 defects formats 5,000 times, and two calls cost ~7 ms more
     utc = f"(d.{col} AT TIME ZONE 'UTC')"
-    return (
-        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', d.{col}) "
-        f"= d.{col} THEN '' ELSE to_char({utc}, '.US') END || 'Z')"
-    )
+    return f"(replace(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z')"
 
 
 def _lite_time(col: str) -> str:
