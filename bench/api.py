@@ -1,13 +1,14 @@
 """API benchmark at county scale: seed N synthetic defects, serve, load it on loopback.
 
-    python bench/api.py --defects 1000000 --database postgis|spatialite [--workers 2]
+    python bench/api.py --defects 1000000 --database postgis|spatialite [--workers 1,2]
         [--duration-s 8] [--max-requests 400] [--keep]
 
 Seeds the synthetic county of ``bench/county.py`` (36 Kent/Medway towns; nothing
 real) into a new database (a SpatiaLite file under a temporary folder, or a new
 database ``roadcam_bench_<pid>`` on the PostGIS server at ROADCAM_BENCH_POSTGIS_URL or
-ROADCAM_TEST_POSTGIS_URL, dropped afterwards), starts ``roadcam serve --workers N``
-on 127.0.0.1, and for 1 and 8 clients (threads, each with its own keep-alive httpx
+ROADCAM_TEST_POSTGIS_URL, dropped afterwards), prints the plan of a 1 km box (EXPLAIN)
+and the in-process old/new A/B of bench/api_ab.py, then starts ``roadcam serve --workers
+N`` on 127.0.0.1 (for each N of ``--workers``), and for 1 and 8 clients (threads, each with its own keep-alive httpx
 client) sends each request kind for at most ``--duration-s`` seconds or
 ``--max-requests`` requests. Prints p50/p95/p99 and requests/s, and the load average
 (the machine may be shared: figures are then pessimistic). Writes
@@ -41,8 +42,12 @@ from bench.county import TOWNS, make_county, seed_postgis, seed_spatialite  # no
 
 RESULTS = REPO / "bench" / "results"
 KINDS = ("bbox1km", "bbox10km", "defect", "tile_z10", "tile_z16", "map_first_load")
-MAP_FILES = ("/", "/static/map.js", "/static/scale_layer.js", "/static/map.css",
-             "/static/vendor/leaflet/leaflet.js", "/static/vendor/leaflet/leaflet.css")  # fmt: skip
+MAP_FILES = ("/", "/static/map.css", "/static/node_modules/leaflet/dist/leaflet.css",
+             "/static/node_modules/leaflet/dist/leaflet.js", "/static/auth.js",
+             "/static/history.js", "/static/scale_layer.js", "/static/map.js",
+             "/static/map-segments.js", "/static/map-tools.js")  # fmt: skip
+OPEN_WORK = "status=open&status=repair_claimed&status=still_present"
+ALL_CLASSES = "class=pothole&class=crack&class=faded_marking&class=skip"
 COUNTY_BBOX = (0.0, 50.95, 1.5, 51.5)
 MAP_ZOOM = 9  # the whole county on a laptop screen
 
@@ -82,10 +87,12 @@ def request_paths(kind: str, rng: random.Random, n_defects: int) -> list[str]:
         return [f"/tiles/defects/{z}/{x}/{y}.mvt"]
     x1, y2 = tile_of(COUNTY_BBOX[0], COUNTY_BBOX[1], MAP_ZOOM)
     x2, y1 = tile_of(COUNTY_BBOX[2], COUNTY_BBOX[3], MAP_ZOOM)
-    status = "status=open&status=repair_claimed&status=still_present"
-    tiles = [f"/tiles/defects/{MAP_ZOOM}/{x}/{y}.json?{status}"
+    # what api/static/map.js fetches at county scale: the network's extent (no segment list
+    # below zoom 14), the count of matching defects, then the tiles on screen
+    first = ["/map/config", "/segments/summary", f"/defects?{ALL_CLASSES}&{OPEN_WORK}&limit=1"]
+    tiles = [f"/tiles/defects/{MAP_ZOOM}/{x}/{y}.json?{ALL_CLASSES}&{OPEN_WORK}"
              for x in range(x1, x2 + 1) for y in range(y1, y2 + 1)]  # fmt: skip
-    return [*MAP_FILES, *tiles]
+    return [*MAP_FILES, *first, *tiles]
 
 
 def _fetch_all(client, base: str, paths: list[str], pool: ThreadPoolExecutor | None) -> None:
@@ -182,7 +189,8 @@ def make_database(kind: str, tmp: Path) -> tuple[str, str | None]:
 
 
 def serve(url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # the bench reads as the public may where the council opens reads (no sign-in per request)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ROADCAM_PUBLIC_READS": "true"}
     cmd = [sys.executable, "-m", "pipeline.cli", "serve", "--database", url,
            "--port", str(port), "--workers", str(workers)]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -202,11 +210,25 @@ def serve(url: str, port: int, workers: int) -> subprocess.Popen:
     sys.exit("server did not answer /health within 120 s")
 
 
+def load_all(args: argparse.Namespace, base: str, workers: int) -> dict[str, dict]:
+    """Every request kind at every client count against the server at ``base``."""
+    results: dict[str, dict] = {}
+    for clients in (int(c) for c in args.clients.split(",")):
+        for kind in KINDS:
+            r = run_load(base, kind, clients, args.duration_s, args.max_requests, args.defects)
+            results[f"{kind}@{clients}"] = r
+            print(f"{kind:15s} {clients} clients {workers} workers: p50 {r['p50_ms']:7.1f}  "
+                  f"p95 {r['p95_ms']:7.1f}  p99 {r['p99_ms']:7.1f} ms  {r['requests_per_s']:6.1f} req/s"
+                  f"  ({r['requests']} requests, {r['errors']} errors, load {r['loadavg_1m']:.1f})", flush=True)  # fmt: skip
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--defects", type=int, default=1_000_000)
     p.add_argument("--database", choices=("spatialite", "postgis"), default="postgis")
-    p.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    p.add_argument("--workers", default="2", help="uvicorn worker processes; 1,2 runs both")
+    p.add_argument("--no-ab", action="store_true", help="skip the in-process old/new A/B")
     p.add_argument("--duration-s", type=float, default=8.0, help="per request kind and clients")
     p.add_argument("--max-requests", type=int, default=400, help="per request kind and clients")
     p.add_argument("--clients", default="1,8")
@@ -224,34 +246,38 @@ def main(argv: list[str] | None = None) -> int:
         seed_s = seed(url, county)
         print(f"seeded {args.defects:,} defects on {len(county['seg_id']):,} segments "
               f"({county['seg_length_m'].sum() / 1000:,.0f} km) in {seed_s:.0f} s", flush=True)  # fmt: skip
-        server = serve(url, args.port, args.workers)
-        base = f"http://127.0.0.1:{args.port}"
-        results: dict[str, dict] = {}
-        for clients in (int(c) for c in args.clients.split(",")):
-            for kind in KINDS:
-                r = run_load(base, kind, clients, args.duration_s, args.max_requests, args.defects)
-                results[f"{kind}@{clients}"] = r
-                print(f"{kind:15s} {clients} clients: p50 {r['p50_ms']:7.1f}  p95 {r['p95_ms']:7.1f}"
-                      f"  p99 {r['p99_ms']:7.1f} ms  {r['requests_per_s']:6.1f} req/s"
-                      f"  ({r['requests']} requests, {r['errors']} errors, load {r['loadavg_1m']:.1f})", flush=True)  # fmt: skip
+        from bench.api_ab import explain_bbox, run_ab
+
+        plan = explain_bbox(url)
+        ab = None if args.no_ab else run_ab(url)
+        by_workers: dict[str, dict] = {}
+        for workers in (int(w) for w in args.workers.split(",")):
+            server = serve(url, args.port, workers)
+            by_workers[str(workers)] = load_all(args, f"http://127.0.0.1:{args.port}", workers)
+            server.terminate()
+            server.wait(timeout=30)
+            server = None
         out = {
             "database": args.database,
             "defects": args.defects,
             "segments": int(len(county["seg_id"])),
             "network_km": round(float(county["seg_length_m"].sum()) / 1000, 1),
             "seed_s": round(seed_s, 1),
-            "server_workers": args.workers,
+            "server_workers": [int(w) for w in args.workers.split(",")],
             "duration_s": args.duration_s,
             "max_requests": args.max_requests,
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "note": "loopback; client threads share the CPUs with the server and the database",
-            "results": results,
+            "results": by_workers[args.workers.split(",")[-1]],
+            "results_by_workers": by_workers,
+            "ab_same_database": ab,
+            "explain_bbox1km": plan,
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / f"api_{args.database}.json").write_text(json.dumps(out, indent=2) + "\n")
         top = max(int(c) for c in args.clients.split(","))
-        p95 = results[f"bbox1km@{top}"]["p95_ms"]
+        p95 = out["results"][f"bbox1km@{top}"]["p95_ms"]
         print(f"api: bbox1km p95 {p95:.0f} ms at {top} clients ({args.database})")
     finally:
         if server is not None:

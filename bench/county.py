@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from store.defect_grid import drop_trigger_sql, rebuild_sql, trigger_sql
+
 # name, lon, lat, built-up radius in km (rough, from the OS town outlines' scale)
 TOWNS = [
     ("Chatham", 0.527, 51.378, 2.5), ("Rochester", 0.505, 51.388, 2.0),
@@ -147,6 +149,8 @@ def seed_postgis(url: str, c: dict[str, np.ndarray]) -> float:
     u = make_url(url)
     dsn = f"host={u.host} port={u.port or 5432} user={u.username} dbname={u.database}"
     with psycopg.connect(dsn, autocommit=False) as conn, conn.cursor() as cur:
+        for stmt in drop_trigger_sql(pg=True):  # bulk load: recount the grid once at the end
+            cur.execute(stmt)
         cur.execute("DROP INDEX IF EXISTS idx_defect_geom")
         cur.execute("DROP INDEX IF EXISTS idx_road_segment_geom")
         buf = io.StringIO()
@@ -177,6 +181,8 @@ def seed_postgis(url: str, c: dict[str, np.ndarray]) -> float:
             cp.write(chunk.getvalue())
         cur.execute("CREATE INDEX idx_defect_geom ON defect USING gist (geom)")
         cur.execute("CREATE INDEX idx_road_segment_geom ON road_segment USING gist (geom)")
+        for stmt in [*trigger_sql(pg=True), *rebuild_sql(pg=True)]:
+            cur.execute(stmt)
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE defect")
@@ -194,6 +200,8 @@ def seed_spatialite(url: str, c: dict[str, np.ndarray]) -> float:
     try:
         cur = raw.cursor()
         cur.execute("BEGIN")
+        for stmt in drop_trigger_sql(pg=False):  # bulk load: recount the grid once at the end
+            cur.execute(stmt)
         cur.executemany(
             "INSERT INTO road_segment (id, source_id, name, ref, highway, road_class, oneway, u, v,"
             " length_m, geom, updated_at) VALUES (?, ?, '', '', 'residential', 'residential', 0,"
@@ -210,6 +218,8 @@ def seed_spatialite(url: str, c: dict[str, np.ndarray]) -> float:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, MakePoint(?, ?, 4326))",
             ((*r[:1], *r[3:], r[12], r[1], r[2]) for r in _defect_rows(c, sqlite=True)),
         )
+        for stmt in [*trigger_sql(pg=False), *rebuild_sql(pg=False)]:
+            cur.execute(stmt)
         cur.execute("COMMIT")
         cur.execute("ANALYZE")
     finally:

@@ -69,7 +69,30 @@ class DefectFilter:
     class_name: Sequence[str] | None = None
     status: Sequence[str] | None = None
     segment_ids: Sequence[str] | None = None
-    since: datetime | None = None
+    since: datetime | None = None  # last seen on or after
+    ids: Sequence[int] | None = None
+    risk: Sequence[str] | None = None
+    road: str | None = None  # part of the segment's name or ref, any case
+    first_seen_from: datetime | None = None  # the date ranges include both ends
+    first_seen_to: datetime | None = None
+    last_seen_to: datetime | None = None
+
+    @classmethod
+    def from_map(cls, f: Any) -> DefectFilter:
+        """This filter from the map's (``store.exports.DefectFilter``, the export filters)."""
+        return cls(
+            bbox=f.bbox,
+            class_name=f.class_names,
+            status=f.statuses,
+            segment_ids=f.segment_ids,
+            since=f.last_seen_from,
+            ids=f.ids,
+            risk=f.risk_categories,
+            road=f.road,
+            first_seen_from=f.first_seen_from,
+            first_seen_to=f.first_seen_to,
+            last_seen_to=f.last_seen_to,
+        )
 
     def __post_init__(self) -> None:
         if self.bbox is not None:
@@ -82,11 +105,10 @@ class DefectFilter:
 
 
 def _pg_time(col: str) -> str:
+    # one to_char per time (with the microseconds, dropped when they are all zero, as pydantic
+    # writes them): a page of 1,000 defects formats 5,000 times, and two calls cost ~7 ms more
     utc = f"(d.{col} AT TIME ZONE 'UTC')"
-    return (
-        f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', d.{col}) "
-        f"= d.{col} THEN '' ELSE to_char({utc}, '.US') END || 'Z')"
-    )
+    return f"(replace(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z')"
 
 
 def _lite_time(col: str) -> str:
@@ -139,8 +161,11 @@ def filter_sql(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], 
     if flt.bbox is not None:
         x1, y1, x2, y2 = check_bbox(flt.bbox)
         params.update(x1=x1, y1=y1, x2=x2, y2=y2, srid=SRID)
-        if pg:  # for points, the index's && is exact
-            conds.append("d.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, :srid)")
+        if pg:  # && compares float4 boxes (0.4 m at 51° N): the exact test follows
+            conds.append(
+                "d.geom && ST_MakeEnvelope(:x1, :y1, :x2, :y2, :srid)"
+                " AND ST_X(d.geom) BETWEEN :x1 AND :x2 AND ST_Y(d.geom) BETWEEN :y1 AND :y2"
+            )
         else:  # SpatiaLite never uses its R*Tree by itself (see store._sql.bbox_filter)
             conds.append(
                 "d.id IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'defect' "
@@ -151,15 +176,29 @@ def filter_sql(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], 
         ("classes", "class_name", flt.class_name),
         ("statuses", "status", flt.status),
         ("segments", "segment_id", flt.segment_ids),
+        ("ids", "id", flt.ids),
+        ("risks", "risk_category", flt.risk),
     ):
         if values is not None:
             conds.append(f"d.{col} IN :{name}")
             params[name] = list(values)
             binds.append(bindparam(name, expanding=True))
-    if flt.since is not None:
-        conds.append("d.last_seen >= :since")
-        params["since"] = flt.since
-        binds.append(bindparam("since", type_=UTCDateTime()))
+    if flt.road:
+        conds.append(
+            "d.segment_id IN (SELECT r.id FROM road_segment r "
+            "WHERE lower(r.name) LIKE :road OR lower(r.ref) LIKE :road)"
+        )
+        params["road"] = f"%{flt.road.strip().lower()}%"
+    for name, cond in (
+        ("since", "d.last_seen >= :since"),
+        ("last_seen_to", "d.last_seen <= :last_seen_to"),
+        ("first_seen_from", "d.first_seen >= :first_seen_from"),
+        ("first_seen_to", "d.first_seen <= :first_seen_to"),
+    ):
+        if getattr(flt, name) is not None:
+            conds.append(cond)
+            params[name] = getattr(flt, name)
+            binds.append(bindparam(name, type_=UTCDateTime()))
     return conds, params, binds
 
 

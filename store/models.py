@@ -198,6 +198,21 @@ class Defect(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class DefectGridCell(Base):
+    """Defects counted per map-grid cell × class × status, kept by triggers (store/defect_grid.py)."""
+
+    __tablename__ = "defect_grid"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cy: Mapped[int] = mapped_column(Integer, primary_key=True)
+    class_name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    sum_lon: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_lat: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 class RoadSegment(Base):
     """A road segment between junctions, with its hierarchy category."""
 

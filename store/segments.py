@@ -170,7 +170,21 @@ def network_summary(session: Session) -> dict[str, Any]:
         "segments": sum(v["segments"] for v in by_class.values()),
         "total_km": round(float(total_m or 0) / 1000, 3),
         "by_class": by_class,
+        "bbox": network_bbox(session),
     }
+
+
+def network_bbox(session: Session) -> list[float] | None:
+    """``[minlon, minlat, maxlon, maxlat]`` of every stored segment, or None when there is none
+    (the map's first view at scale, before it loads any segment)."""
+    g = RoadSegment.geom
+    if session.get_bind().dialect.name == "postgresql":
+        parts = (func.ST_XMin(g), func.ST_YMin(g), func.ST_XMax(g), func.ST_YMax(g))
+    else:
+        parts = (func.MbrMinX(g), func.MbrMinY(g), func.MbrMaxX(g), func.MbrMaxY(g))
+    aggs = [func.min(p) for p in parts[:2]] + [func.max(p) for p in parts[2:]]
+    row = session.execute(select(*aggs)).one()
+    return None if row[0] is None else [float(v) for v in row]
 
 
 _GDF_COLS = (

@@ -17,13 +17,15 @@ answers the same content as JSON for the Leaflet layer (api/static/scale_layer.j
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from roadcam.errors import UsageError
 from store._sql import BBox
+from store.defect_grid import grid_cells_sql
 from store.defect_json import DefectFilter, filter_sql
 from store.mvt import EXTENT, encode_points
 
@@ -54,17 +56,13 @@ def tile_bbox(z: int, x: int, y: int) -> BBox:
 
 def _positions_sql(z: int, x: int, y: int, flt: DefectFilter, pg: bool) -> tuple[str, dict, list]:
     """Rows of the tile's defects with their tile coordinates ``px``, ``py`` (y down)."""
-    box = DefectFilter(
-        bbox=tile_bbox(z, x, y),
-        class_name=flt.class_name,
-        status=flt.status,
-        segment_ids=flt.segment_ids,
-        since=flt.since,
-    )
+    box = replace(flt, bbox=tile_bbox(z, x, y))
     conds, params, binds = filter_sql(box, pg)
     params.update(n=float(2**z), tx=float(x), ty=float(y), ext=float(EXTENT))
     px = "((ST_X(d.geom) + 180.0) / 360.0 * :n - :tx) * :ext"
     py = "((1.0 - ln(tan(radians(45.0 + ST_Y(d.geom) / 2.0))) / pi()) / 2.0 * :n - :ty) * :ext"
+    # each defect in exactly one tile (as in the grid): the bbox is inclusive on every side
+    conds.append(f"{px} >= 0 AND {px} < :ext AND {py} >= 0 AND {py} < :ext")
     sql = (
         f"SELECT d.id, d.class_name, d.status, d.sightings, ST_X(d.geom) AS lon, "
         f"ST_Y(d.geom) AS lat, {px} AS px, {py} AS py FROM defect d WHERE {' AND '.join(conds)}"
@@ -83,26 +81,62 @@ def _cells_sql(positions: str) -> str:
     )
 
 
-def _rows(session: Session, z: int, x: int, y: int, flt: DefectFilter) -> tuple[bool, list]:
+def _grid_sql(z: int, x: int, y: int, flt: DefectFilter) -> tuple[str, dict, list] | None:
+    """The tile's cells from ``defect_grid`` with ``px``/``py``, or None when ``flt`` filters
+    on something the grid does not count (anything but class and status)."""
+    if replace(flt, class_name=None, status=None) != DefectFilter():
+        return None
+    cells, params = grid_cells_sql(z, x, y, flt.class_name is not None, flt.status is not None)
+    binds = []
+    for name, values in (("classes", flt.class_name), ("statuses", flt.status)):
+        if values is not None:
+            params[name] = list(values)
+            binds.append(bindparam(name, expanding=True))
+    params.update(n=float(2**z), tx=float(x), ty=float(y), ext=float(EXTENT))
+    px = "((c.lon + 180.0) / 360.0 * :n - :tx) * :ext"
+    py = "((1.0 - ln(tan(radians(45.0 + c.lat / 2.0))) / pi()) / 2.0 * :n - :ty) * :ext"
+    sql = f"SELECT c.*, {px} AS px, {py} AS py FROM ({cells}) c"
+    return sql, params, binds
+
+
+def _cells_query(session: Session, z: int, x: int, y: int, flt: DefectFilter, scan: bool):
+    """(sql, params, binds) of the tile's counted cells: the grid, or counting the defects."""
+    grid = None if scan else _grid_sql(z, x, y, flt)
+    if grid is not None:
+        return grid
     pg = session.get_bind().dialect.name == "postgresql"
     positions, params, binds = _positions_sql(z, x, y, flt, pg)
+    return _cells_sql(positions), params, binds
+
+
+def _rows(
+    session: Session, z: int, x: int, y: int, flt: DefectFilter, scan: bool = False
+) -> tuple[bool, list]:
+    check_tile(z, x, y)
     clustered = z < CLUSTER_BELOW_ZOOM
     if clustered:
-        sql = _cells_sql(positions) + " ORDER BY count DESC"
+        sql, params, binds = _cells_query(session, z, x, y, flt, scan)
+        sql = f"SELECT * FROM ({sql}) cells ORDER BY count DESC"
     else:
+        pg = session.get_bind().dialect.name == "postgresql"
+        positions, params, binds = _positions_sql(z, x, y, flt, pg)
         sql = f"{positions} ORDER BY d.id LIMIT {MAX_POINTS + 1}"
     rows = session.execute(text(sql).bindparams(*binds), params).mappings().all()
     return clustered, [dict(r) for r in rows]
 
 
-def defect_tile_json(session: Session, z: int, x: int, y: int, flt: DefectFilter) -> dict[str, Any]:
+def defect_tile_json(
+    session: Session, z: int, x: int, y: int, flt: DefectFilter, scan: bool = False
+) -> dict[str, Any]:
     """The tile as ``{"z", "x", "y", "clustered", "count", "truncated", "cells" | "features"}``.
 
     ``count`` is the exact number of matching defects in the tile when not ``truncated``.
     Cells: ``{"lon", "lat", "count", <class>: n}`` at the cell's mean position.
     Features: ``{"id", "lon", "lat", "class_name", "status", "sightings"}``.
+    Cells come from the pre-counted grid (:mod:`store.defect_grid`); ``scan=True`` counts
+    the defects themselves instead (the reference the tests and the benchmark compare with).
     """
-    clustered, rows = _rows(session, z, x, y, flt)
+    clustered, rows = _rows(session, z, x, y, flt, scan)
     out: dict[str, Any] = {"z": z, "x": x, "y": y, "clustered": clustered}
     if clustered:
         cells = [
@@ -119,11 +153,14 @@ def defect_tile_json(session: Session, z: int, x: int, y: int, flt: DefectFilter
     return out | {"count": len(feats), "truncated": truncated, "features": feats}
 
 
-def defect_tile_mvt(session: Session, z: int, x: int, y: int, flt: DefectFilter) -> bytes:
-    """The tile as a Mapbox Vector Tile, layer ``defects`` (empty bytes: no defect in it)."""
+def defect_tile_mvt(
+    session: Session, z: int, x: int, y: int, flt: DefectFilter, scan: bool = False
+) -> bytes:
+    """The tile as a Mapbox Vector Tile, layer ``defects`` (empty bytes: no defect in it);
+    ``scan`` as in :func:`defect_tile_json`."""
     if session.get_bind().dialect.name == "postgresql":
-        return _pg_mvt(session, z, x, y, flt)
-    clustered, rows = _rows(session, z, x, y, flt)
+        return _pg_mvt(session, z, x, y, flt, scan)
+    clustered, rows = _rows(session, z, x, y, flt, scan)
     if clustered:
         points = [
             (None, round(r["px"]), round(r["py"]), {"count": int(r["count"])} | _classes(r))
@@ -146,14 +183,16 @@ def _classes(row: dict[str, Any]) -> dict[str, int]:
     return {c: int(row[c] or 0) for c in CLASSES}
 
 
-def _pg_mvt(session: Session, z: int, x: int, y: int, flt: DefectFilter) -> bytes:
-    positions, params, binds = _positions_sql(z, x, y, flt, pg=True)
+def _pg_mvt(session: Session, z: int, x: int, y: int, flt: DefectFilter, scan: bool) -> bytes:
+    check_tile(z, x, y)
     geom = "ST_MakePoint(round(px), round(py)) AS geom"
     if z < CLUSTER_BELOW_ZOOM:
+        cells, params, binds = _cells_query(session, z, x, y, flt, scan)
         cols = "count, " + ", ".join(CLASSES)
-        inner = f"SELECT {cols}, {geom} FROM ({_cells_sql(positions)}) c"
+        inner = f"SELECT {cols}, {geom} FROM ({cells}) c"
         fid = ""
     else:
+        positions, params, binds = _positions_sql(z, x, y, flt, pg=True)
         inner = (
             f"SELECT id, class_name, status, sightings, {geom} FROM ({positions} "
             f"ORDER BY d.id LIMIT {MAX_POINTS}) p"

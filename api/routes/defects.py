@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, Response
 from api.auth import Reader, Reviewer
 from api.deps import BBoxDep, DefectIdPath, OffsetQuery, SessionDep
 from api.filters import ClassQuery, DefectFilterDep
-from api.schemas.common import Feature, FeatureCollection
+from api.schemas.common import FeatureCollection
 from api.schemas.defect import DefectList, DefectPublic, DefectStatus, DefectStatusUpdate
 
 router = APIRouter(prefix="/defects", tags=["defects"])
@@ -57,22 +57,15 @@ def defects_geojson(
     _: Reader,
     filters: DefectFilterDep,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
-) -> FeatureCollection:
+    after_id: AfterIdQuery = None,
+) -> Response:
     """Defects as GeoJSON points, for the map: filtered by class, status, risk, road, bbox and
-    first/last seen dates (the same filters as ``/exports/defects.{format}``)."""
-    from store.exports import filtered_defects
+    first/last seen dates (the same filters as ``/exports/defects.{format}``), by id, the JSON
+    built by the database; ``total`` and paging as in ``/defects``."""
+    from store.defect_json import DefectFilter, defects_geojson_text
 
-    rows = filtered_defects(session, filters, limit=limit)
-    features = []
-    for row in rows:
-        d = DefectPublic.from_row(row)
-        props = d.model_dump(mode="json", exclude={"lon", "lat"})
-        features.append(
-            Feature(
-                id=d.id, geometry={"type": "Point", "coordinates": [d.lon, d.lat]}, properties=props
-            )
-        )
-    return FeatureCollection(features=features, total=len(features))
+    flt = DefectFilter.from_map(filters)
+    return _json(defects_geojson_text(session, flt, limit=limit, after_id=after_id))
 
 
 @router.get("/{defect_id}", response_model=DefectPublic)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import geojson_of
 
@@ -64,3 +64,6 @@ class NetworkSummary(BaseModel):
     segments: int
     total_km: float
     by_class: dict[str, dict[str, float]]
+    bbox: list[float] | None = Field(
+        default=None, description="[minlon, minlat, maxlon, maxlat] of the network; null if empty"
+    )

@@ -61,8 +61,9 @@
     }
   }
 
-  async function loadWear() {
-    const fc = await rc.getJSON("/defects/geojson?class=faded_marking&status=open&status=still_present");
+  async function loadWear(bbox) {  // bbox: the segments were loaded for what is on screen
+    const where = bbox ? `&bbox=${bbox}&limit=50000` : "";
+    const fc = await rc.getJSON(`/defects/geojson?class=faded_marking&status=open&status=still_present${where}`);
     wearCount = new Map();
     for (const f of fc.features) {
       const s = f.properties.segment_id;
@@ -100,12 +101,12 @@
   }
   rc.showSegment = showSegment;
 
-  rc.segmentHooks.push(async () => {
+  rc.segmentHooks.push(async (features, bbox) => {
     rc.segmentLayer.eachLayer((layer) => layer.on("click", (e) => {
       L.DomEvent.stopPropagation(e);
       showSegment(layer.feature.properties.segment_id);
     }));
-    await loadWear().catch(() => {});
+    await loadWear(bbox).catch(() => {});
     restyle();
   });
   document.getElementById("colour-by").addEventListener("change", restyle);

@@ -41,12 +41,36 @@ function query() {
   return p;
 }
 
+// A network of more than SEGMENTS_AT_ONCE segments is loaded by what is on screen, from
+// SEGMENT_ZOOM on (the first view is the network's extent from /segments/summary).
+const SEGMENTS_AT_ONCE = 5000, SEGMENT_ZOOM = 14;
+
 async function loadSegments() {
+  const summary = await getJSON("/segments/summary");
+  if (summary.segments > SEGMENTS_AT_ONCE) {
+    const [w, s, e, n] = summary.bbox;
+    map.fitBounds([[s, w], [n, e]], { padding: [20, 20] });
+    map.on("moveend", () => loadSegmentsInView().catch((err) => setStatus(`error: ${err.message}`)));
+    await loadSegmentsInView();
+    return summary.segments;
+  }
   const fc = await getJSON("/segments/geojson");
   segmentLayer.clearLayers();
   segmentLayer.addData(fc);
   if (fc.features.length) map.fitBounds(segmentLayer.getBounds(), { padding: [20, 20] });
   hooks.segmentHooks.forEach((h) => h(fc.features));
+  return fc.features.length;
+}
+
+async function loadSegmentsInView() {
+  if (map.getZoom() < SEGMENT_ZOOM) { segmentLayer.clearLayers(); return 0; }
+  const b = map.getBounds();
+  const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(",");
+  const fc = await getJSON(`/segments/geojson?bbox=${bbox}&limit=${SEGMENTS_AT_ONCE}`);
+  segmentLayer.clearLayers();
+  segmentLayer.addData(fc);
+  segmentLayer.bringToBack();  // under the defects drawn before them
+  hooks.segmentHooks.forEach((h) => h(fc.features, bbox));
   return fc.features.length;
 }
 

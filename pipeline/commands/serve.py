@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from pipeline.serve_tcp import NoDelayHTTPProtocol
     from roadcam.settings import get_settings
     from store.engine import make_engine
     from store.migrate import require_migrated
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port or settings.api_port,
         reload=args.reload,
         workers=None if args.reload else (args.workers or settings.workers),
+        http=NoDelayHTTPProtocol,  # multi-worker sockets lacked TCP_NODELAY (serve_tcp.py)
         log_level="info",
     )
     return 0

@@ -102,6 +102,9 @@ def test_segments_list_bbox_and_one(seeded):
     assert client.get("/segments/nope").status_code == 404
     summary = client.get("/segments/summary").json()
     assert summary["segments"] == 2 and summary["total_km"] == pytest.approx(0.15)
+    assert summary["bbox"] == pytest.approx(
+        [0.548, 51.386, 0.5494, 51.3864]
+    )  # the map's first view
 
 
 def test_defects_filter_geojson_and_status_life_cycle(seeded):

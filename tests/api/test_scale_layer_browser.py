@@ -52,6 +52,17 @@ def count_in(url: str, bounds: list[float]) -> int:
     return n
 
 
+def segments_in(url: str, bounds: list[float]) -> int:
+    from store.engine import make_engine, session_scope
+    from store.segments import list_segments
+
+    engine = make_engine(url)
+    with session_scope(engine) as s:
+        n = len(list_segments(s, bbox=bounds))
+    engine.dispose()
+    return n
+
+
 def _settle(page, clustered: bool) -> dict:
     page.wait_for_function(
         "() => { const s = window.roadcam.scale && window.roadcam.scale.stats();"
@@ -77,8 +88,15 @@ def test_whole_county_at_low_zoom_and_single_defects_at_street_zoom(county):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 800})
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url[len(base) :]))
         page.goto(base + "/")
         page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+        # the first load fetches what is on screen: the network's extent, no segment or
+        # defect list without a bbox (38,000 segments, 140,000 defects)
+        assert "/segments/summary" in fetched
+        lists = [u for u in fetched if u.startswith(("/segments/geojson", "/defects/geojson"))]
+        assert all("bbox=" in u for u in lists), lists
         # the whole county, with margin: every open defect counted once, in cells
         page.evaluate("() => { window.roadcam.map.fitBounds([[50.9, -0.1], [51.55, 1.6]]); }")
         low = _settle(page, clustered=True)
@@ -95,6 +113,11 @@ def test_whole_county_at_low_zoom_and_single_defects_at_street_zoom(county):
         page.evaluate("() => { window.roadcam.map.setView([51.386, 0.549], 17); }")
         street = _settle(page, clustered=False)
         assert street["features"] == street["inView"] == count_in(url, _bounds(page))
+        want_segments = segments_in(url, [round(v, 6) for v in _bounds(page)])
+        assert 0 < want_segments < 5000
+        page.wait_for_function(  # the roads on screen, loaded for the view
+            f"window.roadcam.segmentLayer.getLayers().length === {want_segments}", timeout=30_000
+        )
         page.wait_for_function(  # the status line follows the last tile to arrive
             "document.getElementById('status-line').textContent.includes('shown one by one')",
             timeout=30_000,
