@@ -348,7 +348,7 @@ def run_composites(weights: Path, folder: Path, conf: float | None) -> dict:
         )
         for k in meta["skips"]:
             hit = int(any(iou(k["box"], d) >= 0.3 for d in dets))
-            band = "5-15" if k["z_m"] < 15 else "15-30"
+            band = "2.5-5" if k["z_m"] < 5 else "5-15" if k["z_m"] < 15 else "15-30"
             for g, key in (
                 ("colour", k["colour"]),
                 ("kind", f"{k['kind']}/{k['state']}"),
