@@ -18,8 +18,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script
-    sys.path.insert(0, str(ROOT))
+sys.path[:] = [
+    p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
+]  # bench/detector.py
+sys.path.insert(0, str(ROOT))
 
 from detector.dataset import source_of_image  # noqa: E402
 from detector.evaluate import evaluate_results, predict_images  # noqa: E402
@@ -40,6 +42,7 @@ def run(weights: Path, dataset: Path, backend: str | None, imgsz: int | None, co
     card = weights_card(weights)
     imgsz = imgsz or int(card.get("imgsz", 576))
     conf = conf if conf is not None else float(card.get("conf_threshold", 0.25))
+    backend = backend or ("ultralytics" if weights.suffix == ".pt" else "openvino")
     det = Detector(weights, backend=backend, conf_threshold=0.001, imgsz=imgsz)
     report = {"weights": scrub_path_text(str(weights)), "imgsz": imgsz, "conf": conf, "sources": {}}
     for src, paths in valid_by_source(dataset).items():
