@@ -348,7 +348,7 @@ def run_composites(weights: Path, folder: Path, conf: float | None) -> dict:
         )
         for k in meta["skips"]:
             hit = int(any(iou(k["box"], d) >= 0.3 for d in dets))
-            band = "5-15" if k["z_m"] < 15 else "15-30"
+            band = "2.5-5" if k["z_m"] < 5 else "5-15" if k["z_m"] < 15 else "15-30"
             for g, key in (
                 ("colour", k["colour"]),
                 ("kind", f"{k['kind']}/{k['state']}"),
@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({k: v for k, v in result.items() if k.startswith("per_")}, indent=1))
         out = args.out or RESULTS / "skips_validation.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {out.relative_to(ROOT) if out.resolve().is_relative_to(ROOT) else out}")
+    print(f"wrote {out.resolve().relative_to(ROOT) if out.resolve().is_relative_to(ROOT) else out}")
     return 0
 
 

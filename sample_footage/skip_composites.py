@@ -6,7 +6,8 @@ teaches the detector what a skip is (not "a small yellow box").
 Each image is a real road photo (the TRAIN split of a licensed set: DNIT Brazil, MIT /
 CC BY 4.0; Roboflow "Pothole", ODbL) with a pinhole camera guessed for it (horizon,
 field of view, camera height, all random within a dashcam's range). Skips are 3-D
-models placed on the ground at the road edge, 6-40 m ahead, and projected with that
+models placed on the ground at the road edge, 5-30 m ahead (a third 2.5-6 m: big in the
+frame, maybe cut by its edge; a quarter turned at an angle), and projected with that
 camera, so perspective and scale follow the ground plane; a shadow is cast away from a
 random sun, and colours are scaled to the photo's brightness, blurred and noised to
 its look. What varies:
@@ -113,15 +114,43 @@ def waste_negatives() -> list[Path]:
 # -- one composite -----------------------------------------------------------------------------
 
 
+#: Share of skips placed close (NEAR_M ahead): a cab camera passing a skip at the kerb sees it
+#: big in the frame, often cut by the frame edge, not only as a small box 5-30 m ahead.
+NEAR_SHARE = 0.35
+NEAR_M = (2.5, 6.0)
+FAR_M = (5.0, 30.0)
+#: A box cut by the frame edge is labelled while at least this share of it is in the image.
+MIN_VISIBLE = 0.35
+#: ... or while what is in the image covers this share of it (a near skip cut in half is still
+#: plainly a skip: leaving it unlabelled would teach the model to ignore it).
+MIN_SEEN_FRAC = 0.03
+#: Share of skips not parallel to the kerb (on a drive or verge, at an angle).
+TURNED_SHARE = 0.25
+
+
 def _clip_box(pts: np.ndarray, w: int, h: int) -> tuple[float, ...] | None:
     x0, y0 = pts.min(axis=0)
     x1, y1 = pts.max(axis=0)
     cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if cx1 - cx0 < 10 or cy1 - cy0 < 8:
         return None
-    if (cx1 - cx0) * (cy1 - cy0) < 0.6 * (x1 - x0) * (y1 - y0):
-        return None  # mostly off the image
+    seen = (cx1 - cx0) * (cy1 - cy0)
+    if seen < MIN_VISIBLE * (x1 - x0) * (y1 - y0) and seen < MIN_SEEN_FRAC * w * h:
+        return None  # mostly off the image and small in it
     return (cx0, cy0, cx1, cy1)
+
+
+def _distance_m(rng: np.random.Generator, half_length_m: float) -> float:
+    """Metres ahead: a share near (big, maybe cut by the frame edge), the rest 5-30 m; the
+    nearest end always stays 1 m in front of the camera."""
+    lo, hi = NEAR_M if rng.random() < NEAR_SHARE else FAR_M
+    return max(float(rng.uniform(lo, hi)), half_length_m + 1.0)
+
+
+def _yaw(rng: np.random.Generator) -> float:
+    if rng.random() < TURNED_SHARE:
+        return float(rng.uniform(-1.3, 1.3))
+    return float(rng.normal(0, 0.08))
 
 
 def _ioa(inner, outer) -> float:
@@ -140,15 +169,15 @@ def composite(photo: Path, source: str, rng: np.random.Generator) -> tuple[np.nd
     sun = (rng.uniform(-0.8, 0.8), rng.uniform(-0.6, 0.6))
     n_skips = int(rng.choice([0, 1, 1, 1, 2]))
     n_neg = int(rng.choice([0, 1, 1, 2])) if n_skips else int(rng.choice([1, 2]))
-    objs = [("skip", rng.uniform(5, 30)) for _ in range(n_skips)] + [
-        ("neg", rng.uniform(5, 30)) for _ in range(n_neg)
+    skips = [random_skip(rng) for _ in range(n_skips)]
+    objs = [(m, _distance_m(rng, (max(m.base_m, m.top_m) + m.width_m) / 2)) for m in skips] + [
+        (None, _distance_m(rng, 3.0)) for _ in range(n_neg)
     ]
     img, labels, meta = bg.copy(), [], {"skips": [], "negatives": []}
-    for kind, z in sorted(objs, key=lambda o: -o[1]):  # far first
+    for m, z in sorted(objs, key=lambda o: -o[1]):  # far first
         x = float(rng.choice([-1, 1]) * rng.uniform(2.0, 6.0))
-        yaw = float(rng.normal(0, 0.08))
-        if kind == "skip":
-            m = random_skip(rng)
+        yaw = _yaw(rng)
+        if m is not None:
             pts = draw_skip(img, cam, m, x, z, yaw, light, sun, rng)
             box = _clip_box(pts, w, h)
             if box is not None:
@@ -162,6 +191,7 @@ def composite(photo: Path, source: str, rng: np.random.Generator) -> tuple[np.nd
                         "state": m.state,
                         "colour": m.colour,
                         "z_m": round(z, 1),
+                        "yaw_deg": round(float(np.degrees(yaw)), 1),
                         "box": [round(v, 1) for v in box],
                     }
                 )

@@ -83,15 +83,20 @@ def _table(report: dict) -> str:
 def _tune_on_valid(
     weights: Path, backend: str, dataset: Path, imgsz_grid: list[int] | None
 ) -> None:
-    """Choose the shipped confidence (and, given a grid, the inference image size) that maximise pothole
-    F1@0.5 on the real VALID images (rendered frames left out), and write them to the weights card."""
+    """Choose the shipped confidence (and, given a grid, the inference image size) that maximise
+    pothole F1@0.5 on the real VALID images (rendered frames and skip composites left out), and
+    write them to the weights card."""
     from detector.dataset import source_of_image
     from detector.evaluate import best_conf_threshold, predict_images
     from detector.model import Detector, weights_card
     from roadcam.errors import InputNotFoundError, UsageError
 
+    # our own frames are left out: rendered scenes, and skip composites whose backgrounds are
+    # TRAIN photos (their potholes were seen in training)
     valid = sorted(
-        p for p in (dataset / "images" / "valid").glob("*") if source_of_image(p) != "rendered"
+        p
+        for p in (dataset / "images" / "valid").glob("*")
+        if source_of_image(p) not in ("rendered", "skip_composites")
     )
     if not valid:
         raise InputNotFoundError("no valid split images", path=str(dataset / "images" / "valid"))

@@ -41,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--freeze", type=int, default=None, help="freeze the first N layers (e.g. 5: COCO stem)"
     )
+    p.add_argument(
+        "--warmup-epochs",
+        type=float,
+        default=None,
+        help="warm-up epochs (ultralytics default 3; 1 suits a short fine-tune)",
+    )
     p.add_argument("--name", default="roadcam", help="run name under runs/train/")
     p.add_argument("--project", type=Path, default=ROOT / "runs" / "train")
     p.add_argument(
@@ -109,6 +115,8 @@ def _train(args: argparse.Namespace) -> int:
             extra["close_mosaic"] = args.close_mosaic
         if args.freeze:
             extra["freeze"] = args.freeze
+        if args.warmup_epochs is not None:
+            extra["warmup_epochs"] = args.warmup_epochs
         run = tr.train(
             args.data,
             arch=args.arch,

@@ -52,3 +52,27 @@ def test_composite_returns_the_photos_own_labels_with_the_skips(shared_data):
     own = [lab for lab in labels if lab[0] == 0]
     assert own, "the Roboflow photo's potholes are kept as labels"
     assert len([lab for lab in labels if lab[0] == 3]) <= len(meta["skips"])
+
+
+def test_near_skips_stay_in_front_of_the_camera_and_a_share_is_close():
+    from sample_footage.skip_composites import FAR_M, NEAR_M, _distance_m
+
+    rng = np.random.default_rng(0)
+    z = np.array([_distance_m(rng, 2.5) for _ in range(2000)])
+    assert z.min() >= 3.5  # the nearest end (2.5 m from the centre) is at least 1 m ahead
+    assert z.max() <= FAR_M[1]
+    near = np.mean(z < FAR_M[0])
+    assert 0.2 < near < 0.4  # about NEAR_SHARE of the skips are closer than 5 m
+    assert NEAR_M[0] < FAR_M[0]
+
+
+def test_a_skip_cut_by_the_frame_edge_is_labelled_while_plainly_seen():
+    from sample_footage.skip_composites import _clip_box
+
+    w, h = 1000, 600
+    half_out = np.array([[900.0, 300.0], [1100.0, 300.0], [900.0, 500.0], [1100.0, 500.0]])
+    assert _clip_box(half_out, w, h) == (900.0, 300.0, 1000, 500.0)  # 50 % seen
+    mostly_out = np.array([[950.0, 100.0], [1400.0, 100.0], [950.0, 590.0], [1400.0, 590.0]])
+    assert _clip_box(mostly_out, w, h) == (950.0, 100.0, 1000, 590.0)  # 11 % seen, 4 % of image
+    sliver = np.array([[990.0, 300.0], [1200.0, 300.0], [990.0, 400.0], [1200.0, 400.0]])
+    assert _clip_box(sliver, w, h) is None  # 5 % seen, 0.2 % of the image
