@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import time
 import zlib
@@ -30,8 +29,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
+from roadcam.settings import shared_data_dir  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
-SHARED_DATA = Path(os.environ.get("ROADCAM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED_DATA = shared_data_dir()
 BRAZIL = SHARED_DATA / "cracks_potholes_brazil_dnit_subset"
 LANEQ = SHARED_DATA.parent / "holdout" / "laneq_markings"
 SPLIT_CSV = ROOT / "detector" / "recipes" / "brazil_dnit_split.csv"

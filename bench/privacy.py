@@ -33,7 +33,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SHARED = Path(os.environ.get("ROADCAM_SHARED_DATA", ROOT.parent / "shared" / "data")).parent
+from roadcam.settings import shared_data_dir  # noqa: E402
+
+SHARED = shared_data_dir().parent
 BY_EYE = ROOT / "bench" / "privacy_by_eye.csv"
 OUT = ROOT / "bench" / "results" / "privacy.json"
 WEIGHTS = ROOT / "detector" / "weights" / "privacy.onnx"

@@ -34,6 +34,7 @@ import numpy as np
 
 from detector.types import CLASS_NAMES
 from roadcam.errors import ConfigError, CorruptInputError, InputNotFoundError
+from roadcam.settings import shared_data_dir
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ def split_of(
 
 
 def load_recipe(path: str | Path) -> dict[str, Any]:
-    """Read and check a recipe; resolves source paths against the recipe's folder."""
+    """Read and check a recipe; resolves source paths against the recipe's folder
+    (``${shared_data}`` is :func:`roadcam.settings.shared_data_dir`)."""
     import yaml
 
     path = Path(path)
@@ -140,7 +142,8 @@ def load_recipe(path: str | Path) -> dict[str, Any]:
             raise ConfigError(f"each source needs name, type and path: {src}", path=str(path))
         if src["type"] not in ("yolo_splits", "yolo_folder", "masks"):
             raise ConfigError(f"unknown source type {src['type']!r}", path=str(path))
-        src["_path"] = str((path.parent / src["path"]).resolve())
+        src_path = str(src["path"]).replace("${shared_data}", str(shared_data_dir()))
+        src["_path"] = str((path.parent / src_path).resolve())
     return recipe
 
 

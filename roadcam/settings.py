@@ -5,6 +5,7 @@ Nothing is read at import: call :func:`get_settings`.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,13 @@ def portable_path(path: str | Path) -> str:
         return p.resolve().relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
         return p.name if p.is_absolute() else p.as_posix()
+
+
+def shared_data_dir() -> Path:
+    """The third-party data folder: ``$ROADCAM_SHARED_DATA``, else ``../shared/data`` beside
+    the repository (where CI puts it). Recipes name it ``${shared_data}``."""
+    env = os.environ.get("ROADCAM_SHARED_DATA")
+    return Path(env) if env else PROJECT_ROOT.parent / "shared" / "data"
 
 
 _ABS_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)*[\w.@+-]+")

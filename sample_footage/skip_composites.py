@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -46,6 +45,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
+from roadcam.settings import shared_data_dir  # noqa: E402
 from sample_footage.skip_models import (  # noqa: E402
     SKIP_CLASS,
     draw_negative,
@@ -54,7 +54,7 @@ from sample_footage.skip_models import (  # noqa: E402
     random_skip,
 )
 
-SHARED = Path(os.environ.get("ROADCAM_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 
 
 # -- backgrounds and their own labels ----------------------------------------------------------

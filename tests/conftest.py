@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from roadcam.settings import shared_data_dir
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("ROADCAM_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+SHARED_DATA = shared_data_dir()
 TEST_DATA = REPO_ROOT / "tests" / "data"
 
 needs_shared = pytest.mark.skipif(

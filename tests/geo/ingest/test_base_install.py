@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
 import tomllib
@@ -26,6 +25,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from roadcam.settings import shared_data_dir
 
 REPO = Path(__file__).resolve().parents[3]
 OWN_PACKAGES = {"roadcam", "geo", "detector", "hierarchy", "api", "store", "pipeline"}
@@ -147,7 +148,7 @@ def test_every_reader_runs_with_only_base_dependencies(tmp_path):
     )
     assert "pytest" in blocked  # the dev extras are out of reach
     files = _sample_files(tmp_path)
-    shared = Path(os.environ.get("ROADCAM_SHARED_DATA", REPO.parent / "shared" / "data"))
+    shared = shared_data_dir()
     gpmf = shared / "gopro_gpmf_samples" / "samples" / "hero5.raw"  # GPMF, when present
     if gpmf.is_file():
         files.append(gpmf)
