@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from geo.types import DefectCandidate, FrameQuality, Observation, SampledFrame
@@ -92,3 +93,10 @@ def candidate(
 
 def sha(n: int) -> str:
     return f"{n:064x}"
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    """The web-mercator tile (z, x, y) holding a point."""
+    n = 2**z
+    y = (1 - math.log(math.tan(math.radians(45 + lat / 2))) / math.pi) / 2 * n
+    return z, int((lon + 180) / 360 * n), int(y)

@@ -5,9 +5,8 @@ counting the defects says."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -20,15 +19,7 @@ from store.engine import make_engine, session_scope
 from store.mvt import decode_points
 from store.review import review_defect
 from store.tiles import CLASSES, defect_tile_json, defect_tile_mvt
-
-T0 = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
-LON0, LAT0 = 0.5040, 51.3890
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2**z
-    y = (1 - math.log(math.tan(math.radians(45 + lat / 2))) / math.pi) / 2 * n
-    return z, int((lon + 180) / 360 * n), int(y)
+from tests.store._factories import LAT0, LON0, T0, tile_of
 
 
 def cand(i: int, **kw) -> DefectCandidate:

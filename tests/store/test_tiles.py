@@ -3,9 +3,6 @@ street zoom, the same content as JSON and as Mapbox Vector Tiles (ST_AsMVT / sto
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, datetime
-
 import pytest
 
 from geo.types import DefectCandidate
@@ -14,15 +11,7 @@ from store.defect_json import DefectFilter
 from store.defects import list_defects, save_defects, set_defect_status
 from store.mvt import decode_points, encode_points
 from store.tiles import CLUSTER_BELOW_ZOOM, defect_tile_json, defect_tile_mvt, tile_bbox
-
-T0 = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
-LON0, LAT0 = 0.5040, 51.3890
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2**z
-    y = (1 - math.log(math.tan(math.radians(45 + lat / 2))) / math.pi) / 2 * n
-    return z, int((lon + 180) / 360 * n), int(y)
+from tests.store._factories import LAT0, LON0, T0, tile_of
 
 
 @pytest.fixture(scope="module")
