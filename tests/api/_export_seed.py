@@ -46,6 +46,16 @@ def segments() -> gpd.GeoDataFrame:
     )
 
 
+def canterbury_street(segment_id: str, length_m: float, end_lon: float) -> gpd.GeoDataFrame:
+    """Canterbury Street alone (B2004, east from 0.548 E), for tests that need one road."""
+    one = segments().iloc[[0]].copy()
+    one["segment_id"] = [segment_id]
+    one["source_id"] = ["1"]
+    one["length_m"] = [length_m]
+    one["geometry"] = [LineString([(0.548, LAT), (end_lon, LAT)])]
+    return one.reset_index(drop=True)
+
+
 def _frames(t0: datetime, source: str) -> list[SampledFrame]:
     q = FrameQuality(brightness=120.0, blur=300.0, glare=0.01, hdop=0.9)
     return [

@@ -6,15 +6,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-import geopandas as gpd
 import pytest
 from _auth import bearer, make_role_users
 from fastapi.testclient import TestClient
-from shapely.geometry import LineString
 
 from api.main import create_app
 from geo.types import DefectCandidate
 from roadcam.settings import Settings
+from tests.api._export_seed import canterbury_street
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -41,23 +40,7 @@ def seed(engine, n: int = 20) -> list[int]:
     from store.engine import session_scope
     from store.segments import upsert_segments
 
-    segs = gpd.GeoDataFrame(
-        {
-            "segment_id": ["s1-0"],
-            "source_id": ["1"],
-            "name": ["Canterbury Street"],
-            "ref": ["B2004"],
-            "highway": ["secondary"],
-            "road_class": ["B"],
-            "oneway": [False],
-            "u": ["a"],
-            "v": ["b"],
-            "length_m": [150.0],
-            "hierarchy": ["3b"],
-        },
-        geometry=[LineString([(0.548, 51.386), (0.550, 51.386)])],
-        crs="EPSG:4326",
-    )
+    segs = canterbury_street("s1-0", 150.0, 0.550)
     with session_scope(engine) as s:
         upsert_segments(s, segs)
         return save_defects(s, [candidate(k) for k in range(n)])

@@ -3,12 +3,11 @@
 import shutil
 from datetime import UTC, datetime
 
-import geopandas as gpd
 import pytest
 from _server import serve_app
-from shapely.geometry import LineString
 
 from geo.types import DefectCandidate
+from tests.api._export_seed import canterbury_street
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -40,23 +39,7 @@ def server(tmp_path_factory):
     url = f"sqlite:///{tmp / 'web.sqlite'}"
     upgrade(url)
     engine = make_engine(url)
-    segs = gpd.GeoDataFrame(
-        {
-            "segment_id": ["w1-0"],
-            "source_id": ["1"],
-            "name": ["Canterbury Street"],
-            "ref": ["B2004"],
-            "highway": ["secondary"],
-            "road_class": ["B"],
-            "oneway": [False],
-            "u": ["a"],
-            "v": ["b"],
-            "length_m": [100.0],
-            "hierarchy": ["3b"],
-        },
-        geometry=[LineString([(0.548, 51.386), (0.5494, 51.386)])],
-        crs="EPSG:4326",
-    )
+    segs = canterbury_street("w1-0", 100.0, 0.5494)
     with session_scope(engine) as s:
         upsert_segments(s, segs)
         ids = save_defects(
