@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geo.network.road_tags import SEGMENT_COLUMNS
 from roadcam.errors import CRSError, NetworkError
 from store._sql import bbox_filter, bulk_insert, geom_ewkt
 from store.models import SRID, RoadSegment, utcnow
@@ -187,17 +188,10 @@ def network_bbox(session: Session) -> list[float] | None:
     return None if row[0] is None else [float(v) for v in row]
 
 
+#: The network contract's columns (one list, in geo.network.road_tags) less its hierarchy and
+#: geometry, then the hierarchy review's own.
 _GDF_COLS = (
-    "segment_id",
-    "source_id",
-    "name",
-    "ref",
-    "highway",
-    "road_class",
-    "oneway",
-    "u",
-    "v",
-    "length_m",
+    *(c for c in SEGMENT_COLUMNS if c not in ("hierarchy", "geometry")),
     "current_category",
     "recommended_category",
     "inspection_frequency",
