@@ -170,36 +170,23 @@ def _read_lines_frame(path: Path, source_crs: Any | None):
     return gdf
 
 
-def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
-    import geopandas as gpd
-    from shapely import LineString, get_coordinates
-
-    gdf = _read_lines_frame(path, source_crs)
-    gdf = gdf[gdf.geometry.notna() & gdf.geom_type.isin(["LineString", "MultiLineString"])]
-    hw_all = _str_col(gdf, "highway")
-    keep = np.array([h.strip().lower() not in NON_DRIVABLE_HIGHWAYS for h in hw_all], dtype=bool)
-    gdf = gdf[keep]
-    if len(gdf) == 0:
-        raise NetworkError("no drivable lines in this file", path=str(path))
+def _target_crs(gdf: Any, crs: Any | None) -> Any:
+    """The metric CRS asked for, else the UTM/BNG one that fits the lines' extent."""
     if crs is not None:
-        target = resolve_metric_crs(crs)
-    elif gdf.crs.is_geographic:
-        b = gdf.total_bounds
-        target = metric_crs_for_bounds(*b)
-    else:
-        b = gdf.to_crs(4326).total_bounds
-        target = metric_crs_for_bounds(*b)
-    feat_ids = _str_col(gdf, "id")
-    index_ids = [str(i) for i in range(len(gdf))]
-    feat_ids = [f if f else index_ids[i] for i, f in enumerate(feat_ids)]
-    names, refs, hws = _str_col(gdf, "name"), _str_col(gdf, "ref"), _str_col(gdf, "highway")
-    hier, oneways = (
-        _str_col(gdf, "hierarchy"),
-        (gdf["oneway"].tolist() if "oneway" in gdf else [None] * len(gdf)),
-    )
-    junction = _str_col(gdf, "junction")
-    metric = gdf.geometry.to_crs(target)
-    lines: list[tuple[int, np.ndarray]] = []  # (row, coords)
+        return resolve_metric_crs(crs)
+    bounds = gdf.total_bounds if gdf.crs.is_geographic else gdf.to_crs(4326).total_bounds
+    return metric_crs_for_bounds(*bounds)
+
+
+def _unique_lines(metric: Any) -> tuple[list[tuple[int, np.ndarray]], list[list], list[bool]]:
+    """``(row, coords)`` of every line part, its node-grid keys, and whether it is forced two-way.
+
+    One line per geometry: a repeat (same or reversed vertices, e.g. OSMnx's one row per
+    direction) is dropped, and a reversed repeat makes the kept line two-way.
+    """
+    from shapely import get_coordinates
+
+    lines: list[tuple[int, np.ndarray]] = []
     for row, geom in enumerate(metric):
         parts = geom.geoms if geom.geom_type == "MultiLineString" else [geom]
         for p in parts:
@@ -209,8 +196,6 @@ def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
     keys = [
         [(int(round(x / NODE_GRID_M)), int(round(y / NODE_GRID_M))) for x, y in c] for _, c in lines
     ]
-    # one line per geometry: a repeat (same or reversed vertices, e.g. OSMnx's one row per
-    # direction) is dropped, and a reversed repeat makes the kept line two-way
     first_of: dict[tuple, int] = {}
     two_way: set[int] = set()
     unique: list[int] = []
@@ -224,8 +209,25 @@ def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
             two_way.add(j)
     if len(unique) < len(lines):
         log.info("%d duplicate line geometries dropped", len(lines) - len(unique))
-    lines, keys = [lines[i] for i in unique], [keys[i] for i in unique]
-    forced_two_way = [i in two_way for i in unique]
+    return [lines[i] for i in unique], [keys[i] for i in unique], [i in two_way for i in unique]
+
+
+def _lines_segments(path: Path, crs: Any | None, source_crs: Any | None = None):
+    import geopandas as gpd
+    from shapely import LineString
+
+    gdf = _read_lines_frame(path, source_crs)
+    gdf = gdf[gdf.geometry.notna() & gdf.geom_type.isin(["LineString", "MultiLineString"])]
+    hw_all = _str_col(gdf, "highway")
+    gdf = gdf[np.array([h.strip().lower() not in NON_DRIVABLE_HIGHWAYS for h in hw_all], bool)]
+    if len(gdf) == 0:
+        raise NetworkError("no drivable lines in this file", path=str(path))
+    target = _target_crs(gdf, crs)
+    feat_ids = [f if f else str(i) for i, f in enumerate(_str_col(gdf, "id"))]
+    names, refs, hws = _str_col(gdf, "name"), _str_col(gdf, "ref"), _str_col(gdf, "highway")
+    hier, junction = _str_col(gdf, "hierarchy"), _str_col(gdf, "junction")
+    oneways = gdf["oneway"].tolist() if "oneway" in gdf else [None] * len(gdf)
+    lines, keys, forced_two_way = _unique_lines(gdf.geometry.to_crs(target))
     counts: Counter = Counter(k for ks in keys for k in ks)
     rows: list[dict[str, Any]] = []
     part_no: Counter = Counter()
