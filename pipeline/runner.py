@@ -173,7 +173,7 @@ def store_result(
     """Store one computed item in the session (the caller owns the transaction)."""
     from geo.placement.cluster import defects_from_observations
     from geo.placement.locate import locate_observations
-    from store.defects import save_defects, stored_defect_candidates
+    from store.defects import save_defects
     from store.frames import add_frames
     from store.observations import add_observations
     from store.surveys import get_or_create_survey, set_survey_status
@@ -187,18 +187,7 @@ def store_result(
     ids_by_key = {(f.source, f.frame_index): fid for f, fid in zip(frames, frame_ids, strict=True)}
     observations, correction = locate_observations(network, frames, result.observations)
     obs_ids = add_observations(session, ids_by_key, observations)
-    existing = []
-    if observations:
-        margin = 0.001  # ~100 m: generous prefilter; the merge rules decide in metres
-        bbox = (
-            min(o.lon for o in observations) - margin,
-            min(o.lat for o in observations) - margin,
-            max(o.lon for o in observations) + margin,
-            max(o.lat for o in observations) + margin,
-        )
-        existing = stored_defect_candidates(
-            session, bbox=bbox, class_name=sorted({o.class_name for o in observations})
-        )
+    existing = _stored_candidates_near(session, observations)
     candidates = defects_from_observations(observations, existing)
     save_defects(session, candidates, survey_id=survey.id, observation_ids=obs_ids)
     repairs = _verify_claims(
@@ -215,13 +204,7 @@ def store_result(
     stats["marking_runs"] = _store_marking_runs(session, result, network, survey.id, correction)
     new = sum(1 for c in candidates if c.defect_id is None)
     items = result.items or [result.item]
-    gps_paths = list(dict.fromkeys(i.gps_path for i in items if i.gps_path is not None))
-    if gps_paths:
-        stats["gps_path"] = str(gps_paths[0])
-        stats["gps_sha256"] = sha256_of_file(gps_paths[0])
-    if len(items) > 1:
-        stats["paths"] = [str(i.path) for i in items]
-        stats["gps_paths"] = [str(g) for g in gps_paths]
+    stats.update(_gps_provenance(items))
     stats.update(
         observations=len(observations),
         observations_on_network=sum(1 for o in observations if o.segment_id),
@@ -234,22 +217,7 @@ def store_result(
         seconds=result.seconds,
     )
     set_survey_status(session, survey.id, "done", summary=stats)
-    summary.processed += len(items)
-    for key in (
-        "frames",
-        "usable_frames",
-        "unusable_frames",
-        "detections",
-        "observations",
-        "observations_on_network",
-        "defects_new",
-        "defects_updated",
-        "repairs_proposed_repaired",
-        "repairs_proposed_still_present",
-        "repairs_to_inspector",
-    ):
-        setattr(summary, key, getattr(summary, key) + int(stats.get(key, 0)))
-    summary.frames_dropped_in_gaps += int(stats.get("gap_dropped_frames", 0))
+    _add_to_summary(summary, stats, len(items))
     record = {
         "survey_id": survey.id,
         "path": str(result.item.path),
@@ -257,6 +225,60 @@ def store_result(
     }
     summary.surveys.append(record)
     return record
+
+
+#: Per-survey counts summed into the run summary.
+_SUMMED = (
+    "frames",
+    "usable_frames",
+    "unusable_frames",
+    "detections",
+    "observations",
+    "observations_on_network",
+    "defects_new",
+    "defects_updated",
+    "repairs_proposed_repaired",
+    "repairs_proposed_still_present",
+    "repairs_to_inspector",
+)
+
+
+def _add_to_summary(summary: RunSummary, stats: dict[str, Any], items: int) -> None:
+    summary.processed += items
+    for key in _SUMMED:
+        setattr(summary, key, getattr(summary, key) + int(stats.get(key, 0)))
+    summary.frames_dropped_in_gaps += int(stats.get("gap_dropped_frames", 0))
+
+
+def _stored_candidates_near(session, observations) -> list:
+    """Stored defects of the observations' classes in a ~100 m margin around them."""
+    from store.defects import stored_defect_candidates
+
+    if not observations:
+        return []
+    margin = 0.001  # ~100 m: generous prefilter; the merge rules decide in metres
+    bbox = (
+        min(o.lon for o in observations) - margin,
+        min(o.lat for o in observations) - margin,
+        max(o.lon for o in observations) + margin,
+        max(o.lat for o in observations) + margin,
+    )
+    return stored_defect_candidates(
+        session, bbox=bbox, class_name=sorted({o.class_name for o in observations})
+    )
+
+
+def _gps_provenance(items) -> dict[str, Any]:
+    """Which GPS file(s) the survey's position came from, with the first one's SHA-256."""
+    out: dict[str, Any] = {}
+    gps_paths = list(dict.fromkeys(i.gps_path for i in items if i.gps_path is not None))
+    if gps_paths:
+        out["gps_path"] = str(gps_paths[0])
+        out["gps_sha256"] = sha256_of_file(gps_paths[0])
+    if len(items) > 1:
+        out["paths"] = [str(i.path) for i in items]
+        out["gps_paths"] = [str(g) for g in gps_paths]
+    return out
 
 
 def _store_marking_runs(session, result: FootageResult, network, survey_id: int, correction) -> int:
