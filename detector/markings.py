@@ -25,14 +25,20 @@ from pathlib import Path
 
 import numpy as np
 
-#: Headroom contrast of fresh paint. Chosen on the Brazilian calibration *train* split
-#: (``bench/markings.py --split train --choose``): the median contrast of intact paint there
-#: was 1.32 (paint is brighter than the white point of the rest of the frame).
-FRESH_CONTRAST = 1.3
+#: Headroom contrast of fresh paint. Chosen with the white point below on the Brazilian
+#: calibration *train* split (``bench/markings.py --split train --choose --limit 80``).
+FRESH_CONTRAST = 1.2
 #: A pixel counts as painted when its contrast is at least this share of fresh paint.
 PRESENT_SHARE_OF_FRESH = 0.5
-#: The white point: this percentile of the frame's grey levels (exposure normalisation).
+#: The frame's bright point: this percentile of its grey levels outside the paint.
 WHITE_PERCENTILE = 99.5
+#: The white point is ``WHITE_SHARE_OF_BRIGHT`` of the bright point plus the rest of
+#: ``ROAD_TO_WHITE`` times the road's median grey. The bright point alone swings with what else
+#: is in view (a sky at 244, or only road at 152, whose headroom over the road is then a few
+#: grey levels and every line reads as fresh); the road's median steadies it, and both scale
+#: with the exposure, so a gain still leaves the contrast unchanged. Chosen on the train split.
+WHITE_SHARE_OF_BRIGHT = 0.6
+ROAD_TO_WHITE = 1.6
 #: Bird's-eye views: road darker than this share of the vehicle's lane is hidden (deep shadow,
 #: a dark vehicle) and not measured (``slice_profile``). Sample shadows darken by 0.55, a black
 #: car is 0.33 of the asphalt; the asphalt's own mottle stays above 0.79.
@@ -128,12 +134,18 @@ def contrast_and_surface(
     cand = bright_candidates(grey)
     ex = cand if exclude is None else (cand | exclude.astype(bool))
     surf = surface_from_grey(grey, ex, sigma_px)
-    if white is None:  # the white point of everything but the paint (fading must not move it)
-        rest = grey[~ex] if (~ex).any() else grey
-        white = float(np.percentile(rest, WHITE_PERCENTILE))
-    w = float(white)
+    w = white_point(grey, ex) if white is None else float(white)
     head = np.maximum(w - surf, 8.0)
     return ((grey - surf) / head).astype(np.float32), surf
+
+
+def white_point(grey: np.ndarray, exclude: np.ndarray) -> float:
+    """The white point of a frame from its grey levels outside ``exclude`` (paint and bright
+    candidates, so fading the paint does not move it): bright point and road level blended."""
+    rest = grey[~exclude] if (~exclude).any() else grey
+    bright, road = np.percentile(rest, [WHITE_PERCENTILE, 50.0])
+    share = WHITE_SHARE_OF_BRIGHT
+    return float(share * bright + (1.0 - share) * ROAD_TO_WHITE * road)
 
 
 def wear_from_contrast(contrast: np.ndarray, expected: np.ndarray) -> tuple[float, float, float]:
