@@ -39,6 +39,12 @@ WHITE_PERCENTILE = 99.5
 #: with the exposure, so a gain still leaves the contrast unchanged. Chosen on the train split.
 WHITE_SHARE_OF_BRIGHT = 0.6
 ROAD_TO_WHITE = 1.6
+#: Bird's-eye views (``slice_profile``) keep the session-4 scale: white point = the bright point
+#: alone, fresh paint 1.3. Their wear is relative to each line's own well-kept width, so the
+#: absolute scale matters less there, and their settings were chosen on the sample drives
+#: (with the photo's white point above, repeatability went from median 0.013 to 0.027).
+BIRDS_EYE_FRESH_CONTRAST = 1.3
+BIRDS_EYE_SHARE_OF_BRIGHT = 1.0
 #: Bird's-eye views: road darker than this share of the vehicle's lane is hidden (deep shadow,
 #: a dark vehicle) and not measured (``slice_profile``). Sample shadows darken by 0.55, a black
 #: car is 0.33 of the asphalt; the asphalt's own mottle stays above 0.79.
@@ -128,24 +134,26 @@ def contrast_and_surface(
     exclude: np.ndarray | None = None,
     white: float | None = None,
     sigma_px: float | None = None,
+    bright_share: float = WHITE_SHARE_OF_BRIGHT,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The headroom contrast (see :func:`contrast_map`) and the local surface ``S`` under it."""
     grey = grey_from_bgr(image)
     cand = bright_candidates(grey)
     ex = cand if exclude is None else (cand | exclude.astype(bool))
     surf = surface_from_grey(grey, ex, sigma_px)
-    w = white_point(grey, ex) if white is None else float(white)
+    w = white_point(grey, ex, bright_share) if white is None else float(white)
     head = np.maximum(w - surf, 8.0)
     return ((grey - surf) / head).astype(np.float32), surf
 
 
-def white_point(grey: np.ndarray, exclude: np.ndarray) -> float:
+def white_point(
+    grey: np.ndarray, exclude: np.ndarray, bright_share: float = WHITE_SHARE_OF_BRIGHT
+) -> float:
     """The white point of a frame from its grey levels outside ``exclude`` (paint and bright
     candidates, so fading the paint does not move it): bright point and road level blended."""
     rest = grey[~exclude] if (~exclude).any() else grey
     bright, road = np.percentile(rest, [WHITE_PERCENTILE, 50.0])
-    share = WHITE_SHARE_OF_BRIGHT
-    return float(share * bright + (1.0 - share) * ROAD_TO_WHITE * road)
+    return float(bright_share * bright + (1.0 - bright_share) * ROAD_TO_WHITE * road)
 
 
 def wear_from_contrast(contrast: np.ndarray, expected: np.ndarray) -> tuple[float, float, float]:
@@ -328,12 +336,14 @@ def slice_profile(
     slice saw nothing.
     """
     valid = np.ones(view.shape[:2], bool) if valid is None else valid.astype(bool)
-    con, surf = contrast_and_surface(view, exclude=~valid, sigma_px=sigma_px)
+    con, surf = contrast_and_surface(
+        view, exclude=~valid, sigma_px=sigma_px, bright_share=BIRDS_EYE_SHARE_OF_BRIGHT
+    )
     seen = valid.copy()
     if light_cols is not None and valid[:, light_cols].any():
         light = float(np.percentile(surf[:, light_cols][valid[:, light_cols]], 75))
         seen &= surf >= DARK_SHARE * light
-    rel = np.where(seen, np.clip(con / FRESH_CONTRAST, 0.0, 1.0), np.nan)
+    rel = np.where(seen, np.clip(con / BIRDS_EYE_FRESH_CONTRAST, 0.0, 1.0), np.nan)
     n = rel.shape[0] // rows_per_slice
     rel = rel[: n * rows_per_slice].reshape(n, rows_per_slice, rel.shape[1])
     with np.errstate(invalid="ignore"):
