@@ -1,7 +1,8 @@
 """Marking-wear benchmark: synthetic fades of real paint, and real graded markings.
 
 ``python bench/markings.py``            calibration on the Brazilian valid split + the LaneQ holdout
-``python bench/markings.py --split train --choose``   the figures FRESH_CONTRAST was chosen from
+``python bench/markings.py --split train --choose --limit 80``   the figures the white point
+and FRESH_CONTRAST were chosen from
 
 1. **Calibration** (``../shared/data/cracks_potholes_brazil_dnit_subset``, train/valid of
    ``detector/recipes/brazil_dnit_split.csv``, never test): each image's paint is found by an
