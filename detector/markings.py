@@ -12,6 +12,9 @@ The measure (see docs/markings.md):
 * the *headroom contrast* of a pixel is ``r = (L - S) / (white - S)``: how far the pixel rises
   above the road towards white. Fresh white paint is close to the brightest thing a camera
   exposes for, whatever the surface; paint blended towards the road falls linearly to 0;
+* ``white`` is the frame's bright point blended with a multiple of the road's median grey
+  (:func:`white_point`; both scale with the exposure); the bird's-eye views use the bright
+  point alone (``BIRDS_EYE_*``, their settings were chosen on the sample drives);
 * the wear of a marking is ``1 - mean(clip(r / FRESH_CONTRAST, 0, 1))`` over its *expected*
   paint (the given mask, or the outline of the paint found): 0 = as new, 1 = gone. Its two
   parts are reported too: the share of expected pixels still painted (``r`` above half the
@@ -152,6 +155,8 @@ def white_point(
     """The white point of a frame from its grey levels outside ``exclude`` (paint and bright
     candidates, so fading the paint does not move it): bright point and road level blended."""
     rest = grey[~exclude] if (~exclude).any() else grey
+    if bright_share >= 1.0:  # the bird's-eye views: the bright point alone (one percentile)
+        return float(np.percentile(rest, WHITE_PERCENTILE))
     bright, road = np.percentile(rest, [WHITE_PERCENTILE, 50.0])
     return float(bright_share * bright + (1.0 - bright_share) * ROAD_TO_WHITE * road)
 
