@@ -1,7 +1,8 @@
 """Marking-wear benchmark: synthetic fades of real paint, and real graded markings.
 
 ``python bench/markings.py``            calibration on the Brazilian valid split + the LaneQ holdout
-``python bench/markings.py --split train --choose``   the figures FRESH_CONTRAST was chosen from
+``python bench/markings.py --split train --choose --limit 80``   the figures the white point
+and FRESH_CONTRAST were chosen from
 
 1. **Calibration** (``../shared/data/cracks_potholes_brazil_dnit_subset``, train/valid of
    ``detector/recipes/brazil_dnit_split.csv``, never test): each image's paint is found by an
@@ -112,18 +113,19 @@ def best_match(found: list[np.ndarray], truth: np.ndarray) -> int | None:
     return best_i if best >= 0.2 * truth.sum() else None
 
 
-def end_to_end(image: np.ndarray, truths: list[np.ndarray]) -> tuple[list[float], int]:
-    """Wear of each truth marking measured on the paint found by the measure itself (1 if none)."""
+def end_to_end(image: np.ndarray, truths: list[np.ndarray]) -> tuple[list[float], list[bool]]:
+    """Wear of each truth marking measured on the paint found by the measure itself (1 if none),
+    and whether it was found."""
     from detector.markings import find_markings, measure_masks
 
     found = find_markings(image, region=np.ones(image.shape[:2], bool))
     wears = measure_masks(image, found) if found else []
-    out, hit = [], 0
+    out, hits = [], []
     for t in truths:
         i = best_match(found, t)
         out.append(1.0 if i is None else wears[i].wear)
-        hit += i is not None
-    return out, hit
+        hits.append(i is not None)
+    return out, hits
 
 
 def _spearman(a, b) -> float:
@@ -197,7 +199,7 @@ def holdout() -> dict:
     by_image: dict[str, list[dict]] = {}
     for r in rows:
         by_image.setdefault(r["image"], []).append(r)
-    grades, given, e2e, naive, found = [], [], [], [], 0
+    grades, given, e2e, naive, found, hits = [], [], [], [], 0, []
     for name, rs in sorted(by_image.items()):
         image = cv2.imread(str(base / "damage_ratio_images" / name))
         stem = Path(name).stem
@@ -207,8 +209,9 @@ def holdout() -> dict:
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(float)
         given += [w.wear for w in measure_masks(image, masks)]
         ends, hit = end_to_end(image, masks)
+        hits += hit
         e2e += ends
-        found += hit
+        found += sum(hit)
         naive += [1 - grey[m].mean() / 255 for m in masks]
         grades += [float(r["degradation_value"]) for r in rs]
     return {
@@ -217,6 +220,14 @@ def holdout() -> dict:
         "given_mask_spearman": round(_spearman(grades, given), 4),
         "end_to_end_spearman": round(_spearman(grades, e2e), 4),
         "end_to_end_found": found,
+        "end_to_end_spearman_found_only": round(
+            _spearman(
+                [g for g, h in zip(grades, hits, strict=True) if h],
+                [w for w, h in zip(e2e, hits, strict=True) if h],
+            ),
+            4,
+        ),
+        "grades_not_found": sorted(g for g, h in zip(grades, hits, strict=True) if not h),
         "naive_baseline_spearman": round(_spearman(grades, naive), 4),
     }
 

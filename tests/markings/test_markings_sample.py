@@ -73,16 +73,65 @@ def test_all_worn_sections_and_no_sound_line_in_the_programme(sample_db, capsys)
     assert any(r["line_kind"] == "edge_or_lane" for r in prog["runs"])  # M03 is an edge line
 
 
-def test_the_overlapping_drives_agree(sample_db):
-    """Repeatability: runs measured on both drives (measured: 44 of 45 within 0.1, median
-    0.01, largest 0.12; the issue's target, all within 0.1, is not met by one run)."""
+def _changes(db: str) -> dict[tuple[str, float, float], float]:
+    """|wear difference| between the two drives per (road, line offset, run start)."""
     from store.markings import merged_wear_runs
     from store.migrate import database_session
 
-    with database_session(sample_db[0]) as s:
+    source = _source_of(db)
+    with database_session(db) as s:
         runs = merged_wear_runs(s, repeatability=0.1)
-    both = [abs(r["change"]) for r in runs if r["change"] is not None]
+    return {
+        (source[r["segment_id"]], round(r["line_offset_m"]), r["start_m"]): abs(r["change"])
+        for r in runs
+        if r["change"] is not None
+    }
+
+
+def test_the_overlapping_drives_agree(sample_db):
+    """Repeatability: runs measured on both drives (measured: 44 of 45 within 0.1, median
+    0.01, largest 0.12; the issue's target, all within 0.1, is not met by one run)."""
+    both = list(_changes(sample_db[0]).values())
     assert len(both) >= 40
     assert sorted(both)[len(both) // 2] <= 0.05  # median
     assert sum(d <= 0.1 for d in both) / len(both) >= 0.9
     assert max(both) <= 0.15
+
+
+@pytest.fixture(scope="module")
+def exact_gps_db(tmp_path_factory):
+    """Both drives again with the same 1 Hz GPS but no position noise (the committed drives
+    have 1.8 m AR(1) noise per axis; sample_footage/route.make_drive's ``gps_noise_m``)."""
+    from sample_footage.layout import GPS_GAP_S, STOPS
+    from sample_footage.make_sample import drive_specs
+    from sample_footage.route import make_drive, write_blackvue_nmea
+
+    tmp = tmp_path_factory.mktemp("exact_gps")
+    for name, spec in drive_specs().items():
+        drive = make_drive(
+            spec["start"],
+            stops=STOPS if spec.get("stops") is None else spec["stops"],
+            gap_s=GPS_GAP_S if spec.get("gap_s") is None else spec["gap_s"],
+            seed=spec["seed"],
+            end_m=spec["end_m"],
+            gps_noise_m=0.0,
+        )
+        write_blackvue_nmea(drive, tmp / f"{name}.gps")
+        (tmp / f"{name}.mp4").symlink_to(SAMPLE / f"{name}.mp4")  # same frames, new GPS
+    db = f"sqlite:///{tmp / 'sample.sqlite'}"
+    assert main(["network", "load", str(SAMPLE / "network.geojson"), "--database", db]) == 0
+    assert process_with_oracle([tmp / "drive1.mp4", tmp / "drive2.mp4"], db, tmp) == 0
+    return db
+
+
+def test_the_one_disagreement_is_gps_noise(sample_db, exact_gps_db):
+    """Gordon Road (r09) centre line 90-100 m reads 0.14 on drive 1 and 0.03 on drive 2; with
+    noiseless GPS both drives read it within 0.05 (measured 0.05 and 0.07): the disagreement is
+    where the noisy GPS places drive 1's frames along the road, not the paint measure."""
+    noisy, exact = _changes(sample_db[0]), _changes(exact_gps_db)
+    gordon = ("r09", 0, 90.0)
+    assert noisy[gordon] > 0.1
+    assert exact[gordon] < 0.05
+    # the next largest, Barnsole Road's edge line 80-90 m (0.01 vs 0.11), is the same with
+    # either GPS: not explained by GPS (measured 0.096 and 0.100)
+    assert max(exact.values()) <= 0.11
