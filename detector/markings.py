@@ -88,9 +88,18 @@ def bright_candidates(grey: np.ndarray, min_rise: float = 12.0) -> np.ndarray:
 
 
 def surface_from_grey(
-    grey: np.ndarray, exclude: np.ndarray | None = None, sigma_px: float | None = None
+    grey: np.ndarray,
+    exclude: np.ndarray | None = None,
+    sigma_px: float | None = None,
+    wanted: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The local road surface: a Gaussian normalised convolution of ``grey`` without ``exclude``."""
+    """The local road surface: a Gaussian normalised convolution of ``grey`` without ``exclude``.
+
+    Where almost all of a pixel's neighbourhood is excluded (``den <= 0.05``) the surface is a
+    four times wider blur of ``grey``. That blur costs three times the other two together, so
+    it is made only when a pixel that needs it is ``wanted`` (default: every pixel); a pixel
+    outside ``wanted`` that would need it gets its own grey level instead (contrast 0).
+    """
     import cv2
 
     sigma = sigma_px or max(4.0, grey.shape[1] / 80.0)
@@ -101,9 +110,13 @@ def surface_from_grey(
         keep[ex] = 0.0
     num = cv2.GaussianBlur(grey * keep, (0, 0), sigma)
     den = cv2.GaussianBlur(keep, (0, 0), sigma)
-    wide = cv2.GaussianBlur(grey, (0, 0), sigma * 4)
+    sparse = den <= 0.05
+    if wanted is None or (sparse & wanted).any():
+        fallback = cv2.GaussianBlur(grey, (0, 0), sigma * 4)
+    else:
+        fallback = grey
     with np.errstate(divide="ignore", invalid="ignore"):
-        surf = np.where(den > 0.05, num / np.maximum(den, 1e-6), wide)
+        surf = np.where(sparse, fallback, num / np.maximum(den, 1e-6))
     return surf.astype(np.float32)
 
 
@@ -122,12 +135,14 @@ def contrast_and_surface(
     exclude: np.ndarray | None = None,
     white: float | None = None,
     sigma_px: float | None = None,
+    wanted: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The headroom contrast (see :func:`contrast_map`) and the local surface ``S`` under it."""
+    """The headroom contrast (see :func:`contrast_map`) and the local surface ``S`` under it;
+    ``wanted``: the pixels whose values are used (:func:`surface_from_grey`), default all."""
     grey = grey_from_bgr(image)
     cand = bright_candidates(grey)
     ex = cand if exclude is None else (cand | exclude.astype(bool))
-    surf = surface_from_grey(grey, ex, sigma_px)
+    surf = surface_from_grey(grey, ex, sigma_px, wanted)
     if white is None:  # the white point of everything but the paint (fading must not move it)
         rest = grey[~ex] if (~ex).any() else grey
         white = float(np.percentile(rest, WHITE_PERCENTILE))
@@ -316,7 +331,7 @@ def slice_profile(
     slice saw nothing.
     """
     valid = np.ones(view.shape[:2], bool) if valid is None else valid.astype(bool)
-    con, surf = contrast_and_surface(view, exclude=~valid, sigma_px=sigma_px)
+    con, surf = contrast_and_surface(view, exclude=~valid, sigma_px=sigma_px, wanted=valid)
     seen = valid.copy()
     if light_cols is not None and valid[:, light_cols].any():
         light = float(np.percentile(surf[:, light_cols][valid[:, light_cols]], 75))
