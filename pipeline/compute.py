@@ -100,14 +100,8 @@ def _detector(options: ComputeOptions):
 
 def warm_worker(options: ComputeOptions) -> None:
     """A pool worker's start: build its detector (a model-cache load) and import the decoders
-    before the first chunk arrives, while the parent migrates, loads the network and plans.
-    OpenCV gets the worker's share of the cores too (it starts one thread per core in every
-    worker otherwise: more threads than cores, each handing work back and forth)."""
+    before the first chunk arrives, while the parent migrates, loads the network and plans."""
     try:
-        if options.threads:
-            import cv2
-
-            cv2.setNumThreads(options.threads)
         _detector(options)
         import geo.ingest.sampling  # noqa: F401
         import geo.placement.camera  # noqa: F401

@@ -56,19 +56,3 @@ def test_local_pool_warms_every_worker_before_work():
     assert got == [("5", 6), ("5", 7), ("5", 8), ("5", 9)]
     with local_pool(1, _mark_warm, 5) as pool:
         assert pool is None  # one worker: work runs in this process
-
-
-def _opencv_threads(item, options):
-    import cv2
-
-    return cv2.getNumThreads()
-
-
-def test_a_warm_worker_gives_opencv_its_share_of_the_cores():
-    from pipeline.compute import ComputeOptions, warm_worker
-    from pipeline.executors import local_pool
-
-    options = ComputeOptions(threads=1)  # no weights: the detector part of the warm-up is a no-op
-    with local_pool(2, warm_worker, options) as pool:
-        got = list(map_unordered(_opencv_threads, [1, 2], options, workers=2, pool=pool))
-    assert got == [1, 1]
