@@ -103,9 +103,18 @@ def bright_candidates(grey: np.ndarray, min_rise: float = 12.0) -> np.ndarray:
 
 
 def surface_from_grey(
-    grey: np.ndarray, exclude: np.ndarray | None = None, sigma_px: float | None = None
+    grey: np.ndarray,
+    exclude: np.ndarray | None = None,
+    sigma_px: float | None = None,
+    wanted: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The local road surface: a Gaussian normalised convolution of ``grey`` without ``exclude``."""
+    """The local road surface: a Gaussian normalised convolution of ``grey`` without ``exclude``.
+
+    Where almost all of a pixel's neighbourhood is excluded (``den <= 0.05``) the surface is a
+    four times wider blur of ``grey``. That blur costs three times the other two together, so
+    it is made only when a pixel that needs it is ``wanted`` (default: every pixel); a pixel
+    outside ``wanted`` that would need it gets its own grey level instead (contrast 0).
+    """
     import cv2
 
     sigma = sigma_px or max(4.0, grey.shape[1] / 80.0)
@@ -116,9 +125,13 @@ def surface_from_grey(
         keep[ex] = 0.0
     num = cv2.GaussianBlur(grey * keep, (0, 0), sigma)
     den = cv2.GaussianBlur(keep, (0, 0), sigma)
-    wide = cv2.GaussianBlur(grey, (0, 0), sigma * 4)
+    sparse = den <= 0.05
+    if wanted is None or (sparse & wanted).any():
+        fallback = cv2.GaussianBlur(grey, (0, 0), sigma * 4)
+    else:
+        fallback = grey
     with np.errstate(divide="ignore", invalid="ignore"):
-        surf = np.where(den > 0.05, num / np.maximum(den, 1e-6), wide)
+        surf = np.where(sparse, fallback, num / np.maximum(den, 1e-6))
     return surf.astype(np.float32)
 
 
@@ -138,12 +151,14 @@ def contrast_and_surface(
     white: float | None = None,
     sigma_px: float | None = None,
     bright_share: float = WHITE_SHARE_OF_BRIGHT,
+    wanted: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The headroom contrast (see :func:`contrast_map`) and the local surface ``S`` under it."""
+    """The headroom contrast (see :func:`contrast_map`) and the local surface ``S`` under it;
+    ``wanted``: the pixels whose values are used (:func:`surface_from_grey`), default all."""
     grey = grey_from_bgr(image)
     cand = bright_candidates(grey)
     ex = cand if exclude is None else (cand | exclude.astype(bool))
-    surf = surface_from_grey(grey, ex, sigma_px)
+    surf = surface_from_grey(grey, ex, sigma_px, wanted)
     w = white_point(grey, ex, bright_share) if white is None else float(white)
     head = np.maximum(w - surf, 8.0)
     return ((grey - surf) / head).astype(np.float32), surf
@@ -342,7 +357,11 @@ def slice_profile(
     """
     valid = np.ones(view.shape[:2], bool) if valid is None else valid.astype(bool)
     con, surf = contrast_and_surface(
-        view, exclude=~valid, sigma_px=sigma_px, bright_share=BIRDS_EYE_SHARE_OF_BRIGHT
+        view,
+        exclude=~valid,
+        sigma_px=sigma_px,
+        bright_share=BIRDS_EYE_SHARE_OF_BRIGHT,
+        wanted=valid,
     )
     seen = valid.copy()
     if light_cols is not None and valid[:, light_cols].any():

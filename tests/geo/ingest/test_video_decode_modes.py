@@ -64,3 +64,24 @@ def test_a_chunk_starting_mid_file_decodes_the_same_pixels(clip):
 def test_cheaper_decoder_options_still_answer_every_target(clip, option):
     got = list(iter_frames_at(clip, [0.5, 1.5, 2.5], **option))
     assert [i for i, _, _ in got] == [15, 45, 75]  # no B-frames: nothing is non-reference
+
+
+def test_keyframe_targets_far_apart_seek_past_the_keyframes_between(clip):
+    # targets on keyframes 0 s and 3 s: without keyframe_seek_s the keyframes at 1 s and 2 s
+    # are decoded and dropped (3 s < the 4 s seek threshold); with it they are skipped by a seek
+    every = {i: img for i, _, img in iter_every_frame(clip)}
+    runs = {}
+    for seek_s in (None, 1.5):
+        counters = DecodeCounters()
+        got = list(
+            iter_frames_at(
+                clip, [0.0, 3.0], keyframe_only=[True, True], counters=counters,
+                keyframe_seek_s=seek_s,
+            )
+        )  # fmt: skip
+        assert [i for i, _, _ in got] == [0, 90]
+        for i, _, img in got:
+            assert np.array_equal(img, every[i])
+        runs[seek_s] = counters
+    assert runs[None].decoded == 4 and runs[None].seeks == 0
+    assert runs[1.5].decoded == 2 and runs[1.5].seeks == 1
