@@ -227,8 +227,8 @@ def store_result(
     return record
 
 
-#: Per-survey counts summed into the run summary.
-_SUMMED = (
+#: Per-survey counts summed into the run summary (and printed by `roadcam process`).
+SUMMED_COUNTS = (
     "frames",
     "usable_frames",
     "unusable_frames",
@@ -245,7 +245,7 @@ _SUMMED = (
 
 def _add_to_summary(summary: RunSummary, stats: dict[str, Any], items: int) -> None:
     summary.processed += items
-    for key in _SUMMED:
+    for key in SUMMED_COUNTS:
         setattr(summary, key, getattr(summary, key) + int(stats.get(key, 0)))
     summary.frames_dropped_in_gaps += int(stats.get("gap_dropped_frames", 0))
 

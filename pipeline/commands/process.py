@@ -183,27 +183,13 @@ def _print_summary(summary) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from pipeline.runner import SUMMED_COUNTS
+
     console = Console()
     table = Table(title="roadcam process", show_header=False)
-    for key in (
-        "files",
-        "processed",
-        "skipped",
-        "failed",
-        "frames",
-        "usable_frames",
-        "unusable_frames",
-        "frames_dropped_in_gaps",
-        "detections",
-        "observations",
-        "observations_on_network",
-        "defects_new",
-        "defects_updated",
-        "repairs_proposed_repaired",
-        "repairs_proposed_still_present",
-        "repairs_to_inspector",
-        "seconds",
-    ):
+    keys = ("files", "processed", "skipped", "failed", *SUMMED_COUNTS[:3])
+    keys += ("frames_dropped_in_gaps", *SUMMED_COUNTS[3:], "seconds")
+    for key in keys:
         table.add_row(key.replace("_", " "), str(getattr(summary, key)))
     console.print(table)
     for err in summary.errors:
