@@ -45,11 +45,13 @@ ARM_SETS = {
     },
 }
 ARMS = ARM_SETS[os.environ.get("RC_ARMS", "v5")]
+#: detector.types' class ids (this script runs alone on the GPU machine, without the package)
 NAMES = {0: "pothole", 1: "crack", 2: "faded_marking", 3: "skip"}
 
 
-def write_lists(arm: str) -> Path:
-    data = ROOT / "data"
+def write_lists(arm: str, data: Path | None = None) -> Path:
+    """``train_<arm>.txt`` (each image as many times as its source's weight) and ``data_<arm>.yaml``."""
+    data = ROOT / "data" if data is None else data
     reps = ARMS[arm][0]
     lines = []
     for p in sorted((data / "images" / "train").glob("*.webp")):
