@@ -81,6 +81,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="skip H.264 deblocking when decoding (cheaper, slightly blockier frames)",
     )
     p.add_argument(
+        "--no-marking-wear",
+        action="store_true",
+        help="do not measure paint on the frames (no marking wear runs from this batch)",
+    )
+    p.add_argument(
         "--skip-sky",
         action="store_true",
         help="run the detector only below the camera's horizon (camera config)",
@@ -144,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         decode=args.decode or "auto",
         skip_loop_filter=args.skip_loop_filter,
         skip_sky=args.skip_sky,
+        marking_wear=not args.no_marking_wear,
         privacy_weights=_privacy_weights(settings),
     )
     summary = process_paths(
