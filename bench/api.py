@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import random
@@ -38,7 +37,16 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from bench.county import TOWNS, make_county, seed_postgis, seed_spatialite  # noqa: E402
+from bench.county import (  # noqa: E402
+    COUNTY_BBOX,
+    MAP_ZOOM,
+    box_around,
+    make_county,
+    random_place,
+    seed_postgis,
+    seed_spatialite,
+    tile_of,
+)
 
 RESULTS = REPO / "bench" / "results"
 KINDS = ("bbox1km", "bbox10km", "defect", "tile_z10", "tile_z16", "map_first_load")
@@ -48,28 +56,6 @@ MAP_FILES = ("/", "/static/map.css", "/static/node_modules/leaflet/dist/leaflet.
              "/static/map-segments.js", "/static/map-tools.js")  # fmt: skip
 OPEN_WORK = "status=open&status=repair_claimed&status=still_present"
 ALL_CLASSES = "class=pothole&class=crack&class=faded_marking&class=skip"
-COUNTY_BBOX = (0.0, 50.95, 1.5, 51.5)
-MAP_ZOOM = 9  # the whole county on a laptop screen
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    y = (1 - math.log(math.tan(math.radians(45 + lat / 2))) / math.pi) / 2 * n
-    return int((lon + 180) / 360 * n), int(y)
-
-
-def box_around(lon: float, lat: float, half_m: float) -> str:
-    dlon = half_m / (111_320 * math.cos(math.radians(lat)))
-    dlat = half_m / 110_540
-    return f"{lon - dlon:.6f},{lat - dlat:.6f},{lon + dlon:.6f},{lat + dlat:.6f}"
-
-
-def random_place(rng: random.Random) -> tuple[float, float]:
-    """A point in a random town, within its built-up radius (where the defects are)."""
-    _, lon, lat, r_km = rng.choice(TOWNS)
-    a, d = rng.uniform(0, 2 * math.pi), r_km * 1000 * math.sqrt(rng.uniform(0, 1)) * 0.7
-    return (lon + d * math.cos(a) / (111_320 * math.cos(math.radians(lat))),
-            lat + d * math.sin(a) / 110_540)  # fmt: skip
 
 
 def request_paths(kind: str, rng: random.Random, n_defects: int) -> list[str]:

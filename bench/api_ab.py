@@ -79,7 +79,7 @@ def run_ab(url: str, seed: int = 7, places: int = 8) -> dict:
     """Old against new for each path above, on the database at ``url``; returns the figures."""
     import os
 
-    from bench.api import COUNTY_BBOX, MAP_ZOOM, box_around, random_place, tile_of
+    from bench.county import COUNTY_BBOX, MAP_ZOOM, box_around, random_place, tile_of
     from store.defect_json import DefectFilter, defects_geojson_text, defects_page_json
     from store.engine import make_engine, session_scope
     from store.tiles import defect_tile_json
@@ -131,7 +131,7 @@ def explain_bbox(url: str, seed: int = 7) -> dict:
     PLAN) and whether it goes through the spatial index."""
     from sqlalchemy import text
 
-    from bench.api import box_around, random_place
+    from bench.county import box_around, random_place
     from store.defect_json import DefectFilter, _object_sql, _page_sql
     from store.engine import make_engine
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import random
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +50,29 @@ CLASS_P = (0.45, 0.35, 0.15, 0.05)
 STATUSES = ("open", "closed", "verified_repaired", "repair_claimed", "still_present")
 STATUS_P = (0.65, 0.20, 0.08, 0.04, 0.03)
 T_END = datetime(2026, 11, 1, tzinfo=UTC)
+
+COUNTY_BBOX = (0.0, 50.95, 1.5, 51.5)
+MAP_ZOOM = 9  # the whole county on a laptop screen
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    y = (1 - math.log(math.tan(math.radians(45 + lat / 2))) / math.pi) / 2 * n
+    return int((lon + 180) / 360 * n), int(y)
+
+
+def box_around(lon: float, lat: float, half_m: float) -> str:
+    dlon = half_m / (111_320 * math.cos(math.radians(lat)))
+    dlat = half_m / 110_540
+    return f"{lon - dlon:.6f},{lat - dlat:.6f},{lon + dlon:.6f},{lat + dlat:.6f}"
+
+
+def random_place(rng: random.Random) -> tuple[float, float]:
+    """A point in a random town, within its built-up radius (where the defects are)."""
+    _, lon, lat, r_km = rng.choice(TOWNS)
+    a, d = rng.uniform(0, 2 * math.pi), r_km * 1000 * math.sqrt(rng.uniform(0, 1)) * 0.7
+    return (lon + d * math.cos(a) / (111_320 * math.cos(math.radians(lat))),
+            lat + d * math.sin(a) / 110_540)  # fmt: skip
 
 
 def _m_per_deg(lat: float) -> tuple[float, float]:

@@ -22,6 +22,9 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+#: The classes a tile or grid cell counts, one column each.
+CLASSES = ("pothole", "crack", "faded_marking", "skip")
+
 LEVELS = (13, 15, 17)  # cells of tiles at zoom <= 10, 11-12, 13-14
 TABLE = "defect_grid"
 KEY = "level, cx, cy, class_name, status"
@@ -127,8 +130,6 @@ def grid_cells_sql(z: int, x: int, y: int, classes: bool, statuses: bool) -> tup
 
     With ``classes``/``statuses`` the SQL filters on ``:classes``/``:statuses`` (expanding).
     """
-    from store.tiles import CLASSES
-
     level = level_for_zoom(z)
     span = 2 ** (level - z)  # cells of this level across the tile
     div = 2 ** (level - z - 3)  # cells of this level in one of the tile's cells

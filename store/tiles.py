@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from roadcam.errors import UsageError
 from store._sql import BBox
-from store.defect_grid import grid_cells_sql
+from store.defect_grid import CLASSES, grid_cells_sql
 from store.defect_json import DefectFilter, filter_sql
 from store.mvt import EXTENT, encode_points
 
@@ -34,7 +34,6 @@ CELL_UNITS = 512  # 8 x 8 cells a tile: one cell is 32 screen pixels of a 256-pi
 MAX_POINTS = 5000
 MAX_ZOOM = 22
 LAYER = "defects"
-CLASSES = ("pothole", "crack", "faded_marking", "skip")
 
 
 def check_tile(z: int, x: int, y: int) -> None:
