@@ -102,9 +102,9 @@ def weights_card(weights_path: str | Path) -> dict:
 
 def weights_for_run(weights_path: str | Path, backend: str, int8: bool) -> Path:
     """The model a run uses: the accepted INT8 model made from ``weights_path`` when ``int8``
-    and the backend is OpenVINO (see detector.quantize), else ``weights_path`` itself."""
+    and the backend is OpenVINO (see detector.int8_card), else ``weights_path`` itself."""
     if int8 and backend == "openvino":
-        from detector.quantize import int8_weights_for
+        from detector.int8_card import int8_weights_for
 
         found = int8_weights_for(weights_path)
         if found is not None:

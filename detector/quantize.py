@@ -10,13 +10,12 @@ does), the detection head's box decoding stays in floating point, and the result
 ``<stem>_int8_openvino_model/<stem>.xml`` is compared with the FP model on the
 valid split and on every test list (mAP50 averaged over the classes labelled).
 The figures go into the weights card (``<stem>.json``, key ``int8``) with the
-SHA-256 of the ONNX they were made from: :func:`int8_weights_for` only hands out
+SHA-256 of the ONNX they were made from: :func:`detector.int8_card.int8_weights_for` only hands out
 an accepted INT8 model made from the current FP weights.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -25,45 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.int8_card import file_sha256, int8_dir_name
 from roadcam.errors import DependencyError, InputNotFoundError, ModelError
 
 log = logging.getLogger(__name__)
 
 MAX_MAP50_LOSS = 0.01  # one point of mAP50, on the valid split and on the pooled test lists
 CALIBRATION_IMAGES = 300
-
-
-def int8_dir_name(stem: str = "roadcam") -> str:
-    return f"{stem}_int8_openvino_model"
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def int8_weights_for(fp_weights: str | Path) -> Path | None:
-    """The accepted INT8 model made from ``fp_weights`` (the ``.onnx``), else ``None``.
-
-    ``None`` when the card has no accepted ``int8`` entry, the INT8 folder is missing, or
-    the ONNX changed since it was quantised (new weights not yet re-quantised)."""
-    fp = Path(fp_weights)
-    if fp.suffix != ".onnx" or not fp.is_file():
-        return None
-    card_path = fp.with_suffix(".json")
-    if not card_path.is_file():
-        return None
-    info = json.loads(card_path.read_text()).get("int8") or {}
-    xml = fp.parent / info.get("file", f"{int8_dir_name(fp.stem)}/{fp.stem}.xml")
-    if not info.get("accepted") or not xml.is_file():
-        return None
-    if info.get("source_sha256") != file_sha256(fp):
-        log.warning("INT8 model %s was made from other weights; using %s", xml, fp.name)
-        return None
-    return xml
 
 
 def calibration_images(dataset_dir: Path, count: int = CALIBRATION_IMAGES) -> list[Path]:

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from detector.evaluate import box_iou, read_yolo_label
+from detector.int8_card import file_sha256, int8_weights_for
 from detector.model import Detector, weights_card, weights_for_run
-from detector.quantize import calibration_images, file_sha256, int8_weights_for
+from detector.quantize import calibration_images
 from roadcam.settings import get_settings
 
 KNOWN = "img-276_jpg.rf.acc167b63d79ab3b99fd64b4109f86d4"  # as in test_detector_weights.py
