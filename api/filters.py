@@ -35,8 +35,8 @@ def get_defect_filter(
     first_seen_to: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     last_seen_from: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     last_seen_to: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
-):  # -> store.exports.DefectFilter
-    from store.exports import DefectFilter
+):  # -> store.defect_filter.DefectFilter
+    from store.defect_filter import DefectFilter
 
     return DefectFilter(
         ids=id,

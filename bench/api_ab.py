@@ -53,7 +53,8 @@ def _old_defects_body(session, bbox) -> str:
 def _old_geojson_body(session, bbox) -> str:
     from api.schemas.common import Feature, FeatureCollection
     from api.schemas.defect import DefectPublic
-    from store.exports import DefectFilter, filtered_defects
+    from store.defect_filter import DefectFilter
+    from store.exports import filtered_defects
 
     features = []
     for row in filtered_defects(session, DefectFilter(bbox=bbox), limit=5000):
@@ -80,7 +81,8 @@ def run_ab(url: str, seed: int = 7, places: int = 8) -> dict:
     import os
 
     from bench.county import COUNTY_BBOX, MAP_ZOOM, box_around, random_place, tile_of
-    from store.defect_json import DefectFilter, defects_geojson_text, defects_page_json
+    from store.defect_filter import DefectFilter
+    from store.defect_json import defects_geojson_text, defects_page_json
     from store.engine import make_engine, session_scope
     from store.tiles import defect_tile_json
 
@@ -91,7 +93,7 @@ def run_ab(url: str, seed: int = 7, places: int = 8) -> dict:
     x1, y2 = tile_of(COUNTY_BBOX[0], COUNTY_BBOX[1], MAP_ZOOM)
     x2, y1 = tile_of(COUNTY_BBOX[2], COUNTY_BBOX[3], MAP_ZOOM)
     county = [(x, y) for x in range(x1, x2 + 1) for y in range(y1, y2 + 1)]
-    open_work = DefectFilter(status=list(OPEN_WORK))
+    open_work = DefectFilter(statuses=list(OPEN_WORK))
     out: dict = {"loadavg_1m_start": os.getloadavg()[0]}
     engine = make_engine(url)
     try:
@@ -132,7 +134,8 @@ def explain_bbox(url: str, seed: int = 7) -> dict:
     from sqlalchemy import text
 
     from bench.county import box_around, random_place
-    from store.defect_json import DefectFilter, _object_sql, _page_sql
+    from store.defect_filter import DefectFilter
+    from store.defect_json import _object_sql, _page_sql
     from store.engine import make_engine
 
     lon, lat = random_place(random.Random(seed))

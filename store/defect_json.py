@@ -18,8 +18,6 @@ filters (all pages) up to ``count_cap``; beyond it ``total`` is ``count_cap`` an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -27,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from roadcam.errors import UsageError
 from store._sql import check_bbox
-from store.models import DEFECT_STATUSES, SRID, UTCDateTime
+from store.defect_filter import DefectFilter
+from store.models import SRID, UTCDateTime
 
 COUNT_CAP = 10_000
 
@@ -59,49 +58,6 @@ _FIELDS = (
     "response_due",
 )
 _TIMES = ("first_seen", "last_seen", "status_changed_at", "reviewed_at", "response_due")
-
-
-@dataclass(frozen=True)
-class DefectFilter:
-    """What the list endpoints filter on (all optional)."""
-
-    bbox: Sequence[float] | None = None
-    class_name: Sequence[str] | None = None
-    status: Sequence[str] | None = None
-    segment_ids: Sequence[str] | None = None
-    since: datetime | None = None  # last seen on or after
-    ids: Sequence[int] | None = None
-    risk: Sequence[str] | None = None
-    road: str | None = None  # part of the segment's name or ref, any case
-    first_seen_from: datetime | None = None  # the date ranges include both ends
-    first_seen_to: datetime | None = None
-    last_seen_to: datetime | None = None
-
-    @classmethod
-    def from_map(cls, f: Any) -> DefectFilter:
-        """This filter from the map's (``store.exports.DefectFilter``, the export filters)."""
-        return cls(
-            bbox=f.bbox,
-            class_name=f.class_names,
-            status=f.statuses,
-            segment_ids=f.segment_ids,
-            since=f.last_seen_from,
-            ids=f.ids,
-            risk=f.risk_categories,
-            road=f.road,
-            first_seen_from=f.first_seen_from,
-            first_seen_to=f.first_seen_to,
-            last_seen_to=f.last_seen_to,
-        )
-
-    def __post_init__(self) -> None:
-        if self.bbox is not None:
-            check_bbox(self.bbox)
-        for s in self.status or ():
-            if s not in DEFECT_STATUSES:
-                raise UsageError(
-                    f"unknown defect status {s!r}; one of {', '.join(DEFECT_STATUSES)}"
-                )
 
 
 def _pg_time(col: str) -> str:
@@ -154,7 +110,12 @@ def _feature_sql(pg: bool) -> str:
 
 
 def filter_sql(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], list[Any]]:
-    """SQL conditions on ``defect d``, their parameters, and the bindparams they need (also tiles)."""
+    """SQL conditions on ``defect d``, their parameters, and the bindparams they need (also tiles).
+
+    These paths list findings for review, whatever their review state: ``confirmed_only`` is the
+    exports' (:func:`store.exports.filtered_defects`, the one rule of what is confirmed)."""
+    if flt.confirmed_only:
+        raise UsageError("confirmed_only is for exports (store.exports), not the review lists")
     conds: list[str] = []
     params: dict[str, Any] = {}
     binds: list[Any] = []
@@ -173,11 +134,11 @@ def filter_sql(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], 
                 " AND ST_X(d.geom) BETWEEN :x1 AND :x2 AND ST_Y(d.geom) BETWEEN :y1 AND :y2"
             )
     for name, col, values in (
-        ("classes", "class_name", flt.class_name),
-        ("statuses", "status", flt.status),
+        ("classes", "class_name", flt.class_names),
+        ("statuses", "status", flt.statuses),
         ("segments", "segment_id", flt.segment_ids),
         ("ids", "id", flt.ids),
-        ("risks", "risk_category", flt.risk),
+        ("risks", "risk_category", flt.risk_categories),
     ):
         if values is not None:
             conds.append(f"d.{col} IN :{name}")
@@ -190,10 +151,11 @@ def filter_sql(flt: DefectFilter, pg: bool) -> tuple[list[str], dict[str, Any], 
         )
         params["road"] = f"%{flt.road.strip().lower()}%"
     for name, cond in (
-        ("since", "d.last_seen >= :since"),
+        ("last_seen_from", "d.last_seen >= :last_seen_from"),
         ("last_seen_to", "d.last_seen <= :last_seen_to"),
         ("first_seen_from", "d.first_seen >= :first_seen_from"),
         ("first_seen_to", "d.first_seen <= :first_seen_to"),
+        ("updated_since", "d.updated_at >= :updated_since"),
     ):
         if getattr(flt, name) is not None:
             conds.append(cond)

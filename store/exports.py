@@ -14,7 +14,6 @@ review queue. Proposed and rejected findings are never exported.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from store._sql import bbox_filter
+from store.defect_filter import DefectFilter
 from store.models import (
     SRID,
     Defect,
@@ -38,25 +38,6 @@ from store.review import confirmed_clause
 def confirmed_defect_clause() -> ColumnElement[bool]:
     """WHERE clause: the defect is a confirmed finding (the one rule; see the module doc)."""
     return confirmed_clause()
-
-
-@dataclass(frozen=True)
-class DefectFilter:
-    """What the map (and an export of what is on screen) filters defects by; None = any."""
-
-    ids: Sequence[int] | None = None
-    class_names: Sequence[str] | None = None
-    statuses: Sequence[str] | None = None
-    risk_categories: Sequence[str] | None = None
-    road: str | None = None  # part of the road name or ref, any case
-    segment_ids: Sequence[str] | None = None
-    bbox: Sequence[float] | None = None
-    first_seen_from: datetime | None = None
-    first_seen_to: datetime | None = None
-    last_seen_from: datetime | None = None
-    last_seen_to: datetime | None = None
-    updated_since: datetime | None = None
-    confirmed_only: bool = False
 
 
 DEFECT_COLUMNS = (
@@ -169,9 +150,9 @@ def _geodataframe(rows: list[dict[str, Any]], columns: Sequence[str]) -> Any:
     return gpd.GeoDataFrame(rows, columns=list(columns), geometry=list(geoms), crs=f"EPSG:{SRID}")
 
 
-def defects_frame(session: Session, f: DefectFilter = DefectFilter(), limit: int | None = None):
-    """Defects meeting ``f`` as a GeoDataFrame (points, EPSG:4326), by id."""
-    stmt = _defect_select(session, f)
+def defects_frame(session: Session, f: DefectFilter | None = None, limit: int | None = None):
+    """Defects meeting ``f`` (default: every defect) as a GeoDataFrame (points, EPSG:4326), by id."""
+    stmt = _defect_select(session, f or DefectFilter())
     if limit is not None:
         stmt = stmt.limit(limit)
     rows = [dict(r._mapping) for r in session.execute(stmt)]

@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from roadcam.errors import UsageError
 from store._sql import BBox
+from store.defect_filter import DefectFilter
 from store.defect_grid import CLASSES, grid_cells_sql
-from store.defect_json import DefectFilter, filter_sql
+from store.defect_json import filter_sql
 from store.mvt import EXTENT, encode_points
 
 CLUSTER_BELOW_ZOOM = 15
@@ -83,11 +84,11 @@ def _cells_sql(positions: str) -> str:
 def _grid_sql(z: int, x: int, y: int, flt: DefectFilter) -> tuple[str, dict, list] | None:
     """The tile's cells from ``defect_grid`` with ``px``/``py``, or None when ``flt`` filters
     on something the grid does not count (anything but class and status)."""
-    if replace(flt, class_name=None, status=None) != DefectFilter():
+    if replace(flt, class_names=None, statuses=None) != DefectFilter():
         return None
-    cells, params = grid_cells_sql(z, x, y, flt.class_name is not None, flt.status is not None)
+    cells, params = grid_cells_sql(z, x, y, flt.class_names is not None, flt.statuses is not None)
     binds = []
-    for name, values in (("classes", flt.class_name), ("statuses", flt.status)):
+    for name, values in (("classes", flt.class_names), ("statuses", flt.statuses)):
         if values is not None:
             params[name] = list(values)
             binds.append(bindparam(name, expanding=True))

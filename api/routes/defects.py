@@ -43,10 +43,15 @@ def list_defects(
 ) -> Response:
     """Defects by id, one page, the JSON built by the database; ``total`` counts all pages
     (exactly up to 10,000: ``total_exact``); page on with ``after_id=next_after_id``."""
-    from store.defect_json import DefectFilter, defects_page_json
+    from store.defect_filter import DefectFilter
+    from store.defect_json import defects_page_json
 
     flt = DefectFilter(
-        bbox=bbox, class_name=class_name, status=status, segment_ids=segment_id, since=since
+        bbox=bbox,
+        class_names=class_name,
+        statuses=status,
+        segment_ids=segment_id,
+        last_seen_from=since,
     )
     return _json(defects_page_json(session, flt, limit=limit, after_id=after_id, offset=offset))
 
@@ -62,10 +67,9 @@ def defects_geojson(
     """Defects as GeoJSON points, for the map: filtered by class, status, risk, road, bbox and
     first/last seen dates (the same filters as ``/exports/defects.{format}``), by id, the JSON
     built by the database; ``total`` and paging as in ``/defects``."""
-    from store.defect_json import DefectFilter, defects_geojson_text
+    from store.defect_json import defects_geojson_text
 
-    flt = DefectFilter.from_map(filters)
-    return _json(defects_geojson_text(session, flt, limit=limit, after_id=after_id))
+    return _json(defects_geojson_text(session, filters, limit=limit, after_id=after_id))
 
 
 @router.get("/{defect_id}", response_model=DefectPublic)

@@ -82,7 +82,8 @@ def changes(
 
 def _collection(session, ids: list[int]) -> FeatureCollection:
     from api.schemas.defect import DefectPublic
-    from store.exports import DefectFilter, filtered_defects
+    from store.defect_filter import DefectFilter
+    from store.exports import filtered_defects
 
     rows = filtered_defects(session, DefectFilter(ids=ids)) if ids else []
     features = []

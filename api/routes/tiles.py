@@ -26,9 +26,9 @@ CACHE = {"Cache-Control": "public, max-age=60"}
 
 
 def _filter(class_name, status):
-    from store.defect_json import DefectFilter
+    from store.defect_filter import DefectFilter
 
-    return DefectFilter(class_name=class_name, status=status)
+    return DefectFilter(class_names=class_name, statuses=status)
 
 
 @router.get(

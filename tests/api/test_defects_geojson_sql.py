@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from api.schemas.common import Feature, FeatureCollection
 from api.schemas.defect import DefectPublic
 from roadcam.settings import Settings
-from store.exports import DefectFilter, filtered_defects
+from store.defect_filter import DefectFilter
+from store.exports import filtered_defects
 from tests.api._export_seed import LAT, T1, T2, seed
 
 QUERIES = [

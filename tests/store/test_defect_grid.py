@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from geo.types import DefectCandidate
+from store.defect_filter import DefectFilter
 from store.defect_grid import LEVELS, level_for_zoom, rebuild_defect_grid
-from store.defect_json import DefectFilter
 from store.defects import save_defects, set_defect_status
 from store.engine import make_engine, session_scope
 from store.mvt import decode_points
@@ -64,7 +64,10 @@ def assert_grid_is_recount(engine) -> None:
 def assert_tiles_match_scan(session) -> None:
     for z in (6, 10, 11, 12, 13, 14):
         zxy = tile_of(LON0 + 0.01, LAT0, z)
-        for flt in (DefectFilter(), DefectFilter(status=["open"], class_name=["pothole", "crack"])):
+        for flt in (
+            DefectFilter(),
+            DefectFilter(statuses=["open"], class_names=["pothole", "crack"]),
+        ):
             grid = defect_tile_json(session, *zxy, flt)
             scan = defect_tile_json(session, *zxy, flt, scan=True)
             assert grid["count"] == scan["count"] and grid["clustered"]
@@ -109,7 +112,7 @@ def test_grid_follows_every_write(fresh_db_url):
         assert_grid_is_recount(engine)
         with session_scope(engine) as s:
             assert_tiles_match_scan(s)
-            open_ = defect_tile_json(s, *tile_of(LON0, LAT0, 8), DefectFilter(status=["open"]))
+            open_ = defect_tile_json(s, *tile_of(LON0, LAT0, 8), DefectFilter(statuses=["open"]))
             assert open_["count"] == 90 - 2 - 2  # two deleted, one closed, one claimed
             rolled = s.execute(text("SELECT count(*) FROM defect_grid WHERE n < 0")).scalar()
             assert rolled == 0

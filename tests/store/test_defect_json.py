@@ -10,7 +10,8 @@ import pytest
 
 from api.schemas.defect import DefectPublic
 from geo.types import DefectCandidate
-from store.defect_json import DefectFilter, defect_json, defects_geojson_text, defects_page_json
+from store.defect_filter import DefectFilter
+from store.defect_json import defect_json, defects_geojson_text, defects_page_json
 from store.defects import list_defects, save_defects, set_defect_risk, set_defect_status
 
 T0 = datetime(2026, 3, 2, 8, 0, 0, tzinfo=UTC)
@@ -72,7 +73,7 @@ def test_each_object_is_the_schema_s_json(session, ids):
 
 def test_bbox_filters_and_keyset_pages(session, ids):
     box = (LON0 + 0.0001 * 10 - 1e-7, LAT0 - 1e-4, LON0 + 0.0001 * 29 + 1e-7, LAT0 + 1e-4)
-    flt = DefectFilter(bbox=box, class_name=["pothole", "crack"], status=["open"])
+    flt = DefectFilter(bbox=box, class_names=["pothole", "crack"], statuses=["open"])
     want = [
         d.id
         for d in list_defects(
@@ -101,10 +102,43 @@ def test_totals_are_capped_honestly(session, ids, monkeypatch):
 
 def test_geojson_features(session, ids):
     since = T0 + timedelta(days=30)
-    fc = json.loads(defects_geojson_text(session, DefectFilter(since=since), limit=1000))
+    fc = json.loads(defects_geojson_text(session, DefectFilter(last_seen_from=since), limit=1000))
     assert fc["type"] == "FeatureCollection"
     assert [f["id"] for f in fc["features"]] == ids[30:]
     f = fc["features"][0]
     assert f["geometry"]["type"] == "Point"
     assert f["geometry"]["coordinates"] == pytest.approx([LON0 + 0.003, LAT0 + 0.00001 * 2])
     assert "lon" not in f["properties"] and f["properties"]["id"] == ids[30]
+
+
+SAME_FILTERS = [
+    dict(class_names=["pothole", "skip"], last_seen_from=T0 + timedelta(days=10)),
+    dict(statuses=["closed"]),
+    dict(risk_categories=["high"]),
+    dict(segment_ids=["s1", "s3"], first_seen_to=T0 + timedelta(seconds=20)),
+    dict(first_seen_from=T0 + timedelta(seconds=5), last_seen_to=T0 + timedelta(days=12)),
+    dict(bbox=(LON0 + 0.0004, LAT0 - 0.001, LON0 + 0.0012, LAT0 + 0.001)),
+    dict(updated_since=T0 - timedelta(days=1), class_names=["crack"]),
+    dict(updated_since=datetime(2100, 1, 1, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize("kw", SAME_FILTERS, ids=lambda kw: "+".join(kw))
+def test_the_lists_and_the_exports_filter_alike(session, ids, kw):
+    """The review lists (SQL built for JSON) and the exports (ORM) implement one DefectFilter
+    twice, for speed: they must select the same defects."""
+    from store.exports import filtered_defects
+
+    flt = DefectFilter(**kw)
+    listed = [f["id"] for f in json.loads(defects_geojson_text(session, flt))["features"]]
+    assert listed == [d.id for d in filtered_defects(session, flt)]
+    assert json.loads(defects_page_json(session, flt))["count"] == len(listed)
+
+
+def test_the_lists_refuse_confirmed_only_and_bad_statuses(session, ids):
+    from roadcam.errors import UsageError
+
+    with pytest.raises(UsageError, match="confirmed_only"):
+        defects_page_json(session, DefectFilter(confirmed_only=True))
+    with pytest.raises(UsageError, match="unknown defect status"):
+        DefectFilter(statuses=["fixed?"])

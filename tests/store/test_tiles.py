@@ -7,7 +7,7 @@ import pytest
 
 from geo.types import DefectCandidate
 from roadcam.errors import UsageError
-from store.defect_json import DefectFilter
+from store.defect_filter import DefectFilter
 from store.defects import list_defects, save_defects, set_defect_status
 from store.mvt import decode_points, encode_points
 from store.tiles import CLUSTER_BELOW_ZOOM, defect_tile_json, defect_tile_mvt, tile_bbox
@@ -54,7 +54,7 @@ def test_low_zoom_clusters_count_every_defect_once(session, ids):
     tile = defect_tile_json(session, *tile_of(LON0, LAT0, 10), DefectFilter())
     assert tile["clustered"] and tile["count"] == 40 and not tile["truncated"]
     assert sum(c["pothole"] for c in tile["cells"]) == 10
-    open_only = defect_tile_json(session, *tile_of(LON0, LAT0, 10), DefectFilter(status=["open"]))
+    open_only = defect_tile_json(session, *tile_of(LON0, LAT0, 10), DefectFilter(statuses=["open"]))
     assert open_only["count"] == 39
     mvt = decode_points(defect_tile_mvt(session, *tile_of(LON0, LAT0, 10), DefectFilter()))
     cells = mvt["defects"]
