@@ -13,11 +13,31 @@
     "1": ["#1a9641", "1 no deterioration"], "2": ["#a6d96a", "2"], "3": ["#ffd92f", "3"],
     "4": ["#fdae61", "4"], "5": ["#d7191c", "5 severe"],
   };
-  // Marking wear: open faded-marking defects per 100 m of the segment (the camera's evidence).
-  const WEAR = [["#1a9641", "none seen"], ["#ffd92f", "up to 1 per 100 m"],
-                ["#fdae61", "1–2 per 100 m"], ["#d7191c", "over 2 per 100 m"]];
+  // Marking wear: the measured wear of each painted line per 10 m run (GET /markings/runs/geojson),
+  // 0 = as new, 1 = gone. A road takes its worst run's colour; the runs are drawn over the roads.
   const NONE = "#9e9e9e";
-  let wearCount = new Map();   // segment_id -> faded_marking defects
+  const RAMP = [[0, [26, 150, 65]], [0.5, [255, 217, 47]], [1, [215, 25, 28]]];
+  function wearColour(w) {
+    const v = Math.min(Math.max(w, 0), 1);
+    const i = v <= 0.5 ? 0 : 1;
+    const [w0, c0] = RAMP[i], [w1, c1] = RAMP[i + 1], t = (v - w0) / (w1 - w0);
+    const hex = (k) => Math.round(c0[k] + (c1[k] - c0[k]) * t).toString(16).padStart(2, "0");
+    return `#${hex(0)}${hex(1)}${hex(2)}`;
+  }
+  rc.wearColour = wearColour;
+  let worstWear = new Map();   // segment_id -> worst wear of its runs
+  const wearLayer = L.geoJSON(null, {
+    style: (f) => ({ color: wearColour(f.properties.wear), opacity: 1,
+                     weight: f.properties.above_threshold ? 8 : 4 }),
+    onEachFeature: (f, layer) => {
+      const p = f.properties;
+      const change = p.change === null ? "" : `, ${p.change >= 0 ? "+" : ""}${p.change.toFixed(2)} since the last drive${p.changed ? " (more than the repeatability)" : ""}`;
+      layer.bindPopup(`${p.line_kind} line (${p.marking_type}), ${p.start_m.toFixed(0)}–${p.end_m.toFixed(0)} m: ` +
+        `wear ${p.wear.toFixed(2)}${change}${p.above_threshold ? "; above the re-lining threshold" : ""}; ` +
+        `${p.frames.length} frame(s)`);
+    },
+  });
+  rc.wearLayer = wearLayer;
   const colourings = {
     category: {
       title: "Hierarchy category (recommended, else current)",
@@ -30,12 +50,11 @@
       legend: () => Object.values(CONDITION),
     },
     wear: {
-      title: "Marking wear",
-      colour: (p) => {
-        const per100 = (wearCount.get(p.segment_id) || 0) / Math.max(p.length_m, 1) * 100;
-        return WEAR[per100 === 0 ? 0 : per100 <= 1 ? 1 : per100 <= 2 ? 2 : 3][0];
-      },
-      legend: () => WEAR,
+      title: "Marking wear (measured; thick: above the re-lining threshold)",
+      colour: (p) => (worstWear.has(p.segment_id) ? wearColour(worstWear.get(p.segment_id)) : NONE),
+      legend: () => [[wearColour(0), "0 as new"], [wearColour(0.25), "0.25"], [wearColour(0.5), "0.5"],
+                     [wearColour(0.75), "0.75"], [wearColour(1), "1 gone"]],
+      layer: wearLayer,
     },
   };
   rc.colourings = colourings;   // another layer (e.g. measured wear) can add an entry here
@@ -49,11 +68,15 @@
   function restyle() {
     const c = current();
     rc.segmentLayer.setStyle((f) => ({ color: c.colour(f.properties), weight: 5, opacity: 0.9 }));
+    for (const other of Object.values(colourings)) {
+      if (other.layer && other !== c) rc.map.removeLayer(other.layer);
+    }
+    if (c.layer) c.layer.addTo(rc.map);
     const div = document.getElementById("legend");
     div.dataset.colouring = document.getElementById("colour-by").value;
     div.replaceChildren();
     const h = document.createElement("strong"); h.textContent = c.title; div.appendChild(h);
-    for (const [colour, label] of [...c.legend(), [NONE, "no data"]]) {
+    for (const [colour, label] of [...c.legend(), [NONE, c.layer ? "not measured" : "no data"]]) {
       const row = document.createElement("div");
       const sw = document.createElement("i"); sw.style.background = colour;
       row.append(sw, document.createTextNode(label));
@@ -62,13 +85,15 @@
   }
 
   async function loadWear(bbox) {  // bbox: the segments were loaded for what is on screen
-    const where = bbox ? `&bbox=${bbox}&limit=50000` : "";
-    const fc = await rc.getJSON(`/defects/geojson?class=faded_marking&status=open&status=still_present${where}`);
-    wearCount = new Map();
+    const where = bbox ? `?bbox=${bbox}&limit=50000` : "?limit=50000";
+    const fc = await rc.getJSON(`/markings/runs/geojson${where}`);
+    worstWear = new Map();
     for (const f of fc.features) {
       const s = f.properties.segment_id;
-      if (s) wearCount.set(s, (wearCount.get(s) || 0) + 1);
+      worstWear.set(s, Math.max(worstWear.get(s) ?? 0, f.properties.wear));
     }
+    wearLayer.clearLayers();
+    wearLayer.addData(fc);
   }
 
   function field(dl, name, value) {

@@ -104,7 +104,7 @@ function renderDefects(features) {
     markers.set(d.id, m);
     const li = document.createElement("li");
     li.dataset.id = d.id;
-    li.textContent = `#${d.id} ${d.class_name} – ${d.sightings} sightings, ${d.status.replaceAll("_", " ")}`;
+    li.textContent = `#${d.id} ${d.class_name} – ${d.sightings} sighting${d.sightings === 1 ? "" : "s"}, ${d.status.replaceAll("_", " ")}`;
     li.addEventListener("click", () => select(d.id));
     list.appendChild(li);
   }

@@ -2,12 +2,14 @@
 a segment's reasons, show the last drive's layers and download a GeoParquet export of what is
 shown that geopandas reads back with the same rows."""
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import pytest
 from _server import serve_app
 from test_web_map_browser import ARGS, CHROMIUM
 
-from tests.api._export_seed import seed
+from tests.api._export_seed import LAT, T2, seed
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,9 +38,36 @@ def server(tmp_path_factory):
         seg.recommended_category, seg.inspection_frequency = "3a", "monthly"
         seg.recommended_frequency, seg.condition = "monthly", "3"
         seg.hierarchy_reasons = f"{REASON}; bus route 101 (4a floor)"
+        _add_wear_runs(s)
     engine.dispose()
     with serve_app(create_app(Settings(database_url=url, data_dir=tmp))) as base:
         yield base, ids, tmp
+
+
+@dataclass
+class _Run:  # a measured run of Canterbury Street's centre line (geo.placement.markings.WearRun-like)
+    run_index: int
+    wear: float
+    segment_id: str = "w1-0"
+    line_offset_m: float = 0.0
+    line_kind: str = "centre"
+    paint_width_m: float = 0.07
+    reference_width_m: float = 0.1
+    covered_m: float = 10.0
+    frames: tuple = (("drive2.mp4", 3),)
+
+    start_m = property(lambda self: 10.0 * self.run_index)
+    end_m = property(lambda self: 10.0 * self.run_index + 10.0)
+    lonlat = property(lambda self: ((0.548 + 0.00014 * self.run_index, LAT),
+                                    (0.548 + 0.00014 * (self.run_index + 1), LAT)))  # fmt: skip
+
+
+def _add_wear_runs(session) -> None:
+    from store.markings import save_wear_runs
+    from store.models import Survey
+
+    drive2 = max(session.query(Survey).all(), key=lambda s: s.started_at)
+    save_wear_runs(session, drive2.id, [_Run(0, 0.05), _Run(1, 0.45)], T2)
 
 
 def _listed(page) -> list[int]:
@@ -79,7 +108,22 @@ def test_engineer_colours_filters_reads_reasons_and_exports(server):
         assert "severe" in page.inner_text("#legend")
         page.select_option("#colour-by", "wear")
         page.wait_for_selector("#legend[data-colouring='wear']")
-        assert _segment_colours(page) == ["#1a9641", "#1a9641"]  # the faded marking is closed
+        # marking wear: the road takes its worst run's colour (0.45), the cul-de-sac was not
+        # measured; the two runs are drawn over the road, the one above the threshold (0.3) thick
+        worst = page.evaluate("window.roadcam.wearColour(0.45)")
+        assert _segment_colours(page) == sorted([worst, "#9e9e9e"])
+        runs = page.evaluate(
+            "window.roadcam.wearLayer.getLayers().map(l => [l.feature.properties.wear,"
+            " l.options.color, l.options.weight]).sort()"
+        )
+        assert runs == [
+            [0.05, page.evaluate("window.roadcam.wearColour(0.05)"), 4],
+            [0.45, worst, 8],
+        ]
+        assert "not measured" in page.inner_text("#legend")
+        page.select_option("#colour-by", "category")  # the runs go with their colouring
+        page.wait_for_selector("#legend[data-colouring='category']")
+        assert not page.evaluate("window.roadcam.map.hasLayer(window.roadcam.wearLayer)")
 
         # filter by date: first seen on or after 9 Nov 2026 -> only the crack of drive 2
         page.fill("#first-seen-from", "2026-11-09")
