@@ -60,7 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     _add_error_handlers(app)
+    _add_routes(app, settings)
+    _add_openapi_links(app)
+    return app
 
+
+def _add_routes(app: FastAPI, settings: Settings) -> None:
+    """The request-size guard, every router, and the static files."""
     from api.limits import RequestGuard
     from api.routes import (
         auth,
@@ -94,8 +100,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fastapi.staticfiles import StaticFiles
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    _add_openapi_links(app)
-    return app
 
 
 def _add_openapi_links(app: FastAPI) -> None:

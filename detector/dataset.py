@@ -268,6 +268,59 @@ def _items_masks(src: dict[str, Any], recipe_dir: Path) -> list[tuple[str, Path,
     return items
 
 
+def _items_of_source(src: dict[str, Any], recipe_dir: Path) -> list[tuple[str, Path, list[str]]]:
+    if src["type"] == "yolo_splits":
+        return _items_yolo_splits(src)
+    if src["type"] == "yolo_folder":
+        return _items_yolo_folder(src)
+    return _items_masks(src, recipe_dir)
+
+
+def _link_source_items(
+    out: Path,
+    src: dict[str, Any],
+    items: list[tuple[str, Path, list[str]]],
+    test_lists: dict[str, list[str]],
+) -> dict[str, dict[str, int]]:
+    """Link a source's images and write their labels; counts per split (test images listed)."""
+    c: dict[str, Counter] = {s: Counter() for s in SPLITS}
+    for split, img, lines in items:
+        if src.get("eval_only"):
+            split = "test"
+        stem = f"{src['name']}{SOURCE_SEP}{img.stem}"
+        link = out / "images" / split / f"{stem}{img.suffix.lower()}"
+        link.symlink_to(img.resolve())
+        (out / "labels" / split / f"{stem}.txt").write_text("".join(f"{ln}\n" for ln in lines))
+        c[split]["images"] += 1
+        for ln in lines:
+            c[split][CLASS_NAMES[int(ln.split()[0])]] += 1
+        if split == "test":
+            test_lists.setdefault(src["name"], []).append(str(link))
+    return {s: dict(v) for s, v in c.items() if v}
+
+
+def _write_data_yaml(out: Path, test_lists: dict[str, list[str]]) -> None:
+    """``data.yaml``, and per source ``test_<source>.txt`` and ``test_<source>.yaml``."""
+    import yaml
+
+    names = {i: n for i, n in enumerate(CLASS_NAMES)}
+    data = {
+        "path": str(out),
+        "train": "images/train",
+        "val": "images/valid",
+        "test": "images/test",
+        "names": names,
+    }
+    (out / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    for name, paths in test_lists.items():
+        (out / f"test_{name}.txt").write_text("".join(f"{p}\n" for p in sorted(paths)))
+        (out / f"test_{name}.yaml").write_text(
+            yaml.safe_dump(
+                {**data, "val": f"test_{name}.txt", "test": f"test_{name}.txt"}, sort_keys=False
+            )
+        )
+
+
 def build_dataset(
     recipe_path: str | Path, out_dir: str | Path | None = None, force: bool = False
 ) -> Path:
@@ -277,8 +330,6 @@ def build_dataset(
     lists (per-source evaluation) and ``manifest.json`` (counts).
     """
     import shutil
-
-    import yaml
 
     from roadcam.settings import get_settings
 
@@ -301,43 +352,10 @@ def build_dataset(
                 log.info("optional source %s absent (%s); skipped", src["name"], src["_path"])
                 continue
             raise InputNotFoundError(f"source {src['name']} not found", path=src["_path"])
-        if src["type"] == "yolo_splits":
-            items = _items_yolo_splits(src)
-        elif src["type"] == "yolo_folder":
-            items = _items_yolo_folder(src)
-        else:
-            items = _items_masks(src, Path(recipe["_dir"]))
-        c: dict[str, Counter] = {s: Counter() for s in SPLITS}
-        for split, img, lines in items:
-            if src.get("eval_only"):
-                split = "test"
-            stem = f"{src['name']}{SOURCE_SEP}{img.stem}"
-            link = out / "images" / split / f"{stem}{img.suffix.lower()}"
-            link.symlink_to(img.resolve())
-            (out / "labels" / split / f"{stem}.txt").write_text("".join(f"{ln}\n" for ln in lines))
-            c[split]["images"] += 1
-            for ln in lines:
-                c[split][CLASS_NAMES[int(ln.split()[0])]] += 1
-            if split == "test":
-                test_lists.setdefault(src["name"], []).append(str(link))
-        counts[src["name"]] = {s: dict(v) for s, v in c.items() if v}
+        items = _items_of_source(src, Path(recipe["_dir"]))
+        counts[src["name"]] = _link_source_items(out, src, items, test_lists)
         log.info("%s: %s", src["name"], counts[src["name"]])
-    names = {i: n for i, n in enumerate(CLASS_NAMES)}
-    data = {
-        "path": str(out),
-        "train": "images/train",
-        "val": "images/valid",
-        "test": "images/test",
-        "names": names,
-    }
-    (out / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    for name, paths in test_lists.items():
-        (out / f"test_{name}.txt").write_text("".join(f"{p}\n" for p in sorted(paths)))
-        (out / f"test_{name}.yaml").write_text(
-            yaml.safe_dump(
-                {**data, "val": f"test_{name}.txt", "test": f"test_{name}.txt"}, sort_keys=False
-            )
-        )
+    _write_data_yaml(out, test_lists)
     (out / "manifest.json").write_text(
         json.dumps(
             {"recipe": str(Path(recipe_path).resolve()), "name": recipe["name"], "counts": counts},

@@ -161,6 +161,33 @@ class _UltralyticsBackend:
         return out
 
 
+def _checked_weights(path: Path, backend: str, conf_threshold: float | None) -> tuple[Path, float]:
+    """The model file to load (an OpenVINO IR folder's ``.xml``) and the confidence threshold
+    (``None``: the weights card's), after checking the backend, the file and the threshold."""
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if not path.exists():
+        raise ModelError(
+            "weights file not found (train with `roadcam train` or use the committed "
+            "detector/weights/roadcam.onnx)",
+            path=str(path),
+        )
+    if conf_threshold is None:
+        conf_threshold = float(weights_card(path).get("conf_threshold", DEFAULT_CONF))
+    if not 0.0 <= conf_threshold <= 1.0:
+        raise ModelError(f"conf_threshold must be within [0, 1], got {conf_threshold}")
+    if backend != "ultralytics" and path.suffix == ".pt":
+        raise ModelError(
+            f"the {backend} backend reads .onnx or OpenVINO .xml, not .pt", path=str(path)
+        )
+    if path.is_dir():  # an OpenVINO IR folder
+        xmls = sorted(path.glob("*.xml"))
+        if not xmls:
+            raise ModelError("no .xml model in this folder", path=str(path))
+        path = xmls[0]
+    return path, conf_threshold
+
+
 class Detector:
     """Run a YOLO model on BGR images.
 
@@ -188,28 +215,7 @@ class Detector:
         threads: int | None = None,
         hint: str = "LATENCY",
     ) -> None:
-        path = Path(weights_path)
-        if backend not in BACKENDS:
-            raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        if not path.exists():
-            raise ModelError(
-                "weights file not found (train with `roadcam train` or use the committed "
-                "detector/weights/roadcam.onnx)",
-                path=str(path),
-            )
-        if conf_threshold is None:
-            conf_threshold = float(weights_card(path).get("conf_threshold", DEFAULT_CONF))
-        if not 0.0 <= conf_threshold <= 1.0:
-            raise ModelError(f"conf_threshold must be within [0, 1], got {conf_threshold}")
-        if backend != "ultralytics" and path.suffix == ".pt":
-            raise ModelError(
-                f"the {backend} backend reads .onnx or OpenVINO .xml, not .pt", path=str(path)
-            )
-        if path.is_dir():  # an OpenVINO IR folder
-            xmls = sorted(path.glob("*.xml"))
-            if not xmls:
-                raise ModelError("no .xml model in this folder", path=str(path))
-            path = xmls[0]
+        path, conf_threshold = _checked_weights(Path(weights_path), backend, conf_threshold)
         self.weights_path, self.backend_name = path, backend
         self.conf_threshold, self.iou_threshold, self.roi = conf_threshold, iou_threshold, roi
         self._ul: _UltralyticsBackend | None = None

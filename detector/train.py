@@ -173,6 +173,21 @@ def train(
     project = Path(project).resolve()
     project.mkdir(parents=True, exist_ok=True)
     model = YOLO(start_model(arch, pretrained, project))
+    args = _train_args(
+        data_yaml, project, imgsz=imgsz, epochs=epochs, batch=batch, device=device,
+        workers=workers, name=name, plots=plots, patience=patience, fraction=fraction,
+        time_h=time_h, extra=extra,
+    )  # fmt: skip
+    model.train(**args)
+    return project / name
+
+
+def _train_args(
+    data_yaml: Path, project: Path, *, imgsz: int, epochs: int, batch: int, device: str,
+    workers: int, name: str, plots: bool, patience: int, fraction: float,
+    time_h: float | None, extra: dict[str, Any] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """ultralytics' ``train`` arguments: ours, then ``time`` (hours) if given, then ``extra``."""
     args: dict[str, Any] = dict(
         data=str(data_yaml.resolve()),
         imgsz=imgsz,
@@ -201,8 +216,7 @@ def train(
     if time_h:
         args["time"] = time_h
     args.update(extra or {})
-    model.train(**args)
-    return project / name
+    return args
 
 
 def resume(run_or_last: str | Path, device: str | None = None, threads: int = 2) -> Path:
@@ -233,7 +247,6 @@ def export_weights(
     * ``<stem>.json``, the weights card (classes, imgsz, training run); ``roadcam evaluate
       --tune-conf`` adds the shipped confidence threshold.
     """
-    import json
     import shutil
 
     YOLO = _ultralytics()
@@ -252,6 +265,15 @@ def export_weights(
     ov_dir = Path(YOLO(str(pt)).export(format="openvino", imgsz=imgsz, half=True, dynamic=True))
     scrub_exported_weights(pt, onnx, ov_dir)
     card_path = out_dir / f"{stem}.json"
+    files = {"pt": pt.name, "onnx": onnx.name, "openvino": f"{ov_dir.name}/{stem}.xml"}
+    _update_weights_card(card_path, best_pt, imgsz, files)
+    return {"pt": pt, "onnx": onnx, "openvino": ov_dir, "card": card_path}
+
+
+def _update_weights_card(card_path: Path, best_pt: Path, imgsz: int, files: dict[str, str]) -> None:
+    """Write the weights card: classes, imgsz, source and files, and the run's training args."""
+    import json
+
     card = json.loads(card_path.read_text()) if card_path.is_file() else {}
     run_dir = best_pt.parent.parent
     card.update(
@@ -259,7 +281,7 @@ def export_weights(
             "classes": list(CLASS_NAMES),
             "imgsz": imgsz,
             "source_weights": portable_path(best_pt),
-            "files": {"pt": pt.name, "onnx": onnx.name, "openvino": f"{ov_dir.name}/{stem}.xml"},
+            "files": files,
         }
     )
     if (run_dir / "args.yaml").is_file():
@@ -283,7 +305,6 @@ def export_weights(
             )
         }
     card_path.write_text(json.dumps(card, indent=2) + "\n")
-    return {"pt": pt, "onnx": onnx, "openvino": ov_dir, "card": card_path}
 
 
 def _scrub_tree(obj: Any) -> Any:

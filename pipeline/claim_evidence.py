@@ -13,7 +13,9 @@ For each pending claim a survey passes:
 
 Crops are written to ``<frames dir>/claims/claim_<id>/`` and referred to relative to the
 data folder (``ROADCAM_DATA_DIR``). :func:`geo.placement.verify.verdict_from_views` then
-proposes the verdict.
+proposes the verdict. :func:`propose_repair_verdicts` does this for every pending claim a
+stored survey passes (called by :func:`pipeline.runner.store_result`); :func:`watched_spots`
+tells the workers which spots to keep frames of.
 """
 
 from __future__ import annotations
@@ -219,3 +221,69 @@ def _view_dict(v) -> dict[str, Any]:
         },
         "road_brightness": round(float(np.float64(b.road_brightness)), 1),
     }
+
+
+def propose_repair_verdicts(
+    session,
+    result,
+    survey_id: int,
+    candidates,
+    correction,
+    camera,
+    crs: str | None,
+    frames_dir=None,
+) -> dict[str, int]:
+    """Propose verdicts on pending repair claims from this survey's frames (pipeline.claim_evidence)."""
+    from collections import Counter
+
+    from geo.crs import metric_crs_for_lonlat
+    from geo.placement.verify import frames_viewing_point
+    from store.claims import pending_repair_checks, record_repair_verdicts
+
+    frames = result.frames
+    if not frames or camera is None:
+        return {}
+    margin = 0.0005  # ~50 m around the survey: the camera sees at most 20 m ahead
+    bbox = (
+        min(f.lon for f in frames) - margin,
+        min(f.lat for f in frames) - margin,
+        max(f.lon for f in frames) + margin,
+        max(f.lat for f in frames) + margin,
+    )
+    pending = pending_repair_checks(session, bbox=bbox)
+    if not pending:
+        return {}
+    sightings: Counter[int] = Counter()
+    for cand in candidates:
+        if cand.defect_id is not None:
+            sightings[cand.defect_id] += len(cand.observation_keys)
+    crs = crs or metric_crs_for_lonlat(frames[0].lon, frames[0].lat)
+    shifts = correction.shift_m if correction else None
+    verdicts, evidence, claim_ids = [], {}, {}
+    for claim_id, check in pending:
+        later = [f for f in frames if f.time > check.claimed_at]
+        viewing = frames_viewing_point(camera, later, check.lon, check.lat, crs, shifts_m=shifts)
+        if not viewing:
+            continue  # this survey did not pass it: the claim waits for one that does
+        verdict, evidence[check.defect_id] = judge_claim(
+            session, result, claim_id, check, viewing, sightings[check.defect_id],
+            camera, crs, shifts, frames_dir,
+        )  # fmt: skip
+        verdicts.append(verdict)
+        claim_ids[check.defect_id] = claim_id
+    if not verdicts:
+        return {}
+    return record_repair_verdicts(session, claim_ids, verdicts, survey_id, evidence)
+
+
+def watched_spots(database_url: str | None) -> tuple[tuple[float, float], ...]:
+    """(lon, lat) of every defect under a pending claim still to check: workers keep frames seeing them."""
+    from store.claims import pending_repair_checks
+    from store.engine import make_engine, session_scope
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            return tuple((c.lon, c.lat) for _id, c in pending_repair_checks(session))
+    finally:
+        engine.dispose()

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.claim_evidence import propose_repair_verdicts, watched_spots
 from pipeline.compute import (
     ComputeOptions,
     FootageResult,
@@ -94,73 +95,6 @@ def _load_network(session):
     return network_from_segments(segments)
 
 
-def _verify_claims(
-    session,
-    result: FootageResult,
-    survey_id: int,
-    candidates,
-    correction,
-    camera,
-    crs: str | None,
-    frames_dir=None,
-) -> dict[str, int]:
-    """Propose verdicts on pending repair claims from this survey's frames (pipeline.claim_evidence)."""
-    from collections import Counter
-
-    from geo.crs import metric_crs_for_lonlat
-    from geo.placement.verify import frames_viewing_point
-    from pipeline.claim_evidence import judge_claim
-    from store.claims import pending_repair_checks, record_repair_verdicts
-
-    frames = result.frames
-    if not frames or camera is None:
-        return {}
-    margin = 0.0005  # ~50 m around the survey: the camera sees at most 20 m ahead
-    bbox = (
-        min(f.lon for f in frames) - margin,
-        min(f.lat for f in frames) - margin,
-        max(f.lon for f in frames) + margin,
-        max(f.lat for f in frames) + margin,
-    )
-    pending = pending_repair_checks(session, bbox=bbox)
-    if not pending:
-        return {}
-    sightings: Counter[int] = Counter()
-    for cand in candidates:
-        if cand.defect_id is not None:
-            sightings[cand.defect_id] += len(cand.observation_keys)
-    crs = crs or metric_crs_for_lonlat(frames[0].lon, frames[0].lat)
-    shifts = correction.shift_m if correction else None
-    verdicts, evidence, claim_ids = [], {}, {}
-    for claim_id, check in pending:
-        later = [f for f in frames if f.time > check.claimed_at]
-        viewing = frames_viewing_point(camera, later, check.lon, check.lat, crs, shifts_m=shifts)
-        if not viewing:
-            continue  # this survey did not pass it: the claim waits for one that does
-        verdict, evidence[check.defect_id] = judge_claim(
-            session, result, claim_id, check, viewing, sightings[check.defect_id],
-            camera, crs, shifts, frames_dir,
-        )  # fmt: skip
-        verdicts.append(verdict)
-        claim_ids[check.defect_id] = claim_id
-    if not verdicts:
-        return {}
-    return record_repair_verdicts(session, claim_ids, verdicts, survey_id, evidence)
-
-
-def watched_spots(database_url: str | None) -> tuple[tuple[float, float], ...]:
-    """(lon, lat) of every defect under a pending claim still to check: workers keep frames seeing them."""
-    from store.claims import pending_repair_checks
-    from store.engine import make_engine, session_scope
-
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            return tuple((c.lon, c.lat) for _id, c in pending_repair_checks(session))
-    finally:
-        engine.dispose()
-
-
 def store_result(
     session,
     result: FootageResult,
@@ -190,20 +124,32 @@ def store_result(
     existing = _stored_candidates_near(session, observations)
     candidates = defects_from_observations(observations, existing)
     save_defects(session, candidates, survey_id=survey.id, observation_ids=obs_ids)
-    repairs = _verify_claims(
-        session,
-        result,
-        survey.id,
-        candidates,
-        correction,
-        camera,
-        str(network.crs) if network is not None else None,
-        frames_dir,
-    )
-    stats = dict(result.stats)
-    stats["marking_runs"] = _store_marking_runs(session, result, network, survey.id, correction)
-    new = sum(1 for c in candidates if c.defect_id is None)
+    crs = str(network.crs) if network is not None else None
+    repairs = propose_repair_verdicts(session, result, survey.id, candidates, correction, camera,
+                                      crs, frames_dir)  # fmt: skip
+    marking_runs = _store_marking_runs(session, result, network, survey.id, correction)
     items = result.items or [result.item]
+    stats = _survey_stats(
+        result, items, marking_runs, observations, candidates, correction, repairs
+    )
+    set_survey_status(session, survey.id, "done", summary=stats)
+    _add_to_summary(summary, stats, len(items))
+    record = {
+        "survey_id": survey.id,
+        "path": str(result.item.path),
+        **{k: v for k, v in stats.items() if k != "seconds"},
+    }
+    summary.surveys.append(record)
+    return record
+
+
+def _survey_stats(
+    result: FootageResult, items, marking_runs: int, observations, candidates, correction, repairs
+) -> dict[str, Any]:
+    """The survey's summary: the worker's counters, then what storing it did."""
+    stats = dict(result.stats)
+    stats["marking_runs"] = marking_runs
+    new = sum(1 for c in candidates if c.defect_id is None)
     stats.update(_gps_provenance(items))
     stats.update(
         observations=len(observations),
@@ -216,15 +162,7 @@ def store_result(
         repairs_to_inspector=repairs.get("inspector_to_look", 0),
         seconds=result.seconds,
     )
-    set_survey_status(session, survey.id, "done", summary=stats)
-    _add_to_summary(summary, stats, len(items))
-    record = {
-        "survey_id": survey.id,
-        "path": str(result.item.path),
-        **{k: v for k, v in stats.items() if k != "seconds"},
-    }
-    summary.surveys.append(record)
-    return record
+    return stats
 
 
 #: Per-survey counts summed into the run summary (and printed by `roadcam process`).
@@ -324,35 +262,20 @@ def _process(paths, options, database_url, vehicle_id, executor, workers, ray_ad
              pool) -> RunSummary:  # fmt: skip
     """process_paths' work; the local worker pool (or None) is already warming up."""
     from store.engine import make_engine, session_scope
-    from store.locks import merge_session_scope
     from store.migrate import upgrade
-    from store.surveys import find_survey_by_hash
 
     summary = RunSummary()
     items = discover_footage(paths, vehicle_id=vehicle_id)
     summary.files = len(items)
     engine = make_engine(database_url)
     upgrade(engine=engine)
-    todo: list[tuple[FootageItem, list]] = []
     with session_scope(engine, readonly=True) as session:  # no write lock while reading
         network = _load_network(session)
         if network is None:
             log.warning(
                 "no road network stored: defects will not be placed on segments (run `roadcam network load`)"
             )
-        for item in items:
-            try:
-                sources = _sources(item)
-            except OSError as err:
-                summary.failed += 1
-                summary.errors.append(error_record(err, path=str(item.path)))
-                continue
-            done = find_survey_by_hash(session, [s[1] for s in sources])
-            if done is not None and done.status == "done":
-                log.info("%s: already processed (survey %d), skipped", item.path, done.id)
-                summary.skipped += 1
-                continue
-            todo.append((item, sources))
+        todo = _items_not_stored(session, items, summary)
 
     if todo and options.weights_path is not None:
         import dataclasses
@@ -362,31 +285,61 @@ def _process(paths, options, database_url, vehicle_id, executor, workers, ray_ad
     for result in compute_all([i for i, _ in todo], options, executor=executor, workers=workers,
                               ray_address=ray_address, progress=progress, summary=summary,
                               pool=pool):  # fmt: skip
-        items = result.items or [result.item]
-        try:
-            sources = [s for i in items for s in sources_by_path[i.path]]
-            with merge_session_scope(engine) as session:
-                if _stored_meanwhile(session, result.item, sources):
-                    summary.skipped += len(items)
-                    continue
-                store_result(
-                    session,
-                    result,
-                    network,
-                    sources,
-                    summary,
-                    camera=_camera_for(result.item, options),
-                    frames_dir=options.frames_dir,
-                )
-        except RoadcamError as err:
-            summary.failed += len(items)
-            summary.errors.append(error_record(err, path=str(result.item.path)))
-        except Exception as err:  # noqa: BLE001 - the batch goes on; the record says what went wrong
-            log.exception("storing %s failed", result.item.path)
-            summary.failed += len(items)
-            summary.errors.append(error_record(err, path=str(result.item.path)))
+        _store_or_record_error(engine, result, network, sources_by_path, options, summary)
     engine.dispose()
     return summary
+
+
+def _items_not_stored(session, items: list[FootageItem], summary: RunSummary) -> list:
+    """``(item, sources)`` of each item not stored yet; unreadable and stored ones are counted."""
+    from store.surveys import find_survey_by_hash
+
+    todo: list[tuple[FootageItem, list]] = []
+    for item in items:
+        try:
+            sources = _sources(item)
+        except OSError as err:
+            summary.failed += 1
+            summary.errors.append(error_record(err, path=str(item.path)))
+            continue
+        done = find_survey_by_hash(session, [s[1] for s in sources])
+        if done is not None and done.status == "done":
+            log.info("%s: already processed (survey %d), skipped", item.path, done.id)
+            summary.skipped += 1
+            continue
+        todo.append((item, sources))
+    return todo
+
+
+def _store_or_record_error(
+    engine, result: FootageResult, network, sources_by_path, options, summary: RunSummary
+) -> None:
+    """Store one result in its own transaction under the merge lock; a failure is an error record."""
+    from store.locks import merge_session_scope
+
+    items = result.items or [result.item]
+    try:
+        sources = [s for i in items for s in sources_by_path[i.path]]
+        with merge_session_scope(engine) as session:
+            if _stored_meanwhile(session, result.item, sources):
+                summary.skipped += len(items)
+                return
+            store_result(
+                session,
+                result,
+                network,
+                sources,
+                summary,
+                camera=_camera_for(result.item, options),
+                frames_dir=options.frames_dir,
+            )
+    except RoadcamError as err:
+        summary.failed += len(items)
+        summary.errors.append(error_record(err, path=str(result.item.path)))
+    except Exception as err:  # noqa: BLE001 - the batch goes on; the record says what went wrong
+        log.exception("storing %s failed", result.item.path)
+        summary.failed += len(items)
+        summary.errors.append(error_record(err, path=str(result.item.path)))
 
 
 def _stored_meanwhile(session, item: FootageItem, sources) -> bool:
@@ -429,13 +382,7 @@ def compute_all(
             groups.setdefault(dr.group_key(item, options), []).append(item)
         else:
             images.append(item)
-    plans: list[dr.DrivePlan] = []
-    for found in map_unordered(dr.plan_group, list(groups.values()), options, **run):
-        plans.extend(found)
-    for drive in plans:
-        for item, err in drive.errors:
-            _fail(summary, item, err)
-    plans = [d for d in plans if d.items]
+    plans = _plan_drives(list(groups.values()), options, summary, run)
     size = dr.frames_per_chunk(plans, workers)
     work: list[Any] = [c for d in plans for c in dr.chunk_drive(d, size)] + images
     drive_of = {str(i.path): k for k, d in enumerate(plans) for i in d.items}
@@ -464,6 +411,19 @@ def compute_all(
                 if drive.items:
                     yield dr.merge_chunks(drive, ok)
     bar.close()
+
+
+def _plan_drives(groups: list, options: ComputeOptions, summary: RunSummary, run: dict) -> list:
+    """Each group's videos planned into drives in the workers; files that failed are counted."""
+    from pipeline import drives as dr
+
+    plans: list[dr.DrivePlan] = []
+    for found in map_unordered(dr.plan_group, groups, options, **run):
+        plans.extend(found)
+    for drive in plans:
+        for item, err in drive.errors:
+            _fail(summary, item, err)
+    return [d for d in plans if d.items]
 
 
 def options_for_workers(options: ComputeOptions, workers: int) -> ComputeOptions:

@@ -76,9 +76,8 @@ def _parse_times(values, path: Path) -> np.ndarray:
     return out.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
 
 
-def read_csv_track(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
-    """Read a CSV track into a :class:`Track` (see the module docstring for columns)."""
-    path = Path(path)
+def _read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The lower-cased header and the rows under it, in the delimiter the first line uses."""
     text = path.read_text(encoding="utf-8-sig", errors="replace")
     if not text.strip():
         raise CorruptInputError("empty CSV", path=str(path))
@@ -87,7 +86,30 @@ def read_csv_track(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
     except csv.Error:
         dialect = csv.excel
     rows = list(csv.reader(text.splitlines(), dialect))
-    header = [h.strip().lower() for h in rows[0]]
+    return [h.strip().lower() for h in rows[0]], rows[1:]
+
+
+def _column_text(header: list[str], body: list[list[str]], name: str | None) -> list[str] | None:
+    if name is None:
+        return None
+    k = header.index(name)
+    return [r[k] if k < len(r) else "" for r in body]
+
+
+def _column_floats(
+    header: list[str], body: list[list[str]], name: str | None, scale: float = 1.0
+) -> np.ndarray | None:
+    vals = _column_text(header, body, name)
+    if vals is None:
+        return None
+    out = np.array([float(v) if v.strip() else np.nan for v in vals], dtype=float)
+    return out * scale
+
+
+def read_csv_track(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
+    """Read a CSV track into a :class:`Track` (see the module docstring for columns)."""
+    path = Path(path)
+    header, rows = _read_csv_rows(path)
     columns = {h: h for h in header}
     t_col, y_col, x_col = (
         _pick(columns, TIME_NAMES),
@@ -98,25 +120,15 @@ def read_csv_track(path: str | Path, *, max_speed_kmh: float = 200.0) -> Track:
         raise CorruptInputError(
             f"CSV needs time, lat and lon columns; found {', '.join(header[:12])}", path=str(path)
         )
-    body = [r for r in rows[1:] if any(c.strip() for c in r)]
+    body = [r for r in rows if any(c.strip() for c in r)]
     if not body:
         raise GPSError("CSV has a header but no rows", path=str(path))
 
-    def col(name: str | None) -> list[str] | None:
-        if name is None:
-            return None
-        k = header.index(name)
-        return [r[k] if k < len(r) else "" for r in body]
-
     def floats(name: str | None, scale: float = 1.0) -> np.ndarray | None:
-        vals = col(name)
-        if vals is None:
-            return None
-        out = np.array([float(v) if v.strip() else np.nan for v in vals], dtype=float)
-        return out * scale
+        return _column_floats(header, body, name, scale)
 
     try:
-        times = _parse_times(col(t_col), path)
+        times = _parse_times(_column_text(header, body, t_col), path)
         lat, lon = floats(y_col), floats(x_col)
         speed_col = next((c for c in SPEED_NAMES if c in columns), None)
         speed = floats(speed_col, SPEED_NAMES[speed_col]) if speed_col else None

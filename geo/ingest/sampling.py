@@ -33,14 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from geo.crs import metric_crs_for_lonlat
+from geo.ingest.kinematics import MAX_GAP_S, MIN_SPEED_MPS, TrackKinematics
 from geo.ingest.quality import QualityThresholds, measure_quality
 from geo.types import SampledFrame, Track
 
 log = logging.getLogger(__name__)
-
-MAX_GAP_S = 3.0
-MIN_SPEED_MPS = 0.5
 
 
 @dataclass
@@ -71,90 +68,6 @@ class SamplingStats:
             "decoded_frames": d["decoded"], "converted_frames": d["converted"], "seeks": d["seeks"],
             "sampled_distance_m": round(d["distance_m"], 2), "video_start": d["video_start"],
             "time_sync": d["time_sync"], "time_correction_s": d["time_correction_s"],
-        }  # fmt: skip
-
-
-class TrackKinematics:
-    """A track's valid fixes in metres and seconds from a reference time, ready to interpolate."""
-
-    def __init__(self, track: Track, ref_time, *, max_gap_s: float = MAX_GAP_S,
-                 min_speed_mps: float = MIN_SPEED_MPS, metric_crs: str | None = None) -> None:  # fmt: skip
-        from pyproj import Transformer
-
-        from geo.crs import bearing_deg
-
-        v = track.valid
-        self.lon, self.lat = track.lon[v], track.lat[v]
-        ref_ns = np.datetime64(ref_time.replace(tzinfo=None), "ns").astype("int64")
-        self.t = (track.time[v].astype("int64") - ref_ns) / 1e9
-        self.crs = metric_crs or metric_crs_for_lonlat(
-            float(np.median(self.lon)), float(np.median(self.lat))
-        )
-        self._fwd = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
-        self._inv = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
-        self.x, self.y = self._fwd.transform(self.lon, self.lat)
-        self.speed = track.speed_mps[v]
-        self.hdop = track.hdop[v]
-        self.fix = track.fix_quality[v]
-        dx, dy, dt = np.diff(self.x), np.diff(self.y), np.diff(self.t)
-        seg = np.hypot(dx, dy)
-        bearing = bearing_deg(
-            self.lon[:-1], self.lat[:-1], self.lon[1:], self.lat[1:]
-        )  # true north
-        h = track.heading_deg[v].copy()
-        if len(seg):
-            fill = np.r_[bearing, bearing[-1]]
-            h = np.where(np.isfinite(h), h, fill)
-        self.heading = h
-        moving = seg >= min_speed_mps * np.maximum(dt, 1e-9)
-        self.cum = np.r_[0.0, np.cumsum(np.where(moving, seg, 0.0))]
-        self.gap = dt > max_gap_s
-
-    def distance_at(self, t: float | np.ndarray) -> np.ndarray:
-        return np.interp(t, self.t, self.cum)
-
-    def time_at_distance(self, d: np.ndarray) -> np.ndarray:
-        """The first time the distance travelled reaches each ``d`` (within the track)."""
-        # within 1 mm counts as reached: rounding in the input must not push a target past a stop
-        i = np.clip(
-            np.searchsorted(self.cum, np.asarray(d) - 1e-3, side="left"), 1, len(self.cum) - 1
-        )
-        c0, c1 = self.cum[i - 1], self.cum[i]
-        w = np.where(c1 > c0, (d - c0) / np.where(c1 > c0, c1 - c0, 1.0), 0.0)
-        return self.t[i - 1] + np.clip(w, 0, 1) * (self.t[i] - self.t[i - 1])
-
-    def segment(self, t: float) -> int:
-        return int(np.clip(np.searchsorted(self.t, t, side="right") - 1, 0, len(self.t) - 2))
-
-    def in_gap(self, t: float) -> bool:
-        """True strictly inside a gap between fixes longer than ``max_gap_s`` (a fix time is not)."""
-        if len(self.t) < 2:
-            return True
-        j = self.segment(t)
-        return bool(self.gap[j]) and self.t[j] + 1e-3 < t < self.t[j + 1] - 1e-3
-
-    def at(self, t: float) -> dict[str, float]:
-        """Position, heading, speed and GPS precision interpolated at time ``t``."""
-        j = self.segment(t)
-        t0, t1 = self.t[j], self.t[j + 1]
-        w = float(np.clip((t - t0) / (t1 - t0), 0.0, 1.0)) if t1 > t0 else 0.0
-        x = self.x[j] + w * (self.x[j + 1] - self.x[j])
-        y = self.y[j] + w * (self.y[j + 1] - self.y[j])
-        lon, lat = self._inv.transform(x, y)
-        h0, h1 = self.heading[j], self.heading[j + 1]
-        if math.isfinite(h0) and math.isfinite(h1):
-            heading = (h0 + w * ((h1 - h0 + 180.0) % 360.0 - 180.0)) % 360.0
-        else:
-            heading = h0 if math.isfinite(h0) else h1
-        s0, s1 = self.speed[j], self.speed[j + 1]
-        hd = np.array([self.hdop[j], self.hdop[j + 1]])
-        return {
-            "lon": float(lon), "lat": float(lat),
-            "heading_deg": float(heading) % 360.0 if math.isfinite(heading) else math.nan,
-            "speed_mps": float(s0 + w * (s1 - s0)),
-            "hdop": float(np.nanmax(hd)) if np.isfinite(hd).any() else math.nan,
-            "fix_quality": int(min(self.fix[j], self.fix[j + 1])),
-            "distance_m": float(self.distance_at(t)),
         }  # fmt: skip
 
 
@@ -266,7 +179,7 @@ def plan_drive_frames(
     that fall between two files' frames go to the nearer file); one video is a drive of one.
     """
     from geo.ingest.timesync import MAX_CLOCK_ERROR_S, sync_video_to_track
-    from geo.ingest.video import keyframe_times, probe_video
+    from geo.ingest.video import probe_video
 
     if spacing_m <= 0:
         raise ValueError("spacing_m must be > 0")
@@ -282,43 +195,77 @@ def plan_drive_frames(
                           metric_crs=metric_crs)  # fmt: skip
     offsets = [(s.video_start - ref).total_seconds() for s in syncs]
     ends = [o + i.duration_s - 1.0 / i.fps for o, i in zip(offsets, infos, strict=True)]
-    stats = [SamplingStats(video_start=s.video_start.isoformat(), time_sync=s.method,
-                           time_correction_s=round(s.correction_s, 3)) for s in syncs]  # fmt: skip
-    ts, te = max(offsets[0], float(kin.t[0])), min(ends[-1], float(kin.t[-1]))
-    targets = np.zeros(0)
-    if len(kin.t) >= 2 and te >= ts:
-        d0, d1 = float(kin.distance_at(ts)), float(kin.distance_at(te))
-        n_more = int(math.floor((d1 - d0) / spacing_m + 1e-9))
-        targets = np.r_[ts, kin.time_at_distance(d0 + spacing_m * np.arange(1, n_more + 1))]
+    window = (max(offsets[0], float(kin.t[0])), min(ends[-1], float(kin.t[-1])))
+    targets = _target_times_by_distance(kin, window, spacing_m)
     # the file of each target: the last one starting at or before it (within half a frame)
     half = [0.5 / i.fps for i in infos]
     owner = np.searchsorted(np.array(offsets) - np.array(half), targets, side="right") - 1
     plans = []
     for k, (video, sync) in enumerate(zip(videos, syncs, strict=True)):
-        st = stats[k]
-        mine = targets[owner == k]
-        lo, hi = max(offsets[k], ts), min(ends[k], te)
-        st.distance_m = max(0.0, float(kin.distance_at(hi) - kin.distance_at(lo))) if hi > lo else 0.0  # fmt: skip
-        st.targets = len(mine)
-        gap = np.array([kin.in_gap(float(t)) for t in mine], bool)
-        outside = mine > ends[k] + half[k]  # between this file's last frame and the next file
-        st.dropped_gap = int((gap | outside).sum())
-        local = mine[~gap & ~outside] - offsets[k]
-        if st.dropped_gap:
-            log.info("%s: %d frames fall in GPS gaps > %.1f s (or between files) and are dropped",
-                     video, st.dropped_gap, max_gap_s)  # fmt: skip
+        st = SamplingStats(video_start=sync.video_start.isoformat(), time_sync=sync.method,
+                           time_correction_s=round(sync.correction_s, 3))  # fmt: skip
+        local = _video_times_of_targets(
+            video, kin, targets[owner == k], st, offset_s=offsets[k], end_s=ends[k],
+            half_frame_s=half[k], window=window, max_gap_s=max_gap_s,
+        )  # fmt: skip
         fkin = TrackKinematics(track, sync.video_start, max_gap_s=max_gap_s,
                                min_speed_mps=min_speed_mps, metric_crs=kin.crs)  # fmt: skip
-        keyframes = keyframe_times(video) if decode.mode in ("keyframes", "auto") else np.zeros(0)
-        mode = _resolve_mode(decode, fkin, keyframes, spacing_m)
-        flags = np.zeros(len(local), bool)
-        if mode == "keyframes":
-            snap = spacing_m if decode.keyframe_snap_m is None else decode.keyframe_snap_m
-            local, flags = _snap_to_keyframes(fkin, np.clip(local, 0, None), keyframes, snap)
-        interval = float(np.median(np.diff(keyframes))) if len(keyframes) > 1 else None
-        plans.append(FramePlan(str(video), sync.video_start, np.asarray(local, float), flags,
-                               decode, mode, st, max_gap_s, min_speed_mps, kin.crs, interval))  # fmt: skip
+        plans.append(_plan_video_decoding(
+            video, sync.video_start, fkin, local, st, decode, spacing_m,
+            max_gap_s=max_gap_s, min_speed_mps=min_speed_mps,
+        ))  # fmt: skip
     return plans
+
+
+def _target_times_by_distance(
+    kin: TrackKinematics, window: tuple[float, float], spacing_m: float
+) -> np.ndarray:
+    """Drive times (s) of the first instant and of every ``spacing_m`` travelled after it."""
+    ts, te = window
+    targets = np.zeros(0)
+    if len(kin.t) >= 2 and te >= ts:
+        d0, d1 = float(kin.distance_at(ts)), float(kin.distance_at(te))
+        n_more = int(math.floor((d1 - d0) / spacing_m + 1e-9))
+        targets = np.r_[ts, kin.time_at_distance(d0 + spacing_m * np.arange(1, n_more + 1))]
+    return targets
+
+
+def _video_times_of_targets(
+    video, kin: TrackKinematics, mine: np.ndarray, st: SamplingStats, *, offset_s: float,
+    end_s: float, half_frame_s: float, window: tuple[float, float], max_gap_s: float,
+) -> np.ndarray:  # fmt: skip
+    """One file's targets in its own seconds, less those in GPS gaps or after its last frame.
+
+    Counts the file's distance, targets and dropped targets in ``st``.
+    """
+    lo, hi = max(offset_s, window[0]), min(end_s, window[1])
+    st.distance_m = max(0.0, float(kin.distance_at(hi) - kin.distance_at(lo))) if hi > lo else 0.0  # fmt: skip
+    st.targets = len(mine)
+    gap = np.array([kin.in_gap(float(t)) for t in mine], bool)
+    outside = mine > end_s + half_frame_s  # between this file's last frame and the next file
+    st.dropped_gap = int((gap | outside).sum())
+    if st.dropped_gap:
+        log.info("%s: %d frames fall in GPS gaps > %.1f s (or between files) and are dropped",
+                 video, st.dropped_gap, max_gap_s)  # fmt: skip
+    return mine[~gap & ~outside] - offset_s
+
+
+def _plan_video_decoding(
+    video, video_start, fkin: TrackKinematics, local: np.ndarray, st: SamplingStats,
+    decode: DecodeSettings, spacing_m: float, *, max_gap_s: float, min_speed_mps: float,
+) -> FramePlan:  # fmt: skip
+    """How one file's targets are decoded: the mode in force, and keyframe snapping."""
+    from geo.ingest.video import keyframe_times
+
+    keyframes = keyframe_times(video) if decode.mode in ("keyframes", "auto") else np.zeros(0)
+    mode = _resolve_mode(decode, fkin, keyframes, spacing_m)
+    flags = np.zeros(len(local), bool)
+    if mode == "keyframes":
+        snap = spacing_m if decode.keyframe_snap_m is None else decode.keyframe_snap_m
+        local, flags = _snap_to_keyframes(fkin, np.clip(local, 0, None), keyframes, snap)
+    interval = float(np.median(np.diff(keyframes))) if len(keyframes) > 1 else None
+    return FramePlan(str(video), video_start, np.asarray(local, float), flags, decode, mode, st,
+                     max_gap_s, min_speed_mps, fkin.crs, interval)  # fmt: skip
 
 
 def _keyframe_seek_s(plan: FramePlan) -> float | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -166,6 +166,74 @@ def _configure_decoder(stream, threads: str, skip_loop_filter: bool, thread_coun
         stream.codec_context.options = {"skip_loop_filter": "all"}
 
 
+@dataclass(frozen=True)
+class _StreamClock:
+    """A video stream's time base, frame rate and first pts: frame times in seconds."""
+
+    time_base: float
+    fps: float
+    start_pts: int
+
+    @property
+    def half_frame_s(self) -> float:
+        return 0.5 / self.fps
+
+    def time_s(self, pts: int) -> float:
+        return (pts - self.start_pts) * self.time_base
+
+
+def _stream_clock(stream) -> _StreamClock:
+    return _StreamClock(
+        time_base=float(stream.time_base),
+        fps=float(stream.average_rate or stream.guessed_rate or 30),
+        start_pts=stream.start_time or 0,
+    )
+
+
+@dataclass
+class _TargetCursor:
+    """Where :func:`iter_frames_at` stands: the target sought now, and what was decoded so far."""
+
+    times_s: Iterator[float]
+    flags: Iterator[bool] | None
+    seek_threshold_s: float
+    keyframe_seek_s: float | None
+    time_s: float | None = None  # the target sought (None: no targets left)
+    key_only: bool = False  # that target is answered in keyframe-only decoding
+    pos_s: float = -1.0  # time of the last frame out of the decoder
+    last_index: int = -1  # index of the last frame yielded
+    mode: bool | None = None  # keyframe-only decoding in force (None: nothing decoded yet)
+    tail: tuple | None = None  # the last frame seen, in case the final target lies just past it
+
+    def advance(self) -> None:
+        t = next(self.times_s, None)
+        self.time_s = t
+        self.key_only = (
+            bool(next(self.flags, False)) if self.flags is not None and t is not None else False
+        )
+
+    def jump_s(self) -> float:
+        """How far ahead the current target is reached by seeking."""
+        if self.key_only and self.keyframe_seek_s is not None:
+            return self.keyframe_seek_s
+        return self.seek_threshold_s
+
+    def needs_seek(self) -> bool:
+        # leaving keyframe-only decoding, the references since the keyframe were skipped
+        must_seek = self.mode is True and not self.key_only
+        step = self.jump_s()
+        far = self.time_s - self.pos_s > step if self.pos_s >= 0 else self.time_s > step
+        return must_seek or far
+
+
+@dataclass(frozen=True)
+class _DecoderOptions:
+    threads: str
+    thread_count: int
+    skip_nonref: bool
+    skip_loop_filter: bool
+
+
 def iter_frames_at(
     path: str | Path,
     times_s: Iterable[float],
@@ -198,103 +266,127 @@ def iter_frames_at(
     between (a seek costs about nothing next to a 1280x720 keyframe: ~19 CPU-ms; the pixels are
     the same); default ``seek_threshold_s``.
     """
+    cursor = _TargetCursor(
+        times_s=iter(times_s),
+        flags=iter(keyframe_only) if keyframe_only is not None else None,
+        seek_threshold_s=seek_threshold_s,
+        keyframe_seek_s=keyframe_seek_s,
+    )
+    cursor.advance()
+    if cursor.time_s is None:
+        return
+    options = _DecoderOptions(threads, thread_count, skip_nonref, skip_loop_filter)
+    counters = counters if counters is not None else DecodeCounters()
+    yield from _decode_nearest_frames(path, cursor, options, counters)
+
+
+def _decode_nearest_frames(
+    path: str | Path, cursor: _TargetCursor, options: _DecoderOptions, counters: DecodeCounters
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """The decode passes of :func:`iter_frames_at`: seek when a target is far, then decode."""
     import av
 
-    counters = counters if counters is not None else DecodeCounters()
-    targets = iter(times_s)
-    flags = iter(keyframe_only) if keyframe_only is not None else None
-
-    def jump_s(key: bool) -> float:  # how far ahead a target is reached by seeking
-        return keyframe_seek_s if key and keyframe_seek_s is not None else seek_threshold_s
-
-    def advance() -> tuple[float | None, bool]:
-        t = next(targets, None)
-        return t, (bool(next(flags, False)) if flags is not None and t is not None else False)
-
-    target, key_only = advance()
-    if target is None:
-        return
-    exact_skip = "NONREF" if skip_nonref else "DEFAULT"
+    exact_skip = "NONREF" if options.skip_nonref else "DEFAULT"
     with open_video(path) as container:
         stream = container.streams.video[0]
-        _configure_decoder(stream, threads, skip_loop_filter, thread_count)
+        _configure_decoder(stream, options.threads, options.skip_loop_filter, options.thread_count)
         ctx = stream.codec_context
-        tb = float(stream.time_base)
-        fps = float(stream.average_rate or stream.guessed_rate or 30)
-        half = 0.5 / fps
-        start_pts = stream.start_time or 0
-        pos_s = -1.0
-        last_index = -1
-        mode: bool | None = None  # keyframe-only decoding in force (None: nothing decoded yet)
-        tail = None  # the last frame seen, in case the final target lies just past it
-        frame = None
+        clock = _stream_clock(stream)
         decoder = None
         try:
-            while target is not None:
-                # leaving keyframe-only decoding, the references since the keyframe were skipped
-                must_seek = mode is True and not key_only
-                step = jump_s(key_only)
-                far = target - pos_s > step if pos_s >= 0 else target > step
-                if must_seek or far:
-                    container.seek(
-                        int(round(target / tb)) + start_pts,
-                        stream=stream,
-                        backward=True,
-                        any_frame=False,
-                    )
+            while cursor.time_s is not None:
+                if cursor.needs_seek():
+                    _seek_keyframe_before(container, stream, clock, cursor.time_s)
                     counters.seeks += 1
-                    tail = None
-                mode = key_only
-                ctx.skip_frame = "NONKEY" if key_only else exact_skip
-                ended = True
+                    cursor.tail = None
+                cursor.mode = cursor.key_only
+                ctx.skip_frame = "NONKEY" if cursor.key_only else exact_skip
                 decoder = container.decode(stream)
-                for frame in decoder:
-                    counters.decoded += 1
-                    if frame.pts is None:
-                        continue
-                    t = (frame.pts - start_pts) * tb
-                    pos_s = t
-                    if t < target - half:
-                        tail = (frame, t)
-                        continue
-                    tail = None
-                    index = int(round(t * fps))
-                    if index != last_index:
-                        counters.converted += 1
-                        counters.keyframe_only += int(key_only)
-                        yield index, t, frame.to_ndarray(format="bgr24")
-                        last_index = index
-                    # this frame answers the target, and any other nearer to it than to the next frame
-                    was_key_only = key_only
-                    target, key_only = advance()
-                    while target is not None and target < t + half:
-                        target, key_only = advance()
-                    if target is None or key_only != was_key_only or target - t > jump_s(key_only):
-                        ended = False
-                        break
+                ended = yield from _answer_targets(decoder, cursor, clock, counters)
                 decoder.close()  # never leave a half-read decode generator behind a seek
                 decoder = None
                 if ended:
                     break
-            if target is not None and tail is not None and target - tail[1] <= 2 * half:
-                index = int(round(tail[1] * fps))
-                if index != last_index:
-                    counters.converted += 1
-                    image, t_tail = tail[0].to_ndarray(format="bgr24"), tail[1]
-                    tail = frame = None
-                    yield index, t_tail, image
+            yield from _answer_last_target_from_tail(cursor, clock, counters)
         except av.error.EOFError:
             pass
         except av.error.FFmpegError as err:
             raise CorruptInputError(
-                f"video stream broken at {pos_s:.2f} s ({err})", path=str(path)
+                f"video stream broken at {cursor.pos_s:.2f} s ({err})", path=str(path)
             ) from None
         finally:
             # drop every frame and decoder before the container (and its codec context) is closed
-            tail = frame = None
+            cursor.tail = None
             if decoder is not None:
                 decoder.close()
             decoder = None
+
+
+def _seek_keyframe_before(container, stream, clock: _StreamClock, time_s: float) -> None:
+    container.seek(
+        int(round(time_s / clock.time_base)) + clock.start_pts,
+        stream=stream,
+        backward=True,
+        any_frame=False,
+    )
+
+
+def _answer_targets(
+    decoder, cursor: _TargetCursor, clock: _StreamClock, counters: DecodeCounters
+) -> Generator[tuple[int, float, np.ndarray], None, bool]:
+    """Yield the frames nearest the cursor's targets out of one decode pass.
+
+    Returns True when the decoder ran out, False when the next target needs a new pass
+    (no targets left, a change of keyframe-only mode, or a target far enough to seek to).
+    """
+    half = clock.half_frame_s
+    frame = None
+    try:
+        for frame in decoder:
+            counters.decoded += 1
+            if frame.pts is None:
+                continue
+            t = clock.time_s(frame.pts)
+            cursor.pos_s = t
+            if t < cursor.time_s - half:
+                cursor.tail = (frame, t)
+                continue
+            cursor.tail = None
+            index = int(round(t * clock.fps))
+            if index != cursor.last_index:
+                counters.converted += 1
+                counters.keyframe_only += int(cursor.key_only)
+                yield index, t, frame.to_ndarray(format="bgr24")
+                cursor.last_index = index
+            # this frame answers the target, and any other nearer to it than to the next frame
+            was_key_only = cursor.key_only
+            cursor.advance()
+            while cursor.time_s is not None and cursor.time_s < t + half:
+                cursor.advance()
+            if (
+                cursor.time_s is None
+                or cursor.key_only != was_key_only
+                or cursor.time_s - t > cursor.jump_s()
+            ):
+                return False
+        return True
+    finally:
+        frame = None  # a traceback keeps this generator's locals: no frame outlives the container
+
+
+def _answer_last_target_from_tail(
+    cursor: _TargetCursor, clock: _StreamClock, counters: DecodeCounters
+) -> Iterator[tuple[int, float, np.ndarray]]:
+    """The stream ended just before the target: the last frame answers it if within a frame."""
+    half_s = clock.half_frame_s
+    tail = cursor.tail
+    if cursor.time_s is not None and tail is not None and cursor.time_s - tail[1] <= 2 * half_s:
+        index = int(round(tail[1] * clock.fps))
+        if index != cursor.last_index:
+            counters.converted += 1
+            image, t_tail = tail[0].to_ndarray(format="bgr24"), tail[1]
+            tail = cursor.tail = None
+            yield index, t_tail, image
 
 
 def iter_every_frame(
@@ -304,14 +396,12 @@ def iter_every_frame(
     with open_video(path) as container:
         stream = container.streams.video[0]
         _configure_decoder(stream, threads, False, thread_count)
-        tb = float(stream.time_base)
-        fps = float(stream.average_rate or stream.guessed_rate or 30)
-        start_pts = stream.start_time or 0
+        clock = _stream_clock(stream)
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue
-            t = (frame.pts - start_pts) * tb
-            yield int(round(t * fps)), t, frame.to_ndarray(format="bgr24")
+            t = clock.time_s(frame.pts)
+            yield int(round(t * clock.fps)), t, frame.to_ndarray(format="bgr24")
 
 
 def encode_video(

@@ -161,9 +161,34 @@ def route_distances(
     direct, a backward one under ``backtrack_m`` (GPS noise) counts three times
     its length, and a reversal is a U-turn costing ``uturn_penalty_m`` extra.
     """
-    from scipy.sparse.csgraph import dijkstra
-
     budget = budget if budget is not None else [PRED_BUDGET_BYTES]
+    pairs = _state_pairs(idx, st_seg, st_s, st_dir, sb, a, b)
+    route, chunk_of, chunks = _network_routes(idx, pairs, len(a), limit, budget)
+    limit_pairs = np.repeat(limit, pairs.sizes) + pairs.exit_cost + pairs.entry_cost
+    route = np.where(route <= limit_pairs, route, np.inf)
+    route, kind = _same_segment_routes(pairs, route, backtrack_m, uturn_penalty_m)
+    return Transitions(value=route, kind=kind, start=pairs.start, chunk_of=chunk_of, chunks=chunks)
+
+
+@dataclass(frozen=True)
+class _StatePairs:
+    """Every (prev state, cur state) pair of every transition, flat (see :class:`Transitions`)."""
+
+    start: np.ndarray  # first pair of each transition (and the total at the end)
+    sizes: np.ndarray  # pairs per transition
+    pseg: np.ndarray  # segment, direction and position (m along it) of the prev state
+    pdir: np.ndarray
+    ps: np.ndarray
+    cseg: np.ndarray  # ... and of the cur state
+    cdir: np.ndarray
+    cs: np.ndarray
+    exit_node: np.ndarray  # where a network route leaves the prev segment, and the cost to it (m)
+    exit_cost: np.ndarray
+    entry_node: np.ndarray  # where it enters the cur segment, and the cost from it (m)
+    entry_cost: np.ndarray
+
+
+def _state_pairs(idx: MatchIndex, st_seg, st_s, st_dir, sb, a, b) -> _StatePairs:
     n_prev = sb[a + 1] - sb[a]
     n_cur = sb[b + 1] - sb[b]
     sizes = n_prev * n_cur
@@ -177,15 +202,30 @@ def route_distances(
     pseg, cseg = st_seg[p], st_seg[c]
     pdir, cdir = st_dir[p], st_dir[c]
     ps, cs = st_s[p], st_s[c]
-    exit_node = np.where(pdir > 0, idx.v[pseg], idx.u[pseg])
-    exit_cost = np.where(pdir > 0, idx.length[pseg] - ps, ps)
-    entry_node = np.where(cdir > 0, idx.u[cseg], idx.v[cseg])
-    entry_cost = np.where(cdir > 0, cs, idx.length[cseg] - cs)
-    route = np.full(total, np.inf)
-    chunk_of = np.arange(len(a)) // CHUNK_TRANSITIONS
+    return _StatePairs(
+        start=start, sizes=sizes, pseg=pseg, pdir=pdir, ps=ps, cseg=cseg, cdir=cdir, cs=cs,
+        exit_node=np.where(pdir > 0, idx.v[pseg], idx.u[pseg]),
+        exit_cost=np.where(pdir > 0, idx.length[pseg] - ps, ps),
+        entry_node=np.where(cdir > 0, idx.u[cseg], idx.v[cseg]),
+        entry_cost=np.where(cdir > 0, cs, idx.length[cseg] - cs),
+    )  # fmt: skip
+
+
+def _network_routes(
+    idx: MatchIndex, pairs: _StatePairs, n_transitions: int, limit: np.ndarray, budget: list[int]
+) -> tuple[np.ndarray, np.ndarray, list]:
+    """Network route distance (m) of every pair: one bounded Dijkstra per chunk of transitions.
+
+    Keeps each chunk's predecessors while ``budget`` (bytes) lasts, for :func:`node_paths`.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    start, exit_node, entry_node = pairs.start, pairs.exit_node, pairs.entry_node
+    route = np.full(int(start[-1]), np.inf)
+    chunk_of = np.arange(n_transitions) // CHUNK_TRANSITIONS
     chunks = []
-    for ch in range(int(chunk_of.max()) + 1 if len(a) else 0):
-        t0, t1 = ch * CHUNK_TRANSITIONS, min(len(a), (ch + 1) * CHUNK_TRANSITIONS)
+    for ch in range(int(chunk_of.max()) + 1 if n_transitions else 0):
+        t0, t1 = ch * CHUNK_TRANSITIONS, min(n_transitions, (ch + 1) * CHUNK_TRANSITIONS)
         lo, hi = start[t0], start[t1]
         if hi == lo:
             chunks.append(None)
@@ -197,17 +237,24 @@ def route_distances(
         keep = budget[0] > 0
         res = dijkstra(sub, directed=True, indices=src, limit=lim, return_predecessors=keep)
         D = np.atleast_2d(res[0] if keep else res)
-        route[lo:hi] = exit_cost[lo:hi] + D[src_inv, local[en]] + entry_cost[lo:hi]
+        route[lo:hi] = pairs.exit_cost[lo:hi] + D[src_inv, local[en]] + pairs.entry_cost[lo:hi]
         if keep:
             pred = np.atleast_2d(res[1])
             budget[0] -= pred.nbytes + local.nbytes
             chunks.append((bbox, lim, (local, glob, src, pred)))
         else:
             chunks.append((bbox, lim, None))
-    route = np.where(route <= np.repeat(limit, sizes) + exit_cost + entry_cost, route, np.inf)
-    kind = np.zeros(total, np.int8)
-    same = pseg == cseg
-    delta = cs - ps
+    return route, chunk_of, chunks
+
+
+def _same_segment_routes(
+    pairs: _StatePairs, route: np.ndarray, backtrack_m: float, uturn_penalty_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs on one segment: a direct move or a U-turn where cheaper than the network route."""
+    kind = np.zeros(len(route), np.int8)
+    pdir, cdir = pairs.pdir, pairs.cdir
+    same = pairs.pseg == pairs.cseg
+    delta = pairs.cs - pairs.ps
     along = delta * pdir
     # a backward move (GPS noise) costs three times its length, so that a long
     # backward run is cheaper as a U-turn
@@ -218,7 +265,7 @@ def route_distances(
     uturn = same & (pdir != cdir) & (np.abs(delta) + uturn_penalty_m < route)
     route = np.where(uturn, np.abs(delta) + uturn_penalty_m, route)
     kind[uturn] = ROUTE_UTURN
-    return Transitions(value=route, kind=kind, start=start, chunk_of=chunk_of, chunks=chunks)
+    return route, kind
 
 
 def node_paths(

@@ -240,7 +240,6 @@ def project_detections(
         horizon and within ``max_range_m``; the others are skipped (logged at debug level).
     """
     from geo.crs import lonlat_from_xy, metric_crs_for_lonlat, xy_from_lonlat
-    from geo.types import Observation
 
     n = len(detections.xyxy)
     if n == 0:
@@ -248,19 +247,9 @@ def project_detections(
     if not math.isfinite(frame.heading_deg):
         log.debug("frame %s has no heading; %d detections not projected", frame.frame_index, n)
         return []
-    cam = camera
-    if (detections.image_width, detections.image_height) != (
-        camera.image_width,
-        camera.image_height,
-    ):
-        cam = camera.scaled(detections.image_width, detections.image_height)
+    cam = _camera_for_image(camera, detections)
     xyxy = np.asarray(detections.xyxy, float)
-    u = (xyxy[:, 0] + xyxy[:, 2]) / 2.0
-    v = xyxy[:, 3]
-    fwd, lat = ground_point_from_pixel(cam, u, v)
-    fl, ll = ground_point_from_pixel(cam, xyxy[:, 0], v)
-    fr, lr = ground_point_from_pixel(cam, xyxy[:, 2], v)
-    widths = np.hypot(fr - fl, lr - ll)
+    fwd, lat, widths = _ground_points_of_boxes(cam, xyxy)
     crs = metric_crs_for_lonlat(frame.lon, frame.lat)
     x0, y0 = xy_from_lonlat(frame.lon, frame.lat, crs)
     de, dn = ground_offset_en(fwd, lat, frame.heading_deg)
@@ -268,27 +257,16 @@ def project_detections(
     out = []
     skipped = 0
     for i in range(n):
-        if not (np.isfinite(fwd[i]) and np.isfinite(lat[i])):
+        too_far = max_range_m is not None and fwd[i] > max_range_m
+        if not (np.isfinite(fwd[i]) and np.isfinite(lat[i])) or too_far:
             skipped += 1
             continue
-        if max_range_m is not None and fwd[i] > max_range_m:
-            skipped += 1
-            continue
-        cid = int(detections.class_id[i])
         out.append(
-            Observation(
-                class_name=detections.class_names[cid],
-                confidence=float(detections.confidence[i]),
-                xyxy=tuple(float(c) for c in xyxy[i]),
-                lon=float(lons[i]),
-                lat=float(lats[i]),
-                width_m=float(widths[i]) if np.isfinite(widths[i]) else 0.0,
-                time=frame.time,
-                frame_index=int(frame.frame_index),
-                source=getattr(frame, "source", ""),
-                extra={"forward_m": float(fwd[i]), "lateral_m": float(lat[i]), "crs": crs},
+            _observation_of_box(
+                detections, i, frame, xyxy[i], lonlat=(lons[i], lats[i]), width_m=widths[i],
+                ground_m=(fwd[i], lat[i]), crs=crs,
             )
-        )
+        )  # fmt: skip
     if skipped:
         log.debug(
             "frame %s: %d boxes above the horizon or too far not projected",
@@ -296,6 +274,44 @@ def project_detections(
             skipped,
         )
     return out
+
+
+def _camera_for_image(camera: CameraModel, detections) -> CameraModel:
+    """The camera rescaled to the detections' image size (same field of view)."""
+    if (detections.image_width, detections.image_height) != (
+        camera.image_width,
+        camera.image_height,
+    ):
+        return camera.scaled(detections.image_width, detections.image_height)
+    return camera
+
+
+def _ground_points_of_boxes(cam: CameraModel, xyxy: np.ndarray):
+    """Ground point (forward, lateral m) of each box's bottom-centre, and its bottom edge's width (m)."""
+    u = (xyxy[:, 0] + xyxy[:, 2]) / 2.0
+    v = xyxy[:, 3]
+    fwd, lat = ground_point_from_pixel(cam, u, v)
+    fl, ll = ground_point_from_pixel(cam, xyxy[:, 0], v)
+    fr, lr = ground_point_from_pixel(cam, xyxy[:, 2], v)
+    return fwd, lat, np.hypot(fr - fl, lr - ll)
+
+
+def _observation_of_box(detections, i: int, frame, box, *, lonlat, width_m, ground_m, crs: str):
+    from geo.types import Observation
+
+    cid = int(detections.class_id[i])
+    return Observation(
+        class_name=detections.class_names[cid],
+        confidence=float(detections.confidence[i]),
+        xyxy=tuple(float(c) for c in box),
+        lon=float(lonlat[0]),
+        lat=float(lonlat[1]),
+        width_m=float(width_m) if np.isfinite(width_m) else 0.0,
+        time=frame.time,
+        frame_index=int(frame.frame_index),
+        source=getattr(frame, "source", ""),
+        extra={"forward_m": float(ground_m[0]), "lateral_m": float(ground_m[1]), "crs": crs},
+    )
 
 
 # -- configuration ----------------------------------------------------------------------

@@ -188,6 +188,36 @@ def merge_candidates(existing: DefectCandidate, new: DefectCandidate, crs: str) 
     )
 
 
+def _nearest_same_defect(
+    cand: DefectCandidate,
+    existing: Sequence[DefectCandidate],
+    existing_xy: tuple[np.ndarray, np.ndarray],
+    crs: str,
+    rules: MergeRules,
+) -> int | None:
+    """Index of the nearest stored defect that ``cand`` is the same defect as (None: none is)."""
+    ex_x, ex_y = existing_xy
+    cx, cy = xy_from_lonlat(cand.lon, cand.lat, crs)
+    best_k, best_d = None, np.inf
+    for k, d in enumerate(existing):
+        dist = float(np.hypot(ex_x[k] - cx, ex_y[k] - cy))
+        if dist < best_d and _same_defect(
+            d.class_name,
+            d.segment_id,
+            d.chainage_m,
+            d.offset_m,
+            (ex_x[k], ex_y[k]),
+            cand.class_name,
+            cand.segment_id,
+            cand.chainage_m,
+            cand.offset_m,
+            (float(cx), float(cy)),
+            rules,
+        ):
+            best_k, best_d = k, dist
+    return best_k
+
+
 def defects_from_observations(
     observations: Sequence[Observation],
     existing: Sequence[DefectCandidate] = (),
@@ -218,24 +248,7 @@ def defects_from_observations(
     updates: dict[int, DefectCandidate] = {}
     out: list[DefectCandidate] = []
     for cand in clusters:
-        cx, cy = xy_from_lonlat(cand.lon, cand.lat, crs)
-        best_k, best_d = None, np.inf
-        for k, d in enumerate(existing):
-            dist = float(np.hypot(ex_x[k] - cx, ex_y[k] - cy))
-            if dist < best_d and _same_defect(
-                d.class_name,
-                d.segment_id,
-                d.chainage_m,
-                d.offset_m,
-                (ex_x[k], ex_y[k]),
-                cand.class_name,
-                cand.segment_id,
-                cand.chainage_m,
-                cand.offset_m,
-                (float(cx), float(cy)),
-                rules,
-            ):
-                best_k, best_d = k, dist
+        best_k = _nearest_same_defect(cand, existing, (ex_x, ex_y), crs, rules)
         if best_k is None:
             out.append(cand)
             continue

@@ -25,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="hierarchy_command", metavar="ACTION")
     sub.required = True
 
+    _add_review_parser(sub)
+    _add_override_parser(sub)
+
+
+def _add_review_parser(sub: argparse._SubParsersAction) -> None:
+    """``hierarchy review``: the network, the evidence files, the policy and the database."""
     r = sub.add_parser(
         "review", help="recommend categories and inspection frequencies from evidence"
     )
@@ -69,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
     r.set_defaults(func=cmd_review)
 
+
+def _add_override_parser(sub: argparse._SubParsersAction) -> None:
+    """``hierarchy override``: one engineer's category, into a review folder or a database."""
     o = sub.add_parser(
         "override", help="record an engineer's category for a segment, kept by later reviews"
     )

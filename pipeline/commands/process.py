@@ -23,6 +23,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="database URL (default: ROADCAM_DATABASE_URL or var/roadcam.sqlite)",
     )
+    _add_detector_options(p)
+    _add_footage_options(p)
+    _add_frame_work_options(p)
+    _add_run_options(p)
+    p.set_defaults(func=run)
+
+
+def _add_detector_options(p: argparse.ArgumentParser) -> None:
+    """Which detector runs (weights, backend, threshold), or none."""
     p.add_argument(
         "--weights",
         type=Path,
@@ -45,6 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-detect", action="store_true", help="store surveys and frames only, run no detector"
     )
+
+
+def _add_footage_options(p: argparse.ArgumentParser) -> None:
+    """How frames are chosen and placed: spacing, clock, camera and vehicle."""
     p.add_argument(
         "--spacing-m",
         type=float,
@@ -67,6 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--vehicle", default=None, help="vehicle id (default: the footage folder's name)"
     )
+
+
+def _add_frame_work_options(p: argparse.ArgumentParser) -> None:
+    """What is done with each sampled frame: decoding, paint measuring, detector region."""
     p.add_argument(
         "--decode",
         choices=["auto", "keyframes", "nonref", "exact"],
@@ -90,6 +107,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="run the detector only below the camera's horizon (camera config)",
     )
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """Where the batch runs and what it writes."""
     p.add_argument(
         "--workers",
         type=int,
@@ -113,7 +134,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="where evidence frames are saved (default: var/frames)",
     )
     p.add_argument("--json", action="store_true", help="print the run summary as JSON")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,6 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=COCO,
         help="COCO yolov5n.pt whose backbone+neck initialise the model; 'none' trains from scratch",
     )
+    _add_schedule_options(p)
+    _add_run_options(p)
+    _add_int8_options(p)
+    p.set_defaults(func=_train)
+
+
+def _add_schedule_options(p: argparse.ArgumentParser) -> None:
+    """Image size, epochs or hours, batch, device and the fine-tuning knobs."""
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument(
@@ -47,6 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="warm-up epochs (ultralytics default 3; 1 suits a short fine-tune)",
     )
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    """Where the run goes, resuming it, and exporting its weights."""
     p.add_argument("--name", default="roadcam", help="run name under runs/train/")
     p.add_argument("--project", type=Path, default=ROOT / "runs" / "train")
     p.add_argument(
@@ -65,6 +77,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="only export BEST_PT to detector/weights/ (roadcam.pt, .onnx, OpenVINO IR)",
     )
     p.add_argument("--weights-dir", type=Path, default=ROOT / "detector" / "weights")
+
+
+def _add_int8_options(p: argparse.ArgumentParser) -> None:
+    """The INT8 OpenVINO model made from the exported weights."""
     p.add_argument(
         "--int8",
         action="store_true",
@@ -91,7 +107,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=300,
         help="with --int8: train-split images used for calibration",
     )
-    p.set_defaults(func=_train)
 
 
 def _train(args: argparse.Namespace) -> int:
