@@ -261,14 +261,12 @@ def road_region(shape: tuple[int, ...], top_fraction: float = 0.4) -> np.ndarray
     return region
 
 
-#: Collinear pieces of one line are joined (``find_markings``) when their axes differ by at
-#: most this angle, ...
+#: Collinear pieces of one line are joined (``find_markings``) when their axes differ by at most
+#: this angle, the gap is at most this share of the shorter piece (a dashed line's gaps are longer
+#: than its dashes, UK and Brazil), and the gap is road or faint paint: mean headroom contrast at
+#: least this (not a shadow or a dark object), mostly white or yellow. Chosen on the train split.
 JOIN_MAX_ANGLE_DEG = 10.0
-#: ... the gap between them is at most this share of the shorter piece (the gaps of a dashed
-#: line are longer than its dashes, UK and Brazil, so dashes stay apart), ...
 JOIN_MAX_GAP_SHARE = 0.5
-#: ... and the gap is road or faint paint: its mean headroom contrast is at least this (not a
-#: shadow or a dark object) and most of it is white or yellow in colour.
 JOIN_MIN_GAP_CONTRAST = -0.02
 JOIN_MIN_GAP_COLOUR_SHARE = 0.8
 
