@@ -12,9 +12,9 @@ The measure (see docs/markings.md):
 * the *headroom contrast* of a pixel is ``r = (L - S) / (white - S)``: how far the pixel rises
   above the road towards white. Fresh white paint is close to the brightest thing a camera
   exposes for, whatever the surface; paint blended towards the road falls linearly to 0;
-* ``white`` is the frame's bright point blended with a multiple of the road's median grey
-  (:func:`white_point`; both scale with the exposure); the bird's-eye views use the bright
-  point alone (``BIRDS_EYE_*``, their settings were chosen on the sample drives);
+* ``white`` is the frame's bright point outside the measured paint (other paint included)
+  blended with a multiple of the road's median grey (:func:`white_point`; both scale with the
+  exposure); the bird's-eye views use the bright point alone (``BIRDS_EYE_*``);
 * the wear of a marking is ``1 - mean(clip(r / FRESH_CONTRAST, 0, 1))`` over its *expected*
   paint (the given mask, or the outline of the paint found): 0 = as new, 1 = gone. Its two
   parts are reported too: the share of expected pixels still painted (``r`` above half the
