@@ -12,9 +12,9 @@ The measure (see docs/markings.md):
 * the *headroom contrast* of a pixel is ``r = (L - S) / (white - S)``: how far the pixel rises
   above the road towards white. Fresh white paint is close to the brightest thing a camera
   exposes for, whatever the surface; paint blended towards the road falls linearly to 0;
-* ``white`` is the frame's bright point blended with a multiple of the road's median grey
-  (:func:`white_point`; both scale with the exposure); the bird's-eye views use the bright
-  point alone (``BIRDS_EYE_*``, their settings were chosen on the sample drives);
+* ``white`` is the frame's bright point outside the measured paint (other paint included)
+  blended with a multiple of the road's median grey (:func:`white_point`; both scale with the
+  exposure); the bird's-eye views use the bright point alone (``BIRDS_EYE_*``);
 * the wear of a marking is ``1 - mean(clip(r / FRESH_CONTRAST, 0, 1))`` over its *expected*
   paint (the given mask, or the outline of the paint found): 0 = as new, 1 = gone. Its two
   parts are reported too: the share of expected pixels still painted (``r`` above half the
@@ -29,23 +29,30 @@ from pathlib import Path
 import numpy as np
 
 #: Headroom contrast of fresh paint. Chosen with the white point below on the Brazilian
-#: calibration *train* split (``bench/markings.py --split train --choose --limit 80``).
-FRESH_CONTRAST = 1.2
+#: calibration *train* split, 240 images (``bench/markings.py --split train --choose --limit
+#: 240``), among the settings under which the drawn-line tests hold (docs/markings.md).
+FRESH_CONTRAST = 1.1
 #: A pixel counts as painted when its contrast is at least this share of fresh paint.
 PRESENT_SHARE_OF_FRESH = 0.5
-#: The frame's bright point: this percentile of its grey levels outside the paint.
+#: A candidate pixel of :func:`find_markings` rises at least this share of the headroom
+#: (the session-5 finder's ``0.2 * 1.2``, kept when fresh paint became 1.1).
+FIND_MIN_CONTRAST = 0.24
+#: The frame's bright point: this percentile of its grey levels outside the measured paint
+#: (the paint's outline grown by ``PAINT_MARGIN`` of the width, so fading it does not move the
+#: white point). Other bright things stay in: kerbs, sky, and the frame's *other* paint,
+#: which in a frame that is only road and paint is the one white reference there is.
 WHITE_PERCENTILE = 99.5
+PAINT_MARGIN = 0.01
 #: The white point is ``WHITE_SHARE_OF_BRIGHT`` of the bright point plus the rest of
-#: ``ROAD_TO_WHITE`` times the road's median grey. The bright point alone swings with what else
-#: is in view (a sky at 244, or only road at 152, whose headroom over the road is then a few
-#: grey levels and every line reads as fresh); the road's median steadies it, and both scale
-#: with the exposure, so a gain still leaves the contrast unchanged. Chosen on the train split.
-WHITE_SHARE_OF_BRIGHT = 0.6
+#: ``ROAD_TO_WHITE`` times the road's median grey (outside the same paint). The bright point
+#: alone swings with what else is in view (a sky at 244, or only road); the road's median
+#: steadies it, and both scale with the exposure, so a gain leaves the contrast unchanged.
+WHITE_SHARE_OF_BRIGHT = 0.7
 ROAD_TO_WHITE = 1.6
-#: Bird's-eye views (``slice_profile``) keep the session-4 scale: white point = the bright point
-#: alone, fresh paint 1.3. Their wear is relative to each line's own well-kept width, so the
-#: absolute scale matters less there, and their settings were chosen on the sample drives
-#: (with the photo's white point above, repeatability went from median 0.013 to 0.027).
+#: Bird's-eye views (``slice_profile``) keep the session-4 scale: white point = the 99.5th
+#: percentile outside the paint *and every bright candidate*, alone; fresh paint 1.3. Their wear
+#: is relative to each line's own well-kept width, so the absolute scale matters less there,
+#: and their settings were chosen on the sample drives.
 BIRDS_EYE_FRESH_CONTRAST = 1.3
 BIRDS_EYE_SHARE_OF_BRIGHT = 1.0
 #: Bird's-eye views: road darker than this share of the vehicle's lane is hidden (deep shadow,
@@ -154,12 +161,19 @@ def contrast_and_surface(
     wanted: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The headroom contrast (see :func:`contrast_map`) and the local surface ``S`` under it;
-    ``wanted``: the pixels whose values are used (:func:`surface_from_grey`), default all."""
+    ``wanted``: the pixels whose values are used (:func:`surface_from_grey`), default all.
+    ``bright_share`` 1 (the bird's-eye views): the white point is the bright point alone,
+    outside the paint and every bright candidate (the session-4 scale)."""
     grey = grey_from_bgr(image)
     cand = bright_candidates(grey)
     ex = cand if exclude is None else (cand | exclude.astype(bool))
     surf = surface_from_grey(grey, ex, sigma_px, wanted)
-    w = white_point(grey, ex, bright_share) if white is None else float(white)
+    if white is not None:
+        w = float(white)
+    elif bright_share >= 1.0:
+        w = white_point(grey, ex, bright_share)
+    else:
+        w = white_point(grey, cand if exclude is None else exclude.astype(bool), bright_share)
     head = np.maximum(w - surf, 8.0)
     return ((grey - surf) / head).astype(np.float32), surf
 
@@ -167,11 +181,17 @@ def contrast_and_surface(
 def white_point(
     grey: np.ndarray, exclude: np.ndarray, bright_share: float = WHITE_SHARE_OF_BRIGHT
 ) -> float:
-    """The white point of a frame from its grey levels outside ``exclude`` (paint and bright
-    candidates, so fading the paint does not move it): bright point and road level blended."""
-    rest = grey[~exclude] if (~exclude).any() else grey
+    """The white point of a frame from its grey levels outside the paint ``exclude``, so that
+    fading the paint does not move it: bright point and road level blended. ``bright_share``
+    1 (the bird's-eye views): the 99.5th percentile outside ``exclude`` as it is."""
     if bright_share >= 1.0:  # the bird's-eye views: the bright point alone (one percentile)
+        rest = grey[~exclude] if (~exclude).any() else grey
         return float(np.percentile(rest, WHITE_PERCENTILE))
+    import cv2
+
+    grow = _scale_px(grey.shape, PAINT_MARGIN, 3)
+    paint = cv2.dilate(exclude.astype(np.uint8), np.ones((grow, grow), np.uint8)) > 0
+    rest = grey[~paint] if (~paint).any() else grey
     bright, road = np.percentile(rest, [WHITE_PERCENTILE, 50.0])
     return float(bright_share * bright + (1.0 - bright_share) * ROAD_TO_WHITE * road)
 
@@ -241,25 +261,42 @@ def road_region(shape: tuple[int, ...], top_fraction: float = 0.4) -> np.ndarray
     return region
 
 
-def find_markings(
-    image: np.ndarray,
-    region: np.ndarray | None = None,
-    min_area_frac: float = 4e-5,
-    min_elongation: float = 2.5,
-) -> list[np.ndarray]:
-    """Expected-paint masks of the markings found in ``region`` (default: the lower 60%).
+#: Collinear pieces of one line are joined (``find_markings``) when their axes differ by at most
+#: this angle, the gap is at most this share of the shorter piece (a dashed line's gaps are longer
+#: than its dashes, UK and Brazil), and the gap is road or faint paint: mean headroom contrast at
+#: least this (not a shadow or a dark object), mostly white or yellow. Chosen on the train split.
+JOIN_MAX_ANGLE_DEG = 10.0
+JOIN_MAX_GAP_SHARE = 0.5
+JOIN_MIN_GAP_CONTRAST = -0.02
+JOIN_MIN_GAP_COLOUR_SHARE = 0.8
 
-    Candidates are pixels brighter than the local median (:func:`bright_candidates`) with a
-    headroom contrast of at least a fifth of fresh paint and low colour saturation (white
-    or yellow-ish, not blue signs); specks are joined by a closing, connected components
-    kept when long (PCA axis ratio) or large; each marking's expected paint is its component
-    closed with a kernel three times larger (it follows curves, and fills worn patches inside a
-    line, so they count as missing paint). Chosen over the convex hull on the calibration train
-    split (end-to-end pooled Spearman 0.73 vs 0.59; a five-times kernel gave 0.71).
-    """
+
+@dataclass
+class _Piece:
+    """One connected piece of paint: its expected paint, its pixels and its line fit."""
+
+    mask: np.ndarray
+    pts: np.ndarray  # (n, 2) x, y
+    centre: np.ndarray | None = None  # the fit, for elongated pieces only
+    axis: np.ndarray | None = None
+    span: tuple[float, float] = (0.0, 0.0)  # along the axis, from the centre
+    half_width: float = 0.0
+
+    def fit(self) -> _Piece:
+        c = self.pts.mean(0)
+        axis = np.linalg.eigh(np.cov((self.pts - c).T))[1][:, -1]
+        t = (self.pts - c) @ axis
+        perp = (self.pts - c) @ np.array([-axis[1], axis[0]])
+        self.centre, self.axis, self.span = c, axis, (float(t.min()), float(t.max()))
+        self.half_width = float(np.percentile(np.abs(perp), 90)) + 0.5
+        return self
+
+
+def _paint_pieces(image, region, min_area_frac, min_elongation):
+    """The paint candidates' pieces (see :func:`find_markings`), the contrast map and where
+    the colour is white or yellow."""
     import cv2
 
-    region = road_region(image.shape) if region is None else region.astype(bool)
     grey = grey_from_bgr(image)
     cand = bright_candidates(grey) & region
     con = contrast_map(image, exclude=cand)
@@ -269,12 +306,13 @@ def find_markings(
         colour_ok = (sat < 70) | ((hue >= 15) & (hue <= 35))  # white, or yellow paint
     else:
         colour_ok = np.ones(grey.shape, bool)
-    paint = cand & (con > 0.2 * FRESH_CONTRAST) & colour_ok
+    paint = cand & (con > FIND_MIN_CONTRAST) & colour_ok
     k = _scale_px(grey.shape, 0.006, 3)
     joined = cv2.morphologyEx(paint.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
     n, lab, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     min_area = max(12, int(min_area_frac * grey.size))
-    out = []
+    big = 3 * k + 1 - (3 * k) % 2
+    pieces = []
     for i in range(1, n):
         if stats[i, cv2.CC_STAT_AREA] < min_area:
             continue
@@ -285,10 +323,94 @@ def find_markings(
         if elong < min_elongation and stats[i, cv2.CC_STAT_AREA] < 20 * min_area:
             continue
         comp = (lab == i).astype(np.uint8)
-        big = 3 * k + 1 - (3 * k) % 2
         filled = cv2.morphologyEx(comp, cv2.MORPH_CLOSE, np.ones((big, big), np.uint8))
-        out.append(filled.astype(bool) & region)
-    return out
+        piece = _Piece(filled.astype(bool) & region, pts)
+        pieces.append(piece.fit() if elong >= min_elongation else piece)
+    return pieces, con, colour_ok
+
+
+def _bridge(a: _Piece, b: _Piece, con: np.ndarray, colour_ok: np.ndarray) -> np.ndarray | None:
+    """The gap between the longer piece ``a`` and ``b`` when they are one line (collinear, a
+    short gap of road or faint paint; see ``JOIN_*``), else None."""
+    import cv2
+
+    if abs(float(a.axis @ b.axis)) < np.cos(np.radians(JOIN_MAX_ANGLE_DEG)):
+        return None
+    normal = np.array([-a.axis[1], a.axis[0]])
+    if abs(float(np.median((b.pts - a.centre) @ normal))) > 1.5 * (a.half_width + b.half_width) + 1:
+        return None
+    tb = (b.pts - a.centre) @ a.axis
+    gap = max(tb.min() - a.span[1], a.span[0] - tb.max())
+    if gap <= 0 or gap > JOIN_MAX_GAP_SHARE * (b.span[1] - b.span[0]):
+        return None
+    ta = (a.pts - a.centre) @ a.axis
+    if tb.min() > a.span[1]:  # b lies beyond a's far end: the hull of the facing ends
+        ends = (a.pts[ta >= a.span[1] - 2 * a.half_width], b.pts[tb <= tb.min() + 2 * b.half_width])
+    else:
+        ends = (a.pts[ta <= a.span[0] + 2 * a.half_width], b.pts[tb >= tb.max() - 2 * b.half_width])
+    hull = cv2.convexHull(np.concatenate(ends).astype(np.int32))
+    gap_mask = np.zeros(con.shape, np.uint8)
+    cv2.fillConvexPoly(gap_mask, hull, 1)
+    gap_mask = gap_mask.astype(bool) & ~a.mask & ~b.mask
+    if gap_mask.any() and (
+        float(con[gap_mask].mean()) < JOIN_MIN_GAP_CONTRAST
+        or float(colour_ok[gap_mask].mean()) < JOIN_MIN_GAP_COLOUR_SHARE
+    ):
+        return None
+    return gap_mask
+
+
+def _join_collinear(pieces: list[_Piece], con, colour_ok) -> list[np.ndarray]:
+    """One expected-paint mask per line: collinear pieces and the gaps between them."""
+    parent = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    gaps: list[tuple[int, int, np.ndarray]] = []
+    fitted = [i for i, p in enumerate(pieces) if p.axis is not None]
+    for i in fitted:
+        for j in fitted:
+            a, b = pieces[i], pieces[j]
+            len_a, len_b = a.span[1] - a.span[0], b.span[1] - b.span[0]
+            if j == i or len_a < len_b or (len_a == len_b and i > j):
+                continue  # each pair once, from its longer piece
+            gap = _bridge(a, b, con, colour_ok)
+            if gap is not None:
+                gaps.append((i, j, gap))
+                parent[root(j)] = root(i)
+    groups: dict[int, np.ndarray] = {}
+    for i, p in enumerate(pieces):
+        r = root(i)
+        groups[r] = groups[r] | p.mask if r in groups else p.mask.copy()
+    for i, _j, gap in gaps:
+        groups[root(i)] |= gap
+    return list(groups.values())
+
+
+def find_markings(
+    image: np.ndarray,
+    region: np.ndarray | None = None,
+    min_area_frac: float = 4e-5,
+    min_elongation: float = 2.5,
+) -> list[np.ndarray]:
+    """Expected-paint masks of the markings found in ``region`` (default: the lower 60%).
+
+    Candidates are pixels brighter than the local median (:func:`bright_candidates`) with a
+    headroom contrast of at least ``FIND_MIN_CONTRAST`` and low colour saturation (white
+    or yellow-ish, not blue signs); specks are joined by a closing, connected components
+    kept when long (PCA axis ratio) or large; each piece's expected paint is its component
+    closed with a kernel three times larger (it follows curves, and fills worn patches inside a
+    line, so they count as missing paint; chosen over the convex hull on the calibration train
+    split, end-to-end pooled Spearman 0.73 vs 0.59). Collinear pieces of one line with a short
+    gap of road or faint paint between them are one marking, the gap counting as missing paint
+    (``JOIN_*``; patchy wear breaks a line into pieces).
+    """
+    region = road_region(image.shape) if region is None else region.astype(bool)
+    pieces, con, colour_ok = _paint_pieces(image, region, min_area_frac, min_elongation)
+    return [m & region for m in _join_collinear(pieces, con, colour_ok)]
 
 
 def measure_image(

@@ -121,3 +121,32 @@ def test_bird_eye_profile_leaves_out_deep_shadow_and_dark_objects():
     assert np.isnan(aware[11:13]).all()  # slices well inside the shadow: not seen
     assert np.isfinite(aware[:9]).all() and np.isfinite(aware[15:]).all()
     assert aware[:9, 141:144].mean() > 0.8  # the sunlit line is measured as before
+
+
+def road_with_pieces(pieces: list[tuple[int, int]], seed: int = 0):
+    """The drawn road of :func:`road_with_line` with paint only on the given row ranges."""
+    img, mask = road_with_line(1.0, seed=seed)  # bare road where the line was
+    grey = img[..., 0].copy()
+    paint = np.zeros_like(mask)
+    for top, bottom in pieces:
+        paint[top:bottom, 195:205] = True
+    grey[paint] = 235
+    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), mask, paint
+
+
+def test_a_line_broken_by_wear_is_one_marking_and_its_gaps_count_as_worn():
+    # 140 px of line, two 15 px stretches worn away: one marking over the whole line
+    img, mask, paint = road_with_pieces([(150, 185), (200, 240), (255, 290)])
+    found = find_markings(img)
+    assert len(found) == 1
+    assert (found[0] & mask).sum() / mask.sum() > 0.9
+    wear = measure_masks(img, found)[0].wear
+    assert 0.12 < wear < 0.5  # 30 of 140 px gone; the intact pieces alone read under 0.05
+    assert measure_masks(img, [paint])[0].wear < 0.05
+
+
+def test_dashes_with_gaps_longer_than_the_dashes_stay_apart():
+    img, _mask, _paint = road_with_pieces([(150, 180), (220, 250)])  # 30 px dashes, 40 px gap
+    found = find_markings(img)
+    assert len(found) == 2
+    assert all(w.wear < 0.1 for w in measure_masks(img, found))
