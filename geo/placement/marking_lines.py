@@ -14,7 +14,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from geo.placement.markings import COL_M, LINE_BAND_M, SLICE_M
+# The bird's-eye grid the paint is sampled on (geo.placement.markings makes it; both use it).
+COL_M = 0.02  # bird's-eye pixel across the road (a 100 mm line is 5 columns)
+SLICE_M = 0.5  # profile slice along the road
+LINE_BAND_M = 0.1  # half-width of the band a line is measured in, around its column in a frame
 
 SIDE_M = (0.14, 0.30)  # the road either side of a line: this far from its centre
 MIN_RIDGE = 0.15  # a line is brighter than the road either side by this much (paint 0..1) ...

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from geo.crs import xy_from_lonlat
+from geo.placement import marking_lines as ml
+from geo.placement.marking_lines import COL_M, SLICE_M
 from geo.types import SampledFrame
 
 log = logging.getLogger(__name__)
@@ -34,9 +36,6 @@ log = logging.getLogger(__name__)
 FORWARD_M = (4.0, 14.0)  # ground ahead of the camera that is measured (near: finest pixels)
 LATERAL_M = (-5.0, 5.0)  # across: + = right of the vehicle
 ROW_M = 0.05  # bird's-eye pixel along the road
-COL_M = 0.02  # bird's-eye pixel across the road (a 100 mm line is 5 columns)
-SLICE_M = 0.5  # profile slice along the road
-LINE_BAND_M = 0.1  # half-width of the band a line is measured in, around its column in a frame
 MIN_LINE_WIDTH_M = 0.02  # a line's well-kept runs show at least this effective painted width
 REFERENCE_PERCENTILE = 75.0  # a line's well-kept width: this percentile of its runs
 TURN_DEG = 6.0  # heading change to the next or previous frame above which a frame is a turn
@@ -167,8 +166,6 @@ def wear_runs_from_profiles(
     """Wear per line per run of each segment the survey saw (see module docstring)."""
     if network is None or not profiles:
         return []
-    from geo.placement import marking_lines as ml
-
     by_key = {(f.source or "", f.frame_index): f for f in _straight_frames(frames)}
     profiles = [p for p in profiles if (p.source, p.frame_index) in by_key]
     if not profiles:
@@ -221,8 +218,6 @@ def _registered_along(cells, bands, keys, frames) -> dict[str, np.ndarray]:
     """``cells`` with each frame's chainage corrected along the road by the segment's dashed
     line (``marking_lines.along_shifts_from_dashes``; frames without a dash edge take the
     shift interpolated along their drive). Unchanged when the segment has no dashed line."""
-    from geo.placement import marking_lines as ml
-
     best = None
     for _off, band, floor in bands:
         if not band.any():
@@ -272,8 +267,6 @@ def _runs_of_line(seg, off, cells, band, floor, keys, geom, crs, lengths):
     stretch seen in a few frames, or with a hole (a deep shadow, a parked car), could
     fall on the gaps of a dashed line and read as worn. Such a run is not measured.
     """
-    from geo.placement import marking_lines as ml
-
     run_length_m, window_m, min_covered_m = lengths
     if not band.any():
         return []
