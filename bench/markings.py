@@ -131,7 +131,8 @@ def end_to_end(
 ) -> tuple[list[float], list[bool]]:
     """Wear of each truth marking measured on the paint found by the measure itself (1 if none),
     and whether it was found; paint is found in ``region`` (default: the whole frame)."""
-    from detector.markings import find_markings, measure_masks
+    from detector.marking_finder import find_markings
+    from detector.markings import measure_masks
 
     region = np.ones(image.shape[:2], bool) if region is None else region
     found = find_markings(image, region=region)

@@ -94,7 +94,7 @@ def grey_from_bgr(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
 
 
-def _scale_px(shape: tuple[int, ...], fraction: float, minimum: int = 3) -> int:
+def scale_px(shape: tuple[int, ...], fraction: float, minimum: int = 3) -> int:
     """An odd kernel size as a fraction of the image width."""
     k = max(minimum, int(round(shape[1] * fraction)))
     return k + 1 - k % 2
@@ -104,7 +104,7 @@ def bright_candidates(grey: np.ndarray, min_rise: float = 12.0) -> np.ndarray:
     """Pixels clearly brighter than the local median (white top-hat-like), boolean."""
     import cv2
 
-    k = _scale_px(grey.shape, 0.06, 15)
+    k = scale_px(grey.shape, 0.06, 15)
     med = cv2.medianBlur(np.clip(grey, 0, 255).astype(np.uint8), min(k, 255)).astype(np.float32)
     return (grey - med) > min_rise
 
@@ -127,7 +127,7 @@ def surface_from_grey(
     sigma = sigma_px or max(4.0, grey.shape[1] / 80.0)
     keep = np.ones(grey.shape, np.float32)
     if exclude is not None:
-        grow = _scale_px(grey.shape, 0.006, 3)
+        grow = scale_px(grey.shape, 0.006, 3)
         ex = cv2.dilate(exclude.astype(np.uint8), np.ones((grow, grow), np.uint8)) > 0
         keep[ex] = 0.0
     num = cv2.GaussianBlur(grey * keep, (0, 0), sigma)
@@ -189,7 +189,7 @@ def white_point(
         return float(np.percentile(rest, WHITE_PERCENTILE))
     import cv2
 
-    grow = _scale_px(grey.shape, PAINT_MARGIN, 3)
+    grow = scale_px(grey.shape, PAINT_MARGIN, 3)
     paint = cv2.dilate(exclude.astype(np.uint8), np.ones((grow, grow), np.uint8)) > 0
     rest = grey[~paint] if (~paint).any() else grey
     bright, road = np.percentile(rest, [WHITE_PERCENTILE, 50.0])
@@ -252,174 +252,6 @@ def measure_masks(
         wear, share, c = wear_from_contrast(con, m)
         out.append(MarkingWear(i, wear, share, c, int(m.sum()), outline_of(m), source=source))
     return out
-
-
-def road_region(shape: tuple[int, ...], top_fraction: float = 0.4) -> np.ndarray:
-    """Default road region of a forward view: everything below ``top_fraction`` of the height."""
-    region = np.zeros(shape[:2], bool)
-    region[int(shape[0] * top_fraction) :, :] = True
-    return region
-
-
-#: Collinear pieces of one line are joined (``find_markings``) when their axes differ by at most
-#: this angle, the gap is at most this share of the shorter piece (a dashed line's gaps are longer
-#: than its dashes, UK and Brazil), and the gap is road or faint paint: mean headroom contrast at
-#: least this (not a shadow or a dark object), mostly white or yellow. Chosen on the train split.
-JOIN_MAX_ANGLE_DEG = 10.0
-JOIN_MAX_GAP_SHARE = 0.5
-JOIN_MIN_GAP_CONTRAST = -0.02
-JOIN_MIN_GAP_COLOUR_SHARE = 0.8
-
-
-@dataclass
-class _Piece:
-    """One connected piece of paint: its expected paint, its pixels and its line fit."""
-
-    mask: np.ndarray
-    pts: np.ndarray  # (n, 2) x, y
-    centre: np.ndarray | None = None  # the fit, for elongated pieces only
-    axis: np.ndarray | None = None
-    span: tuple[float, float] = (0.0, 0.0)  # along the axis, from the centre
-    half_width: float = 0.0
-
-    def fit(self) -> _Piece:
-        c = self.pts.mean(0)
-        axis = np.linalg.eigh(np.cov((self.pts - c).T))[1][:, -1]
-        t = (self.pts - c) @ axis
-        perp = (self.pts - c) @ np.array([-axis[1], axis[0]])
-        self.centre, self.axis, self.span = c, axis, (float(t.min()), float(t.max()))
-        self.half_width = float(np.percentile(np.abs(perp), 90)) + 0.5
-        return self
-
-
-def _paint_pieces(image, region, min_area_frac, min_elongation):
-    """The paint candidates' pieces (see :func:`find_markings`), the contrast map and where
-    the colour is white or yellow."""
-    import cv2
-
-    grey = grey_from_bgr(image)
-    cand = bright_candidates(grey) & region
-    con = contrast_map(image, exclude=cand)
-    if image.ndim == 3:
-        hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-        hue, sat = hsv[..., 0].astype(int), hsv[..., 1].astype(int)
-        colour_ok = (sat < 70) | ((hue >= 15) & (hue <= 35))  # white, or yellow paint
-    else:
-        colour_ok = np.ones(grey.shape, bool)
-    paint = cand & (con > FIND_MIN_CONTRAST) & colour_ok
-    k = _scale_px(grey.shape, 0.006, 3)
-    joined = cv2.morphologyEx(paint.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    min_area = max(12, int(min_area_frac * grey.size))
-    big = 3 * k + 1 - (3 * k) % 2
-    pieces = []
-    for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] < min_area:
-            continue
-        ys, xs = np.nonzero(lab == i)
-        pts = np.stack([xs, ys], 1).astype(np.float32)
-        ev = np.linalg.eigvalsh(np.cov(pts.T)) if len(pts) > 2 else np.array([1.0, 1.0])
-        elong = float(np.sqrt(max(ev[-1], 1e-6) / max(ev[0], 1e-6)))
-        if elong < min_elongation and stats[i, cv2.CC_STAT_AREA] < 20 * min_area:
-            continue
-        comp = (lab == i).astype(np.uint8)
-        filled = cv2.morphologyEx(comp, cv2.MORPH_CLOSE, np.ones((big, big), np.uint8))
-        piece = _Piece(filled.astype(bool) & region, pts)
-        pieces.append(piece.fit() if elong >= min_elongation else piece)
-    return pieces, con, colour_ok
-
-
-def _bridge(a: _Piece, b: _Piece, con: np.ndarray, colour_ok: np.ndarray) -> np.ndarray | None:
-    """The gap between the longer piece ``a`` and ``b`` when they are one line (collinear, a
-    short gap of road or faint paint; see ``JOIN_*``), else None."""
-    import cv2
-
-    if abs(float(a.axis @ b.axis)) < np.cos(np.radians(JOIN_MAX_ANGLE_DEG)):
-        return None
-    normal = np.array([-a.axis[1], a.axis[0]])
-    if abs(float(np.median((b.pts - a.centre) @ normal))) > 1.5 * (a.half_width + b.half_width) + 1:
-        return None
-    tb = (b.pts - a.centre) @ a.axis
-    gap = max(tb.min() - a.span[1], a.span[0] - tb.max())
-    if gap <= 0 or gap > JOIN_MAX_GAP_SHARE * (b.span[1] - b.span[0]):
-        return None
-    ta = (a.pts - a.centre) @ a.axis
-    if tb.min() > a.span[1]:  # b lies beyond a's far end: the hull of the facing ends
-        ends = (a.pts[ta >= a.span[1] - 2 * a.half_width], b.pts[tb <= tb.min() + 2 * b.half_width])
-    else:
-        ends = (a.pts[ta <= a.span[0] + 2 * a.half_width], b.pts[tb >= tb.max() - 2 * b.half_width])
-    hull = cv2.convexHull(np.concatenate(ends).astype(np.int32))
-    gap_mask = np.zeros(con.shape, np.uint8)
-    cv2.fillConvexPoly(gap_mask, hull, 1)
-    gap_mask = gap_mask.astype(bool) & ~a.mask & ~b.mask
-    if gap_mask.any() and (
-        float(con[gap_mask].mean()) < JOIN_MIN_GAP_CONTRAST
-        or float(colour_ok[gap_mask].mean()) < JOIN_MIN_GAP_COLOUR_SHARE
-    ):
-        return None
-    return gap_mask
-
-
-def _join_collinear(pieces: list[_Piece], con, colour_ok) -> list[np.ndarray]:
-    """One expected-paint mask per line: collinear pieces and the gaps between them."""
-    parent = list(range(len(pieces)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    gaps: list[tuple[int, int, np.ndarray]] = []
-    fitted = [i for i, p in enumerate(pieces) if p.axis is not None]
-    for i in fitted:
-        for j in fitted:
-            a, b = pieces[i], pieces[j]
-            len_a, len_b = a.span[1] - a.span[0], b.span[1] - b.span[0]
-            if j == i or len_a < len_b or (len_a == len_b and i > j):
-                continue  # each pair once, from its longer piece
-            gap = _bridge(a, b, con, colour_ok)
-            if gap is not None:
-                gaps.append((i, j, gap))
-                parent[root(j)] = root(i)
-    groups: dict[int, np.ndarray] = {}
-    for i, p in enumerate(pieces):
-        r = root(i)
-        groups[r] = groups[r] | p.mask if r in groups else p.mask.copy()
-    for i, _j, gap in gaps:
-        groups[root(i)] |= gap
-    return list(groups.values())
-
-
-def find_markings(
-    image: np.ndarray,
-    region: np.ndarray | None = None,
-    min_area_frac: float = 4e-5,
-    min_elongation: float = 2.5,
-) -> list[np.ndarray]:
-    """Expected-paint masks of the markings found in ``region`` (default: the lower 60%).
-
-    Candidates are pixels brighter than the local median (:func:`bright_candidates`) with a
-    headroom contrast of at least ``FIND_MIN_CONTRAST`` and low colour saturation (white
-    or yellow-ish, not blue signs); specks are joined by a closing, connected components
-    kept when long (PCA axis ratio) or large; each piece's expected paint is its component
-    closed with a kernel three times larger (it follows curves, and fills worn patches inside a
-    line, so they count as missing paint; chosen over the convex hull on the calibration train
-    split, end-to-end pooled Spearman 0.73 vs 0.59). Collinear pieces of one line with a short
-    gap of road or faint paint between them are one marking, the gap counting as missing paint
-    (``JOIN_*``; patchy wear breaks a line into pieces).
-    """
-    region = road_region(image.shape) if region is None else region.astype(bool)
-    pieces, con, colour_ok = _paint_pieces(image, region, min_area_frac, min_elongation)
-    return [m & region for m in _join_collinear(pieces, con, colour_ok)]
-
-
-def measure_image(
-    image: np.ndarray, masks: list[np.ndarray] | None = None, region: np.ndarray | None = None
-) -> list[MarkingWear]:
-    """Each marking of one image with its wear: the given ``masks``, else the markings found."""
-    if masks is not None:
-        return measure_masks(image, masks, source="given")
-    return measure_masks(image, find_markings(image, region), source="found")
 
 
 def read_image(path: str | Path) -> np.ndarray:

@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _measure_one(path: Path, masks_dir: Path | None) -> dict:
-    from detector.markings import measure_image, read_image, read_label_masks
+    from detector.marking_finder import measure_image
+    from detector.markings import read_image, read_label_masks
     from roadcam.errors import InputNotFoundError
 
     image = read_image(path)

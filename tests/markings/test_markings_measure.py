@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.markings import find_markings, measure_image, measure_masks
+from detector.marking_finder import find_markings, measure_image
+from detector.markings import measure_masks
 from pipeline.cli import main
 
 
