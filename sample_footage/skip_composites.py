@@ -8,22 +8,28 @@ CC BY 4.0; Roboflow "Pothole", ODbL) with a pinhole camera guessed for it (horiz
 field of view, camera height, all random within a dashcam's range). Skips are 3-D
 models placed on the ground at the road edge, 5-30 m ahead (a third 2.5-6 m: big in the
 frame, maybe cut by its edge; a quarter turned at an angle), and projected with that
-camera, so perspective and scale follow the ground plane; a shadow is cast away from a
-random sun, and colours are scaled to the photo's brightness, blurred and noised to
-its look. What varies:
+camera, so perspective and scale follow the ground plane. Since session 6 each face is a
+texture warped by the camera's homography (sample_footage/skip_render.py,
+skip_textures.py): painted steel with colour variation, vertical ribs, a rim lip, dents,
+scratches, rust streaks and dirt, lugs and chains, the hire firm's name and phone number,
+lit by a sun and a sky ambient, with ambient occlusion, a contact and a cast shadow, tinted
+to the photo's colour and brightness near the skip and noised like the photo. What varies:
 
-* kind: open builders' skip (sloped ends; 2-8 yd: 1.2-1.8 m wide, 1.8-3.7 m long at the
-  base), enclosed/lidded skip, roll-on roll-off (RORO) container (5-6.5 m long);
-* colour: yellow, blue, green, red, orange, grey, white, black, brown; rust patches;
-* state: empty, rubble-filled, covered with a tarpaulin or net;
-* what the law asks (HA 1980 s.139, SI 1984/1933): yellow ends with red diagonal
-  markings, amber lamps at the corners, traffic cones on the approach.
+* kind: open builders' skip (ends sloped 30-40 deg; 1.2-1.8 m wide, 2.0-3.7 m long at the
+  base, 0.9-1.3 m high, a fifth up to 1.8 m), enclosed/lidded skip, roll-on roll-off (RORO)
+  container (5-6.5 m long);
+* colour: yellow, blue, green, red, orange, grey, white, black, brown (muted and varied);
+  rust streaks and patches, scratches, dirt;
+* state: empty, loaded (soil/rubble cut from another licensed photo, bags, boards),
+  covered with a tarpaulin or a net;
+* what the law asks (HA 1980 s.139, SI 1984/1933): red/yellow diagonal marking panels on
+  the ends, amber lamps at the corners.
 
-Hard negatives, never labelled: rendered parked cars and vans, road-works barriers,
-wheelie bins; and real photos of Amsterdam waste containers (MIT; only the half that
-``detector.dataset.split_of(stem, 50, 0, "roadcam-waste")`` puts in ``train``: the
-other half stays out for bench/skips.py's false-positive figure). They are linked,
-never copied.
+Hard negatives, never labelled: real photos of Amsterdam waste containers (MIT; only the
+half that ``detector.dataset.split_of(stem, 50, 0, "roadcam-waste")`` puts in ``train``: the
+other half stays out for bench/skips.py's false-positive figure), linked, never copied. The
+old flat-shaded parked cars, vans, barriers and bins are drawn only with
+``--rendered-negatives`` (cartoons teach artefacts; off by default since session 6).
 
 Output: ``OUT/images/*.jpg``, ``OUT/labels/*.txt`` (YOLO, class 3 = skip), ``OUT/summary.json``
 and ``OUT/meta.jsonl`` (per image: background source, each skip's kind, state, colour, distance and
