@@ -8,22 +8,28 @@ CC BY 4.0; Roboflow "Pothole", ODbL) with a pinhole camera guessed for it (horiz
 field of view, camera height, all random within a dashcam's range). Skips are 3-D
 models placed on the ground at the road edge, 5-30 m ahead (a third 2.5-6 m: big in the
 frame, maybe cut by its edge; a quarter turned at an angle), and projected with that
-camera, so perspective and scale follow the ground plane; a shadow is cast away from a
-random sun, and colours are scaled to the photo's brightness, blurred and noised to
-its look. What varies:
+camera, so perspective and scale follow the ground plane. Since session 6 each face is a
+texture warped by the camera's homography (sample_footage/skip_render.py,
+skip_textures.py): painted steel with colour variation, vertical ribs, a rim lip, dents,
+scratches, rust streaks and dirt, lugs and chains, the hire firm's name and phone number,
+lit by a sun and a sky ambient, with ambient occlusion, a contact and a cast shadow, tinted
+to the photo's colour and brightness near the skip and noised like the photo. What varies:
 
-* kind: open builders' skip (sloped ends; 2-8 yd: 1.2-1.8 m wide, 1.8-3.7 m long at the
-  base), enclosed/lidded skip, roll-on roll-off (RORO) container (5-6.5 m long);
-* colour: yellow, blue, green, red, orange, grey, white, black, brown; rust patches;
-* state: empty, rubble-filled, covered with a tarpaulin or net;
-* what the law asks (HA 1980 s.139, SI 1984/1933): yellow ends with red diagonal
-  markings, amber lamps at the corners, traffic cones on the approach.
+* kind: open builders' skip (ends sloped 30-40 deg; 1.2-1.8 m wide, 2.0-3.7 m long at the
+  base, 0.9-1.3 m high, a fifth up to 1.8 m), enclosed/lidded skip, roll-on roll-off (RORO)
+  container (5-6.5 m long);
+* colour: yellow, blue, green, red, orange, grey, white, black, brown (muted and varied);
+  rust streaks and patches, scratches, dirt;
+* state: empty, loaded (soil/rubble cut from another licensed photo, bags, boards),
+  covered with a tarpaulin or a net;
+* what the law asks (HA 1980 s.139, SI 1984/1933): red/yellow diagonal marking panels on
+  the ends, amber lamps at the corners.
 
-Hard negatives, never labelled: rendered parked cars and vans, road-works barriers,
-wheelie bins; and real photos of Amsterdam waste containers (MIT; only the half that
-``detector.dataset.split_of(stem, 50, 0, "roadcam-waste")`` puts in ``train``: the
-other half stays out for bench/skips.py's false-positive figure). They are linked,
-never copied.
+Hard negatives, never labelled: real photos of Amsterdam waste containers (MIT; only the
+half that ``detector.dataset.split_of(stem, 50, 0, "roadcam-waste")`` puts in ``train``: the
+other half stays out for bench/skips.py's false-positive figure), linked, never copied. The
+old flat-shaded parked cars, vans, barriers and bins are drawn only with
+``--rendered-negatives`` (cartoons teach artefacts; off by default since session 6).
 
 Output: ``OUT/images/*.jpg``, ``OUT/labels/*.txt`` (YOLO, class 3 = skip), ``OUT/summary.json``
 and ``OUT/meta.jsonl`` (per image: background source, each skip's kind, state, colour, distance and
@@ -49,10 +55,10 @@ from roadcam.settings import shared_data_dir  # noqa: E402
 from sample_footage.skip_models import (  # noqa: E402
     SKIP_CLASS,
     draw_negative,
-    draw_skip,
     random_camera,
     random_skip,
 )
+from sample_footage.skip_render import draw_real_skip, scene_light  # noqa: E402
 
 SHARED = shared_data_dir()
 
@@ -160,15 +166,33 @@ def _ioa(inner, outer) -> float:
     return ix * iy / area if area > 0 else 0.0
 
 
-def composite(photo: Path, source: str, rng: np.random.Generator) -> tuple[np.ndarray, list, dict]:
-    """One image: the photo with 0-2 skips and 0-2 look-alikes; labels [(cls, x1, y1, x2, y2)]."""
+def _noise_sigma(img: np.ndarray) -> float:
+    """The photo's own noise: robust spread of (image - its blur), grey levels."""
+    g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    d = np.abs(g - cv2.GaussianBlur(g, (0, 0), 1.0))
+    return float(np.clip(1.4826 * np.median(d), 0.5, 8.0))
+
+
+def composite(
+    photo: Path,
+    source: str,
+    rng: np.random.Generator,
+    rendered_negatives: bool = False,
+    contents_from: Path | None = None,
+) -> tuple[np.ndarray, list, dict]:
+    """One image: the photo with 1-2 realistic skips (and, if asked, 0-2 of the old flat-shaded
+    look-alikes); labels [(cls, x1, y1, x2, y2)]. The skips' loads are cut from
+    ``contents_from`` (another licensed train photo; default the photo itself)."""
     bg = cv2.imread(str(photo), cv2.IMREAD_COLOR)
     h, w = bg.shape[:2]
     cam = random_camera(rng, w, h, source)
     light = float(np.clip(cv2.cvtColor(bg, cv2.COLOR_BGR2GRAY).mean() / 128.0, 0.45, 1.25))
     sun = (rng.uniform(-0.8, 0.8), rng.uniform(-0.6, 0.6))
-    n_skips = int(rng.choice([0, 1, 1, 1, 2]))
-    n_neg = int(rng.choice([0, 1, 1, 2])) if n_skips else int(rng.choice([1, 2]))
+    scene = scene_light(rng)
+    stuff = cv2.imread(str(contents_from)) if contents_from is not None else None
+    stuff = bg if stuff is None else stuff
+    n_skips = int(rng.choice([1, 1, 1, 2]))
+    n_neg = int(rng.choice([0, 1, 1, 2])) if rendered_negatives else 0
     skips = [random_skip(rng) for _ in range(n_skips)]
     objs = [(m, _distance_m(rng, (max(m.base_m, m.top_m) + m.width_m) / 2)) for m in skips] + [
         (None, _distance_m(rng, 3.0)) for _ in range(n_neg)
@@ -178,7 +202,7 @@ def composite(photo: Path, source: str, rng: np.random.Generator) -> tuple[np.nd
         x = float(rng.choice([-1, 1]) * rng.uniform(2.0, 6.0))
         yaw = _yaw(rng)
         if m is not None:
-            pts = draw_skip(img, cam, m, x, z, yaw, light, sun, rng)
+            pts = draw_real_skip(img, cam, m, x, z, yaw, scene, rng, stuff)
             box = _clip_box(pts, w, h)
             if box is not None:
                 # a nearer skip hides what is mostly behind it (objects are drawn far first)
@@ -198,9 +222,9 @@ def composite(photo: Path, source: str, rng: np.random.Generator) -> tuple[np.nd
         else:
             meta["negatives"].append(draw_negative(img, cam, rng, x, z, yaw, light, sun))
     changed = np.any(img != bg, axis=2).astype(np.float32)
-    soft = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
+    soft = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.1) * max(1.0, w / 1000))
     img = np.where(changed[..., None] > 0, soft, img)
-    noise = rng.normal(0, rng.uniform(1, 5), img.shape) * changed[..., None]
+    noise = rng.normal(0, _noise_sigma(bg), img.shape) * changed[..., None]
     img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     own = [
         b for b in background_boxes(photo, source) if all(_ioa(b[1:], s[1:]) < 0.5 for s in labels)
@@ -208,7 +232,9 @@ def composite(photo: Path, source: str, rng: np.random.Generator) -> tuple[np.nd
     return img, own + labels, meta
 
 
-def write_composites(out: Path, count: int, seed: int, negatives: bool = True) -> dict:
+def write_composites(
+    out: Path, count: int, seed: int, negatives: bool = True, rendered_negatives: bool = False
+) -> dict:
     rng = np.random.default_rng(seed)
     bgs = backgrounds()
     if not bgs:
@@ -227,13 +253,14 @@ def write_composites(out: Path, count: int, seed: int, negatives: bool = True) -
     for i in range(count):
         pool = [b for b in bgs if b[1] == ("brazil" if rng.random() < 0.7 else "roboflow")] or bgs
         photo, source = pool[int(rng.integers(len(pool)))]
-        img, labels, meta = composite(photo, source, rng)
+        other = bgs[int(rng.integers(len(bgs)))][0]
+        img, labels, meta = composite(photo, source, rng, rendered_negatives, other)
         h, w = img.shape[:2]
         stem = f"skipcomp_s{seed}_{i:05d}"
         cv2.imwrite(
             str(out / "images" / f"{stem}.jpg"),
             img,
-            [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(80, 96))],
+            [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 93))],
         )
         lines = [
             f"{c} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}"
@@ -272,8 +299,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=600)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-real-negatives", action="store_true")
+    ap.add_argument(
+        "--rendered-negatives",
+        action="store_true",
+        help="also draw the old flat-shaded cars/vans/barriers/bins (cartoons; off by default)",
+    )
     args = ap.parse_args(argv)
-    summary = write_composites(args.out, args.count, args.seed, not args.no_real_negatives)
+    summary = write_composites(
+        args.out, args.count, args.seed, not args.no_real_negatives, args.rendered_negatives
+    )
     print(json.dumps(summary, indent=1))
     return 0
 

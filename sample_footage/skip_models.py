@@ -1,9 +1,9 @@
-"""3-D builders' skips and roadside look-alikes, drawn with a pinhole camera onto a photo.
+"""The camera, the skip's random model, and the old flat-shaded roadside look-alikes.
 
 Used by :mod:`sample_footage.skip_composites`. A level camera over a flat road (x right, y up,
-z forward, metres); objects are boxes (a skip's ends slope out), shaded per face, with a soft
-shadow cast away from the sun. Skip kinds, colours and states, and the look-alikes, are listed
-in skip_composites' docstring.
+z forward, metres). The skip itself is drawn by :mod:`sample_footage.skip_render` (textured,
+session 6); the look-alikes here (cars, vans, barriers, bins: plain shaded boxes) are drawn
+only with ``skip_composites.py --rendered-negatives``.
 """
 
 from __future__ import annotations
@@ -136,24 +136,6 @@ def _texture(img, poly, rng, palette, n: int) -> None:
     img[mask > 0] = layer[mask > 0]
 
 
-def _end_markings(img, poly, rng) -> None:
-    """SI 1984/1933: the end painted yellow with red diagonal stripes."""
-    _fill(img, poly, COLOURS["yellow"])
-    mask = np.zeros(img.shape[:2], np.uint8)
-    cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 255)
-    x0, y0 = poly.min(axis=0)
-    x1, y1 = poly.max(axis=0)
-    span, layer = max(x1 - x0, 4), img.copy()
-    step = span / rng.integers(3, 6)
-    for k in range(-6, 12):
-        a = x0 + k * step
-        stripe = np.array(
-            [[a, y1], [a + step / 2, y1], [a + step / 2 + (y1 - y0), y0], [a + (y1 - y0), y0]]
-        )
-        _fill(layer, stripe, (30, 30, 200))
-    img[mask > 0] = layer[mask > 0]
-
-
 @dataclass(frozen=True)
 class SkipModel:
     kind: str  # open | enclosed | roro
@@ -170,14 +152,20 @@ class SkipModel:
 
 
 def random_skip(rng: np.random.Generator) -> SkipModel:
+    """Sizes of UK skips: open builders' skips 1.2-1.8 m wide, 2.0-3.7 m long at the base,
+    0.9-1.3 m high (maxi skips to 1.8 m), ends sloped 30-40 deg from the vertical; enclosed
+    skips taller; RORO containers 5-6.5 m long with upright ends."""
     kind = str(rng.choice(KINDS))
     colour = str(rng.choice(list(COLOURS)))
     if kind == "roro":
         w, base, h = rng.uniform(2.2, 2.5), rng.uniform(5.0, 6.5), rng.uniform(1.2, 2.4)
         top = base
     else:
-        w, base = rng.uniform(1.2, 1.8), rng.uniform(1.8, 3.7)
-        h, top = rng.uniform(0.8, 1.7), base + rng.uniform(0.6, 1.4)
+        w, base = rng.uniform(1.2, 1.8), rng.uniform(2.0, 3.7)
+        h = rng.uniform(0.9, 1.3) if rng.random() < 0.8 else rng.uniform(1.3, 1.8)
+        if kind == "enclosed":
+            h = rng.uniform(1.3, 1.8)
+        top = base + 2 * h * math.tan(math.radians(rng.uniform(30, 40)))
     state = "covered" if kind == "enclosed" else str(rng.choice(STATES))
     return SkipModel(
         kind, state, colour, bool(rng.random() < 0.3), bool(rng.random() < 0.5),
@@ -205,48 +193,6 @@ def _draw_block(img, cam, corners, colour, light, sun_side, rng=None, rusty=Fals
     return polys
 
 
-def draw_skip(img, cam, m: SkipModel, x, z, yaw, light, sun, rng) -> np.ndarray:
-    """Draw the skip (with shadow, markings, lamps, cones); return its image corners."""
-    hw = m.width_m / 2
-    corners = _place(
-        _box(-hw, hw, 0, m.height_m, -m.base_m / 2, m.base_m / 2, -m.top_m / 2, m.top_m / 2),
-        x, z, yaw,
-    )  # fmt: skip
-    _shadow(img, cam, corners, sun)
-    colour = COLOURS[m.colour]
-    polys = _draw_block(img, cam, corners, colour, light, sun[0], rng, m.rusty)
-    if m.markings:
-        for end in ("near", "far"):
-            if end in polys:
-                _end_markings(img, polys[end], rng)
-    if "top" in polys:
-        top = polys["top"]
-        if m.kind == "open" and m.state != "covered":
-            inner = top.mean(axis=0) + 0.85 * (top - top.mean(axis=0))
-            shade = (35, 35, 35) if m.state == "empty" else (70, 85, 95)
-            _fill(img, inner, tuple(int(c * light) for c in shade))
-            if m.state == "rubble":
-                rubble = [
-                    (60, 70, 90),
-                    (110, 110, 110),
-                    (40, 60, 120),
-                    (150, 140, 130),
-                    (30, 30, 30),
-                ]
-                _texture(img, inner, rng, rubble, int(rng.integers(80, 250)))
-        elif m.state == "covered":
-            tarp = [(60, 90, 40), (140, 80, 30), (50, 50, 50), (180, 160, 40)][int(rng.integers(4))]
-            _fill(img, top, tuple(int(c * light) for c in tarp))
-    if m.lamps:
-        for k in (4, 5):
-            u, v = cam.project(corners[k : k + 1])[0]
-            r = max(1, int(0.05 * cam.f / max(z, 1)))
-            cv2.circle(img, (int(u), int(v)), r, (0, 170, 255), -1, cv2.LINE_AA)
-    for k in range(m.cones):
-        _cone(img, cam, x + rng.uniform(-0.3, 0.3), z - m.top_m / 2 - 1.0 - 1.2 * k, light)
-    return cam.project(corners)
-
-
 def _shadow(img, cam, corners, sun) -> None:
     """A soft dark footprint cast away from the sun (sun = ground offset per metre of height)."""
     foot = corners[:4].copy()
@@ -260,16 +206,6 @@ def _shadow(img, cam, corners, sun) -> None:
     cv2.fillConvexPoly(mask, hull, 1.0)
     mask = cv2.GaussianBlur(mask, (0, 0), 2.0)[..., None]
     img[:] = (img * (1 - 0.45 * mask)).astype(np.uint8)
-
-
-def _cone(img, cam, x, z, light) -> None:
-    if z < 2:
-        return
-    base = cam.project(np.array([[x - 0.18, 0, z], [x + 0.18, 0, z], [x, 0.75, z]]))
-    _fill(img, base, tuple(int(c * light) for c in (20, 90, 240)))
-    band = base[2] + 0.45 * (base[:2] - base[2])
-    band2 = base[2] + 0.65 * (base[:2] - base[2])
-    _fill(img, np.vstack([band, band2[::-1]]), (230, 230, 230))
 
 
 def draw_negative(img, cam, rng, x, z, yaw, light, sun) -> str:

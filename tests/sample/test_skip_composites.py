@@ -76,3 +76,16 @@ def test_a_skip_cut_by_the_frame_edge_is_labelled_while_plainly_seen():
     assert _clip_box(mostly_out, w, h) == (950.0, 100.0, 1000, 590.0)  # 11 % seen, 4 % of image
     sliver = np.array([[990.0, 300.0], [1200.0, 300.0], [990.0, 400.0], [1200.0, 400.0]])
     assert _clip_box(sliver, w, h) is None  # 5 % seen, 0.2 % of the image
+
+
+def test_the_flat_shaded_look_alikes_are_drawn_only_when_asked(shared_data):
+    from sample_footage.skip_composites import backgrounds
+
+    photo, source = backgrounds()[0]
+    drawn = [composite(photo, source, np.random.default_rng(s))[2]["negatives"] for s in range(4)]
+    assert drawn == [[], [], [], []]
+    asked = [
+        composite(photo, source, np.random.default_rng(s), rendered_negatives=True)[2]
+        for s in range(4)
+    ]
+    assert any(m["negatives"] for m in asked)
