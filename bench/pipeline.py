@@ -128,13 +128,13 @@ def _xy(d: tuple) -> tuple[float, float]:
 def truth_of_defects(defects: list[tuple], radius_m: float = TRUTH_RADIUS_M) -> list[tuple]:
     """Each defect's rendered object: ``(id, distance_m)`` of the nearest same-class point within
     ``radius_m``, or ``(None, distance_m)`` (a false defect)."""
-    points = [f for f in json.loads(TRUTH.read_text())["features"] if f["geometry"]["type"] == "Point"]  # fmt: skip
+    features = [f for f in json.loads(TRUTH.read_text())["features"] if f["geometry"]["type"] == "Point"]  # fmt: skip
+    points = [(f["properties"]["class"], f["properties"]["id"], *_xy((None, *f["geometry"]["coordinates"])))
+              for f in features]  # fmt: skip
     out = []
     for d in defects:
         x, y = _xy(d)
-        near = [(float(np.hypot(x - a, y - b)), f["properties"]["id"])
-                for f in points if f["properties"]["class"] == d[0]
-                for a, b in [_xy((None, *f["geometry"]["coordinates"]))]]  # fmt: skip
+        near = [(float(np.hypot(x - a, y - b)), fid) for c, fid, a, b in points if c == d[0]]
         dist, fid = min(near, default=(float("inf"), None))
         out.append((fid if dist <= radius_m else None, round(dist, 2)))
     return out
