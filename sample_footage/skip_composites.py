@@ -25,6 +25,12 @@ to the photo's colour and brightness near the skip and noised like the photo. Wh
 * what the law asks (HA 1980 s.139, SI 1984/1933): red/yellow diagonal marking panels on
   the ends, amber lamps at the corners.
 
+Since session 6 round 2 only 40 % of skips carry the firm's name in big letters (a quarter a
+small plate, the rest plain), and lettered look-alikes are drawn with the same texture and
+shading code as hard negatives, never labelled (sample_footage/lettered_negatives.py):
+signwritten van and lorry sides, shop signs and banners, and coloured corner badges with small
+white text (0-2 per image, a badge in 30 %).
+
 Hard negatives, never labelled: real photos of Amsterdam waste containers (MIT; only the
 half that ``detector.dataset.split_of(stem, 50, 0, "roadcam-waste")`` puts in ``train``: the
 other half stays out for bench/skips.py's false-positive figure), linked, never copied. The
@@ -52,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script
     sys.path.insert(0, str(ROOT))
 from roadcam.settings import shared_data_dir  # noqa: E402
+from sample_footage.lettered_negatives import LETTERED, draw_corner_badge  # noqa: E402
 from sample_footage.skip_models import (  # noqa: E402
     SKIP_CLASS,
     draw_negative,
@@ -130,6 +137,10 @@ MIN_VISIBLE = 0.35
 #: ... or while what is in the image covers this share of it (a near skip cut in half is still
 #: plainly a skip: leaving it unlabelled would teach the model to ignore it).
 MIN_SEEN_FRAC = 0.03
+#: Lettered hard negatives per image (never labelled; sample_footage/lettered_negatives.py) and
+#: the share of images with a coloured badge with white text in a corner.
+LETTERED_PER_IMAGE = (0, 1, 1, 2)
+BADGE_SHARE = 0.3
 #: Share of skips not parallel to the kerb (on a drive or verge, at an angle).
 TURNED_SHARE = 0.25
 
@@ -179,6 +190,7 @@ def composite(
     rng: np.random.Generator,
     rendered_negatives: bool = False,
     contents_from: Path | None = None,
+    lettered: bool = True,
 ) -> tuple[np.ndarray, list, dict]:
     """One image: the photo with 1-2 realistic skips (and, if asked, 0-2 of the old flat-shaded
     look-alikes); labels [(cls, x1, y1, x2, y2)]. The skips' loads are cut from
@@ -194,14 +206,20 @@ def composite(
     n_skips = int(rng.choice([1, 1, 1, 2]))
     n_neg = int(rng.choice([0, 1, 1, 2])) if rendered_negatives else 0
     skips = [random_skip(rng) for _ in range(n_skips)]
+    n_let = int(rng.choice(LETTERED_PER_IMAGE)) if lettered else 0
     objs = [(m, _distance_m(rng, (max(m.base_m, m.top_m) + m.width_m) / 2)) for m in skips] + [
         (None, _distance_m(rng, 3.0)) for _ in range(n_neg)
     ]
+    objs += [(str(rng.choice(sorted(LETTERED))), _distance_m(rng, 4.5)) for _ in range(n_let)]
     img, labels, meta = bg.copy(), [], {"skips": [], "negatives": []}
     for m, z in sorted(objs, key=lambda o: -o[1]):  # far first
         x = float(rng.choice([-1, 1]) * rng.uniform(2.0, 6.0))
         yaw = _yaw(rng)
-        if m is not None:
+        if isinstance(m, str):  # a lettered look-alike: never labelled; it hides what is behind
+            hid = LETTERED[m](img, cam, rng, x, z, float(rng.normal(0, 0.1)), scene)
+            labels, meta = _hide_behind(labels, meta, hid)
+            meta["negatives"].append(m)
+        elif m is not None:
             pts = draw_real_skip(img, cam, m, x, z, yaw, scene, rng, stuff)
             box = _clip_box(pts, w, h)
             if box is not None:
@@ -221,6 +239,9 @@ def composite(
                 )
         else:
             meta["negatives"].append(draw_negative(img, cam, rng, x, z, yaw, light, sun))
+    if lettered and rng.random() < BADGE_SHARE:
+        labels, meta = _hide_behind(labels, meta, draw_corner_badge(img, rng))
+        meta["negatives"].append("corner_badge")
     changed = np.any(img != bg, axis=2).astype(np.float32)
     soft = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.1) * max(1.0, w / 1000))
     img = np.where(changed[..., None] > 0, soft, img)
@@ -230,6 +251,13 @@ def composite(
         b for b in background_boxes(photo, source) if all(_ioa(b[1:], s[1:]) < 0.5 for s in labels)
     ]
     return img, own + labels, meta
+
+
+def _hide_behind(labels: list, meta: dict, box) -> tuple[list, dict]:
+    """Drop the skips mostly hidden by a nearer, unlabelled object drawn over them."""
+    keep = [b for b in labels if _ioa(b[1:], box) < 0.6]
+    meta["skips"] = [k for k in meta["skips"] if _ioa(k["box"], box) < 0.6]
+    return keep, meta
 
 
 def write_composites(

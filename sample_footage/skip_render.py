@@ -26,6 +26,11 @@ from sample_footage.skip_textures import (
 )
 
 INKS = {"light": (0.92, 0.92, 0.92), "dark": (0.08, 0.08, 0.08)}
+#: Share of skips with the hire firm's name in big letters on the sides (round 2: was 0.75, and
+#: "coloured box with big white letters" became the skip); a further share carries only a small
+#: plate with the phone number; the rest are plain painted steel, as many real skips are.
+LETTERED_SHARE = 0.4
+PLATE_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class Look:
     paint: tuple[float, float, float]  # BGR 0..1
     ink: tuple[float, float, float]
     text: tuple[str, str] | None
+    lettering: str  # "big" (name and phone along the side), "plate" (a small plate) or "none"
     ribs: int
     lit_left: bool
     dents: float
@@ -50,7 +56,8 @@ def random_look(rng: np.random.Generator, m: SkipModel) -> Look:
     return Look(
         paint=tuple(float(v) for v in paint),
         ink=INKS["dark" if dark_paint else "light"],
-        text=company_text(rng) if rng.random() < 0.75 else None,
+        text=company_text(rng),
+        lettering=_lettering(rng),
         ribs=int(rng.integers(3, 8)) if m.kind != "roro" else int(rng.integers(6, 12)),
         lit_left=bool(rng.random() < 0.5),
         dents=float(rng.uniform(0.02, 0.08)),
@@ -59,6 +66,11 @@ def random_look(rng: np.random.Generator, m: SkipModel) -> Look:
         lugs=m.kind == "open",
         markings=m.markings,
     )
+
+
+def _lettering(rng: np.random.Generator) -> str:
+    r = rng.random()
+    return "big" if r < LETTERED_SHARE else "plate" if r < LETTERED_SHARE + PLATE_SHARE else "none"
 
 
 def _frames(m: SkipModel) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, tuple]]:

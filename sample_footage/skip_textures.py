@@ -62,6 +62,19 @@ def _put_text(tex, text: str, x0: float, yc: float, width: float, colour, rng) -
     _blend(tex, mask.astype(np.float32) / 255 * np.clip(fade, 0, 1), colour, 0.92)
 
 
+def _plate(tex, phone: str, rng) -> None:
+    """A small white or yellow plate with the phone number (many skips carry only this)."""
+    h, w = tex.shape[:2]
+    pw, ph = int(rng.uniform(0.12, 0.22) * w), int(rng.uniform(0.1, 0.18) * h)
+    x0, y0 = int(rng.uniform(0.1, 0.9) * w - pw / 2), int(rng.uniform(0.3, 0.6) * h)
+    x0 = int(np.clip(x0, 0, max(w - pw, 0)))
+    plate = tex[y0 : y0 + ph, x0 : x0 + pw]
+    if plate.shape[0] < 2 or plate.shape[1] < 2:
+        return
+    plate[:] = (0.9, 0.9, 0.9) if rng.random() < 0.6 else tuple(YELLOW)
+    _put_text(plate, phone, 0.06 * pw, 0.5 * ph, 0.88 * pw, (0.05, 0.05, 0.05), rng)
+
+
 def _ribs(tex, rng, ppm: float, n: int, lit_left: bool) -> None:
     """Vertical stiffeners: raised strips, one edge catching light, the other in shade."""
     h, w = tex.shape[:2]
@@ -162,11 +175,13 @@ def paint_texture(rng, look, w: int, h: int, ppm: float, face: str) -> np.ndarra
     if face in ("side", "end"):
         _rim(tex, ppm, rng)
     tex *= lowfreq(rng, h, w, (5, 12), look.dents)[..., None]
-    if face == "side" and look.text:
+    if face == "side" and look.lettering == "big":
         name, phone = look.text
         ink = np.asarray(look.ink, np.float32)
         _put_text(tex, name, 0.08 * w, 0.42 * h, 0.84 * w, ink, rng)
         _put_text(tex, phone, 0.2 * w, 0.68 * h, 0.6 * w, ink, rng)
+    elif face == "side" and look.lettering == "plate":
+        _plate(tex, look.text[1], rng)
     if face == "side" and look.lugs:
         _lugs_and_chains(tex, rng, ppm)
     if face == "end" and look.markings:
