@@ -14,7 +14,9 @@ and FRESH_CONTRAST were chosen from (session 6; sessions 4-5 chose on the first 
    independent mask looks in (``end_to_end_fade_rows``, session 6: a line's part above that cut
    is never faded, and found together with the faded part it makes the line read less worn).
 2. **Holdout** (``../shared/holdout/laneq_markings``, evaluation only): Spearman of wear vs the
-   41 grades on the given masks and end to end, and the naive baseline (1 - mean grey).
+   41 grades on the given masks and end to end (paint found in the whole frame, and in the
+   default road region ``roadcam markings wear`` looks in: the lower 60 %), and the naive
+   baseline (1 - mean grey).
 Writes bench/results/markings.json.
 """
 
@@ -217,7 +219,9 @@ def holdout() -> dict:
     by_image: dict[str, list[dict]] = {}
     for r in rows:
         by_image.setdefault(r["image"], []).append(r)
-    grades, given, e2e, naive, found, hits = [], [], [], [], 0, []
+    from detector.marking_finder import road_region
+
+    grades, given, e2e, naive, found, hits, e2e_road = [], [], [], [], 0, [], []
     for name, rs in sorted(by_image.items()):
         image = cv2.imread(str(base / "damage_ratio_images" / name))
         stem = Path(name).stem
@@ -227,6 +231,7 @@ def holdout() -> dict:
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(float)
         given += [w.wear for w in measure_masks(image, masks)]
         ends, hit = end_to_end(image, masks)
+        e2e_road += end_to_end(image, masks, road_region(image.shape))[0]
         hits += hit
         e2e += ends
         found += sum(hit)
@@ -238,6 +243,7 @@ def holdout() -> dict:
         "given_mask_spearman": round(_spearman(grades, given), 4),
         "end_to_end_spearman": round(_spearman(grades, e2e), 4),
         "end_to_end_found": found,
+        "end_to_end_road_region_spearman": round(_spearman(grades, e2e_road), 4),
         "end_to_end_spearman_found_only": round(
             _spearman(
                 [g for g, h in zip(grades, hits, strict=True) if h],

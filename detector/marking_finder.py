@@ -58,6 +58,15 @@ class _Piece:
         return self
 
 
+#: A piece thicker than this share of the width (twice its largest inscribed radius, after the
+#: closing) is not one marking: on the calibration train split no found piece on the paint is
+#: thicker than 0.067 W, while sky and tree edges, a building or a car body closed into one
+#: sprawl are 0.08-0.34 W. Such a piece is split again from its raw paint pixels without the
+#: closing (a thin bridge of edges no longer holds it together), and what is still too thick
+#: is dropped.
+MAX_THICKNESS_SHARE = 0.07
+
+
 def _paint_pieces(image, region, min_area_frac, min_elongation):
     """The paint candidates' pieces (see :func:`find_markings`), the contrast map and where
     the colour is white or yellow."""
@@ -75,24 +84,66 @@ def _paint_pieces(image, region, min_area_frac, min_elongation):
     paint = cand & (con > FIND_MIN_CONTRAST) & colour_ok
     k = scale_px(grey.shape, 0.006, 3)
     joined = cv2.morphologyEx(paint.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
-    n, lab, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    min_area = max(12, int(min_area_frac * grey.size))
-    big = 3 * k + 1 - (3 * k) % 2
+    shape = _PieceShape(
+        min_area=max(12, int(min_area_frac * grey.size)),
+        min_elongation=min_elongation,
+        big=3 * k + 1 - (3 * k) % 2,
+        max_thickness_px=MAX_THICKNESS_SHARE * grey.shape[1],
+    )
     pieces = []
+    for comp, thick in _components(joined, shape):
+        if thick:  # a sprawl: its raw paint again, without the closing
+            pieces += [p for p, t in _components(comp & paint, shape, conn=4) if not t]
+        else:
+            pieces.append(comp)
+    return [_piece_of(c, shape, region) for c in pieces], con, colour_ok
+
+
+@dataclass(frozen=True)
+class _PieceShape:
+    min_area: int
+    min_elongation: float
+    big: int  # the closing that makes a piece's expected paint
+    max_thickness_px: float
+
+
+def _elongation(pts: np.ndarray) -> float:
+    ev = np.linalg.eigvalsh(np.cov(pts.T)) if len(pts) > 2 else np.array([1.0, 1.0])
+    return float(np.sqrt(max(ev[-1], 1e-6) / max(ev[0], 1e-6)))
+
+
+def _components(mask: np.ndarray, shape: _PieceShape, conn: int = 8):
+    """The connected components of ``mask`` big or long enough to be paint, each with whether
+    its expected paint is too thick to be one marking (``MAX_THICKNESS_SHARE``)."""
+    import cv2
+
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=conn)
     for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] < min_area:
+        area = stats[i, cv2.CC_STAT_AREA]
+        if area < shape.min_area:
             continue
-        ys, xs = np.nonzero(lab == i)
+        comp = lab == i
+        ys, xs = np.nonzero(comp)
         pts = np.stack([xs, ys], 1).astype(np.float32)
-        ev = np.linalg.eigvalsh(np.cov(pts.T)) if len(pts) > 2 else np.array([1.0, 1.0])
-        elong = float(np.sqrt(max(ev[-1], 1e-6) / max(ev[0], 1e-6)))
-        if elong < min_elongation and stats[i, cv2.CC_STAT_AREA] < 20 * min_area:
+        if _elongation(pts) < shape.min_elongation and area < 20 * shape.min_area:
             continue
-        comp = (lab == i).astype(np.uint8)
-        filled = cv2.morphologyEx(comp, cv2.MORPH_CLOSE, np.ones((big, big), np.uint8))
-        piece = _Piece(filled.astype(bool) & region, pts)
-        pieces.append(piece.fit() if elong >= min_elongation else piece)
-    return pieces, con, colour_ok
+        filled = _filled(comp, shape.big)
+        inscribed = float(cv2.distanceTransform(filled.astype(np.uint8), cv2.DIST_L2, 3).max())
+        yield comp, 2 * inscribed > shape.max_thickness_px
+
+
+def _filled(comp: np.ndarray, big: int) -> np.ndarray:
+    import cv2
+
+    kernel = np.ones((big, big), np.uint8)
+    return cv2.morphologyEx(comp.astype(np.uint8), cv2.MORPH_CLOSE, kernel).astype(bool)
+
+
+def _piece_of(comp: np.ndarray, shape: _PieceShape, region: np.ndarray) -> _Piece:
+    ys, xs = np.nonzero(comp)
+    pts = np.stack([xs, ys], 1).astype(np.float32)
+    piece = _Piece(_filled(comp, shape.big) & region, pts)
+    return piece.fit() if _elongation(pts) >= shape.min_elongation else piece
 
 
 def _bridge(a: _Piece, b: _Piece, con: np.ndarray, colour_ok: np.ndarray) -> np.ndarray | None:

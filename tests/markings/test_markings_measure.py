@@ -151,3 +151,27 @@ def test_dashes_with_gaps_longer_than_the_dashes_stay_apart():
     found = find_markings(img)
     assert len(found) == 2
     assert all(w.wear < 0.1 for w in measure_masks(img, found))
+
+
+def road_with_line_and_clutter(seed: int = 0):
+    """:func:`road_with_line` with a field of bright specks beside the line (foliage against a
+    sky, a building's edges): no speck is paint, but the finder's closing joins them, and the
+    line, into one sprawl."""
+    img, mask = road_with_line(0.0, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    grey = img[..., 0].copy()
+    for y in range(100, 290, 4):
+        for x in range(207, 340, 4):
+            if rng.random() < 0.8:
+                grey[y : y + 2, x : x + 2] = 235
+    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), mask
+
+
+def test_a_line_is_not_swallowed_by_clutter_beside_it():
+    img, mask = road_with_line_and_clutter()
+    found = find_markings(img)
+    best = max(found, key=lambda f: (f & mask).sum())
+    assert (best & mask).sum() / mask.sum() > 0.8
+    assert best.sum() < 1.5 * mask.sum()  # the line's outline, not a block of specks
+    # nothing found is thicker than a marking can be (the sprawl closed into one block is)
+    assert max(cv2.distanceTransform(f.astype(np.uint8), cv2.DIST_L2, 3).max() for f in found) < 14
