@@ -209,7 +209,8 @@ def load_all(args: argparse.Namespace, base: str, workers: int) -> dict[str, dic
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args_from_argv(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of ``bench/api.py`` (see the module docstring)."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--defects", type=int, default=1_000_000)
     p.add_argument("--database", choices=("spatialite", "postgis"), default="postgis")
@@ -219,7 +220,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-requests", type=int, default=400, help="per request kind and clients")
     p.add_argument("--clients", default="1,8")
     p.add_argument("--port", type=int, default=18000 + os.getpid() % 1000)
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def _write_report(args, county: dict, seed_s: float, by_workers: dict, ab, plan) -> None:
+    """``bench/results/api_<database>.json`` and the last line (bbox1km p95 at most clients)."""
+    out = {
+        "database": args.database,
+        "defects": args.defects,
+        "segments": int(len(county["seg_id"])),
+        "network_km": round(float(county["seg_length_m"].sum()) / 1000, 1),
+        "seed_s": round(seed_s, 1),
+        "server_workers": [int(w) for w in args.workers.split(",")],
+        "duration_s": args.duration_s,
+        "max_requests": args.max_requests,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "note": "loopback; client threads share the CPUs with the server and the database",
+        "results": by_workers[args.workers.split(",")[-1]],
+        "results_by_workers": by_workers,
+        "ab_same_database": ab,
+        "explain_bbox1km": plan,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"api_{args.database}.json").write_text(json.dumps(out, indent=2) + "\n")
+    top = max(int(c) for c in args.clients.split(","))
+    p95 = out["results"][f"bbox1km@{top}"]["p95_ms"]
+    print(f"api: bbox1km p95 {p95:.0f} ms at {top} clients ({args.database})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args_from_argv(argv)
     from store.migrate import upgrade
 
     tmp = Path(tempfile.mkdtemp(prefix="roadcam_bench_"))
@@ -243,28 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
             server = None
-        out = {
-            "database": args.database,
-            "defects": args.defects,
-            "segments": int(len(county["seg_id"])),
-            "network_km": round(float(county["seg_length_m"].sum()) / 1000, 1),
-            "seed_s": round(seed_s, 1),
-            "server_workers": [int(w) for w in args.workers.split(",")],
-            "duration_s": args.duration_s,
-            "max_requests": args.max_requests,
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "note": "loopback; client threads share the CPUs with the server and the database",
-            "results": by_workers[args.workers.split(",")[-1]],
-            "results_by_workers": by_workers,
-            "ab_same_database": ab,
-            "explain_bbox1km": plan,
-        }
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / f"api_{args.database}.json").write_text(json.dumps(out, indent=2) + "\n")
-        top = max(int(c) for c in args.clients.split(","))
-        p95 = out["results"][f"bbox1km@{top}"]["p95_ms"]
-        print(f"api: bbox1km p95 {p95:.0f} ms at {top} clients ({args.database})")
+        _write_report(args, county, seed_s, by_workers, ab, plan)
     finally:
         if server is not None:
             server.terminate()

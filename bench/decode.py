@@ -121,7 +121,8 @@ def _sampler(
     return time.perf_counter() - t, st.as_dict()
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args_from_argv(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of ``bench/decode.py``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=60, help="clip length (default 60)")
     ap.add_argument("--spacing-m", type=float, default=5.0)
@@ -129,11 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=2, help="runs per measurement; the fastest is kept"
     )
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
-    from geo.ingest.video import encode_video
 
-    results: dict = {
+def _results_header(args: argparse.Namespace) -> dict:
+    """The clip, the spacing and the machine; ``runs`` filled in by :func:`main`."""
+    return {
         "clip": {
             "width": 1280,
             "height": 720,
@@ -150,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         },
         "runs": [],
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args_from_argv(argv)
+    from geo.ingest.video import encode_video
+
+    results = _results_header(args)
     with tempfile.TemporaryDirectory(prefix="roadcam-bench-") as tmp:
         folder = Path(tmp)
         t = time.perf_counter()
@@ -199,13 +208,18 @@ def main(argv: list[str] | None = None) -> int:
                       f"{secs:.2f} s -> {run['ms_per_sampled_frame']:.1f} ms/sampled frame vs "
                       f"{run['naive_ms_per_sampled_frame']:.1f} naive: x{run['speedup']}")  # fmt: skip
 
-    results["machine"]["load_avg_at_end"] = os.getloadavg()[0]
-    results["repeats"] = args.repeats
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "decode.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "decode.md").write_text(_markdown(results))
-    print(f"wrote {args.out / 'decode.json'} and decode.md")
+    _write_report(results, args.repeats, args.out)
     return 0
+
+
+def _write_report(results: dict, repeats: int, out: Path) -> None:
+    """``decode.json`` and ``decode.md`` under ``out``, with the load average at the end."""
+    results["machine"]["load_avg_at_end"] = os.getloadavg()[0]
+    results["repeats"] = repeats
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "decode.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "decode.md").write_text(_markdown(results))
+    print(f"wrote {out / 'decode.json'} and decode.md")
 
 
 def _markdown(r: dict) -> str:

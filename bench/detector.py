@@ -230,7 +230,8 @@ def speed_table(res: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def _args_from_argv(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line of ``bench/detector.py``: ``ab`` or ``speed``."""
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -261,7 +262,24 @@ def main() -> int:
     sp.add_argument(
         "--doc", type=Path, default=None, help="write the table between speed markers in this file"
     )
-    args = ap.parse_args()
+    return ap.parse_args(argv)
+
+
+def _write_speed_report(res: dict, doc: Path | None) -> None:
+    """``detector_speed.json``, the table printed, and put between the speed markers of ``doc``."""
+    (RESULTS / "detector_speed.json").write_text(json.dumps(res, indent=2) + "\n")
+    print(json.dumps(res, indent=2))
+    print(speed_table(res))
+    if doc:
+        text, a, b = doc.read_text(), "<!-- speed:begin -->", "<!-- speed:end -->"
+        if a in text and b in text:
+            doc.write_text(
+                text.split(a)[0] + a + "\n" + speed_table(res) + "\n" + b + text.split(b, 1)[1]
+            )
+
+
+def main() -> int:
+    args = _args_from_argv()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -283,15 +301,7 @@ def main() -> int:
             args.threads,
             args.accuracy_sources,
         )
-        (RESULTS / "detector_speed.json").write_text(json.dumps(res, indent=2) + "\n")
-        print(json.dumps(res, indent=2))
-        print(speed_table(res))
-        if args.doc:
-            text, a, b = args.doc.read_text(), "<!-- speed:begin -->", "<!-- speed:end -->"
-            if a in text and b in text:
-                args.doc.write_text(
-                    text.split(a)[0] + a + "\n" + speed_table(res) + "\n" + b + text.split(b, 1)[1]
-                )
+        _write_speed_report(res, args.doc)
     return 0
 
 

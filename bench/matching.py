@@ -263,14 +263,49 @@ def _best_of(n: int, run, *args: Any, **kwargs: Any) -> dict[str, Any]:
     return best
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args_from_argv(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of ``bench/matching.py``."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer tracks (a smoke run)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument(
         "--repeat", type=int, default=3, help="best of N timings per matcher (default 3)"
     )
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def _write_report(results: dict[str, Any], quick: bool, out: Path) -> None:
+    """Overall points/s and speed ratios printed; ``matching.json`` and ``.md`` under ``out``."""
+    total = {
+        m: sum(r["points"] for rs in results.values() for r in rs if r["matcher"] == m)
+        / sum(r["seconds"] for rs in results.values() for r in rs if r["matcher"] == m)
+        for m in ["roadcam", *LEUVEN_CFG]
+    }
+    ratios = {m: round(total["roadcam"] / total[m], 2) for m in LEUVEN_CFG}
+    print("overall points/s: " + ", ".join(f"{m} {v:.0f}" for m, v in total.items()))
+    print(
+        "speed ratio roadcam / leuvenmapmatching: "
+        + ", ".join(f"{m} {v:.1f}x" for m, v in ratios.items())
+    )
+    print(
+        f"FMM for context: {FMM_POINTS_PER_S}; roadcam reaches {total['roadcam'] / 25000:.0%} of FMM's lower figure"
+    )
+    payload = {
+        "machine": f"{platform.machine()} {platform.processor() or ''} python {sys.version.split()[0]}".strip(),
+        "quick": quick,
+        "datasets": results,
+        "overall_points_per_s": {k: round(v, 1) for k, v in total.items()},
+        "speed_ratio_roadcam_over_leuven": ratios,
+        "fmm_context": FMM_POINTS_PER_S,
+        "leuven_config": LEUVEN_CFG,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "matching.json").write_text(json.dumps(payload, indent=2) + "\n")
+    (out / "matching.md").write_text(_markdown(payload))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args_from_argv(argv)
     logging.basicConfig(level=logging.WARNING)
     datasets = {
         "beijing_set60": lambda: beijing("set60"),
@@ -300,32 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                     else ""
                 )
             )
-    total = {
-        m: sum(r["points"] for rs in results.values() for r in rs if r["matcher"] == m)
-        / sum(r["seconds"] for rs in results.values() for r in rs if r["matcher"] == m)
-        for m in ["roadcam", *LEUVEN_CFG]
-    }
-    ratios = {m: round(total["roadcam"] / total[m], 2) for m in LEUVEN_CFG}
-    print("overall points/s: " + ", ".join(f"{m} {v:.0f}" for m, v in total.items()))
-    print(
-        "speed ratio roadcam / leuvenmapmatching: "
-        + ", ".join(f"{m} {v:.1f}x" for m, v in ratios.items())
-    )
-    print(
-        f"FMM for context: {FMM_POINTS_PER_S}; roadcam reaches {total['roadcam'] / 25000:.0%} of FMM's lower figure"
-    )
-    payload = {
-        "machine": f"{platform.machine()} {platform.processor() or ''} python {sys.version.split()[0]}".strip(),
-        "quick": args.quick,
-        "datasets": results,
-        "overall_points_per_s": {k: round(v, 1) for k, v in total.items()},
-        "speed_ratio_roadcam_over_leuven": ratios,
-        "fmm_context": FMM_POINTS_PER_S,
-        "leuven_config": LEUVEN_CFG,
-    }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "matching.json").write_text(json.dumps(payload, indent=2) + "\n")
-    (args.out / "matching.md").write_text(_markdown(payload))
+    _write_report(results, args.quick, args.out)
     return 0
 
 

@@ -291,7 +291,8 @@ def cut_drive(video: Path, gpx: Path, out: Path, every_s: float) -> list[Path]:
     return [Path(line) for line in done.stdout.split()]
 
 
-def main(argv: list[str] | None = None) -> int:
+def _args_from_argv(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of ``bench/pipeline.py`` (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--resolution", default="1280x720")
@@ -307,14 +308,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="also roadcam doing only what the naive arm does: no marking wear, no privacy blur")  # fmt: skip
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "roadcam" / "drives")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pipeline.json")
-    args = ap.parse_args(argv)
-    load0 = os.getloadavg()[0]
-    detector_used = model_in_use()
-    print(f"detector: {detector_used}")
-    meta = make_drive(args)
-    width, height, bitrate = meta["width"], meta["height"], meta["bitrate_bps"]
-    folder = Path(args.cache).expanduser() / meta["name"]
-    duration = meta["duration_s"]
+    return ap.parse_args(argv)
+
+
+def _arms_of(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    """The roadcam arms to run: (name, extra ``roadcam process`` arguments)."""
     w = str(args.workers)
     arms = [("roadcam", ["--workers", w]), ("reference_exact", ["--workers", w, "--decode", "exact"])]  # fmt: skip
     if args.modes:
@@ -324,51 +322,66 @@ def main(argv: list[str] | None = None) -> int:
                  ("roadcam_fp", ["--workers", w, "--fp"])]  # fmt: skip
     if args.same_work:
         arms.append(("roadcam_same_work_as_naive", ["--workers", w, "--no-marking-wear"]))
-    results: dict = {}
-    decode_rows = decode_costs(folder / meta["video"], folder / meta["gpx"]) if args.modes else []
-    with tempfile.TemporaryDirectory(prefix="roadcam_bench_") as tmp:
-        work = Path(tmp)
-        for name, extra in arms:
-            env = SAME_WORK_ENV if name == "roadcam_same_work_as_naive" else None
-            repeats = args.repeats if name in ("roadcam", "roadcam_same_work_as_naive") else 1
-            r = run_median(folder, work, name, extra, repeats, env)
-            r["x_real_time"] = round(duration / r["wall_s"], 2)
-            r["x_real_time_2core_cpu"] = round(duration / (r["cpu_s"] / 2), 2)
-            results[name] = r
-            print(f"{name}: {r['wall_s']} s wall, {r['cpu_s']} CPU-s, {r['x_real_time']}x real time "
-                  f"({r['x_real_time_2core_cpu']}x by CPU on 2 cores), {len(r['defects'])} defects, "
-                  f"load average {r['load_average'][0]} -> {r['load_average'][1]}")  # fmt: skip
-        ref = results["reference_exact"]["defects"]
-        for r in results.values():
-            r["vs_reference"] = compare_defects(r["defects"], ref, 1.0)
-            r["vs_reference_3m"] = compare_defects(r["defects"], ref, 3.0)
-            r["vs_truth"] = truth_report(r["defects"], ref)
-            t = r["vs_truth"]
-            v = t["real_vs_reference"]
-            print(f"{r['name']}: {t['true']} real defects (rendered {', '.join(t['truth_ids'])}), "
-                  f"{t['false']} false; found by the reference too: {v['found_by_both']}, of them "
-                  f"within 1 m of the reference's: {v['within_1m']}; only here {v['only_here']}, "
-                  f"only in the reference {v['only_in_reference']}")  # fmt: skip
-        # the naive arm, bounded, on a pixel-identical piece of the same footage
-        piece_dir = work / "piece"
-        pieces = cut_drive(folder / meta["video"], folder / meta["gpx"], piece_dir, args.naive_seconds)  # fmt: skip
-        for extra in pieces[1:]:
-            extra.unlink()
-            extra.with_suffix(".gpx").unlink()
-        (piece_dir / "camera.yaml").write_text((folder / "camera.yaml").read_text())
-        from detector.model import Detector
-        from geo.ingest.video import probe_video
+    return arms
 
-        piece_s = probe_video(pieces[0]).duration_s
-        imgsz = Detector(WEIGHTS_ONNX).imgsz
-        naive = naive_defects(pieces[0], pieces[0].with_suffix(".gpx"), piece_dir / "camera.yaml", imgsz)  # fmt: skip
-        short = run_median(
-            piece_dir, work, "roadcam_on_naive_piece", ["--workers", w], args.repeats
-        )
-        naive["seconds_of_video"] = round(piece_s, 2)
-        naive["x_real_time"] = round(piece_s / naive["wall_s"], 3)
-        short["vs_naive_3m"] = compare_defects(short["defects"], naive["defects"], 3.0)
-        short["vs_naive_1m"] = compare_defects(short["defects"], naive["defects"], 1.0)
+
+def _run_arms(folder: Path, work: Path, args: argparse.Namespace, duration: float) -> dict:
+    """Every arm on the whole drive, each compared with the exact-decode reference and the truth."""
+    results: dict = {}
+    for name, extra in _arms_of(args):
+        env = SAME_WORK_ENV if name == "roadcam_same_work_as_naive" else None
+        repeats = args.repeats if name in ("roadcam", "roadcam_same_work_as_naive") else 1
+        r = run_median(folder, work, name, extra, repeats, env)
+        r["x_real_time"] = round(duration / r["wall_s"], 2)
+        r["x_real_time_2core_cpu"] = round(duration / (r["cpu_s"] / 2), 2)
+        results[name] = r
+        print(f"{name}: {r['wall_s']} s wall, {r['cpu_s']} CPU-s, {r['x_real_time']}x real time "
+              f"({r['x_real_time_2core_cpu']}x by CPU on 2 cores), {len(r['defects'])} defects, "
+              f"load average {r['load_average'][0]} -> {r['load_average'][1]}")  # fmt: skip
+    ref = results["reference_exact"]["defects"]
+    for r in results.values():
+        r["vs_reference"] = compare_defects(r["defects"], ref, 1.0)
+        r["vs_reference_3m"] = compare_defects(r["defects"], ref, 3.0)
+        r["vs_truth"] = truth_report(r["defects"], ref)
+        t = r["vs_truth"]
+        v = t["real_vs_reference"]
+        print(f"{r['name']}: {t['true']} real defects (rendered {', '.join(t['truth_ids'])}), "
+              f"{t['false']} false; found by the reference too: {v['found_by_both']}, of them "
+              f"within 1 m of the reference's: {v['within_1m']}; only here {v['only_here']}, "
+              f"only in the reference {v['only_in_reference']}")  # fmt: skip
+    return results
+
+
+def _run_naive_piece(folder: Path, meta: dict, work: Path, args: argparse.Namespace):
+    """The naive arm, bounded, on a pixel-identical piece of the same footage, and roadcam on
+    that piece: (naive, roadcam on the piece, the piece's seconds)."""
+    piece_dir = work / "piece"
+    pieces = cut_drive(folder / meta["video"], folder / meta["gpx"], piece_dir, args.naive_seconds)  # fmt: skip
+    for extra in pieces[1:]:
+        extra.unlink()
+        extra.with_suffix(".gpx").unlink()
+    (piece_dir / "camera.yaml").write_text((folder / "camera.yaml").read_text())
+    from detector.model import Detector
+    from geo.ingest.video import probe_video
+
+    piece_s = probe_video(pieces[0]).duration_s
+    imgsz = Detector(WEIGHTS_ONNX).imgsz
+    naive = naive_defects(pieces[0], pieces[0].with_suffix(".gpx"), piece_dir / "camera.yaml", imgsz)  # fmt: skip
+    short = run_median(
+        piece_dir, work, "roadcam_on_naive_piece", ["--workers", str(args.workers)], args.repeats
+    )
+    naive["seconds_of_video"] = round(piece_s, 2)
+    naive["x_real_time"] = round(piece_s / naive["wall_s"], 3)
+    short["vs_naive_3m"] = compare_defects(short["defects"], naive["defects"], 3.0)
+    short["vs_naive_1m"] = compare_defects(short["defects"], naive["defects"], 1.0)
+    return naive, short, piece_s
+
+
+def _report_from_runs(
+    args, meta, detector_used, load0, results, naive, short, piece_s, decode_rows
+):
+    """The figures of ``pipeline.json``; also x naive by CPU unrounded, for the last line."""
+    duration = meta["duration_s"]
     rc = results["roadcam"]
     naive_cpu_per_s = naive["cpu_s"] / piece_s
     rc_cpu_per_s = rc["cpu_s"] / duration
@@ -400,16 +413,23 @@ def main(argv: list[str] | None = None) -> int:
     if same is not None:
         report["x_naive_cpu_same_work"] = round(naive_cpu_per_s / (same["cpu_s"] / duration), 1)
         report["x_naive_wall_same_work"] = round(naive_wall_per_s / (same["wall_s"] / duration), 1)
+    return report, x_naive
+
+
+def _write_report(out: Path, report: dict, results: dict, naive: dict, short: dict, piece_s: float, x_naive: float) -> None:  # fmt: skip
+    """``out`` (paths scrubbed) and the summary lines; the last is the module docstring's."""
+    rc, same, meta = results["roadcam"], results.get("roadcam_same_work_as_naive"), report["drive"]
+    if same is not None:
         print(f"same work as naive (no marking wear, no privacy blur): {same['cpu_s']} CPU-s, "
               f"{report['x_naive_cpu_same_work']}x naive by CPU, {report['x_naive_wall_same_work']}x by wall; "
               f"{same['vs_reference']['matched']} of {len(same['defects'])} defects within 1 m of the reference")  # fmt: skip
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     from roadcam.settings import scrub_path_text
 
-    args.out.write_text(scrub_path_text(json.dumps(report, indent=1, default=str)) + "\n")
+    out.write_text(scrub_path_text(json.dumps(report, indent=1, default=str)) + "\n")
     print(f"naive: {naive['frames']} frames of {piece_s:.0f} s, {naive['cpu_s']} CPU-s, {len(naive['defects'])} defects; "
           f"roadcam on the same piece: {len(short['defects'])} defects, {short['vs_naive_3m']['matched']} within 3 m of a naive one")  # fmt: skip
-    print(f"reference (exact decode): {len(ref)} defects; roadcam matches {rc['vs_reference']['matched']} "
+    print(f"reference (exact decode): {len(results['reference_exact']['defects'])} defects; roadcam matches {rc['vs_reference']['matched']} "
           f"within 1 m, {rc['vs_reference_3m']['matched']} within 3 m")  # fmt: skip
     print(f"by CPU seconds on 2 cores: {report['x_real_time_2core_cpu']}x real time end to end, "
           f"{report['x_real_time_2core_cpu_marginal']}x without the start-up; "
@@ -419,7 +439,24 @@ def main(argv: list[str] | None = None) -> int:
         f"{report['machine']['load_average_end']} at the end"
     )
     print(f"pipeline: {rc['x_real_time']} x real time, {x_naive:.0f} x naive "
-          f"({width}x{height}, {bitrate / 1e6:g} Mbit/s, {duration / 60:g} min)")  # fmt: skip
+          f"({meta['width']}x{meta['height']}, {meta['bitrate_bps'] / 1e6:g} Mbit/s, {meta['duration_s'] / 60:g} min)")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args_from_argv(argv)
+    load0 = os.getloadavg()[0]
+    detector_used = model_in_use()
+    print(f"detector: {detector_used}")
+    meta = make_drive(args)
+    folder = Path(args.cache).expanduser() / meta["name"]
+    decode_rows = decode_costs(folder / meta["video"], folder / meta["gpx"]) if args.modes else []
+    with tempfile.TemporaryDirectory(prefix="roadcam_bench_") as tmp:
+        results = _run_arms(folder, Path(tmp), args, meta["duration_s"])
+        naive, short, piece_s = _run_naive_piece(folder, meta, Path(tmp), args)
+    report, x_naive = _report_from_runs(
+        args, meta, detector_used, load0, results, naive, short, piece_s, decode_rows
+    )
+    _write_report(args.out, report, results, naive, short, piece_s, x_naive)
     return 0
 
 

@@ -206,9 +206,8 @@ def tune(rows: list[dict]):
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    from sample_footage.repair_scenarios import parse_seeds
-
+def _args_from_argv(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of ``bench/repairs.py``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", default="1-10", help="seeds: 1-10, 3,5,7, 100-111 ...")
     ap.add_argument(
@@ -225,7 +224,32 @@ def main(argv: list[str] | None = None) -> int:
         help="tune again from the measures a --tune run stored (no processing)",
     )
     ap.add_argument("--out", type=Path, default=None)
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def _write_report(result: dict, rows: list[dict], tuned: bool, out: Path | None) -> None:
+    """The results file (``repairs.json``, ``repairs_tune.json`` or ``out``) and the confusion
+    table, misses, chosen thresholds and summary printed."""
+    out = out or RESULTS / ("repairs_tune.json" if tuned else "repairs.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result["summary"] = summary_line(rows)
+    out.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
+    print("truth \\ verdict   " + "  ".join(f"{v:>17}" for v in VERDICTS))
+    for truth, row in result["confusion_truth_by_verdict"].items():
+        print(f"{truth:<17} " + "  ".join(f"{row[v]:>17}" for v in VERDICTS))
+    missed = sum(len(v) for v in result["not_found_by_detector"].values())
+    print(f"potholes the detector never found in drive1 (no claim possible): {missed}")
+    if tuned:
+        print(f"chosen thresholds: {result['chosen_thresholds']}")
+        print(f"with them: {result['with_chosen_thresholds']}")
+    print(f"results: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
+    print(result["summary"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sample_footage.repair_scenarios import parse_seeds
+
+    args = _args_from_argv(argv)
     try:
         seeds = parse_seeds(args.seeds)
     except ValueError as err:
@@ -279,20 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             }  # fmt: skip
             for r in rows
         ]
-    out = args.out or RESULTS / ("repairs_tune.json" if args.tune else "repairs.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result["summary"] = summary_line(rows)
-    out.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
-    print("truth \\ verdict   " + "  ".join(f"{v:>17}" for v in VERDICTS))
-    for truth, row in result["confusion_truth_by_verdict"].items():
-        print(f"{truth:<17} " + "  ".join(f"{row[v]:>17}" for v in VERDICTS))
-    missed = sum(len(v) for v in result["not_found_by_detector"].values())
-    print(f"potholes the detector never found in drive1 (no claim possible): {missed}")
-    if args.tune:
-        print(f"chosen thresholds: {result['chosen_thresholds']}")
-        print(f"with them: {result['with_chosen_thresholds']}")
-    print(f"results: {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
-    print(result["summary"])
+    _write_report(result, rows, args.tune, args.out)
     return 0
 
 

@@ -21,9 +21,9 @@ import string
 import cv2
 import numpy as np
 
-from sample_footage.skip_models import Camera, _place
-from sample_footage.skip_render import _intensity, _ppm, _tint, _warp, tone_near
-from sample_footage.skip_textures import WORDS, _dirt, _put_text, _scratches, lowfreq
+from sample_footage.skip_models import Camera, place
+from sample_footage.skip_render import intensity, texture_ppm, tint, tone_near, warp
+from sample_footage.skip_textures import WORDS, dirt, lowfreq, put_text, scratches
 
 PANEL_COLOURS = (  # BGR 0..1: the strong colours of signwriting
     (0.1, 0.1, 0.75), (0.6, 0.3, 0.05), (0.15, 0.5, 0.1), (0.05, 0.75, 0.95), (0.05, 0.45, 0.9),
@@ -77,13 +77,13 @@ def sign_texture(rng: np.random.Generator, w: int, h: int, ppm: float, dirty: bo
         tex[:] = tex * (1 - m) + ink * m
         x0 = c[0] + 1.3 * r
     width = w - x0 - 0.05 * w
-    _put_text(tex, name, x0, 0.33 * h, width, ink, rng)
-    _put_text(tex, phone, x0, 0.62 * h, width * rng.uniform(0.5, 0.8), ink, rng)
+    put_text(tex, name, x0, 0.33 * h, width, ink, rng)
+    put_text(tex, phone, x0, 0.62 * h, width * rng.uniform(0.5, 0.8), ink, rng)
     if rng.random() < 0.5:
-        _put_text(tex, web, x0, 0.83 * h, width * rng.uniform(0.4, 0.6), ink, rng)
+        put_text(tex, web, x0, 0.83 * h, width * rng.uniform(0.4, 0.6), ink, rng)
     if dirty:
-        _scratches(tex, rng, int(rng.integers(5, 40)))
-        _dirt(tex, rng)
+        scratches(tex, rng, int(rng.integers(5, 40)))
+        dirt(tex, rng)
     return np.clip(tex, 0, 1)
 
 
@@ -99,18 +99,18 @@ def _underbody(rng, w: int, h: int, ppm: float) -> np.ndarray:
 
 def _draw_plane(img, cam: Camera, rect, normal, size_m, tex_fn, light) -> tuple[float, ...]:
     """Texture ``rect`` (world, [bl, br, tr, tl]) with ``tex_fn(w, h, ppm)``, lit and tinted."""
-    ppm = _ppm(cam, rect, size_m)
+    ppm = texture_ppm(cam, rect, size_m)
     tex = tex_fn(max(4, int(size_m[0] * ppm)), max(4, int(size_m[1] * ppm)), ppm)
     uv = cam.project(rect)
     box = (*uv.min(axis=0), *uv.max(axis=0))
     lit = {**light, **tone_near(img, box)}
-    tex = tex * _intensity(normal, lit)
-    _warp(img, cam, rect, rect, _tint(tex, lit))
+    tex = tex * intensity(normal, lit)
+    warp(img, cam, rect, rect, tint(tex, lit))
     return box
 
 
 def _facing(normal_local: np.ndarray, x: float, z: float, yaw: float, cam: Camera, rect):
-    n = _place(normal_local[None, :], 0, 0, yaw)[0]
+    n = place(normal_local[None, :], 0, 0, yaw)[0]
     to_cam = np.array([0.0, cam.height_m, 0.0]) - rect.mean(axis=0)
     return n if float(np.dot(n, to_cam)) > 0 else -n
 
@@ -123,7 +123,7 @@ def draw_van_side(img, cam: Camera, rng, x: float, z: float, yaw: float, light: 
 
     def side(y0, y1):
         local = np.array([[0, y0, -half], [0, y0, half], [0, y1, half], [0, y1, -half]], float)
-        return _place(local, x, z, yaw)
+        return place(local, x, z, yaw)
 
     body, under = side(floor, floor + height), side(0.0, floor)
     n = _facing(np.array([1.0, 0.0, 0.0]), x, z, yaw, cam, body)
@@ -157,7 +157,7 @@ def draw_sign_panel(img, cam: Camera, rng, x: float, z: float, yaw: float, light
             [[-hw, bottom, 0], [hw, bottom, 0], [hw, bottom + height, 0], [-hw, bottom + height, 0]]
         )
         normal = np.array([0.0, 0.0, 1.0])
-    rect = _place(local.astype(float), x, z, yaw)
+    rect = place(local.astype(float), x, z, yaw)
     n = _facing(normal, x, z, yaw, cam, rect)
     dirty = rng.random() < 0.5
     return _draw_plane(

@@ -86,7 +86,8 @@ FACES = {
 }
 
 
-def _place(corners: np.ndarray, x: float, z: float, yaw: float) -> np.ndarray:
+def place(corners: np.ndarray, x: float, z: float, yaw: float) -> np.ndarray:
+    """Local model ``corners`` (N x 3, metres) turned by ``yaw`` and moved to ground (x, z)."""
     c, s = math.cos(yaw), math.sin(yaw)
     out = corners.copy()
     out[:, 0], out[:, 2] = (
@@ -215,19 +216,19 @@ def draw_negative(img, cam, rng, x, z, yaw, light, sun) -> str:
     if kind in ("car", "van"):
         L, W = (4.3, 1.8) if kind == "car" else (5.2, 2.0)
         body_h = 0.9 if kind == "car" else 1.9
-        body = _place(_box(-W / 2, W / 2, 0.25, body_h, -L / 2, L / 2), x, z, yaw)
+        body = place(_box(-W / 2, W / 2, 0.25, body_h, -L / 2, L / 2), x, z, yaw)
         _shadow(img, cam, body, sun)
         _draw_block(img, cam, body, colour, light, sun[0])
         if kind == "car":
-            cabin = _place(_box(-W / 2 + 0.1, W / 2 - 0.1, body_h, 1.45, -1.2, 1.0), x, z, yaw)
+            cabin = place(_box(-W / 2 + 0.1, W / 2 - 0.1, body_h, 1.45, -1.2, 1.0), x, z, yaw)
             _draw_block(img, cam, cabin, (50, 45, 40), light, sun[0])
         for dz in (-L / 2 + 0.8, L / 2 - 0.8):
             for dx in (-W / 2, W / 2):
-                c = _place(np.array([[dx, 0.33, dz]]), x, z, yaw)
+                c = place(np.array([[dx, 0.33, dz]]), x, z, yaw)
                 u, v = cam.project(c)[0]
                 cv2.circle(img, (int(u), int(v)), max(1, int(0.33 * cam.f / z)), (20, 20, 20), -1)
     elif kind == "barrier":
-        bar = _place(_box(-0.05, 0.05, 0.6, 0.85, -1.0, 1.0), x, z, yaw)
+        bar = place(_box(-0.05, 0.05, 0.6, 0.85, -1.0, 1.0), x, z, yaw)
         polys = _draw_block(img, cam, bar, (40, 40, 210), light, sun[0])
         for poly in polys.values():
             _texture(img, poly, rng, [(235, 235, 235)], 40)
@@ -235,7 +236,7 @@ def draw_negative(img, cam, rng, x, z, yaw, light, sun) -> str:
             _draw_block(
                 img,
                 cam,
-                _place(_box(-0.3, 0.3, 0, 0.6, dz - 0.05, dz + 0.05), x, z, yaw),
+                place(_box(-0.3, 0.3, 0, 0.6, dz - 0.05, dz + 0.05), x, z, yaw),
                 (60, 60, 60),
                 light,
                 sun[0],
@@ -244,7 +245,7 @@ def draw_negative(img, cam, rng, x, z, yaw, light, sun) -> str:
         _draw_block(
             img,
             cam,
-            _place(_box(-0.35, 0.35, 0, 1.05, -0.4, 0.4), x, z, yaw),
+            place(_box(-0.35, 0.35, 0, 1.05, -0.4, 0.4), x, z, yaw),
             colour,
             light,
             sun[0],

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from sample_footage.skip_models import COLOURS, Camera, SkipModel, _place
+from sample_footage.skip_models import COLOURS, Camera, SkipModel, place
 from sample_footage.skip_textures import (
     company_text,
     contents_texture,
@@ -98,7 +98,7 @@ def _signed_area(p: np.ndarray) -> float:
     return float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)) / 2
 
 
-def _warp(img: np.ndarray, cam: Camera, rect: np.ndarray, poly: np.ndarray, tex: np.ndarray):
+def warp(img: np.ndarray, cam: Camera, rect: np.ndarray, poly: np.ndarray, tex: np.ndarray):
     """Warp ``tex`` (float BGR 0..1, covering ``rect``) onto ``img`` inside ``poly`` (3-D)."""
     dst = cam.project(rect).astype(np.float32)
     th, tw = tex.shape[:2]
@@ -124,13 +124,15 @@ def _warp(img: np.ndarray, cam: Camera, rect: np.ndarray, poly: np.ndarray, tex:
     img[y0:y1, x0:x1] = np.clip(region * (1 - a) + warped * 255 * a, 0, 255).astype(np.uint8)
 
 
-def _ppm(cam: Camera, rect_world: np.ndarray, size_m: tuple[float, float]) -> float:
+def texture_ppm(cam: Camera, rect_world: np.ndarray, size_m: tuple[float, float]) -> float:
+    """Texture pixels per metre for a world ``rect`` of ``size_m``: its on-screen size, clipped."""
     uv = cam.project(rect_world)
     px = max(np.linalg.norm(uv[1] - uv[0]), np.linalg.norm(uv[2] - uv[1]), 8.0)
     return float(np.clip(1.3 * px / max(size_m), 25, 260))
 
 
-def _intensity(normal: np.ndarray, light: dict) -> float:
+def intensity(normal: np.ndarray, light: dict) -> float:
+    """Lambert shading of a face with unit ``normal``: ambient plus direct sun."""
     lam = max(0.0, float(np.dot(normal, light["sun"])))
     return light["ambient"] + light["direct"] * lam
 
@@ -164,8 +166,8 @@ def _faces(m: SkipModel, x: float, z: float, yaw: float, cam: Camera):
     cam_pos = np.array([0.0, cam.height_m, 0.0])
     out = []
     for name, (rect, poly, n, size) in _frames(m).items():
-        rw, pw = _place(rect, x, z, yaw), _place(poly, x, z, yaw)
-        nw = _place(n[None, :], 0, 0, yaw)[0]
+        rw, pw = place(rect, x, z, yaw), place(poly, x, z, yaw)
+        nw = place(n[None, :], 0, 0, yaw)[0]
         visible = float(np.dot(nw, cam_pos - pw.mean(axis=0))) > 0
         out.append((name, rw, pw, nw, size, visible))
     return out
@@ -176,7 +178,7 @@ def _contents_plane(m: SkipModel, x, z, yaw, fill: float):
     hw, h = m.width_m / 2 * 0.97, m.height_m * fill
     half = (m.base_m + (m.top_m - m.base_m) * fill) / 2 * 0.97
     rect = np.array([[-hw, h, -half], [hw, h, -half], [hw, h, half], [-hw, h, half]], float)
-    return _place(rect, x, z, yaw), (2 * hw, 2 * half)
+    return place(rect, x, z, yaw), (2 * hw, 2 * half)
 
 
 def draw_real_skip(img, cam, m: SkipModel, x, z, yaw, light: dict, rng, contents_photo):
@@ -190,31 +192,32 @@ def draw_real_skip(img, cam, m: SkipModel, x, z, yaw, light: dict, rng, contents
     if open_top:
         for name, rect, poly, n, size, visible in faces:  # inner walls seen over the rim
             if not visible and name != "top":
-                tex = _texture_for(rng, "inner", m, look, _ppm(cam, rect, size), size, None)
-                tex *= _intensity(-n, light) * 0.75
-                _warp(img, cam, rect, poly, _tint(tex, light))
+                tex = _texture_for(rng, "inner", m, look, texture_ppm(cam, rect, size), size, None)
+                tex *= intensity(-n, light) * 0.75
+                warp(img, cam, rect, poly, tint(tex, light))
         if m.state != "empty":
             rect, size = _contents_plane(m, x, z, yaw, float(rng.uniform(0.55, 0.95)))
             tex = _texture_for(
-                rng, "contents", m, look, _ppm(cam, rect, size), size, contents_photo
+                rng, "contents", m, look, texture_ppm(cam, rect, size), size, contents_photo
             )
-            tex *= _intensity(np.array([0.0, 1.0, 0.0]), light) * 0.8
-            _warp(img, cam, rect, rect, _tint(tex, light))
+            tex *= intensity(np.array([0.0, 1.0, 0.0]), light) * 0.8
+            warp(img, cam, rect, rect, tint(tex, light))
     for name, rect, poly, n, size, visible in faces:
         if not visible or (name == "top" and open_top):
             continue
-        tex = _texture_for(rng, name, m, look, _ppm(cam, rect, size), size, contents_photo)
-        tex *= _intensity(n, light)
+        tex = _texture_for(rng, name, m, look, texture_ppm(cam, rect, size), size, contents_photo)
+        tex *= intensity(n, light)
         if name != "top":
             _ao(tex, light["ao"])
-        _warp(img, cam, rect, poly, _tint(tex, light))
+        warp(img, cam, rect, poly, tint(tex, light))
     if m.lamps:
         _lamps(img, cam, faces)
     corners = np.vstack([faces[0][2], faces[1][2]])  # left and right walls: all 8 corners
     return cam.project(corners)
 
 
-def _tint(tex: np.ndarray, light: dict) -> np.ndarray:
+def tint(tex: np.ndarray, light: dict) -> np.ndarray:
+    """``tex`` (float BGR 0..1) in the scene's colour gain and light level."""
     return np.clip(tex * np.asarray(light["gain"], np.float32) * light["level"], 0, 1)
 
 

@@ -48,7 +48,8 @@ def company_text(rng: np.random.Generator) -> tuple[str, str]:
     return name, f"{area} {digits[:3]} {digits[3:]}"
 
 
-def _put_text(tex, text: str, x0: float, yc: float, width: float, colour, rng) -> None:
+def put_text(tex, text: str, x0: float, yc: float, width: float, colour, rng) -> None:
+    """Paint ``text`` ``width`` px wide from ``x0`` centred on row ``yc``, slightly faded."""
     font = int(rng.choice([cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_SIMPLEX]))
     (tw, th), _ = cv2.getTextSize(text, font, 1.0, 2)
     scale = width / max(tw, 1)
@@ -72,7 +73,7 @@ def _plate(tex, phone: str, rng) -> None:
     if plate.shape[0] < 2 or plate.shape[1] < 2:
         return
     plate[:] = (0.9, 0.9, 0.9) if rng.random() < 0.6 else tuple(YELLOW)
-    _put_text(plate, phone, 0.06 * pw, 0.5 * ph, 0.88 * pw, (0.05, 0.05, 0.05), rng)
+    put_text(plate, phone, 0.06 * pw, 0.5 * ph, 0.88 * pw, (0.05, 0.05, 0.05), rng)
 
 
 def _ribs(tex, rng, ppm: float, n: int, lit_left: bool) -> None:
@@ -101,7 +102,8 @@ def _rim(tex, ppm: float, rng) -> None:
     tex[h - base :] *= 0.8
 
 
-def _scratches(tex, rng, n: int) -> None:
+def scratches(tex, rng, n: int) -> None:
+    """Scratch ``n`` thin lines through the paint, showing grey metal."""
     h, w = tex.shape[:2]
     mask = np.zeros((h, w), np.uint8)
     for _ in range(n):
@@ -129,7 +131,8 @@ def _rust(tex, rng, ppm: float, amount: float) -> None:
     _blend(tex, np.maximum(mask, patches), rust, 0.85)
 
 
-def _dirt(tex, rng) -> None:
+def dirt(tex, rng) -> None:
+    """Darken ``tex`` with dirt, heavier towards the bottom."""
     h = tex.shape[0]
     g = (np.linspace(0, 1, h, dtype=np.float32) ** rng.uniform(1.5, 3.5))[:, None]
     _blend(tex, g * lowfreq(rng, h, tex.shape[1], (2, 8), 0.4), DIRT, rng.uniform(0.2, 0.6))
@@ -178,8 +181,8 @@ def paint_texture(rng, look, w: int, h: int, ppm: float, face: str) -> np.ndarra
     if face == "side" and look.lettering == "big":
         name, phone = look.text
         ink = np.asarray(look.ink, np.float32)
-        _put_text(tex, name, 0.08 * w, 0.42 * h, 0.84 * w, ink, rng)
-        _put_text(tex, phone, 0.2 * w, 0.68 * h, 0.6 * w, ink, rng)
+        put_text(tex, name, 0.08 * w, 0.42 * h, 0.84 * w, ink, rng)
+        put_text(tex, phone, 0.2 * w, 0.68 * h, 0.6 * w, ink, rng)
     elif face == "side" and look.lettering == "plate":
         _plate(tex, look.text[1], rng)
     if face == "side" and look.lugs:
@@ -188,10 +191,10 @@ def paint_texture(rng, look, w: int, h: int, ppm: float, face: str) -> np.ndarra
         pw, top = max(2, int(0.22 * w)), int(0.1 * h)
         for x0 in (int(0.03 * w), w - int(0.03 * w) - pw):
             _chevrons(tex, x0, x0 + pw, top, int(0.6 * h), rng)
-    _scratches(tex, rng, int(look.wear * 60))
+    scratches(tex, rng, int(look.wear * 60))
     if look.rust > 0:
         _rust(tex, rng, ppm, look.rust)
-    _dirt(tex, rng)
+    dirt(tex, rng)
     return tex
 
 

@@ -174,43 +174,41 @@ def wear_runs_from_profiles(
     keys = [(p.source, p.frame_index) for p in profiles]
     geoms = network.segments.set_index("segment_id").geometry
     junctions = ml.junction_ends_from_network(network)
+    crs, lengths = str(network.crs), (run_length_m, window_m, min_covered_m)
     runs: list[WearRun] = []
     names, code = np.unique(cells["segment"].astype(str), return_inverse=True)
     for c, seg in enumerate(names):
-        if not seg:
-            continue
-        on = code == c
-        cross = ml.cross_sections_from_cells(cells, on)
-        peaks = ml.peaks_from_cross_sections(cross)
-        lines, resid = ml.lines_from_peaks(peaks)
-        if not lines:
-            continue
-        resid = ml.residuals_for_all_frames(resid, keys, list(cross))
-        away = ml.mask_outside_mouths(
-            cells["chainage"], geoms[seg].length, junctions.get(seg, (False, False))
-        )
-        bands = []
-        for off in lines:
-            band, floor = ml.band_of_line(cells, on, cross, off, peaks, resid)
-            bands.append((off, band & away, floor))
-        placed = _registered_along(cells, bands, keys, list(cross))
-        for off, band, floor in bands:
-            runs += _runs_of_line(
-                seg,
-                off,
-                placed,
-                band,
-                floor[band],
-                keys,
-                geoms[seg],
-                str(network.crs),
-                (run_length_m, window_m, min_covered_m),
+        if seg:
+            ends = junctions.get(seg, (False, False))
+            runs += _wear_runs_from_segment(
+                cells, code == c, seg, keys, geoms[seg], ends, crs, lengths
             )
     log.info(
         "marking wear: %d runs on %d lines",
         len(runs),
         len({(r.segment_id, r.line_offset_m) for r in runs}),
     )
+    return runs
+
+
+def _wear_runs_from_segment(cells, on, seg, keys, geom, junction_ends, crs, lengths):
+    """Wear runs of every painted line found on segment ``seg`` (its cells ``on``): lines from
+    the cross-section peaks, each line's band away from junction mouths, registered along."""
+    cross = ml.cross_sections_from_cells(cells, on)
+    peaks = ml.peaks_from_cross_sections(cross)
+    lines, resid = ml.lines_from_peaks(peaks)
+    if not lines:
+        return []
+    resid = ml.residuals_for_all_frames(resid, keys, list(cross))
+    away = ml.mask_outside_mouths(cells["chainage"], geom.length, junction_ends)
+    bands = []
+    for off in lines:
+        band, floor = ml.band_of_line(cells, on, cross, off, peaks, resid)
+        bands.append((off, band & away, floor))
+    placed = _registered_along(cells, bands, keys, list(cross))
+    runs: list[WearRun] = []
+    for off, band, floor in bands:
+        runs += _runs_of_line(seg, off, placed, band, floor[band], keys, geom, crs, lengths)
     return runs
 
 

@@ -8,10 +8,10 @@ from sample_footage.skip_models import Camera, SkipModel, random_skip
 from sample_footage.skip_render import (
     _faces,
     _frames,
-    _warp,
     draw_real_skip,
     random_look,
     tone_near,
+    warp,
 )
 from sample_footage.skip_textures import paint_texture
 
@@ -47,7 +47,7 @@ def test_text_is_never_mirrored_whichever_side_is_seen():
         img = np.full((240, 640, 3), 128, np.uint8)
         face = "right" if x < 0 else "left"
         rect, poly = next((f[1], f[2]) for f in _faces(OPEN, x, 10.0, 0.0, CAM) if f[0] == face)
-        _warp(img, CAM, rect, poly, tex)
+        warp(img, CAM, rect, poly, tex)
         cols = np.nonzero(np.any(img != 128, axis=(0, 2)))[0]
         mid = (cols.min() + cols.max()) // 2
         assert img[:, cols.min() : mid].mean() < img[:, mid : cols.max()].mean(), x
