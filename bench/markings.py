@@ -13,7 +13,10 @@ and FRESH_CONTRAST were chosen from (session 6; sessions 4-5 chose on the first 
    paint found in the whole frame (``end_to_end``, as in sessions 4-5) and only in the rows the
    independent mask looks in (``end_to_end_fade_rows``, session 6: a line's part above that cut
    is never faded, and found together with the faded part it makes the line read less worn).
-2. **Holdout** (``../shared/holdout/laneq_markings``, evaluation only): Spearman of wear vs the
+2. **Our own real grades** (``bench/marking_grades_by_eye.csv``): 62 lines on 17 Brazilian
+   *train* images graded by eye (0 as new, 1 gone), each drawn as a line from its bottom end to
+   its top end; Spearman on the drawn bands and end to end. Settings are chosen here, or on 1.
+3. **Holdout** (``../shared/holdout/laneq_markings``, evaluation only): Spearman of wear vs the
    41 grades on the given masks and end to end (paint found in the whole frame, and in the
    default road region ``roadcam markings wear`` looks in: the lower 60 %), and the naive
    baseline (1 - mean grey).
@@ -256,6 +259,82 @@ def holdout() -> dict:
     }
 
 
+GRADES_BY_EYE = ROOT / "bench" / "marking_grades_by_eye.csv"
+
+
+def band_of_graded_line(image: np.ndarray, xb: int, yb: int, xt: int, yt: int) -> np.ndarray:
+    """The paint band of a line graded by eye, drawn from (xb, yb) at the bottom to (xt, yt):
+    the drawn axis shifted sideways (at most 12 px) onto the paint's ridge, weighted by how much
+    each row's brightest pixel near the axis rises above the local median; width 8 px + 5 % of
+    the row (a roof camera's lines widen towards the bottom of a 1024x640 frame)."""
+    import cv2
+
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    med = cv2.medianBlur(grey.astype(np.uint8), 41).astype(np.float32)
+    rise = cv2.GaussianBlur(grey - med, (0, 0), 2)
+    h, w = grey.shape
+    ys = np.arange(max(yt, 0), min(yb, h - 1) + 1)
+    axis = xb + (xt - xb) * (yb - ys) / max(yb - yt, 1)
+    offsets, weights = [], []
+    for y, x0 in zip(ys, axis, strict=True):
+        lo, hi = int(max(0, x0 - 12)), int(min(w - 1, x0 + 12))
+        if hi > lo:
+            k = int(np.argmax(rise[y, lo : hi + 1]))
+            offsets.append(lo + k - x0)
+            weights.append(max(float(rise[y, lo + k]), 0.0) + 1e-3)
+    shift = 0.0
+    if len(offsets) > 10:
+        d, wt = np.array(offsets), np.array(weights)
+        shift = float(np.clip(np.average(d, weights=wt), -12, 12))
+        near = np.abs(d - shift) < 5  # one robust pass
+        if near.sum() > 10:
+            shift = float(np.average(d[near], weights=wt[near]))
+    mask = np.zeros((h, w), bool)
+    xx = np.arange(w)
+    for y, x0 in zip(ys, axis, strict=True):
+        mask[y] = np.abs(xx - (x0 + shift)) <= (8 + 0.05 * y) / 2
+    return mask
+
+
+def real_grades() -> dict:
+    """Spearman of wear vs our own by-eye grades of real Brazilian paint (train split images,
+    ``bench/marking_grades_by_eye.csv``): our validation data for the real grades, measured at
+    the calibration's half size, on the drawn bands and end to end."""
+    import cv2
+
+    from detector.marking_finder import road_region
+    from detector.markings import measure_masks
+
+    rows = list(csv.DictReader(GRADES_BY_EYE.open()))
+    grades, given, naive, e2e, e2e_road, found = [], [], [], [], [], 0
+    for sid in dict.fromkeys(r["sample_id"] for r in rows):
+        image = cv2.imread(str(BRAZIL / "Dataset" / sid / f"{sid}_RAW.jpg"))
+        rs = [r for r in rows if r["sample_id"] == sid]
+        ends = [[int(r[k]) for k in ("x_bottom", "y_bottom", "x_top", "y_top")] for r in rs]
+        bands = [band_of_graded_line(image, *e) for e in ends]
+        image = cv2.resize(image, (512, 315), interpolation=cv2.INTER_AREA)
+        masks = [
+            cv2.resize(b.astype(np.uint8), (512, 315), interpolation=cv2.INTER_NEAREST) > 0
+            for b in bands
+        ]
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(float)
+        given += [w.wear for w in measure_masks(image, masks)]
+        naive += [1 - grey[m].mean() / 255 for m in masks]
+        ends_w, hits = end_to_end(image, masks)
+        e2e, found = e2e + ends_w, found + sum(hits)
+        e2e_road += end_to_end(image, masks, road_region(image.shape))[0]
+        grades += [float(r["grade"]) for r in rs]
+    return {
+        "markings": len(grades),
+        "images": len({r["sample_id"] for r in rows}),
+        "given_mask_spearman": round(_spearman(grades, given), 4),
+        "naive_baseline_spearman": round(_spearman(grades, naive), 4),
+        "end_to_end_spearman": round(_spearman(grades, e2e), 4),
+        "end_to_end_found": found,
+        "end_to_end_road_region_spearman": round(_spearman(grades, e2e_road), 4),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="valid", choices=["train", "valid"])
@@ -267,7 +346,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no calibration data at ../shared/data/cracks_potholes_brazil_dnit_subset")
         return 1
     t0 = time.perf_counter()
-    result = {"calibration": calibration(args.split, args.limit)}
+    result = {
+        "calibration": calibration(args.split, args.limit),
+        "real_grades_by_eye": real_grades(),
+    }
     if not args.no_holdout and not args.choose and LANEQ.is_dir():
         result["holdout_laneq"] = holdout()
     result["seconds"] = round(time.perf_counter() - t0, 1)

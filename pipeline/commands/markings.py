@@ -20,6 +20,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="folder of PNGs of the same stems, one colour per marking (0 = background): "
         "measure these markings instead of finding the paint",
     )
+    w.add_argument(
+        "--road-top",
+        type=_share_of_height,
+        default=0.4,
+        metavar="SHARE",
+        help="look for paint below this share of the image height (default 0.4, a dashcam; "
+        "0 for a camera looking down at the road, whose whole frame is road)",
+    )
     w.add_argument("--json", action="store_true")
     w.set_defaults(func=run_wear)
     g = ms.add_parser("programme", help="the re-lining programme from the stored wear runs")
@@ -30,8 +38,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=run_programme)
 
 
-def _measure_one(path: Path, masks_dir: Path | None) -> dict:
-    from detector.marking_finder import measure_image
+def _share_of_height(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share < 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share of the height in [0, 1)")
+    return share
+
+
+def _measure_one(path: Path, masks_dir: Path | None, road_top: float = 0.4) -> dict:
+    from detector.marking_finder import measure_image, road_region
     from detector.markings import read_image, read_label_masks
     from roadcam.errors import InputNotFoundError
 
@@ -42,7 +60,7 @@ def _measure_one(path: Path, masks_dir: Path | None) -> dict:
         if not label.is_file():
             raise InputNotFoundError("no mask PNG of the same stem", path=str(label))
         masks = read_label_masks(label, image.shape)
-    found = measure_image(image, masks)
+    found = measure_image(image, masks, region=road_region(image.shape, road_top))
     return {
         "image": str(path),
         "width": int(image.shape[1]),
@@ -59,7 +77,7 @@ def run_wear(args: argparse.Namespace) -> int:
     results, errors = [], []
     for path in _collect(args.images):
         try:
-            results.append(_measure_one(path, args.masks))
+            results.append(_measure_one(path, args.masks, args.road_top))
         except RoadcamError as err:  # a bad image is an error record; the batch goes on
             errors.append(error_record(err, path=str(path)))
     if args.json:

@@ -175,3 +175,20 @@ def test_a_line_is_not_swallowed_by_clutter_beside_it():
     assert best.sum() < 1.5 * mask.sum()  # the line's outline, not a block of specks
     # nothing found is thicker than a marking can be (the sprawl closed into one block is)
     assert max(cv2.distanceTransform(f.astype(np.uint8), cv2.DIST_L2, 3).max() for f in found) < 14
+
+
+def test_command_looks_in_the_whole_frame_when_told(tmp_path, capsys):
+    """A roof camera looking down sees road to the top of the frame: ``--road-top 0``."""
+    rng = np.random.default_rng(3)
+    grey = cv2.GaussianBlur(rng.normal(95, 12, (300, 400)).astype(np.float32), (0, 0), 1.2)
+    grey[30:110, 195:205] = 235  # a dash in the upper part of the frame only
+    cv2.imwrite(str(tmp_path / "roof.png"), np.clip(grey, 0, 255).astype(np.uint8))
+    assert main(["markings", "wear", str(tmp_path / "roof.png"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["images"][0]["markings"] == []
+    argv = ["markings", "wear", str(tmp_path / "roof.png"), "--json", "--road-top", "0"]
+    assert main(argv) == 0
+    (m,) = json.loads(capsys.readouterr().out)["images"][0]["markings"]
+    assert m["wear"] < 0.3
+    with pytest.raises(SystemExit) as bad:
+        main(["markings", "wear", str(tmp_path / "roof.png"), "--road-top", "1.5"])
+    assert bad.value.code == 2
