@@ -40,6 +40,21 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+@pytest.fixture(scope="session")
+def load_bench():
+    """A loader of ``bench/<name>.py`` as a module (bench/ is not a package; tests may use it)."""
+    import importlib.util
+
+    def load(name: str):
+        path = REPO_ROOT / "bench" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+    return load
+
+
 # --------------------------------------------------------------------------------------------
 # Database fixtures (owned by the store engineer).
 #

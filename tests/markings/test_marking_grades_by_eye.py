@@ -4,18 +4,10 @@ the shipped finder and measure on them (docs/markings.md, "Real grades of our ow
 from __future__ import annotations
 
 import csv
-import importlib.util
 
 import pytest
 
 from roadcam.settings import PROJECT_ROOT
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_markings", PROJECT_ROOT / "bench" / "markings.py")  # fmt: skip
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_graded_lines_are_on_train_images_only():
@@ -30,10 +22,10 @@ def test_graded_lines_are_on_train_images_only():
     assert all(int(r["y_bottom"]) > int(r["y_top"]) for r in rows)
 
 
-def test_shipped_finder_on_real_graded_paint(shared_data):
+def test_shipped_finder_on_real_graded_paint(shared_data, load_bench):
     if not (shared_data / "cracks_potholes_brazil_dnit_subset").is_dir():
         pytest.skip("../shared/data/cracks_potholes_brazil_dnit_subset is absent")
-    figures = _bench().real_grades()
+    figures = load_bench("markings").real_grades()
     assert figures["markings"] == 62
     # measured (session 7): given bands 0.648 (naive 0.616), end to end 0.756 with 58 of 62
     # found; before thick sprawls were split off, end to end was 0.709

@@ -1,23 +1,17 @@
 """bench/pipeline.py's check of a long drive's defects against the rendered truth (the long
 drive renders the sample's scene): a defect on a rendered pothole is real, one 50 m off is not."""
 
-import importlib.util
 import json
 
 import pytest
 
-from roadcam.settings import PROJECT_ROOT
+
+@pytest.fixture
+def bench(load_bench):
+    return load_bench("pipeline")
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_pipeline", PROJECT_ROOT / "bench" / "pipeline.py")  # fmt: skip
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_truth_report_counts_real_and_false_defects():
-    bench = _bench()
+def test_truth_report_counts_real_and_false_defects(bench):
     truth = json.loads(bench.TRUTH.read_text())["features"]
     p01 = next(f for f in truth if f["properties"]["id"] == "P01")
     lon, lat = p01["geometry"]["coordinates"]
@@ -34,10 +28,9 @@ def test_truth_report_counts_real_and_false_defects():
     assert report["false_defects"][0]["lon"] == round(lon + 0.0007, 7)
 
 
-def test_truth_report_does_not_split_one_defect_on_the_truth_radius():
+def test_truth_report_does_not_split_one_defect_on_the_truth_radius(bench):
     """Two decode modes placing one pothole 0.3 m apart, 3.2 m and 2.9 m from its rendered point,
     found the same real defect (at a 3 m radius one of them used to count as false)."""
-    bench = _bench()
     truth = json.loads(bench.TRUTH.read_text())["features"]
     p03 = next(f for f in truth if f["properties"]["id"] == "P03")
     lon, lat = p03["geometry"]["coordinates"]
