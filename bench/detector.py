@@ -133,17 +133,38 @@ def run_speed(
 ) -> dict:
     """Plain ultralytics PyTorch predict vs our default backend on the same frames (end to end:
     decode-free BGR in, Detections out, including letterbox and NMS)."""
+    import os
+
     import cv2
     import torch
 
-    from detector.evaluate import evaluate_results, predict_images, test_image_lists
-    from detector.model import Detector, weights_card
+    from detector.model import weights_card
 
     torch.set_num_threads(threads)
-    paths = _frames(dataset, n)
-    images = [cv2.imread(str(p)) for p in paths]
+    images = [cv2.imread(str(p)) for p in _frames(dataset, n)]
     conf = float(weights_card(weights_fast).get("conf_threshold", 0.25))
-    arms = {
+    arms = _speed_arms(weights_pt, weights_fast, backend, conf, threads)
+    out = {
+        "load_avg_before": [round(x, 2) for x in os.getloadavg()],
+        "frames": len(images),
+        "repeats": repeats,
+        "threads": threads,
+        "imgsz": arms[f"roadcam_{backend}"].imgsz,
+        "frame_sizes": sorted({f"{im.shape[1]}x{im.shape[0]}" for im in images}),
+        "arms": _timed_arms(arms, images, repeats),
+    }
+    for name, acc in _accuracy_of_arms(arms, dataset, accuracy_sources, conf).items():
+        out["arms"][name]["accuracy"] = acc
+    out.update(_speedups(out["arms"], f"roadcam_{backend}", "ultralytics_pytorch"))
+    out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
+def _speed_arms(weights_pt: Path, weights_fast: Path, backend: str, conf: float, threads: int):
+    """The two arms: plain ultralytics PyTorch at our image size, and our backend."""
+    from detector.model import Detector
+
+    return {
         "ultralytics_pytorch": Detector(
             weights_pt,
             backend="ultralytics",
@@ -154,17 +175,10 @@ def run_speed(
             weights_fast, backend=backend, conf_threshold=conf, threads=threads
         ),
     }
-    import os
 
-    out = {
-        "load_avg_before": [round(x, 2) for x in os.getloadavg()],
-        "frames": len(images),
-        "repeats": repeats,
-        "threads": threads,
-        "imgsz": arms[f"roadcam_{backend}"].imgsz,
-        "frame_sizes": sorted({f"{im.shape[1]}x{im.shape[0]}" for im in images}),
-        "arms": {},
-    }
+
+def _timed_arms(arms: dict, images: list, repeats: int) -> dict:
+    """Median ms per image of each arm, single and batch 8."""
     # interleave the arms over the repeats so that load changes on the shared machine hit all of them
     timings: dict[str, list[float]] = {}
     for _ in range(repeats):
@@ -174,37 +188,49 @@ def run_speed(
                 timings.setdefault(key, []).append(
                     _time_backend(det, images, 1, batch=b)["ms_per_image"]
                 )
+    out = {}
     for key, ms in timings.items():
         det = arms[key.removesuffix("_batch8")]
         m = float(np.median(ms))
-        out["arms"][key] = {
+        out[key] = {
             "weights": portable_path(det.weights_path),
             "ms_per_image": round(m, 2),
             "images_per_s": round(1000 / m, 1),
             "ms_runs": ms,
         }
-        log.info("%s: %s", key, out["arms"][key])
+        log.info("%s: %s", key, out[key])
+    return out
+
+
+def _accuracy_of_arms(arms: dict, dataset: Path, sources: list[str], conf: float) -> dict:
+    """mAP50 and F1 per class of each arm on each source's test images."""
+    from detector.evaluate import evaluate_results, predict_images, test_image_lists
+    from detector.model import Detector
+
     lists = test_image_lists(dataset)
+    out = {}
     for name, det in list(arms.items()):
         acc = {}
-        for src in accuracy_sources:
+        for src in sources:
             d = Detector(
                 det.weights_path, backend=det.backend_name, conf_threshold=0.001, imgsz=det.imgsz
             )
             r = evaluate_results(predict_images(d.detect, lists[src]), d.class_names, conf)
             acc[src] = {c: {"mAP50": m["mAP50"], "f1": m["f1"]} for c, m in r["classes"].items()}
-        out["arms"][name]["accuracy"] = acc
-    a = out["arms"]
-    ours, base = f"roadcam_{backend}", "ultralytics_pytorch"
-    out["speedup"] = round(a[ours]["images_per_s"] / a[base]["images_per_s"], 2)
-    out["speedup_batch8_vs_batch8"] = round(
-        a[f"{ours}_batch8"]["images_per_s"] / a[f"{base}_batch8"]["images_per_s"], 2
-    )
-    out["speedup_batch8_vs_plain_predict"] = round(
-        a[f"{ours}_batch8"]["images_per_s"] / a[base]["images_per_s"], 2
-    )
-    out["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
+        out[name] = acc
     return out
+
+
+def _speedups(a: dict, ours: str, base: str) -> dict:
+    return {
+        "speedup": round(a[ours]["images_per_s"] / a[base]["images_per_s"], 2),
+        "speedup_batch8_vs_batch8": round(
+            a[f"{ours}_batch8"]["images_per_s"] / a[f"{base}_batch8"]["images_per_s"], 2
+        ),
+        "speedup_batch8_vs_plain_predict": round(
+            a[f"{ours}_batch8"]["images_per_s"] / a[base]["images_per_s"], 2
+        ),
+    }
 
 
 def speed_table(res: dict) -> str:
