@@ -263,37 +263,56 @@ GRADES_BY_EYE = ROOT / "bench" / "marking_grades_by_eye.csv"
 
 
 def band_of_graded_line(image: np.ndarray, xb: int, yb: int, xt: int, yt: int) -> np.ndarray:
-    """The paint band of a line graded by eye, drawn from (xb, yb) at the bottom to (xt, yt):
-    the drawn axis shifted sideways (at most 12 px) onto the paint's ridge, weighted by how much
-    each row's brightest pixel near the axis rises above the local median; width 8 px + 5 % of
-    the row (a roof camera's lines widen towards the bottom of a 1024x640 frame)."""
+    """The paint band of a line graded by eye, drawn from (xb, yb) at the bottom to (xt, yt).
+
+    Row by row near the drawn axis (12 px either side) the paint's ridge is the pixel that rises
+    most above the local median. The axis is shifted sideways onto the ridges (weighted by the
+    rise, one robust pass), and the band's width per row is ``8 px + 5 %`` of the row (a roof
+    camera's lines widen towards the bottom of a 1024x640 frame) scaled by the median ratio of
+    each clear ridge's width at half its rise to that (0.4-1.5; 1 when fewer than 10 rows have a
+    ridge rising 12 grey levels)."""
     import cv2
 
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    med = cv2.medianBlur(grey.astype(np.uint8), 41).astype(np.float32)
-    rise = cv2.GaussianBlur(grey - med, (0, 0), 2)
+    rise = cv2.GaussianBlur(grey - cv2.medianBlur(grey.astype(np.uint8), 81), (0, 0), 2)
     h, w = grey.shape
     ys = np.arange(max(yt, 0), min(yb, h - 1) + 1)
     axis = xb + (xt - xb) * (yb - ys) / max(yb - yt, 1)
-    offsets, weights = [], []
-    for y, x0 in zip(ys, axis, strict=True):
+    default = 8 + 0.05 * ys
+    offsets, weights, ratios = [], [], []
+    for y, x0, wd in zip(ys, axis, default, strict=True):
         lo, hi = int(max(0, x0 - 12)), int(min(w - 1, x0 + 12))
-        if hi > lo:
-            k = int(np.argmax(rise[y, lo : hi + 1]))
-            offsets.append(lo + k - x0)
-            weights.append(max(float(rise[y, lo + k]), 0.0) + 1e-3)
-    shift = 0.0
-    if len(offsets) > 10:
-        d, wt = np.array(offsets), np.array(weights)
-        shift = float(np.clip(np.average(d, weights=wt), -12, 12))
-        near = np.abs(d - shift) < 5  # one robust pass
-        if near.sum() > 10:
-            shift = float(np.average(d[near], weights=wt[near]))
+        if hi <= lo:
+            continue
+        k = lo + int(np.argmax(rise[y, lo : hi + 1]))
+        offsets.append(k - x0)
+        weights.append(max(float(rise[y, k]), 0.0) + 1e-3)
+        if rise[y, k] >= 12:
+            half = rise[y] >= 0.5 * rise[y, k]
+            left, right = k, k
+            while left > 0 and half[left - 1]:
+                left -= 1
+            while right < w - 1 and half[right + 1]:
+                right += 1
+            ratios.append((right - left + 1) / wd)
+    shift = _ridge_shift(np.array(offsets), np.array(weights))
+    scale = float(np.clip(np.median(ratios), 0.4, 1.5)) if len(ratios) >= 10 else 1.0
     mask = np.zeros((h, w), bool)
     xx = np.arange(w)
-    for y, x0 in zip(ys, axis, strict=True):
-        mask[y] = np.abs(xx - (x0 + shift)) <= (8 + 0.05 * y) / 2
+    for y, x0, wd in zip(ys, axis, default, strict=True):
+        mask[y] = np.abs(xx - (x0 + shift)) <= scale * wd / 2
     return mask
+
+
+def _ridge_shift(offsets: np.ndarray, weights: np.ndarray) -> float:
+    """The sideways shift of a drawn axis onto the ridges (weighted mean, one robust pass)."""
+    if len(offsets) <= 10:
+        return 0.0
+    shift = float(np.clip(np.average(offsets, weights=weights), -12, 12))
+    near = np.abs(offsets - shift) < 5
+    if near.sum() > 10:
+        shift = float(np.average(offsets[near], weights=weights[near]))
+    return shift
 
 
 def real_grades() -> dict:
