@@ -13,7 +13,7 @@ and FRESH_CONTRAST were chosen from (session 6; sessions 4-5 chose on the first 
    paint found in the whole frame (``end_to_end``, as in sessions 4-5) and only in the rows the
    independent mask looks in (``end_to_end_fade_rows``, session 6: a line's part above that cut
    is never faded, and found together with the faded part it makes the line read less worn).
-2. **Our own real grades** (``bench/marking_grades_by_eye.csv``): 62 lines on 17 Brazilian
+2. **Our own real grades** (``bench/marking_grades_by_eye.csv``): 92 lines on 25 Brazilian
    *train* images graded by eye (0 as new, 1 gone), each drawn as a line from its bottom end to
    its top end; Spearman on the drawn bands and end to end. Settings are chosen here, or on 1.
 3. **Holdout** (``../shared/holdout/laneq_markings``, evaluation only): Spearman of wear vs the
