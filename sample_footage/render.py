@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from geo.placement.camera import CameraModel, vehicle_point_from_en
-from sample_footage.scene import LEVEL_RES_M, Box3D, Scene, TileCache
+from sample_footage.scene import LEVEL_RES_M, Box3D, Scene
+from sample_footage.tiles import TileCache
 
 CLASS_IDS = {"pothole": 0, "crack": 1, "faded_marking": 2, "skip": 3}
 PANO_RES_DEG = 0.1
