@@ -242,82 +242,15 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
     feats = []
     for cls, oid, pts in object_footprints(scene):
         if cls == "faded_marking":
-            rng_ = _section_range(scene, oid)
-            wid = next(
-                k
-                for k, m in meta.items()
-                if m["class"] == "faded_marking"
-                and oid.startswith(m["road"] + ":")
-                and m["range"] == rng_
-            )
-            m = meta[wid]
-            # the worn paint (dashes or a solid line) between its two ends along the road;
-            # a box sees only part of a long section, so the ends are given too
-            road = roads[m["road"]][0]
-            s_along = np.array([road.project(Point(x, y)) for x, y in pts[:, :2]])
-            k0, k1 = int(np.argmin(s_along)), int(np.argmax(s_along))
-            cx, cy = (pts[k0, 0] + pts[k1, 0]) / 2, (pts[k0, 1] + pts[k1, 1]) / 2
-            props = {
-                "id": wid,
-                "class": cls,
-                "width_m": 0.10,
-                "length_m": round(
-                    float(math.hypot(pts[k1, 0] - pts[k0, 0], pts[k1, 1] - pts[k0, 1])), 2
-                ),
-                "wear": m["wear"],
-                "line": m["line"],
-                "section_chainage_m": [round(rng_[0], 2), round(rng_[1], 2)],
-            }
-            for key, k in (("start_lonlat", k0), ("end_lonlat", k1)):
-                elon, elat = lonlat_from_xy(pts[k, 0], pts[k, 1], BNG)
-                props[key] = [round(float(elon), 7), round(float(elat), 7)]
+            props, cx, cy = _faded_marking_props(scene, roads, meta, oid, pts)
         else:
-            m = meta[oid]
-            cx, cy, h = m["x"], m["y"], m["heading"]
-            r = math.radians(h)
-            f = (pts[:, 0] - cx) * math.sin(r) + (pts[:, 1] - cy) * math.cos(r)
-            lat = (pts[:, 0] - cx) * math.cos(r) - (pts[:, 1] - cy) * math.sin(r)
-            if cls == "skip":
-                props = {
-                    "id": oid,
-                    "class": cls,
-                    "width_m": m["width_m"],
-                    "length_m": m["length_m"],
-                }
-            else:
-                props = {
-                    "id": oid,
-                    "class": cls,
-                    "width_m": round(float(np.ptp(lat)), 2),
-                    "length_m": round(float(np.ptp(f)), 2),
-                }
-                cx, cy = (
-                    (pts[:, 0].min() + pts[:, 0].max()) / 2,
-                    (pts[:, 1].min() + pts[:, 1].max()) / 2,
-                )
-            props["wear"] = None
+            props, cx, cy = _object_props(meta[oid], cls, oid, pts)
         rid, dist = segment_of(roads, cx, cy)
         props["source_id"] = rid
         props["offset_from_centreline_m"] = round(dist, 2)
         s_route = route.project(Point(cx, cy))
         props["route_chainage_m"] = round(s_route, 1)
-        seen = [
-            d
-            for d, spec in drives.items()
-            if spec.get("end_m") is None or s_route < spec["end_m"] + 30.0
-        ]
-        props["drives_present"] = ",".join(
-            d
-            for d in seen
-            if props["id"] not in drives[d].get("repaired", ())
-            and props["id"] not in drives[d].get("removed", ())
-        )
-        props["repaired_in"] = ",".join(
-            d for d in seen if props["id"] in drives[d].get("repaired", ())
-        )
-        props["removed_in"] = ",".join(
-            d for d in seen if props["id"] in drives[d].get("removed", ())
-        )
+        props.update(_drives_seeing(props["id"], s_route, drives))
         lon, lat_ = lonlat_from_xy(cx, cy, BNG)
         feats.append(
             {
@@ -340,6 +273,88 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
         encoding="utf-8",
     )
     return p
+
+
+def _faded_marking_props(scene, roads, meta, oid: str, pts: np.ndarray):
+    """Properties of one worn-paint section and its centre (x, y) between its two ends."""
+    from shapely.geometry import Point
+
+    from geo.crs import BNG, lonlat_from_xy
+
+    rng_ = _section_range(scene, oid)
+    wid = next(
+        k
+        for k, m in meta.items()
+        if m["class"] == "faded_marking" and oid.startswith(m["road"] + ":") and m["range"] == rng_
+    )
+    m = meta[wid]
+    # the worn paint (dashes or a solid line) between its two ends along the road;
+    # a box sees only part of a long section, so the ends are given too
+    road = roads[m["road"]][0]
+    s_along = np.array([road.project(Point(x, y)) for x, y in pts[:, :2]])
+    k0, k1 = int(np.argmin(s_along)), int(np.argmax(s_along))
+    cx, cy = (pts[k0, 0] + pts[k1, 0]) / 2, (pts[k0, 1] + pts[k1, 1]) / 2
+    props = {
+        "id": wid,
+        "class": "faded_marking",
+        "width_m": 0.10,
+        "length_m": round(float(math.hypot(pts[k1, 0] - pts[k0, 0], pts[k1, 1] - pts[k0, 1])), 2),
+        "wear": m["wear"],
+        "line": m["line"],
+        "section_chainage_m": [round(rng_[0], 2), round(rng_[1], 2)],
+    }
+    for key, k in (("start_lonlat", k0), ("end_lonlat", k1)):
+        elon, elat = lonlat_from_xy(pts[k, 0], pts[k, 1], BNG)
+        props[key] = [round(float(elon), 7), round(float(elat), 7)]
+    return props, cx, cy
+
+
+def _object_props(m: dict, cls: str, oid: str, pts: np.ndarray):
+    """Properties of a pothole, crack or skip and its centre (x, y): a skip its placed size,
+    the others the extent of their footprint along and across the road."""
+    cx, cy, h = m["x"], m["y"], m["heading"]
+    r = math.radians(h)
+    f = (pts[:, 0] - cx) * math.sin(r) + (pts[:, 1] - cy) * math.cos(r)
+    lat = (pts[:, 0] - cx) * math.cos(r) - (pts[:, 1] - cy) * math.sin(r)
+    if cls == "skip":
+        props = {
+            "id": oid,
+            "class": cls,
+            "width_m": m["width_m"],
+            "length_m": m["length_m"],
+        }
+    else:
+        props = {
+            "id": oid,
+            "class": cls,
+            "width_m": round(float(np.ptp(lat)), 2),
+            "length_m": round(float(np.ptp(f)), 2),
+        }
+        cx, cy = (
+            (pts[:, 0].min() + pts[:, 0].max()) / 2,
+            (pts[:, 1].min() + pts[:, 1].max()) / 2,
+        )
+    props["wear"] = None
+    return props, cx, cy
+
+
+def _drives_seeing(oid: str, s_route: float, drives: dict[str, dict]) -> dict[str, str]:
+    """``drives_present``, ``repaired_in`` and ``removed_in`` of the object at route chainage
+    ``s_route``: the drives that reach within 30 m of it, split by what they saw."""
+    seen = [
+        d
+        for d, spec in drives.items()
+        if spec.get("end_m") is None or s_route < spec["end_m"] + 30.0
+    ]
+    return {
+        "drives_present": ",".join(
+            d
+            for d in seen
+            if oid not in drives[d].get("repaired", ()) and oid not in drives[d].get("removed", ())
+        ),
+        "repaired_in": ",".join(d for d in seen if oid in drives[d].get("repaired", ())),
+        "removed_in": ",".join(d for d in seen if oid in drives[d].get("removed", ())),
+    }
 
 
 def _section_range(scene, key: str) -> tuple[float, float]:
