@@ -84,15 +84,12 @@ def render_drive(
 
     Defaults are drive1's: its stops and GPS gap, over the whole route.
     """
-    import av
-    import cv2
-
-    from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene, lighting_at
-    from sample_footage.render import Pose, Renderer
+    from geo.crs import BNG, lonlat_from_xy
+    from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene
+    from sample_footage.render import Renderer
     from sample_footage.route import make_drive, write_blackvue_nmea, write_gpx
 
     cam = drive_camera()
-    tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
     scene, _route, _meta = drive_scene(repaired=repaired, removed=removed)
     drive = make_drive(
         start,
@@ -106,43 +103,12 @@ def render_drive(
     write_blackvue_nmea(drive, out / f"{name}.gps")
     yaw, dv = _wobble(drive, n, seed)
     renderer = Renderer(scene)
-    path = out / f"{name}.mp4"
-    container = av.open(str(path), "w", format="mp4")
-    container.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    container.metadata["comment"] = (
-        "roadcam synthetic sample footage (sample_footage/make_sample.py)"
-    )
-    stream = container.add_stream("libx264", rate=FPS)
-    stream.codec_context.time_base = Fraction(1, FPS)
-    stream.width, stream.height, stream.pix_fmt = cam.image_width, cam.image_height, "yuv420p"
-    stream.codec_context.gop_size = 60
-    stream.options = {"crf": str(crf), "preset": "veryfast", "tune": "film"}
+    container, stream = _open_video(out / f"{name}.mp4", start, cam, crf)
     rows = ["frame,video_time_s,lon,lat,heading_deg,speed_mps,chainage_m,shake_px"]
-    from geo.crs import BNG, lonlat_from_xy
-
     lons, lats = lonlat_from_xy(drive.x[:n], drive.y[:n], BNG)
-    last_key, last_img = None, None
     t0 = time.perf_counter()
-    for i in range(n):
-        pose = Pose(
-            float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0)
-        )
-        light, _k = lighting_at(float(drive.chainage_m[i]))
-        key = (round(pose.x, 3), round(pose.y, 3), round(pose.heading_deg, 2), light)
-        if key != last_key:
-            last_img, _occ = renderer.render(tall, pose, light)
-            last_key = key
-        r0 = SHAKE_MARGIN_PX + int(dv[i])
-        img = last_img[r0 : r0 + cam.image_height]
-        # YUV 4:2:0 (BT.601, limited range) by OpenCV: PyAV's own bgr24 conversion gave
-        # different pixels from run to run here. The encoded bytes still vary slightly between
-        # runs (libx264 through PyAV); the rendered frames themselves are deterministic.
-        yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)  # kept referenced until encoded
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        frame.pts = i
-        frame.time_base = Fraction(1, FPS)
-        for packet in stream.encode(frame):
-            container.mux(packet)
+    for i, img in _drive_frames(drive, n, yaw, dv, renderer, cam):
+        _encode_frame(container, stream, img, i)
         rows.append(
             f"{i},{i / FPS:.4f},{lons[i]:.7f},{lats[i]:.7f},{drive.heading_deg[i]:.2f},"
             f"{drive.speed_mps[i]:.2f},{drive.chainage_m[i]:.2f},{int(dv[i])}"
@@ -158,6 +124,61 @@ def render_drive(
         "duration_s": n / FPS,
         "seconds_to_render": round(time.perf_counter() - t0, 1),
     }
+
+
+def _open_video(path: Path, start: datetime, cam: CameraModel, crf: int):
+    """An H.264 mp4 container for the drive's frames and its video stream."""
+    import av
+
+    container = av.open(str(path), "w", format="mp4")
+    container.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    container.metadata["comment"] = (
+        "roadcam synthetic sample footage (sample_footage/make_sample.py)"
+    )
+    stream = container.add_stream("libx264", rate=FPS)
+    stream.codec_context.time_base = Fraction(1, FPS)
+    stream.width, stream.height, stream.pix_fmt = cam.image_width, cam.image_height, "yuv420p"
+    stream.codec_context.gop_size = 60
+    stream.options = {"crf": str(crf), "preset": "veryfast", "tune": "film"}
+    return container, stream
+
+
+def _drive_frames(drive, n: int, yaw: np.ndarray, dv: np.ndarray, renderer, cam: CameraModel):
+    """(frame index, BGR image) of the first ``n`` frames, one at a time: each rendered on a
+    frame ``SHAKE_MARGIN_PX`` taller each side and cut at its shake; a pose that has not moved
+    since the last frame reuses that render."""
+    from sample_footage.layout import lighting_at
+    from sample_footage.render import Pose
+
+    tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
+    last_key, last_img = None, None
+    for i in range(n):
+        pose = Pose(
+            float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0)
+        )
+        light, _k = lighting_at(float(drive.chainage_m[i]))
+        key = (round(pose.x, 3), round(pose.y, 3), round(pose.heading_deg, 2), light)
+        if key != last_key:
+            last_img, _occ = renderer.render(tall, pose, light)
+            last_key = key
+        r0 = SHAKE_MARGIN_PX + int(dv[i])
+        yield i, last_img[r0 : r0 + cam.image_height]
+
+
+def _encode_frame(container, stream, img: np.ndarray, i: int) -> None:
+    """Encode frame ``i`` and mux its packets."""
+    import av
+    import cv2
+
+    # YUV 4:2:0 (BT.601, limited range) by OpenCV: PyAV's own bgr24 conversion gave
+    # different pixels from run to run here. The encoded bytes still vary slightly between
+    # runs (libx264 through PyAV); the rendered frames themselves are deterministic.
+    yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)  # kept referenced until encoded
+    frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+    frame.pts = i
+    frame.time_base = Fraction(1, FPS)
+    for packet in stream.encode(frame):
+        container.mux(packet)
 
 
 def _wobble(drive, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
