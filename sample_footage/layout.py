@@ -111,48 +111,9 @@ def drive_scene(
     leg_ids = [(a, b, DRIVE_ROUTE[k]) for k, (a, b, _hw) in enumerate(legs)]
     rng = np.random.default_rng(seed)
     meta: dict[str, dict] = {}
-    scene_roads = []
-    wear_by_road: dict[str, list] = {}
-    for wid, a, b, wear, line in WORN:
-        k = _feature_at(leg_ids, (a + b) / 2)
-        la, lb, (rid, forward) = leg_ids[k]
-        length = roads[rid][0].length
-        ra, rb = (a - la, b - la) if forward else (length - (b - la), length - (a - la))
-        # "left"/"right" lines are named along the digitised direction
-        if not forward and line != "centre":
-            line = "right" if line == "left" else "left"
-        wear_by_road.setdefault(rid, []).append((ra, rb, wear, line))
-        meta[wid] = {
-            "class": "faded_marking",
-            "road": rid,
-            "wear": wear,
-            "line": line,
-            "range": (ra, rb),
-        }
-    for rid, (line, props) in roads.items():
-        hw = props["highway"]
-        scene_roads.append(
-            Road(
-                rid,
-                line,
-                hw,
-                centre_line=hw != "service",
-                edge_lines=hw in ("secondary", "tertiary"),
-                wear_sections=wear_by_road.get(rid, []),
-            )
-        )
-    potholes, cracks, boxes, shadows = [], [], [], []
-    for pid, s, lat, w, ln, water in POTHOLES:
-        x, y, h = place(route, s, lat)
-        meta[pid] = {"class": "pothole", "x": x, "y": y, "heading": h}
-        if pid in repaired:
-            shadows.append(_patch(x, y, h, w * 1.6, ln * 1.6))
-            meta[pid]["repaired"] = True
-            continue
-        # Pothole.outline: length along angle_deg measured anticlockwise from east
-        potholes.append(
-            Pothole(pid, x, y, w, ln, 90.0 - h, seed=int(rng.integers(1 << 30)), water=water)
-        )
+    scene_roads = _make_roads(roads, _wear_by_road(roads, leg_ids, meta))
+    cracks, boxes, shadows = [], [], []
+    potholes = _place_potholes(route, rng, repaired, meta, shadows)
     for kid, s, lat, ln, ang in CRACKS:
         x, y, h = place(route, s, lat)
         polys = crack_polylines(rng, x, y, h + ang, ln)
@@ -175,6 +136,65 @@ def drive_scene(
     scene.shadows = [s for s in shadows if len(s) > 4]
     scene.patches = [s for s in shadows if len(s) == 4]
     return scene, route, meta
+
+
+def _wear_by_road(roads: dict, leg_ids: list, meta: dict[str, dict]) -> dict[str, list]:
+    """The WORN sections as (start_m, end_m, wear, line) along each road's own direction;
+    each one's ground-truth metadata goes into ``meta``."""
+    wear_by_road: dict[str, list] = {}
+    for wid, a, b, wear, line in WORN:
+        k = _feature_at(leg_ids, (a + b) / 2)
+        la, lb, (rid, forward) = leg_ids[k]
+        length = roads[rid][0].length
+        ra, rb = (a - la, b - la) if forward else (length - (b - la), length - (a - la))
+        # "left"/"right" lines are named along the digitised direction
+        if not forward and line != "centre":
+            line = "right" if line == "left" else "left"
+        wear_by_road.setdefault(rid, []).append((ra, rb, wear, line))
+        meta[wid] = {
+            "class": "faded_marking",
+            "road": rid,
+            "wear": wear,
+            "line": line,
+            "range": (ra, rb),
+        }
+    return wear_by_road
+
+
+def _make_roads(roads: dict, wear_by_road: dict[str, list]) -> list[Road]:
+    """A scene Road per network road: centre lines except on service roads, edge lines on
+    secondary and tertiary roads."""
+    scene_roads = []
+    for rid, (line, props) in roads.items():
+        hw = props["highway"]
+        scene_roads.append(
+            Road(
+                rid,
+                line,
+                hw,
+                centre_line=hw != "service",
+                edge_lines=hw in ("secondary", "tertiary"),
+                wear_sections=wear_by_road.get(rid, []),
+            )
+        )
+    return scene_roads
+
+
+def _place_potholes(route, rng, repaired: frozenset[str], meta: dict, shadows: list) -> list:
+    """The POTHOLES; a repaired one becomes a patch rectangle appended to ``shadows``."""
+    potholes = []
+    for pid, s, lat, w, ln, water in POTHOLES:
+        x, y, h = place(route, s, lat)
+        meta[pid] = {"class": "pothole", "x": x, "y": y, "heading": h}
+        if pid in repaired:
+            shadows.append(_patch(x, y, h, w * 1.6, ln * 1.6))
+            meta[pid]["repaired"] = True
+            continue
+        # Pothole.outline: length along angle_deg measured anticlockwise from east
+        potholes.append(
+            Pothole(pid, x, y, w, ln, 90.0 - h, seed=int(rng.integers(1 << 30)), water=water)
+        )
+    return potholes
 
 
 def _patch(x: float, y: float, h: float, w: float, ln: float) -> np.ndarray:

@@ -84,15 +84,12 @@ def render_drive(
 
     Defaults are drive1's: its stops and GPS gap, over the whole route.
     """
-    import av
-    import cv2
-
-    from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene, lighting_at
-    from sample_footage.render import Pose, Renderer
+    from geo.crs import BNG, lonlat_from_xy
+    from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene
+    from sample_footage.render import Renderer
     from sample_footage.route import make_drive, write_blackvue_nmea, write_gpx
 
     cam = drive_camera()
-    tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
     scene, _route, _meta = drive_scene(repaired=repaired, removed=removed)
     drive = make_drive(
         start,
@@ -106,43 +103,12 @@ def render_drive(
     write_blackvue_nmea(drive, out / f"{name}.gps")
     yaw, dv = _wobble(drive, n, seed)
     renderer = Renderer(scene)
-    path = out / f"{name}.mp4"
-    container = av.open(str(path), "w", format="mp4")
-    container.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-    container.metadata["comment"] = (
-        "roadcam synthetic sample footage (sample_footage/make_sample.py)"
-    )
-    stream = container.add_stream("libx264", rate=FPS)
-    stream.codec_context.time_base = Fraction(1, FPS)
-    stream.width, stream.height, stream.pix_fmt = cam.image_width, cam.image_height, "yuv420p"
-    stream.codec_context.gop_size = 60
-    stream.options = {"crf": str(crf), "preset": "veryfast", "tune": "film"}
+    container, stream = _open_video(out / f"{name}.mp4", start, cam, crf)
     rows = ["frame,video_time_s,lon,lat,heading_deg,speed_mps,chainage_m,shake_px"]
-    from geo.crs import BNG, lonlat_from_xy
-
     lons, lats = lonlat_from_xy(drive.x[:n], drive.y[:n], BNG)
-    last_key, last_img = None, None
     t0 = time.perf_counter()
-    for i in range(n):
-        pose = Pose(
-            float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0)
-        )
-        light, _k = lighting_at(float(drive.chainage_m[i]))
-        key = (round(pose.x, 3), round(pose.y, 3), round(pose.heading_deg, 2), light)
-        if key != last_key:
-            last_img, _occ = renderer.render(tall, pose, light)
-            last_key = key
-        r0 = SHAKE_MARGIN_PX + int(dv[i])
-        img = last_img[r0 : r0 + cam.image_height]
-        # YUV 4:2:0 (BT.601, limited range) by OpenCV: PyAV's own bgr24 conversion gave
-        # different pixels from run to run here. The encoded bytes still vary slightly between
-        # runs (libx264 through PyAV); the rendered frames themselves are deterministic.
-        yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)  # kept referenced until encoded
-        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-        frame.pts = i
-        frame.time_base = Fraction(1, FPS)
-        for packet in stream.encode(frame):
-            container.mux(packet)
+    for i, img in _drive_frames(drive, n, yaw, dv, renderer, cam):
+        _encode_frame(container, stream, img, i)
         rows.append(
             f"{i},{i / FPS:.4f},{lons[i]:.7f},{lats[i]:.7f},{drive.heading_deg[i]:.2f},"
             f"{drive.speed_mps[i]:.2f},{drive.chainage_m[i]:.2f},{int(dv[i])}"
@@ -158,6 +124,61 @@ def render_drive(
         "duration_s": n / FPS,
         "seconds_to_render": round(time.perf_counter() - t0, 1),
     }
+
+
+def _open_video(path: Path, start: datetime, cam: CameraModel, crf: int):
+    """An H.264 mp4 container for the drive's frames and its video stream."""
+    import av
+
+    container = av.open(str(path), "w", format="mp4")
+    container.metadata["creation_time"] = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    container.metadata["comment"] = (
+        "roadcam synthetic sample footage (sample_footage/make_sample.py)"
+    )
+    stream = container.add_stream("libx264", rate=FPS)
+    stream.codec_context.time_base = Fraction(1, FPS)
+    stream.width, stream.height, stream.pix_fmt = cam.image_width, cam.image_height, "yuv420p"
+    stream.codec_context.gop_size = 60
+    stream.options = {"crf": str(crf), "preset": "veryfast", "tune": "film"}
+    return container, stream
+
+
+def _drive_frames(drive, n: int, yaw: np.ndarray, dv: np.ndarray, renderer, cam: CameraModel):
+    """(frame index, BGR image) of the first ``n`` frames, one at a time: each rendered on a
+    frame ``SHAKE_MARGIN_PX`` taller each side and cut at its shake; a pose that has not moved
+    since the last frame reuses that render."""
+    from sample_footage.layout import lighting_at
+    from sample_footage.render import Pose
+
+    tall = replace(cam, image_height=cam.image_height + 2 * SHAKE_MARGIN_PX)
+    last_key, last_img = None, None
+    for i in range(n):
+        pose = Pose(
+            float(drive.x[i]), float(drive.y[i]), float((drive.heading_deg[i] + yaw[i]) % 360.0)
+        )
+        light, _k = lighting_at(float(drive.chainage_m[i]))
+        key = (round(pose.x, 3), round(pose.y, 3), round(pose.heading_deg, 2), light)
+        if key != last_key:
+            last_img, _occ = renderer.render(tall, pose, light)
+            last_key = key
+        r0 = SHAKE_MARGIN_PX + int(dv[i])
+        yield i, last_img[r0 : r0 + cam.image_height]
+
+
+def _encode_frame(container, stream, img: np.ndarray, i: int) -> None:
+    """Encode frame ``i`` and mux its packets."""
+    import av
+    import cv2
+
+    # YUV 4:2:0 (BT.601, limited range) by OpenCV: PyAV's own bgr24 conversion gave
+    # different pixels from run to run here. The encoded bytes still vary slightly between
+    # runs (libx264 through PyAV); the rendered frames themselves are deterministic.
+    yuv = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)  # kept referenced until encoded
+    frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+    frame.pts = i
+    frame.time_base = Fraction(1, FPS)
+    for packet in stream.encode(frame):
+        container.mux(packet)
 
 
 def _wobble(drive, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -242,82 +263,15 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
     feats = []
     for cls, oid, pts in object_footprints(scene):
         if cls == "faded_marking":
-            rng_ = _section_range(scene, oid)
-            wid = next(
-                k
-                for k, m in meta.items()
-                if m["class"] == "faded_marking"
-                and oid.startswith(m["road"] + ":")
-                and m["range"] == rng_
-            )
-            m = meta[wid]
-            # the worn paint (dashes or a solid line) between its two ends along the road;
-            # a box sees only part of a long section, so the ends are given too
-            road = roads[m["road"]][0]
-            s_along = np.array([road.project(Point(x, y)) for x, y in pts[:, :2]])
-            k0, k1 = int(np.argmin(s_along)), int(np.argmax(s_along))
-            cx, cy = (pts[k0, 0] + pts[k1, 0]) / 2, (pts[k0, 1] + pts[k1, 1]) / 2
-            props = {
-                "id": wid,
-                "class": cls,
-                "width_m": 0.10,
-                "length_m": round(
-                    float(math.hypot(pts[k1, 0] - pts[k0, 0], pts[k1, 1] - pts[k0, 1])), 2
-                ),
-                "wear": m["wear"],
-                "line": m["line"],
-                "section_chainage_m": [round(rng_[0], 2), round(rng_[1], 2)],
-            }
-            for key, k in (("start_lonlat", k0), ("end_lonlat", k1)):
-                elon, elat = lonlat_from_xy(pts[k, 0], pts[k, 1], BNG)
-                props[key] = [round(float(elon), 7), round(float(elat), 7)]
+            props, cx, cy = _faded_marking_props(scene, roads, meta, oid, pts)
         else:
-            m = meta[oid]
-            cx, cy, h = m["x"], m["y"], m["heading"]
-            r = math.radians(h)
-            f = (pts[:, 0] - cx) * math.sin(r) + (pts[:, 1] - cy) * math.cos(r)
-            lat = (pts[:, 0] - cx) * math.cos(r) - (pts[:, 1] - cy) * math.sin(r)
-            if cls == "skip":
-                props = {
-                    "id": oid,
-                    "class": cls,
-                    "width_m": m["width_m"],
-                    "length_m": m["length_m"],
-                }
-            else:
-                props = {
-                    "id": oid,
-                    "class": cls,
-                    "width_m": round(float(np.ptp(lat)), 2),
-                    "length_m": round(float(np.ptp(f)), 2),
-                }
-                cx, cy = (
-                    (pts[:, 0].min() + pts[:, 0].max()) / 2,
-                    (pts[:, 1].min() + pts[:, 1].max()) / 2,
-                )
-            props["wear"] = None
+            props, cx, cy = _object_props(meta[oid], cls, oid, pts)
         rid, dist = segment_of(roads, cx, cy)
         props["source_id"] = rid
         props["offset_from_centreline_m"] = round(dist, 2)
         s_route = route.project(Point(cx, cy))
         props["route_chainage_m"] = round(s_route, 1)
-        seen = [
-            d
-            for d, spec in drives.items()
-            if spec.get("end_m") is None or s_route < spec["end_m"] + 30.0
-        ]
-        props["drives_present"] = ",".join(
-            d
-            for d in seen
-            if props["id"] not in drives[d].get("repaired", ())
-            and props["id"] not in drives[d].get("removed", ())
-        )
-        props["repaired_in"] = ",".join(
-            d for d in seen if props["id"] in drives[d].get("repaired", ())
-        )
-        props["removed_in"] = ",".join(
-            d for d in seen if props["id"] in drives[d].get("removed", ())
-        )
+        props.update(_drives_seeing(props["id"], s_route, drives))
         lon, lat_ = lonlat_from_xy(cx, cy, BNG)
         feats.append(
             {
@@ -340,6 +294,88 @@ def write_ground_truth(out: Path, drives: dict[str, dict]) -> Path:
         encoding="utf-8",
     )
     return p
+
+
+def _faded_marking_props(scene, roads, meta, oid: str, pts: np.ndarray):
+    """Properties of one worn-paint section and its centre (x, y) between its two ends."""
+    from shapely.geometry import Point
+
+    from geo.crs import BNG, lonlat_from_xy
+
+    rng_ = _section_range(scene, oid)
+    wid = next(
+        k
+        for k, m in meta.items()
+        if m["class"] == "faded_marking" and oid.startswith(m["road"] + ":") and m["range"] == rng_
+    )
+    m = meta[wid]
+    # the worn paint (dashes or a solid line) between its two ends along the road;
+    # a box sees only part of a long section, so the ends are given too
+    road = roads[m["road"]][0]
+    s_along = np.array([road.project(Point(x, y)) for x, y in pts[:, :2]])
+    k0, k1 = int(np.argmin(s_along)), int(np.argmax(s_along))
+    cx, cy = (pts[k0, 0] + pts[k1, 0]) / 2, (pts[k0, 1] + pts[k1, 1]) / 2
+    props = {
+        "id": wid,
+        "class": "faded_marking",
+        "width_m": 0.10,
+        "length_m": round(float(math.hypot(pts[k1, 0] - pts[k0, 0], pts[k1, 1] - pts[k0, 1])), 2),
+        "wear": m["wear"],
+        "line": m["line"],
+        "section_chainage_m": [round(rng_[0], 2), round(rng_[1], 2)],
+    }
+    for key, k in (("start_lonlat", k0), ("end_lonlat", k1)):
+        elon, elat = lonlat_from_xy(pts[k, 0], pts[k, 1], BNG)
+        props[key] = [round(float(elon), 7), round(float(elat), 7)]
+    return props, cx, cy
+
+
+def _object_props(m: dict, cls: str, oid: str, pts: np.ndarray):
+    """Properties of a pothole, crack or skip and its centre (x, y): a skip its placed size,
+    the others the extent of their footprint along and across the road."""
+    cx, cy, h = m["x"], m["y"], m["heading"]
+    r = math.radians(h)
+    f = (pts[:, 0] - cx) * math.sin(r) + (pts[:, 1] - cy) * math.cos(r)
+    lat = (pts[:, 0] - cx) * math.cos(r) - (pts[:, 1] - cy) * math.sin(r)
+    if cls == "skip":
+        props = {
+            "id": oid,
+            "class": cls,
+            "width_m": m["width_m"],
+            "length_m": m["length_m"],
+        }
+    else:
+        props = {
+            "id": oid,
+            "class": cls,
+            "width_m": round(float(np.ptp(lat)), 2),
+            "length_m": round(float(np.ptp(f)), 2),
+        }
+        cx, cy = (
+            (pts[:, 0].min() + pts[:, 0].max()) / 2,
+            (pts[:, 1].min() + pts[:, 1].max()) / 2,
+        )
+    props["wear"] = None
+    return props, cx, cy
+
+
+def _drives_seeing(oid: str, s_route: float, drives: dict[str, dict]) -> dict[str, str]:
+    """``drives_present``, ``repaired_in`` and ``removed_in`` of the object at route chainage
+    ``s_route``: the drives that reach within 30 m of it, split by what they saw."""
+    seen = [
+        d
+        for d, spec in drives.items()
+        if spec.get("end_m") is None or s_route < spec["end_m"] + 30.0
+    ]
+    return {
+        "drives_present": ",".join(
+            d
+            for d in seen
+            if oid not in drives[d].get("repaired", ()) and oid not in drives[d].get("removed", ())
+        ),
+        "repaired_in": ",".join(d for d in seen if oid in drives[d].get("repaired", ())),
+        "removed_in": ",".join(d for d in seen if oid in drives[d].get("removed", ())),
+    }
 
 
 def _section_range(scene, key: str) -> tuple[float, float]:

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from geo.placement.camera import CameraModel, vehicle_point_from_en
-from sample_footage.scene import LEVEL_RES_M, Box3D, Scene, TileCache
+from sample_footage.scene import LEVEL_RES_M, Box3D, Scene
+from sample_footage.tiles import TileCache
 
 CLASS_IDS = {"pothole": 0, "crack": 1, "faded_marking": 2, "skip": 3}
 PANO_RES_DEG = 0.1
@@ -186,49 +187,10 @@ class Renderer:
         H, W = camera.image_height, camera.image_width
         vw = self.view(camera)
         img = np.empty((H, W, 3), np.uint8)
-        # sky and skyline
         if vw.p1 > 0:
-            key = ("sky", light)
-            sky = vw.cache.get(key)
-            if sky is None:
-                sky = (
-                    np.array(light.sky_horizon_bgr, np.float32) * (1 - vw.sky_s)
-                    + np.array(light.sky_top_bgr, np.float32) * vw.sky_s
-                ).astype(np.uint8)
-                vw.cache[key] = sky
-            mapx = (np.mod(vw.az + pose.heading_deg, 360.0) / PANO_RES_DEG).astype(np.float32)
-            pano = cv2.remap(
-                self.pano, mapx, vw.pano_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP
-            )
-            img[: vw.p1] = np.where(pano[..., 3:] > 127, pano[..., :3], sky)
-        # ground by range band and mip level, far levels first
+            self._draw_sky(img, vw, pose, light)
         if vw.levels:
-            h = math.radians(pose.heading_deg)
-            sh, ch = np.float32(math.sin(h)), np.float32(math.cos(h))
-            gimg = np.zeros((H - vw.g0, W, 3), np.uint8)
-            for level, a, b, _wgt, _sel, (of, ol), al, nal in vw.levels:
-                xs = pose.x + of * sh + ol * ch
-                ys = pose.y + of * ch - ol * sh
-                mos, x0, y1 = self.tiles.mosaic(
-                    float(xs.min()) - 1,
-                    float(ys.min()) - 1,
-                    float(xs.max()) + 1,
-                    float(ys.max()) + 1,
-                    level,
-                )
-                inv = np.float32(1.0 / LEVEL_RES_M[level])
-                f, la = vw.fwd[a:b], vw.lat[a:b]
-                mx = np.float32((pose.x - x0) * inv - 0.5) + f * (sh * inv) + la * (ch * inv)
-                my = np.float32((y1 - pose.y) * inv - 0.5) - f * (ch * inv) + la * (sh * inv)
-                samp = cv2.remap(mos, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                gimg[a:b] = cv2.blendLinear(samp, gimg[a:b], al, nal)
-            key = ("haze", light)
-            haze = vw.cache.get(key)
-            if haze is None:
-                haze = np.empty_like(gimg)
-                haze[:] = light.haze_bgr
-                vw.cache[key] = haze
-            gimg = cv2.blendLinear(gimg, haze, vw.nofog, vw.fog)
+            gimg = self._ground_image(vw, pose, light, H, W)
             if vw.p1 > vw.g0:
                 k = vw.p1 - vw.g0
                 img[vw.g0 : vw.p1] = cv2.blendLinear(
@@ -247,6 +209,49 @@ class Renderer:
             lut = np.clip(x, 0, 255).astype(np.uint8).reshape(256, 1, 3)
             vw.cache[("lut", light)] = lut
         return cv2.LUT(img, lut), occl
+
+    def _draw_sky(self, img: np.ndarray, vw: _View, pose: Pose, light: Lighting) -> None:
+        """Sky and skyline into the rows above ``vw.p1``."""
+        key = ("sky", light)
+        sky = vw.cache.get(key)
+        if sky is None:
+            sky = (
+                np.array(light.sky_horizon_bgr, np.float32) * (1 - vw.sky_s)
+                + np.array(light.sky_top_bgr, np.float32) * vw.sky_s
+            ).astype(np.uint8)
+            vw.cache[key] = sky
+        mapx = (np.mod(vw.az + pose.heading_deg, 360.0) / PANO_RES_DEG).astype(np.float32)
+        pano = cv2.remap(self.pano, mapx, vw.pano_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        img[: vw.p1] = np.where(pano[..., 3:] > 127, pano[..., :3], sky)
+
+    def _ground_image(self, vw: _View, pose: Pose, light: Lighting, H: int, W: int) -> np.ndarray:
+        """The ground below row ``vw.g0``: by range band and mip level, far levels first, hazed."""
+        h = math.radians(pose.heading_deg)
+        sh, ch = np.float32(math.sin(h)), np.float32(math.cos(h))
+        gimg = np.zeros((H - vw.g0, W, 3), np.uint8)
+        for level, a, b, _wgt, _sel, (of, ol), al, nal in vw.levels:
+            xs = pose.x + of * sh + ol * ch
+            ys = pose.y + of * ch - ol * sh
+            mos, x0, y1 = self.tiles.mosaic(
+                float(xs.min()) - 1,
+                float(ys.min()) - 1,
+                float(xs.max()) + 1,
+                float(ys.max()) + 1,
+                level,
+            )
+            inv = np.float32(1.0 / LEVEL_RES_M[level])
+            f, la = vw.fwd[a:b], vw.lat[a:b]
+            mx = np.float32((pose.x - x0) * inv - 0.5) + f * (sh * inv) + la * (ch * inv)
+            my = np.float32((y1 - pose.y) * inv - 0.5) - f * (ch * inv) + la * (sh * inv)
+            samp = cv2.remap(mos, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            gimg[a:b] = cv2.blendLinear(samp, gimg[a:b], al, nal)
+        key = ("haze", light)
+        haze = vw.cache.get(key)
+        if haze is None:
+            haze = np.empty_like(gimg)
+            haze[:] = light.haze_bgr
+            vw.cache[key] = haze
+        return cv2.blendLinear(gimg, haze, vw.nofog, vw.fog)
 
 
 def camera_points(camera: CameraModel, pose: Pose, xyz: np.ndarray) -> np.ndarray:

@@ -246,7 +246,22 @@ def make_drive(
     if end_m is not None and end_m < path.length:
         path = substring(path, 0.0, end_m)
     s, v = speed_profile(path.length, legs, stops)
-    # time at each grid chainage, plus dwell at stops
+    tt_a, ss_a = _time_chainage_from_speeds(s, v, stops, lead_s)
+    duration = tt_a[-1]
+    n = int(duration * fps)
+    ft = np.arange(n) / fps
+    fs = np.interp(ft, tt_a, ss_a)
+    xy, heading = _points_headings_along(path, fs)
+    speed = np.gradient(fs, 1.0 / fps)
+    gps = _gps_fixes_from_motion(start, path, tt_a, ss_a, seed, gps_noise_m, gap_s)
+    return Drive(start, fps, xy[:, 0], xy[:, 1], heading, speed, fs, path, route, *gps)
+
+
+def _time_chainage_from_speeds(
+    s: np.ndarray, v: np.ndarray, stops: list[tuple[float, float]], lead_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Video time (s) and chainage (m) at each grid chainage ``s`` driven at speeds ``v``:
+    ``lead_s`` idling first, then the dwell at each stop (a repeated chainage)."""
     vm = np.maximum((v[1:] + v[:-1]) / 2, 0.05)
     t = np.concatenate([[0.0], np.cumsum(np.diff(s) / vm)])
     dwell = dict((float(np.argmin(np.abs(s - st))), d) for st, d in stops)
@@ -259,26 +274,35 @@ def make_drive(
             offset += dwell[float(i)]
             tt.append(t[i] + offset)
             ss.append(s[i])
-    tt_a, ss_a = np.array(tt), np.array(ss)
-    duration = tt_a[-1]
-    n = int(duration * fps)
-    ft = np.arange(n) / fps
-    fs = np.interp(ft, tt_a, ss_a)
-    xy = np.array([path.interpolate(d).coords[0] for d in fs])
-    ahead = np.array([path.interpolate(min(d + 1.0, path.length)).coords[0] for d in fs])
-    behind = np.array([path.interpolate(max(d - 1.0, 0.0)).coords[0] for d in fs])
+    return np.array(tt), np.array(ss)
+
+
+def _points_headings_along(path: LineString, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points (n, 2) at chainages ``d`` of ``path`` and the heading there (degrees clockwise
+    from north, over 2 m)."""
+    xy = np.array([path.interpolate(c).coords[0] for c in d])
+    ahead = np.array([path.interpolate(min(c + 1.0, path.length)).coords[0] for c in d])
+    behind = np.array([path.interpolate(max(c - 1.0, 0.0)).coords[0] for c in d])
     dxy = ahead - behind
-    heading = np.degrees(np.arctan2(dxy[:, 0], dxy[:, 1])) % 360.0
-    speed = np.gradient(fs, 1.0 / fps)
-    # 1 Hz GPS from lead second before the video to 1 s after it
+    return xy, np.degrees(np.arctan2(dxy[:, 0], dxy[:, 1])) % 360.0
+
+
+def _gps_fixes_from_motion(
+    start: datetime,
+    path: LineString,
+    tt_a: np.ndarray,
+    ss_a: np.ndarray,
+    seed: int,
+    gps_noise_m: float,
+    gap_s: tuple[float, float],
+) -> tuple[np.ndarray, ...]:
+    """1 Hz GPS from 2 s before the video to 1 s after it: time, lon, lat (AR(1) noise, NaN
+    in the gap), speed, course, HDOP and satellites - the gps_* fields of :class:`Drive`."""
+    duration = tt_a[-1]
     rng = np.random.default_rng(seed)
     gt = np.arange(-2.0, math.floor(duration) + 2.0)
     gs = np.interp(np.clip(gt, 0, duration), tt_a, ss_a)
-    gxy = np.array([path.interpolate(d).coords[0] for d in gs])
-    g_ahead = np.array([path.interpolate(min(d + 1.0, path.length)).coords[0] for d in gs])
-    g_behind = np.array([path.interpolate(max(d - 1.0, 0.0)).coords[0] for d in gs])
-    gd = g_ahead - g_behind
-    g_head = np.degrees(np.arctan2(gd[:, 0], gd[:, 1])) % 360.0
+    gxy, g_head = _points_headings_along(path, gs)
     g_speed = np.abs(np.gradient(gs, 1.0))
     rho = 0.95
     err = np.zeros((len(gt), 2))
@@ -295,24 +319,7 @@ def make_drive(
     sats = rng.integers(8, 12, len(gt))
     t0 = np.datetime64(start.astimezone(UTC).replace(tzinfo=None), "ns")
     gps_time = t0 + (gt * 1e9).astype("timedelta64[ns]")
-    return Drive(
-        start,
-        fps,
-        xy[:, 0],
-        xy[:, 1],
-        heading,
-        speed,
-        fs,
-        path,
-        route,
-        gps_time,
-        lon,
-        lat,
-        g_speed,
-        course,
-        hdop,
-        sats,
-    )
+    return gps_time, lon, lat, g_speed, course, hdop, sats
 
 
 # -- side-cars --------------------------------------------------------------------------

@@ -203,14 +203,7 @@ def composite(
     scene = scene_light(rng)
     stuff = cv2.imread(str(contents_from)) if contents_from is not None else None
     stuff = bg if stuff is None else stuff
-    n_skips = int(rng.choice([1, 1, 1, 2]))
-    n_neg = int(rng.choice([0, 1, 1, 2])) if rendered_negatives else 0
-    skips = [random_skip(rng) for _ in range(n_skips)]
-    n_let = int(rng.choice(LETTERED_PER_IMAGE)) if lettered else 0
-    objs = [(m, _distance_m(rng, (max(m.base_m, m.top_m) + m.width_m) / 2)) for m in skips] + [
-        (None, _distance_m(rng, 3.0)) for _ in range(n_neg)
-    ]
-    objs += [(str(rng.choice(sorted(LETTERED))), _distance_m(rng, 4.5)) for _ in range(n_let)]
+    objs = _plan_objects(rng, rendered_negatives, lettered)
     img, labels, meta = bg.copy(), [], {"skips": [], "negatives": []}
     for m, z in sorted(objs, key=lambda o: -o[1]):  # far first
         x = float(rng.choice([-1, 1]) * rng.uniform(2.0, 6.0))
@@ -223,34 +216,59 @@ def composite(
             pts = draw_real_skip(img, cam, m, x, z, yaw, scene, rng, stuff)
             box = _clip_box(pts, w, h)
             if box is not None:
-                # a nearer skip hides what is mostly behind it (objects are drawn far first)
-                labels = [b for b in labels if _ioa(b[1:], box) < 0.6]
-                meta["skips"] = [k for k in meta["skips"] if _ioa(k["box"], box) < 0.6]
-                labels.append((SKIP_CLASS, *box))
-                meta["skips"].append(
-                    {
-                        "kind": m.kind,
-                        "state": m.state,
-                        "colour": m.colour,
-                        "z_m": round(z, 1),
-                        "yaw_deg": round(float(np.degrees(yaw)), 1),
-                        "box": [round(v, 1) for v in box],
-                    }
-                )
+                labels, meta = _add_skip_label(labels, meta, m, z, yaw, box)
         else:
             meta["negatives"].append(draw_negative(img, cam, rng, x, z, yaw, light, sun))
     if lettered and rng.random() < BADGE_SHARE:
         labels, meta = _hide_behind(labels, meta, draw_corner_badge(img, rng))
         meta["negatives"].append("corner_badge")
-    changed = np.any(img != bg, axis=2).astype(np.float32)
-    soft = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.1) * max(1.0, w / 1000))
-    img = np.where(changed[..., None] > 0, soft, img)
-    noise = rng.normal(0, _noise_sigma(bg), img.shape) * changed[..., None]
-    img = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    img = _soften_changes(img, bg, rng, w)
     own = [
         b for b in background_boxes(photo, source) if all(_ioa(b[1:], s[1:]) < 0.5 for s in labels)
     ]
     return img, own + labels, meta
+
+
+def _plan_objects(rng: np.random.Generator, rendered_negatives: bool, lettered: bool) -> list:
+    """(what, distance m) of each object to draw: a SkipModel, None for an old flat-shaded
+    look-alike, or the LETTERED name of a lettered look-alike."""
+    n_skips = int(rng.choice([1, 1, 1, 2]))
+    n_neg = int(rng.choice([0, 1, 1, 2])) if rendered_negatives else 0
+    skips = [random_skip(rng) for _ in range(n_skips)]
+    n_let = int(rng.choice(LETTERED_PER_IMAGE)) if lettered else 0
+    objs = [(m, _distance_m(rng, (max(m.base_m, m.top_m) + m.width_m) / 2)) for m in skips] + [
+        (None, _distance_m(rng, 3.0)) for _ in range(n_neg)
+    ]
+    objs += [(str(rng.choice(sorted(LETTERED))), _distance_m(rng, 4.5)) for _ in range(n_let)]
+    return objs
+
+
+def _add_skip_label(labels: list, meta: dict, m, z: float, yaw: float, box) -> tuple[list, dict]:
+    """Label a drawn skip; a nearer skip hides what is mostly behind it (objects are drawn far
+    first)."""
+    labels = [b for b in labels if _ioa(b[1:], box) < 0.6]
+    meta["skips"] = [k for k in meta["skips"] if _ioa(k["box"], box) < 0.6]
+    labels.append((SKIP_CLASS, *box))
+    meta["skips"].append(
+        {
+            "kind": m.kind,
+            "state": m.state,
+            "colour": m.colour,
+            "z_m": round(z, 1),
+            "yaw_deg": round(float(np.degrees(yaw)), 1),
+            "box": [round(v, 1) for v in box],
+        }
+    )
+    return labels, meta
+
+
+def _soften_changes(img: np.ndarray, bg: np.ndarray, rng: np.random.Generator, w: int):
+    """Blur and noise the drawn pixels (where ``img`` differs from ``bg``) like the photo."""
+    changed = np.any(img != bg, axis=2).astype(np.float32)
+    soft = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.1) * max(1.0, w / 1000))
+    img = np.where(changed[..., None] > 0, soft, img)
+    noise = rng.normal(0, _noise_sigma(bg), img.shape) * changed[..., None]
+    return np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
 
 
 def _hide_behind(labels: list, meta: dict, box) -> tuple[list, dict]:

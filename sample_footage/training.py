@@ -55,6 +55,44 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
     hw = str(rng.choice(["secondary", "tertiary", "unclassified", "residential"]))
     line = _road_line(rng)
     width = ROAD_WIDTH_M[hw]
+    roads = _make_roads(rng, line, hw)
+    poses = _make_poses(rng, line, width)
+    spot = _spot_finder(rng, line)
+    half = width / 2
+    boxes = _place_boxes(rng, spot, half)
+    potholes = _place_potholes(rng, spot, half)
+    cracks = _place_cracks(rng, spot, half)
+    shadows = _place_shadows(rng, line)
+    # unlabelled look-alikes the detector must learn to ignore: patches and manhole covers
+    patches = _place_patches(rng, spot, half)
+    covers = []
+    for _ in range(int(rng.integers(0, 3))):
+        p = spot(44, 80, -half + 0.5, half - 0.5, 1.5)
+        if p:
+            covers.append((p[0], p[1], float(rng.uniform(0.3, 0.45))))
+    scene = Scene(
+        roads,
+        potholes,
+        cracks,
+        boxes,
+        shadows,
+        seed=int(rng.integers(1 << 20)),
+        patches=patches,
+        covers=covers,
+    )
+    cam = CameraModel(
+        mount_height_m=float(rng.uniform(1.3, 3.0)),
+        pitch_deg=float(rng.uniform(5.0, 15.0)),
+        hfov_deg=float(rng.uniform(70.0, 110.0)),
+        image_width=960,
+        image_height=540,
+        roll_deg=float(rng.normal(0, 0.8)),
+    )
+    return scene, poses, cam
+
+
+def _make_roads(rng: np.random.Generator, line: LineString, hw: str) -> list[Road]:
+    """The main road with random paint and worn sections, sometimes a side road joining it."""
     wear_sections = []
     for which in ("centre", "left", "right"):
         if rng.random() < 0.5:
@@ -83,6 +121,11 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
                 centre_line=rng.random() < 0.5,
             )
         )
+    return roads
+
+
+def _make_poses(rng: np.random.Generator, line: LineString, width: float) -> list[Pose]:
+    """POSES_PER_SCENE vehicle poses POSE_STEP_M apart in the left lane, heading a little off."""
     poses = []
     for k in range(POSES_PER_SCENE):
         lane = -width / 4 + rng.uniform(-0.4, 0.4)
@@ -95,6 +138,13 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
                 (ph + rng.normal(0, 2.0)) % 360,
             )
         )
+    return poses
+
+
+def _spot_finder(rng: np.random.Generator, line: LineString):
+    """``spot(s_lo, s_hi, lat_lo, lat_hi, clear)``: a random free place (x, y, heading) on the
+    road between those chainages and lateral offsets, at least ``clear`` m from every place
+    it gave before; None after 30 tries."""
     taken: list[tuple[float, float]] = []
 
     def spot(s_lo: float, s_hi: float, lat_lo: float, lat_hi: float, clear: float):
@@ -109,7 +159,11 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
                 return x, y, h
         return None
 
-    half = width / 2
+    return spot
+
+
+def _place_boxes(rng: np.random.Generator, spot, half: float) -> list[Box3D]:
+    """Sometimes a skip at the kerb, and up to three parked cars (body and cabin boxes)."""
     boxes = []
     if rng.random() < 0.45:
         side = rng.choice([-1, 1])
@@ -141,6 +195,10 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
                 Box3D(f"car{k}", "car", p[0], p[1], p[2], 4.3, 1.8, 0.85, col),
                 Box3D(f"car{k}c", "car", p[0], p[1], p[2], 2.3, 1.65, 1.45, (70, 60, 55)),
             ]
+    return boxes
+
+
+def _place_potholes(rng: np.random.Generator, spot, half: float) -> list[Pothole]:
     potholes = []
     for k in range(int(rng.integers(2, 11))):
         p = spot(44, 80, -half + 0.3, half - 0.3, 1.6)
@@ -158,6 +216,10 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
                     water=bool(rng.random() < 0.2),
                 )
             )
+    return potholes
+
+
+def _place_cracks(rng: np.random.Generator, spot, half: float) -> list[Crack]:
     cracks = []
     for k in range(int(rng.integers(0, 5))):
         p = spot(44, 78, -half + 0.5, half - 0.5, 2.0)
@@ -170,6 +232,11 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
                     ),
                 )
             )
+    return cracks
+
+
+def _place_shadows(rng: np.random.Generator, line: LineString) -> list[np.ndarray]:
+    """Up to three elliptical shadow polygons over the road ahead."""
     shadows = []
     for _ in range(int(rng.integers(0, 4))):
         x, y, _h = road_frame(line, rng.uniform(42, 90))
@@ -178,7 +245,11 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
         shadows.append(
             np.column_stack([x + rng.uniform(-5, 5) + r * np.cos(th), y + 0.6 * r * np.sin(th)])
         )
-    # unlabelled look-alikes the detector must learn to ignore: patches and manhole covers
+    return shadows
+
+
+def _place_patches(rng: np.random.Generator, spot, half: float) -> list[np.ndarray]:
+    """Up to two patched repairs: rectangles (4, 2) roughly along the road."""
     patches = []
     for _ in range(int(rng.integers(0, 3))):
         p = spot(44, 80, -half + 0.6, half - 0.6, 2.0)
@@ -194,30 +265,7 @@ def random_scene(rng: np.random.Generator) -> tuple[Scene, list[Pose], CameraMod
                     ]
                 )
             )
-    covers = []
-    for _ in range(int(rng.integers(0, 3))):
-        p = spot(44, 80, -half + 0.5, half - 0.5, 1.5)
-        if p:
-            covers.append((p[0], p[1], float(rng.uniform(0.3, 0.45))))
-    scene = Scene(
-        roads,
-        potholes,
-        cracks,
-        boxes,
-        shadows,
-        seed=int(rng.integers(1 << 20)),
-        patches=patches,
-        covers=covers,
-    )
-    cam = CameraModel(
-        mount_height_m=float(rng.uniform(1.3, 3.0)),
-        pitch_deg=float(rng.uniform(5.0, 15.0)),
-        hfov_deg=float(rng.uniform(70.0, 110.0)),
-        image_width=960,
-        image_height=540,
-        roll_deg=float(rng.normal(0, 0.8)),
-    )
-    return scene, poses, cam
+    return patches
 
 
 def render_training_frames(rng: np.random.Generator):
