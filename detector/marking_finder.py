@@ -19,8 +19,11 @@ from detector.markings import (
     scale_px,
 )
 
+#: A forward dashcam's road starts below this share of the frame's height (sky, buildings above).
+ROAD_TOP_SHARE = 0.4
 
-def road_region(shape: tuple[int, ...], top_fraction: float = 0.4) -> np.ndarray:
+
+def road_region(shape: tuple[int, ...], top_fraction: float = ROAD_TOP_SHARE) -> np.ndarray:
     """Default road region of a forward view: everything below ``top_fraction`` of the height."""
     region = np.zeros(shape[:2], bool)
     region[int(shape[0] * top_fraction) :, :] = True
@@ -91,12 +94,12 @@ def _paint_pieces(image, region, min_area_frac, min_elongation):
         max_thickness_px=MAX_THICKNESS_SHARE * grey.shape[1],
     )
     pieces = []
-    for comp, thick in _components(joined, shape):
+    for comp, filled, thick in _components(joined, shape):
         if thick:  # a sprawl: its raw paint again, without the closing
-            pieces += [p for p, t in _components(comp & paint, shape, conn=4) if not t]
+            pieces += [(c, f) for c, f, t in _components(comp & paint, shape, conn=4) if not t]
         else:
-            pieces.append(comp)
-    return [_piece_of(c, shape, region) for c in pieces], con, colour_ok
+            pieces.append((comp, filled))
+    return [_piece_of(c, f, shape, region) for c, f in pieces], con, colour_ok
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,9 @@ def _elongation(pts: np.ndarray) -> float:
 
 
 def _components(mask: np.ndarray, shape: _PieceShape, conn: int = 8):
-    """The connected components of ``mask`` big or long enough to be paint, each with whether
-    its expected paint is too thick to be one marking (``MAX_THICKNESS_SHARE``)."""
+    """The connected components of ``mask`` big or long enough to be paint, each with its
+    expected paint (closed) and whether that is too thick to be one marking
+    (``MAX_THICKNESS_SHARE``)."""
     import cv2
 
     n, lab, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=conn)
@@ -129,7 +133,7 @@ def _components(mask: np.ndarray, shape: _PieceShape, conn: int = 8):
             continue
         filled = _filled(comp, shape.big)
         inscribed = float(cv2.distanceTransform(filled.astype(np.uint8), cv2.DIST_L2, 3).max())
-        yield comp, 2 * inscribed > shape.max_thickness_px
+        yield comp, filled, 2 * inscribed > shape.max_thickness_px
 
 
 def _filled(comp: np.ndarray, big: int) -> np.ndarray:
@@ -139,10 +143,10 @@ def _filled(comp: np.ndarray, big: int) -> np.ndarray:
     return cv2.morphologyEx(comp.astype(np.uint8), cv2.MORPH_CLOSE, kernel).astype(bool)
 
 
-def _piece_of(comp: np.ndarray, shape: _PieceShape, region: np.ndarray) -> _Piece:
+def _piece_of(comp: np.ndarray, filled: np.ndarray, shape: _PieceShape, region) -> _Piece:
     ys, xs = np.nonzero(comp)
     pts = np.stack([xs, ys], 1).astype(np.float32)
-    piece = _Piece(_filled(comp, shape.big) & region, pts)
+    piece = _Piece(filled & region, pts)
     return piece.fit() if _elongation(pts) >= shape.min_elongation else piece
 
 

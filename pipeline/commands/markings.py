@@ -23,9 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument(
         "--road-top",
         type=_share_of_height,
-        default=0.4,
+        default=None,
         metavar="SHARE",
-        help="look for paint below this share of the image height (default 0.4, a dashcam; "
+        help="look for paint below this share of the image height (default: the finder's, 0.4, "
+        "for a dashcam; "
         "0 for a camera looking down at the road, whose whole frame is road)",
     )
     w.add_argument("--json", action="store_true")
@@ -48,7 +49,7 @@ def _share_of_height(text: str) -> float:
     return share
 
 
-def _measure_one(path: Path, masks_dir: Path | None, road_top: float = 0.4) -> dict:
+def _measure_one(path: Path, masks_dir: Path | None, road_top: float | None) -> dict:
     from detector.marking_finder import measure_image, road_region
     from detector.markings import read_image, read_label_masks
     from roadcam.errors import InputNotFoundError
@@ -60,7 +61,8 @@ def _measure_one(path: Path, masks_dir: Path | None, road_top: float = 0.4) -> d
         if not label.is_file():
             raise InputNotFoundError("no mask PNG of the same stem", path=str(label))
         masks = read_label_masks(label, image.shape)
-    found = measure_image(image, masks, region=road_region(image.shape, road_top))
+    region = None if road_top is None else road_region(image.shape, road_top)
+    found = measure_image(image, masks, region=region)
     return {
         "image": str(path),
         "width": int(image.shape[1]),
