@@ -14,8 +14,9 @@ and FRESH_CONTRAST were chosen from (session 6; sessions 4-5 chose on the first 
    independent mask looks in (``end_to_end_fade_rows``, session 6: a line's part above that cut
    is never faded, and found together with the faded part it makes the line read less worn).
 2. **Our own real grades** (``bench/marking_grades_by_eye.csv``): 92 lines on 25 Brazilian
-   *train* images graded by eye (0 as new, 1 gone), each drawn as a line from its bottom end to
-   its top end; Spearman on the drawn bands and end to end. Settings are chosen here, or on 1.
+   *train* images graded by eye by two graders independently (0 as new, 1 gone), each drawn as
+   a line from its bottom end to its top end; Spearman on the drawn bands and end to end against
+   the mean grade and each grader's. Settings are chosen here, or on 1.
 3. **Holdout** (``../shared/holdout/laneq_markings``, evaluation only): Spearman of wear vs the
    41 grades on the given masks and end to end (paint found in the whole frame, and in the
    default road region ``roadcam markings wear`` looks in: the lower 60 %), and the naive
@@ -342,16 +343,23 @@ def real_grades() -> dict:
         ends_w, hits = end_to_end(image, masks)
         e2e, found = e2e + ends_w, found + sum(hits)
         e2e_road += end_to_end(image, masks, road_region(image.shape))[0]
-        grades += [float(r["grade"]) for r in rs]
+        grades += [(float(r["grade_a"]), float(r["grade_b"])) for r in rs]
+    ga, gb = [g[0] for g in grades], [g[1] for g in grades]
+    wears = {"given_mask": given, "naive_baseline": naive, "end_to_end": e2e}
+    wears["end_to_end_road_region"] = e2e_road
     return {
         "markings": len(grades),
         "images": len({r["sample_id"] for r in rows}),
-        "given_mask_spearman": round(_spearman(grades, given), 4),
-        "naive_baseline_spearman": round(_spearman(grades, naive), 4),
-        "end_to_end_spearman": round(_spearman(grades, e2e), 4),
         "end_to_end_found": found,
-        "end_to_end_road_region_spearman": round(_spearman(grades, e2e_road), 4),
+        "inter_grader_spearman": round(_spearman(ga, gb), 4),
+        "mean_of_graders": _spearman_of_wears([(a + b) / 2 for a, b in grades], wears),
+        "grader_a": _spearman_of_wears(ga, wears),
+        "grader_b": _spearman_of_wears(gb, wears),
     }
+
+
+def _spearman_of_wears(grades: list[float], wears: dict[str, list[float]]) -> dict:
+    return {f"{k}_spearman": round(_spearman(grades, v), 4) for k, v in wears.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ def test_graded_lines_are_on_train_images_only():
     rows = list(csv.DictReader((PROJECT_ROOT / "bench/marking_grades_by_eye.csv").open()))
     assert len(rows) == 92
     assert {split[r["sample_id"]] for r in rows} == {"train"}  # never valid or test
-    assert all(0.0 <= float(r["grade"]) <= 1.0 for r in rows)
+    assert all(0.0 <= float(r[g]) <= 1.0 for r in rows for g in ("grade_a", "grade_b"))
     assert all(int(r["y_bottom"]) > int(r["y_top"]) for r in rows)
 
 
@@ -27,7 +27,10 @@ def test_shipped_finder_on_real_graded_paint(shared_data, load_bench):
         pytest.skip("../shared/data/cracks_potholes_brazil_dnit_subset is absent")
     figures = load_bench("markings").real_grades()
     assert figures["markings"] == 92
-    # measured (session 7): end to end 0.627 with 90 of 92 found (given bands 0.566, naive
-    # 0.573); before thick sprawls were split off, end to end was 0.605
-    assert figures["end_to_end_spearman"] > 0.615
+    # measured (session 7), against the mean of the two graders: end to end 0.700 with 90 of 92
+    # found, drawn bands 0.683, naive 0.608; the graders agree at 0.656; before thick sprawls
+    # were split off, end to end was 0.674
+    mean = figures["mean_of_graders"]
+    assert mean["end_to_end_spearman"] > 0.685
+    assert mean["given_mask_spearman"] > mean["naive_baseline_spearman"]
     assert figures["end_to_end_found"] >= 88
