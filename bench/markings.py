@@ -210,11 +210,30 @@ def _calibration_figures(rows, used, split, intact) -> dict:
     return out
 
 
+class _Wears:
+    """Each marking's wear on its given mask, the naive baseline, end to end (whole frame and the
+    CLI's default road region) and whether the finder found it, image after image."""
+
+    def __init__(self) -> None:
+        self.given, self.naive, self.e2e, self.hits, self.e2e_road = [], [], [], [], []
+
+    def add(self, image: np.ndarray, masks: list[np.ndarray]) -> None:
+        import cv2
+
+        from detector.marking_finder import road_region
+        from detector.markings import measure_masks
+
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(float)
+        self.given += [m.wear for m in measure_masks(image, masks)]
+        self.naive += [1 - grey[m].mean() / 255 for m in masks]
+        ends, hits = end_to_end(image, masks)
+        self.e2e, self.hits = self.e2e + ends, self.hits + hits
+        self.e2e_road += end_to_end(image, masks, road_region(image.shape))[0]
+
+
 def holdout() -> dict:
     """Spearman of wear vs the LaneQ grades (evaluation only; nothing here is tuned)."""
     import cv2
-
-    from detector.markings import measure_masks
 
     base = LANEQ / "damage_ratio_calc_data"
     rows = [
@@ -223,24 +242,16 @@ def holdout() -> dict:
     by_image: dict[str, list[dict]] = {}
     for r in rows:
         by_image.setdefault(r["image"], []).append(r)
-    from detector.marking_finder import road_region
-
-    grades, given, e2e, naive, found, hits, e2e_road = [], [], [], [], 0, [], []
+    grades, w = [], _Wears()
     for name, rs in sorted(by_image.items()):
         image = cv2.imread(str(base / "damage_ratio_images" / name))
         stem = Path(name).stem
         seg = cv2.imread(str(base / "damage_ratio_masks" / "SegmentationObject" / f"{stem}.png"))
         seg = cv2.cvtColor(seg, cv2.COLOR_BGR2RGB)
-        masks = [np.all(seg == [int(c) for c in r["segobj_rgb"].split()], axis=2) for r in rs]
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(float)
-        given += [w.wear for w in measure_masks(image, masks)]
-        ends, hit = end_to_end(image, masks)
-        e2e_road += end_to_end(image, masks, road_region(image.shape))[0]
-        hits += hit
-        e2e += ends
-        found += sum(hit)
-        naive += [1 - grey[m].mean() / 255 for m in masks]
+        w.add(image, [np.all(seg == [int(c) for c in r["segobj_rgb"].split()], axis=2) for r in rs])
         grades += [float(r["degradation_value"]) for r in rs]
+    given, e2e, naive, hits, e2e_road = w.given, w.e2e, w.naive, w.hits, w.e2e_road
+    found = sum(hits)
     return {
         "markings": len(grades),
         "images": len(by_image),
@@ -322,35 +333,26 @@ def real_grades() -> dict:
     the calibration's half size, on the drawn bands and end to end."""
     import cv2
 
-    from detector.marking_finder import road_region
-    from detector.markings import measure_masks
-
     rows = list(csv.DictReader(GRADES_BY_EYE.open()))
-    grades, given, naive, e2e, e2e_road, found = [], [], [], [], [], 0
+    grades, w = [], _Wears()
     for sid in dict.fromkeys(r["sample_id"] for r in rows):
         image = cv2.imread(str(BRAZIL / "Dataset" / sid / f"{sid}_RAW.jpg"))
         rs = [r for r in rows if r["sample_id"] == sid]
         ends = [[int(r[k]) for k in ("x_bottom", "y_bottom", "x_top", "y_top")] for r in rs]
         bands = [band_of_graded_line(image, *e) for e in ends]
         image = cv2.resize(image, (512, 315), interpolation=cv2.INTER_AREA)
-        masks = [
+        w.add(image, [
             cv2.resize(b.astype(np.uint8), (512, 315), interpolation=cv2.INTER_NEAREST) > 0
             for b in bands
-        ]
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(float)
-        given += [w.wear for w in measure_masks(image, masks)]
-        naive += [1 - grey[m].mean() / 255 for m in masks]
-        ends_w, hits = end_to_end(image, masks)
-        e2e, found = e2e + ends_w, found + sum(hits)
-        e2e_road += end_to_end(image, masks, road_region(image.shape))[0]
+        ])  # fmt: skip
         grades += [(float(r["grade_a"]), float(r["grade_b"])) for r in rs]
     ga, gb = [g[0] for g in grades], [g[1] for g in grades]
-    wears = {"given_mask": given, "naive_baseline": naive, "end_to_end": e2e}
-    wears["end_to_end_road_region"] = e2e_road
+    wears = {"given_mask": w.given, "naive_baseline": w.naive, "end_to_end": w.e2e}
+    wears["end_to_end_road_region"] = w.e2e_road
     return {
         "markings": len(grades),
         "images": len({r["sample_id"] for r in rows}),
-        "end_to_end_found": found,
+        "end_to_end_found": sum(w.hits),
         "inter_grader_spearman": round(_spearman(ga, gb), 4),
         "mean_of_graders": _spearman_of_wears([(a + b) / 2 for a, b in grades], wears),
         "grader_a": _spearman_of_wears(ga, wears),
