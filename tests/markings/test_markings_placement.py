@@ -137,3 +137,18 @@ def test_junction_mouths_are_left_out():
     joined = gm.wear_runs_from_profiles(net3, frames, profiles)
     assert min(r.start_m for r in alone) < gm_lines.JUNCTION_M
     assert min(r.start_m for r in joined) >= gm_lines.JUNCTION_M  # three roads meet at x = 0
+
+
+def test_a_line_half_out_of_view_is_not_read_as_worn():
+    """Frames 20-35 see the edge line at the side of their view: the half of its band beyond the
+    line's centre is not seen. Those cross-sections are left out (``MIN_SEEN_SHARE``); read as
+    they are, the half not seen counted as missing paint (runs of 0.3-0.5 worn)."""
+    net, frames, profiles = _lined_survey(dashed=False)
+    lat = gm.LATERAL_M[0] + (np.arange(profiles[0].paint.shape[1]) + 0.5) * gm.COL_M
+    beyond = (1.6 - lat) > 3.3  # left of the edge line's centre
+    for p in profiles[20:36]:
+        p.paint[:, beyond] = np.nan
+    runs = gm.wear_runs_from_profiles(net, frames, profiles)
+    edge = [r for r in runs if abs(r.line_offset_m - 3.3) < 0.1]
+    assert len(edge) >= 20
+    assert max(r.wear for r in edge) < 0.1
