@@ -5,7 +5,7 @@
 The sample drives (``sample_footage/drive1.mp4``, ``drive2.mp4``) carry 1 Hz GPS with an AR(1)
 position error of 1.8 m per axis, drawn once (``sample_footage/route.make_drive``, its seed).
 Every figure of the sample in docs/markings.md (4 worn sections in the programme, no sound
-line, 44 of 45 runs within 0.1 between the drives) is from that one draw. This bench keeps the
+line, every run within 0.1 between the drives) is from that one draw. This bench keeps the
 same frames and draws the GPS error again (seed + 1000 x draw; the frames, the truth and the
 route are unchanged, only the fixes move), runs ``roadcam process`` with the **shipped detector**
 on both drives into a fresh SpatiaLite database per draw, and reports per draw:

@@ -225,12 +225,16 @@ def _store_marking_runs(session, result: FootageResult, network, survey_id: int,
         return 0
     from geo.placement.locate import correct_frame_poses
     from geo.placement.markings import wear_runs_from_profiles
-    from store.markings import save_wear_runs
+    from store.markings import reference_dashes, save_wear_runs
 
     if correction is None:
         correction = correct_frame_poses(network, result.frames)
     runs = wear_runs_from_profiles(
-        network, result.frames, result.paint_profiles, shifts=correction.shift_m
+        network,
+        result.frames,
+        result.paint_profiles,
+        shifts=correction.shift_m,
+        reference_dashes=reference_dashes(session),
     )
     measured_at = min((f.time for f in result.frames), default=None)
     return save_wear_runs(session, survey_id, runs, measured_at)

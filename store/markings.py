@@ -46,12 +46,33 @@ def save_wear_runs(
                 covered_m=float(r.covered_m),
                 frames=[list(f) for f in r.frames],
                 measured_at=measured_at,
+                dash_period_m=getattr(r, "dash_period_m", None),
+                dash_phase_m=getattr(r, "dash_phase_m", None),
                 geom=f"SRID=4326;LINESTRING({x1!r} {y1!r}, {x2!r} {y2!r})",
             )
         )
     session.add_all(rows)
     session.flush()
     return len(rows)
+
+
+def reference_dashes(session: Session) -> dict[str, tuple[float, float, float]]:
+    """Per segment, the dashed line (offset, period, phase) of the earliest survey that
+    registered one there: the datum later surveys are slid onto along the road."""
+    stmt = (
+        select(
+            MarkingWearRun.segment_id,
+            MarkingWearRun.line_offset_m,
+            MarkingWearRun.dash_period_m,
+            MarkingWearRun.dash_phase_m,
+        )
+        .where(MarkingWearRun.dash_phase_m.is_not(None))
+        .order_by(MarkingWearRun.measured_at, MarkingWearRun.id)
+    )
+    out: dict[str, tuple[float, float, float]] = {}
+    for seg, off, period, phase in session.execute(stmt).all():
+        out.setdefault(seg, (float(off), float(period), float(phase)))
+    return out
 
 
 def _row_dict(row: MarkingWearRun, coords: list[list[float]]) -> dict[str, Any]:

@@ -411,4 +411,7 @@ class MarkingWearRun(Base):
     measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     geom: Mapped[Any] = mapped_column(LineString())
     confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    # the registration line's repeat length and phase (migration 0010; docs/markings.md)
+    dash_period_m: Mapped[float | None] = mapped_column(Float)
+    dash_phase_m: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

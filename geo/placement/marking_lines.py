@@ -160,6 +160,29 @@ def lines_from_peaks(peaks) -> tuple[list[float], dict[int, float]]:
     return lines, _frame_residuals(peaks, lines, SAME_LINE_M)
 
 
+#: A line is kept only when it is a peak in at least this share of the frames that saw its offset:
+#: a line in paint is a peak in nearly every frame over it (less its worn stretches), while a
+#: pavement edge that rises like a ridge in a few frames only (its far side in shade) is not.
+MIN_PEAK_SHARE = 0.3
+
+
+def lines_seen_as_peaks(lines: list[float], peaks, cross, resid: dict[int, float]) -> list[float]:
+    """The ``lines`` that are a peak in at least ``MIN_PEAK_SHARE`` of the frames whose
+    cross-section saw their offset (within ``LINE_BAND_M``, the frame's place error taken off)."""
+    kept = []
+    for line in lines:
+        saw, peaked = 0, set()
+        for k, (mean, off, _ch) in cross.items():
+            near = np.abs(off - resid.get(k, 0.0) - line) <= LINE_BAND_M
+            saw += bool(np.isfinite(mean[near]).any())
+        for k, _c, off, _ch in peaks:
+            if abs(off - resid.get(k, 0.0) - line) <= TIGHT_LINE_M:
+                peaked.add(k)
+        if saw and len(peaked) >= MIN_PEAK_SHARE * saw:
+            kept.append(line)
+    return kept
+
+
 def residuals_for_all_frames(resid: dict[int, float], keys, frames) -> dict[int, float]:
     """Each frame's place error; frames without a peak take it interpolated along their drive."""
     by_source = defaultdict(list)
@@ -313,3 +336,34 @@ def along_shifts_from_dashes(cells, band, floor) -> dict[int, float]:
         if best_s is not None:
             out[int(k)] = best_s
     return out
+
+
+#: Two surveys' dashed lines on a segment are the same line when their repeat lengths differ by
+#: less than this (and their offsets by less than ``SAME_LINE_M``).
+SAME_PERIOD_M = 0.6
+
+
+def dash_phase_m(at: np.ndarray, width: np.ndarray, period_m: float) -> float:
+    """Where a dashed line's dashes fall along the segment, modulo its repeat length (metres,
+    ``0 <= phase < period_m``): the circular mean of the chainage weighted by painted width."""
+    ang = 2.0 * np.pi * np.asarray(at, float) / period_m
+    w = np.clip(np.asarray(width, float), 0.0, None)
+    mean = float(np.arctan2((w * np.sin(ang)).sum(), (w * np.cos(ang)).sum()))
+    return (mean * period_m / (2.0 * np.pi)) % period_m
+
+
+def shift_to_reference_m(
+    line_offset_m: float,
+    period_m: float,
+    phase_m: float,
+    reference: tuple[float, float, float] | None,
+) -> float:
+    """The along-road shift (metres, at most half a period either way) that puts this survey's
+    dashes where an earlier survey's ``reference`` (offset, period, phase) has them; 0 when
+    there is none or it is another line."""
+    if reference is None:
+        return 0.0
+    ref_off, ref_period, ref_phase = reference
+    if abs(ref_off - line_offset_m) >= SAME_LINE_M or abs(ref_period - period_m) >= SAME_PERIOD_M:
+        return 0.0
+    return (ref_phase - phase_m + period_m / 2.0) % period_m - period_m / 2.0

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -80,6 +80,10 @@ class WearRun:
     covered_m: float  # metres of line seen (over all frames) in the window
     frames: tuple[tuple[str, int], ...]  # (source, frame index) behind the value
     lonlat: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
+    # on the runs of the dashed line the segment was registered by: its repeat length and where
+    # its dashes fall (chainage modulo the period), the datum later surveys are slid onto
+    dash_period_m: float | None = None
+    dash_phase_m: float | None = None
 
 
 def ground_grid(camera) -> tuple[np.ndarray, np.ndarray]:
@@ -167,11 +171,16 @@ def wear_runs_from_profiles(
     profiles: Sequence[PaintProfile],
     *,
     shifts: dict[tuple[str, int], tuple[float, float]] | None = None,
+    reference_dashes: dict[str, tuple[float, float, float]] | None = None,
     run_length_m: float = 10.0,
     window_m: float = 20.0,
     min_covered_m: float = 12.0,
 ) -> list[WearRun]:
-    """Wear per line per run of each segment the survey saw (see module docstring)."""
+    """Wear per line per run of each segment the survey saw (see module docstring).
+
+    ``reference_dashes``: per segment, the dashed line (offset, period, phase) of an earlier
+    survey (``store.markings.reference_dashes``); this survey's stretch of the segment is slid
+    along the road onto it, so both drives put a worn section's ends in the same runs."""
     if network is None or not profiles:
         return []
     by_key = {(f.source or "", f.frame_index): f for f in _straight_frames(frames)}
@@ -188,8 +197,9 @@ def wear_runs_from_profiles(
     for c, seg in enumerate(names):
         if seg:
             ends = junctions.get(seg, (False, False))
+            ref = (reference_dashes or {}).get(seg)
             runs += _wear_runs_from_segment(
-                cells, code == c, seg, keys, geoms[seg], ends, crs, lengths
+                cells, code == c, seg, keys, geoms[seg], ends, crs, lengths, ref
             )
     log.info(
         "marking wear: %d runs on %d lines",
@@ -199,12 +209,14 @@ def wear_runs_from_profiles(
     return runs
 
 
-def _wear_runs_from_segment(cells, on, seg, keys, geom, junction_ends, crs, lengths):
+def _wear_runs_from_segment(cells, on, seg, keys, geom, junction_ends, crs, lengths, ref=None):
     """Wear runs of every painted line found on segment ``seg`` (its cells ``on``): lines from
-    the cross-section peaks, each line's band away from junction mouths, registered along."""
+    the cross-section peaks, each line's band away from junction mouths, registered along
+    (within the drive, then onto an earlier survey's dashes ``ref``)."""
     cross = ml.cross_sections_from_cells(cells, on)
     peaks = ml.peaks_from_cross_sections(cross)
     lines, resid = ml.lines_from_peaks(peaks)
+    lines = ml.lines_seen_as_peaks(lines, peaks, cross, resid)
     if not lines:
         return []
     resid = ml.residuals_for_all_frames(resid, keys, list(cross))
@@ -213,27 +225,48 @@ def _wear_runs_from_segment(cells, on, seg, keys, geom, junction_ends, crs, leng
     for off in lines:
         band, floor = ml.band_of_line(cells, on, cross, off, peaks, resid)
         bands.append((off, band & away, floor))
-    placed = _registered_along(cells, bands, keys, list(cross))
+    placed, dash = _registered_along(cells, bands, keys, list(cross), ref)
     runs: list[WearRun] = []
     for off, band, floor in bands:
-        runs += _runs_of_line(seg, off, placed, band, floor[band], keys, geom, crs, lengths)
+        line = _runs_of_line(seg, off, placed, band, floor[band], keys, geom, crs, lengths)
+        if dash is not None and off == dash[0]:
+            period, phase = round(dash[1], 3), round(dash[2], 3)
+            line = [replace(r, dash_period_m=period, dash_phase_m=phase) for r in line]
+        runs += line
     return runs
 
 
-def _registered_along(cells, bands, keys, frames) -> dict[str, np.ndarray]:
+def _registered_along(cells, bands, keys, frames, ref=None):
     """``cells`` with each frame's chainage corrected along the road by the segment's dashed
     line (``marking_lines.along_shifts_from_dashes``; frames without a dash edge take the
-    shift interpolated along their drive). Unchanged when the segment has no dashed line."""
+    shift interpolated along their drive), then the whole stretch slid onto an earlier
+    survey's dashes ``ref`` when it is the same line (``marking_lines.shift_to_reference_m``).
+    Returns the cells and the dashed line used (offset, period, phase after both), or the
+    cells unchanged and None when the segment has no dashed line."""
     best = None
-    for _off, band, floor in bands:
+    for off, band, floor in bands:
         if not band.any():
             continue
         at, width, _ = _line_profile(cells, band, floor[band])
-        if ml.dash_period_m(at, width) and (best is None or band.sum() > best[0].sum()):
-            best = (band, floor)
+        period = ml.dash_period_m(at, width)
+        if period and (best is None or band.sum() > best[1].sum()):
+            best = (off, band, floor[band], period)
     if best is None:
-        return cells
-    shifts = ml.along_shifts_from_dashes(cells, best[0], best[1][best[0]])
+        return cells, None
+    off, band, floor, period = best
+    placed = _registered_within_drive(cells, band, floor, keys, frames)
+    at, width, _ = _line_profile(placed, band, floor)
+    phase = ml.dash_phase_m(at, width, period)
+    shift = ml.shift_to_reference_m(off, period, phase, ref)
+    if shift:
+        placed = {**placed, "chainage": placed["chainage"] + shift}
+        phase = (phase + shift) % period
+    return placed, (off, period, phase)
+
+
+def _registered_within_drive(cells, band, floor, keys, frames) -> dict[str, np.ndarray]:
+    """Each frame slid along the road onto the other frames' dashes (see above)."""
+    shifts = ml.along_shifts_from_dashes(cells, band, floor)
     if not shifts:
         return cells
     mid = float(np.median(list(shifts.values())))

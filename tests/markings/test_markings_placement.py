@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from geo.crs import lonlat_from_xy
 from geo.network.roads import network_from_edges
@@ -152,3 +154,72 @@ def test_a_line_half_out_of_view_is_not_read_as_worn():
     edge = [r for r in runs if abs(r.line_offset_m - 3.3) < 0.1]
     assert len(edge) >= 20
     assert max(r.wear for r in edge) < 0.1
+
+
+def _dashed_drive(bias_m: float):
+    """A dashed centre line (3 m dash / 6 m gap) worn from 100 to 125 m, seen by a drive whose
+    GPS places every frame ``bias_m`` further along the road than it was."""
+    net, frames, _ = survey()
+    n_slices = int((gm.FORWARD_M[1] - gm.FORWARD_M[0]) / gm.SLICE_M)
+    n_cols = int((gm.LATERAL_M[1] - gm.LATERAL_M[0]) / gm.COL_M)
+    fwd = gm.FORWARD_M[1] - (np.arange(n_slices) + 0.5) * gm.SLICE_M
+    lat = gm.LATERAL_M[0] + (np.arange(n_cols) + 0.5) * gm.COL_M
+    rng = np.random.default_rng(2)
+    moved, profiles = [], []
+    for f in frames:
+        chain = f.distance_m + fwd  # where the camera really was
+        paint = rng.uniform(0.0, 0.04, (n_slices, n_cols)).astype(np.float32)
+        on = (chain % 9.0 >= 2.0) & (chain % 9.0 < 5.0)
+        level = np.where((chain >= 100.0) & (chain < 125.0), 0.2, 0.95)
+        paint[:, np.abs(1.6 - lat) <= 0.05] = np.where(on, level, 0.0)[:, None]
+        profiles.append(gm.PaintProfile("d.mp4", f.frame_index, paint))
+        lon, lat_deg = lonlat_from_xy(X0 + f.distance_m + bias_m, Y0 + 1.6, "EPSG:27700")
+        moved.append(replace(f, lon=float(lon), lat=float(lat_deg)))
+    return net, moved, profiles
+
+
+def test_a_later_drive_is_slid_onto_the_first_drives_dashes():
+    """The first drive's dashed line (offset, period, phase) is the datum: a later drive whose GPS
+    is 2.5 m out along the road is slid onto it, and the worn stretch's ends fall in the same
+    runs: largest change 0.003 (without it 0.235; 0.36 with 4 m)."""
+    net, frames1, prof1 = _dashed_drive(0.0)
+    first = gm.wear_runs_from_profiles(net, frames1, prof1)
+    dashed = [r for r in first if r.dash_phase_m is not None]
+    assert dashed and all(r.dash_period_m == pytest.approx(9.0) for r in dashed)
+    ref = {dashed[0].segment_id: (dashed[0].line_offset_m, 9.0, dashed[0].dash_phase_m)}
+    net, frames2, prof2 = _dashed_drive(2.5)
+    alone = gm.wear_runs_from_profiles(net, frames2, prof2)
+    aligned = gm.wear_runs_from_profiles(net, frames2, prof2, reference_dashes=ref)
+    w1 = {r.run_index: r.wear for r in first if r.line_kind == "centre"}
+
+    def largest_change(runs):
+        return max(abs(r.wear - w1[r.run_index]) for r in runs if r.run_index in w1)
+
+    assert largest_change(alone) > 0.15
+    assert largest_change(aligned) < 0.1
+    moved = [r for r in aligned if r.dash_phase_m is not None]
+    assert moved[0].dash_phase_m == pytest.approx(ref[moved[0].segment_id][2], abs=0.3)
+
+
+def test_a_ridge_in_a_few_frames_only_is_not_a_line():
+    """A pavement 2 m right of the centre line is a plateau (not a line) in every frame but
+    three, where the pavement beyond its first 30 cm is in shade: there its edge is a ridge.
+    A peak in under ``MIN_PEAK_SHARE`` of the frames that saw that offset is not a line (it had
+    runs of its own before, read on the pavement); the painted lines stay."""
+    net, frames, profiles = _lined_survey(dashed=False)
+    off = 1.6 - gm.LATERAL_M[0] - (np.arange(profiles[0].paint.shape[1]) + 0.5) * gm.COL_M
+    for i, p in enumerate(profiles):
+        p.paint[:, (off <= -2.0) & (off > -3.0)] = 0.5
+        if i in (10, 15, 20):
+            p.paint[:, (off <= -2.3) & (off > -3.0)] = 0.0
+
+    def offsets():
+        runs = gm.wear_runs_from_profiles(net, frames, profiles)
+        return sorted({round(r.line_offset_m, 1) for r in runs})
+
+    assert offsets() == [0.0, 3.3]
+    keep, gm_lines.MIN_PEAK_SHARE = gm_lines.MIN_PEAK_SHARE, 0.0
+    try:
+        assert any(-2.3 < o < -2.0 for o in offsets())  # without the rule it was a line
+    finally:
+        gm_lines.MIN_PEAK_SHARE = keep

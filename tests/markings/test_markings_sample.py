@@ -89,13 +89,13 @@ def _changes(db: str) -> dict[tuple[str, float, float], float]:
 
 
 def test_the_overlapping_drives_agree(sample_db):
-    """Repeatability: runs measured on both drives (measured: 44 of 45 within 0.1, median
-    0.01, largest 0.12; the issue's target, all within 0.1, is not met by one run)."""
+    """Repeatability: runs measured on both drives. The second drive is slid along the road onto
+    the first drive's dashes (``store.markings.reference_dashes``); measured: 46 of 46 within
+    0.1, median 0.02, largest 0.093 (44 of 45, largest 0.116, before that)."""
     both = list(_changes(sample_db[0]).values())
     assert len(both) >= 40
     assert sorted(both)[len(both) // 2] <= 0.05  # median
-    assert sum(d <= 0.1 for d in both) / len(both) >= 0.9
-    assert max(both) <= 0.15
+    assert max(both) <= 0.1
 
 
 @pytest.fixture(scope="module")
@@ -124,14 +124,13 @@ def exact_gps_db(tmp_path_factory):
     return db
 
 
-def test_the_one_disagreement_is_gps_noise(sample_db, exact_gps_db):
-    """Gordon Road (r09) centre line 90-100 m reads 0.14 on drive 1 and 0.03 on drive 2; with
-    noiseless GPS both drives read it within 0.05 (measured 0.05 and 0.07): the disagreement is
-    where the noisy GPS places drive 1's frames along the road, not the paint measure."""
+def test_the_gps_drift_no_longer_shows(sample_db, exact_gps_db):
+    """Gordon Road (r09) centre line 90-100 m read 0.14 on drive 1 and 0.03 on drive 2 while
+    the drives were not registered to each other: drive 1's GPS drift before its stop put the
+    dashes a metre and a half out (with noiseless GPS both read it within 0.05). Slid onto
+    drive 1's dashes, drive 2 agrees with the noisy GPS as with the exact one."""
     noisy, exact = _changes(sample_db[0]), _changes(exact_gps_db)
     gordon = ("r09", 0, 90.0)
-    assert noisy[gordon] > 0.1
+    assert noisy[gordon] <= 0.1
     assert exact[gordon] < 0.05
-    # the next largest, Barnsole Road's edge line 80-90 m (0.01 vs 0.11), is the same with
-    # either GPS: not explained by GPS (measured 0.096 and 0.100)
-    assert max(exact.values()) <= 0.11
+    assert max(exact.values()) <= 0.1

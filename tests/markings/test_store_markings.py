@@ -85,3 +85,30 @@ def test_api_serves_runs_as_geojson_and_the_programme(stored, tmp_path):
     assert prog["runs"][0]["response"] == "planned"
     assert prog["totals"]["programme_km"] == 0.01
     assert one == []
+
+
+@dataclass
+class DashedRun(Run):
+    dash_period_m: float | None = None
+    dash_phase_m: float | None = None
+
+
+def test_the_earliest_survey_of_a_segment_gives_the_dash_datum(stored, engine):
+    """``reference_dashes``: the dashed line (offset, period, phase) of the earliest survey that
+    registered one on the segment; runs of other lines carry none (run after the tests above:
+    it adds surveys to the module's database)."""
+    from store.markings import reference_dashes
+
+    t0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        late, _ = get_or_create_survey(s, "RCV-02", [("d4.mp4", sha(154), "video", 1)], T2, T2)
+        early, _ = get_or_create_survey(s, "RCV-02", [("d3.mp4", sha(153), "video", 1)], t0, t0)
+        save_wear_runs(s, late.id, [DashedRun("r12-0", 0.05, 0, 0.1, dash_period_m=9.0,
+                                              dash_phase_m=4.2)], T2)  # fmt: skip
+        save_wear_runs(s, early.id, [DashedRun("r12-0", 0.02, 0, 0.1, dash_period_m=9.0,
+                                               dash_phase_m=3.1),
+                                     DashedRun("r12-0", 3.3, 0, 0.0)], t0)  # fmt: skip
+    with session_scope(engine) as s:
+        ref = reference_dashes(s)
+    assert ref["r12-0"] == pytest.approx((0.02, 9.0, 3.1))
+    assert "r06-0" not in ref  # its runs were stored without a dashed line
