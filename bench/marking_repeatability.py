@@ -47,9 +47,8 @@ CHOSEN_ON = range(1, 7)
 
 def write_gps_draw(folder: Path, draw: int) -> None:
     """Both drives' videos (linked) with GPS from draw ``draw`` (0: the committed GPS)."""
-    from sample_footage.layout import GPS_GAP_S, STOPS
-    from sample_footage.make_sample import drive_specs
-    from sample_footage.route import make_drive, write_blackvue_nmea
+    from sample_footage.make_sample import drive_of_spec, drive_specs
+    from sample_footage.route import write_blackvue_nmea
 
     (folder / "camera.yaml").symlink_to(SAMPLE / "camera.yaml")
     for name, spec in drive_specs().items():
@@ -57,13 +56,7 @@ def write_gps_draw(folder: Path, draw: int) -> None:
         if draw == 0:
             (folder / f"{name}.gps").symlink_to(SAMPLE / f"{name}.gps")
             continue
-        drive = make_drive(
-            spec["start"],
-            stops=STOPS if spec.get("stops") is None else spec["stops"],
-            gap_s=GPS_GAP_S if spec.get("gap_s") is None else spec["gap_s"],
-            seed=spec["seed"] + 1000 * draw,
-            end_m=spec["end_m"],
-        )
+        drive = drive_of_spec(spec, seed=spec["seed"] + 1000 * draw)
         write_blackvue_nmea(drive, folder / f"{name}.gps")
 
 

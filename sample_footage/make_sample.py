@@ -195,9 +195,8 @@ def write_boxes(out: Path, name: str, spec: dict) -> Path:
     960x540 frames: oracle detections for testing the later stages and for evaluating a
     detector on the sample.
     """
-    from sample_footage.layout import GPS_GAP_S, STOPS, drive_scene
+    from sample_footage.layout import drive_scene
     from sample_footage.render import CLASS_IDS, Pose, draw_boxes, label_boxes, object_footprints
-    from sample_footage.route import make_drive
 
     names = {v: k for k, v in CLASS_IDS.items()}
     cam = drive_camera()
@@ -212,14 +211,7 @@ def write_boxes(out: Path, name: str, spec: dict) -> Path:
         for r in scene.roads
         for k, (a, b, _w, _l) in enumerate(r.wear_sections)
     }
-    stops, gap_s = spec.get("stops"), spec.get("gap_s")
-    drive = make_drive(
-        spec["start"],
-        stops=STOPS if stops is None else stops,
-        gap_s=GPS_GAP_S if gap_s is None else gap_s,
-        seed=spec["seed"],
-        end_m=spec["end_m"],
-    )
+    drive = drive_of_spec(spec)
     n = drive.n_frames
     yaw, dv = _wobble(drive, n, spec["seed"])
     feet = object_footprints(scene)
@@ -383,6 +375,24 @@ def _section_range(scene, key: str) -> tuple[float, float]:
     road = next(r for r in scene.roads if r.source_id == rid)
     a, b, _w, _l = road.wear_sections[int(idx)]
     return (a, b)
+
+
+def drive_of_spec(spec: dict, *, seed: int | None = None, gps_noise_m: float | None = None):
+    """The simulated drive of a ``drive_specs()`` entry; ``seed`` / ``gps_noise_m`` draw its GPS
+    error differently (the frames, stops and route do not depend on them)."""
+    from sample_footage.layout import GPS_GAP_S, STOPS
+    from sample_footage.route import make_drive
+
+    stops, gap_s = spec.get("stops"), spec.get("gap_s")
+    extra = {} if gps_noise_m is None else {"gps_noise_m": gps_noise_m}
+    return make_drive(
+        spec["start"],
+        stops=STOPS if stops is None else stops,
+        gap_s=GPS_GAP_S if gap_s is None else gap_s,
+        seed=spec["seed"] if seed is None else seed,
+        end_m=spec["end_m"],
+        **extra,
+    )
 
 
 def drive_specs() -> dict[str, dict]:

@@ -58,16 +58,20 @@ def save_wear_runs(
 
 def reference_dashes(session: Session) -> dict[str, tuple[float, float, float]]:
     """Per segment, the dashed line (offset, period, phase) of the earliest survey that
-    registered one there: the datum later surveys are slid onto along the road."""
+    registered one there: the datum later surveys are slid onto along the road. Found in SQL
+    (the earliest ``measured_at`` per segment), one row per segment whatever the history."""
+    run = MarkingWearRun
+    first = (
+        select(run.segment_id, func.min(run.measured_at).label("at"))
+        .where(run.dash_phase_m.is_not(None))
+        .group_by(run.segment_id)
+        .subquery()
+    )
     stmt = (
-        select(
-            MarkingWearRun.segment_id,
-            MarkingWearRun.line_offset_m,
-            MarkingWearRun.dash_period_m,
-            MarkingWearRun.dash_phase_m,
-        )
-        .where(MarkingWearRun.dash_phase_m.is_not(None))
-        .order_by(MarkingWearRun.measured_at, MarkingWearRun.id)
+        select(run.segment_id, run.line_offset_m, run.dash_period_m, run.dash_phase_m)
+        .join(first, (run.segment_id == first.c.segment_id) & (run.measured_at == first.c.at))
+        .where(run.dash_phase_m.is_not(None))
+        .order_by(run.id)
     )
     out: dict[str, tuple[float, float, float]] = {}
     for seg, off, period, phase in session.execute(stmt).all():

@@ -18,12 +18,19 @@ X0, Y0 = 560000.0, 168000.0  # EPSG:27700, near Gillingham
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
 
 
-def survey(worn=(100.0, 140.0), worn_paint=0.15):
-    """Frames every 5 m eastwards, 1.6 m left of the centreline, and the paint each one sees."""
-    net = network_from_edges([X0, X0 + 300.0], [Y0, Y0], [0], [1], "EPSG:27700", oneway=False)
+def _grid():
+    """The profile grid: slices, columns, forward distance of each slice, lateral of each column."""
     n_slices = int((gm.FORWARD_M[1] - gm.FORWARD_M[0]) / gm.SLICE_M)
     n_cols = int((gm.LATERAL_M[1] - gm.LATERAL_M[0]) / gm.COL_M)
     fwd = gm.FORWARD_M[1] - (np.arange(n_slices) + 0.5) * gm.SLICE_M
+    lat = gm.LATERAL_M[0] + (np.arange(n_cols) + 0.5) * gm.COL_M  # + = right of the vehicle
+    return n_slices, n_cols, fwd, lat
+
+
+def survey(worn=(100.0, 140.0), worn_paint=0.15):
+    """Frames every 5 m eastwards, 1.6 m left of the centreline, and the paint each one sees."""
+    net = network_from_edges([X0, X0 + 300.0], [Y0, Y0], [0], [1], "EPSG:27700", oneway=False)
+    n_slices, n_cols, fwd, _lat = _grid()
     line_col = int((1.6 - gm.LATERAL_M[0]) / gm.COL_M)  # the centreline, 1.6 m to the right
     rng = np.random.default_rng(0)
     frames, profiles = [], []
@@ -76,10 +83,7 @@ def _lined_survey(dashed: bool, edge_paint: float = 0.95, shadow=None):
     """Frames every 5 m along a 300 m road with a centre line (dashed 3 m / 6 m or continuous)
     and an edge line 3.3 m left of the centreline, 35 cm from a bright pavement."""
     net, frames, _ = survey()
-    n_slices = int((gm.FORWARD_M[1] - gm.FORWARD_M[0]) / gm.SLICE_M)
-    n_cols = int((gm.LATERAL_M[1] - gm.LATERAL_M[0]) / gm.COL_M)
-    fwd = gm.FORWARD_M[1] - (np.arange(n_slices) + 0.5) * gm.SLICE_M
-    lat = gm.LATERAL_M[0] + (np.arange(n_cols) + 0.5) * gm.COL_M  # + = right of the vehicle
+    n_slices, n_cols, fwd, lat = _grid()
     rng = np.random.default_rng(1)
     profiles = []
     for f in frames:
@@ -146,7 +150,7 @@ def test_a_line_half_out_of_view_is_not_read_as_worn():
     line's centre is not seen. Those cross-sections are left out (``MIN_SEEN_SHARE``); read as
     they are, the half not seen counted as missing paint (runs of 0.3-0.5 worn)."""
     net, frames, profiles = _lined_survey(dashed=False)
-    lat = gm.LATERAL_M[0] + (np.arange(profiles[0].paint.shape[1]) + 0.5) * gm.COL_M
+    lat = _grid()[3]
     beyond = (1.6 - lat) > 3.3  # left of the edge line's centre
     for p in profiles[20:36]:
         p.paint[:, beyond] = np.nan
@@ -160,10 +164,7 @@ def _dashed_drive(bias_m: float):
     """A dashed centre line (3 m dash / 6 m gap) worn from 100 to 125 m, seen by a drive whose
     GPS places every frame ``bias_m`` further along the road than it was."""
     net, frames, _ = survey()
-    n_slices = int((gm.FORWARD_M[1] - gm.FORWARD_M[0]) / gm.SLICE_M)
-    n_cols = int((gm.LATERAL_M[1] - gm.LATERAL_M[0]) / gm.COL_M)
-    fwd = gm.FORWARD_M[1] - (np.arange(n_slices) + 0.5) * gm.SLICE_M
-    lat = gm.LATERAL_M[0] + (np.arange(n_cols) + 0.5) * gm.COL_M
+    n_slices, n_cols, fwd, lat = _grid()
     rng = np.random.default_rng(2)
     moved, profiles = [], []
     for f in frames:
@@ -207,7 +208,7 @@ def test_a_ridge_in_a_few_frames_only_is_not_a_line():
     A peak in under ``MIN_PEAK_SHARE`` of the frames that saw that offset is not a line (it had
     runs of its own before, read on the pavement); the painted lines stay."""
     net, frames, profiles = _lined_survey(dashed=False)
-    off = 1.6 - gm.LATERAL_M[0] - (np.arange(profiles[0].paint.shape[1]) + 0.5) * gm.COL_M
+    off = 1.6 - _grid()[3]
     for i, p in enumerate(profiles):
         p.paint[:, (off <= -2.0) & (off > -3.0)] = 0.5
         if i in (10, 15, 20):

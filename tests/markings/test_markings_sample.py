@@ -102,20 +102,12 @@ def test_the_overlapping_drives_agree(sample_db):
 def exact_gps_db(tmp_path_factory):
     """Both drives again with the same 1 Hz GPS but no position noise (the committed drives
     have 1.8 m AR(1) noise per axis; sample_footage/route.make_drive's ``gps_noise_m``)."""
-    from sample_footage.layout import GPS_GAP_S, STOPS
-    from sample_footage.make_sample import drive_specs
-    from sample_footage.route import make_drive, write_blackvue_nmea
+    from sample_footage.make_sample import drive_of_spec, drive_specs
+    from sample_footage.route import write_blackvue_nmea
 
     tmp = tmp_path_factory.mktemp("exact_gps")
     for name, spec in drive_specs().items():
-        drive = make_drive(
-            spec["start"],
-            stops=STOPS if spec.get("stops") is None else spec["stops"],
-            gap_s=GPS_GAP_S if spec.get("gap_s") is None else spec["gap_s"],
-            seed=spec["seed"],
-            end_m=spec["end_m"],
-            gps_noise_m=0.0,
-        )
+        drive = drive_of_spec(spec, gps_noise_m=0.0)
         write_blackvue_nmea(drive, tmp / f"{name}.gps")
         (tmp / f"{name}.mp4").symlink_to(SAMPLE / f"{name}.mp4")  # same frames, new GPS
     db = f"sqlite:///{tmp / 'sample.sqlite'}"
