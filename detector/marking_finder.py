@@ -70,6 +70,17 @@ class _Piece:
 MAX_THICKNESS_SHARE = 0.07
 
 
+#: Paint is white when its HSV saturation is under this, yellow when its hue is 15-35 (OpenCV).
+WHITE_MAX_SATURATION = 70
+#: One piece of paint whose raw pixels are two colours lying apart (a white dash or chevron
+#: touching a yellow line) is two markings: split when each colour holds at least
+#: ``COLOUR_SPLIT_MIN_SHARE`` of its pixels and their closings overlap by at most
+#: ``COLOUR_SPLIT_MAX_OVERLAP`` of the smaller one (pale paint whose pixels are white and yellow
+#: by turns overlaps itself and stays one). Chosen on our own data (docs/markings.md).
+COLOUR_SPLIT_MIN_SHARE = 0.15
+COLOUR_SPLIT_MAX_OVERLAP = 0.3
+
+
 def _paint_pieces(image, region, min_area_frac, min_elongation):
     """The paint candidates' pieces (see :func:`find_markings`), the contrast map and where
     the colour is white or yellow."""
@@ -78,15 +89,11 @@ def _paint_pieces(image, region, min_area_frac, min_elongation):
     grey = grey_from_bgr(image)
     cand = bright_candidates(grey) & region
     con = contrast_map(image, exclude=cand)
-    if image.ndim == 3:
-        hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-        hue, sat = hsv[..., 0].astype(int), hsv[..., 1].astype(int)
-        colour_ok = (sat < 70) | ((hue >= 15) & (hue <= 35))  # white, or yellow paint
-    else:
-        colour_ok = np.ones(grey.shape, bool)
+    white, colour_ok = _paint_colours(image)
     paint = cand & (con > FIND_MIN_CONTRAST) & colour_ok
     k = scale_px(grey.shape, 0.006, 3)
-    joined = cv2.morphologyEx(paint.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    kernel = np.ones((k, k), np.uint8)
+    joined = cv2.morphologyEx(paint.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
     shape = _PieceShape(
         min_area=max(12, int(min_area_frac * grey.size)),
         min_elongation=min_elongation,
@@ -95,11 +102,55 @@ def _paint_pieces(image, region, min_area_frac, min_elongation):
     )
     pieces = []
     for comp, filled, thick in _components(joined, shape):
-        if thick:  # a sprawl: its raw paint again, without the closing
-            pieces += [(c, f) for c, f, t in _components(comp & paint, shape, conn=4) if not t]
-        else:
-            pieces.append((comp, filled))
+        colours = None if thick else _split_by_colour(comp & paint, white, kernel)
+        if colours is None:
+            pieces += _unsprawled([(comp, filled, thick)], paint, shape)
+        for part in colours or []:
+            pieces += _unsprawled(_components(part, shape), paint, shape)
     return [_piece_of(c, f, shape, region) for c, f in pieces], con, colour_ok
+
+
+def _unsprawled(components, paint: np.ndarray, shape: _PieceShape) -> list:
+    """``(component, expected paint)`` of each piece; a sprawl (too thick to be one marking) is
+    split again from its raw paint without the closing, and what is still too thick dropped."""
+    out = []
+    for comp, filled, thick in components:
+        if thick:
+            out += [(c, f) for c, f, t in _components(comp & paint, shape, conn=4) if not t]
+        else:
+            out.append((comp, filled))
+    return out
+
+
+def _paint_colours(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where a pixel is white (low saturation), and where it is white or yellow paint."""
+    import cv2
+
+    if image.ndim != 3:
+        ones = np.ones(image.shape[:2], bool)
+        return ones, ones
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hue, sat = hsv[..., 0].astype(int), hsv[..., 1].astype(int)
+    white = sat < WHITE_MAX_SATURATION
+    return white, white | ((hue >= 15) & (hue <= 35))
+
+
+def _split_by_colour(
+    raw: np.ndarray, white: np.ndarray, kernel: np.ndarray
+) -> list[np.ndarray] | None:
+    """The white and the yellow part of one piece's raw paint when they are two markings side
+    by side (``COLOUR_SPLIT_*``), else None."""
+    import cv2
+
+    n = int(raw.sum())
+    parts = [raw & ~white, raw & white]
+    if min(int(p.sum()) for p in parts) < COLOUR_SPLIT_MIN_SHARE * n:
+        return None
+    closed = [cv2.morphologyEx(p.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0 for p in parts]
+    overlap = int((closed[0] & closed[1]).sum())
+    if overlap > COLOUR_SPLIT_MAX_OVERLAP * min(int(c.sum()) for c in closed):
+        return None
+    return closed
 
 
 @dataclass(frozen=True)

@@ -192,3 +192,46 @@ def test_command_looks_in_the_whole_frame_when_told(tmp_path, capsys):
     with pytest.raises(SystemExit) as bad:
         main(["markings", "wear", str(tmp_path / "roof.png"), "--road-top", "1.5"])
     assert bad.value.code == 2
+
+
+def road_with_yellow_line_and_white_marks(yellow_fade: float, seed: int = 0):
+    """A yellow line faded ``yellow_fade`` with three intact white marks touching its side."""
+    rng = np.random.default_rng(seed)
+    grey = cv2.GaussianBlur(rng.normal(95, 12, (300, 400)).astype(np.float32), (0, 0), 1.2)
+    grey[:60] = rng.normal(225, 6, (60, 400))  # sky: the frame's white reference
+    img = cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    img = img.astype(np.float32)
+    yellow = np.zeros((300, 400), bool)
+    yellow[130:295, 150:160] = True
+    whites = []
+    for y in (150, 200, 250):
+        m = np.zeros((300, 400), np.uint8)
+        cv2.line(m, (160, y + 20), (230, y - 5), 1, 8)
+        whites.append((m > 0) & ~yellow)
+    paint = {(0.0, 190.0, 230.0): [yellow], (235.0, 235.0, 235.0): whites}
+    for colour, masks in paint.items():
+        fade = yellow_fade if masks[0] is yellow else 0.0
+        for m in masks:
+            img[m] = (1 - fade) * np.array(colour) + fade * img[m]
+    img = cv2.GaussianBlur(img, (0, 0), 1.0)  # the lens: paint edges blend into the road
+    return np.clip(img, 0, 255).astype(np.uint8), yellow, whites
+
+
+def test_white_marks_touching_a_yellow_line_are_measured_apart_from_it():
+    """One piece of paint in two colours lying apart is two markings (``COLOUR_SPLIT_*``): a
+    worn yellow line does not pass its wear on to the new white marks touching it."""
+    img, yellow, whites = road_with_yellow_line_and_white_marks(yellow_fade=0.4)
+    found = find_markings(img)
+    wears = measure_masks(img, found)
+
+    def wear_of(mask):
+        i = max(range(len(found)), key=lambda j: (found[j] & mask).sum())
+        assert (found[i] & mask).sum() > 0.5 * mask.sum()
+        return i, wears[i].wear
+
+    i_yellow, w_yellow = wear_of(yellow)
+    for white in whites:
+        i_white, w_white = wear_of(white)
+        assert i_white != i_yellow
+        assert w_white < 0.25
+    assert w_yellow > 0.45  # read as one piece with the marks, 0.33
