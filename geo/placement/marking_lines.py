@@ -202,14 +202,23 @@ def residuals_for_all_frames(resid: dict[int, float], keys, frames) -> dict[int,
     return out
 
 
+#: In a frame, a line's band is centred on that frame's nearest peak within this of where the
+#: line's offset plus the frame's place error falls. One place error per frame is a median
+#: over its lines; a heading error moves the lines it sees over other stretches ahead by
+#: different amounts (0.1-0.2 m on the sample's GPS draws), and a band 0.15 m off the paint
+#: reads a sound line as worn. Lines closer than ``TIGHT_LINE_M`` are one line, so another
+#: line's peak is within reach only when the frame's place error is off towards it.
+SNAP_M = 0.2
+
+
 def band_of_line(cells, on, cross, line_off, peaks, resid) -> tuple[np.ndarray, np.ndarray]:
     """Cells on the line in each frame, and the road floor beside it, frame by frame.
 
     The line keeps its offset from the segment: in each frame it runs where the line's offset
-    plus the frame's place error falls (snapped to a peak of that frame within
-    ``LINE_BAND_M``), so a worn stretch without peaks is measured where the line runs. The
-    floor is the mean paint ``SIDE_M`` beside the line on the quieter side (a pavement, kerb
-    or shadow edge on the other side does not lift it).
+    plus the frame's place error falls (snapped to a peak of that frame within ``SNAP_M``),
+    so a worn stretch without peaks is measured where the line runs. The band is
+    ``LINE_BAND_M`` either side. The floor is the mean paint ``SIDE_M`` beside the line on
+    the quieter side (a pavement, kerb or shadow edge on the other side does not lift it).
     """
     peak_cols = defaultdict(list)
     for k, c, off, _ch in peaks:
@@ -226,7 +235,7 @@ def band_of_line(cells, on, cross, line_off, peaks, resid) -> tuple[np.ndarray, 
         centre = int(np.nanargmin(np.abs(off - want)))
         if abs(off[centre] - want) > LINE_BAND_M:
             continue  # the line is outside this frame's view
-        near = [c for c, o in peak_cols.get(k, []) if abs(o - want) <= LINE_BAND_M]
+        near = [c for c, o in peak_cols.get(k, []) if abs(o - want) <= SNAP_M]
         if near:
             centre = min(near, key=lambda c: abs(c - centre))
         left, right = _side_bands(mean)

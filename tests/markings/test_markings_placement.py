@@ -224,3 +224,30 @@ def test_a_ridge_in_a_few_frames_only_is_not_a_line():
         assert any(-2.3 < o < -2.0 for o in offsets())  # without the rule it was a line
     finally:
         gm_lines.MIN_PEAK_SHARE = keep
+
+
+def test_a_line_seen_off_the_frames_place_error_is_still_found():
+    """A heading error moves the lines a frame sees over different stretches ahead by different
+    amounts, so one place error per frame (a median over its lines) can miss a line by more
+    than its band. With a lane line 1.5 m right of the centre line, frames 20, 22, ... 30 see the edge
+    line 0.25 m nearer the centre than the others do, and the other two where they are: the
+    edge line's band is centred on that frame's peak within ``SNAP_M`` (0.2 m; with the band's
+    own 0.1 m, as before, six runs at 110-170 m read the sound edge line 0.41-0.50 worn)."""
+    net, frames, profiles = _lined_survey(dashed=False)
+    off = 1.6 - _grid()[3]
+    for i, p in enumerate(profiles):
+        p.paint[:, np.abs(off + 1.5) <= 0.05] = 0.95
+        if i in (20, 22, 24, 26, 28, 30):
+            p.paint[:, np.abs(off - 3.3) <= 0.05] = 0.02
+            p.paint[:, np.abs(off - 3.05) <= 0.05] = 0.95
+
+    def edge_wear():
+        runs = gm.wear_runs_from_profiles(net, frames, profiles)
+        return [r.wear for r in runs if abs(r.line_offset_m - 3.3) < 0.15]
+
+    assert len(edge_wear()) >= 20 and max(edge_wear()) < 0.1
+    keep, gm_lines.SNAP_M = gm_lines.SNAP_M, gm_lines.LINE_BAND_M
+    try:
+        assert max(edge_wear()) > 0.3
+    finally:
+        gm_lines.SNAP_M = keep
