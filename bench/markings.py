@@ -13,6 +13,8 @@ and FRESH_CONTRAST were chosen from (session 6; sessions 4-5 chose on the first 
    paint found in the whole frame (``end_to_end``, as in sessions 4-5) and only in the rows the
    independent mask looks in (``end_to_end_fade_rows``, session 6: a line's part above that cut
    is never faded, and found together with the faded part it makes the line read less worn).
+1b. **Markings that touch** (session 9): a yellow line with white chevrons touching it, drawn
+   on 40 images of the same split, each marking faded to its own level; end-to-end Spearman.
 2. **Our own real grades** (``bench/marking_grades_by_eye.csv``): 92 lines on 25 Brazilian
    *train* images graded by eye by two graders independently (0 as new, 1 gone), each drawn as
    a line from its bottom end to its top end; Spearman on the drawn bands and end to end against
@@ -210,6 +212,64 @@ def _calibration_figures(rows, used, split, intact) -> dict:
     return out
 
 
+def draw_yellow_line_with_white_marks(image: np.ndarray, seed: int):
+    """A yellow line towards the horizon with three white chevrons touching its right side,
+    drawn on a real road image, each marking blended to the road at its own level (0-1) and
+    softened like a lens: ``(image, masks, levels)``. Markings that touch, in two colours,
+    are the finder's case (session 9); the levels are the truth."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    vx, vy, bx = w * rng.uniform(0.4, 0.6), h * 0.3, w * rng.uniform(0.15, 0.4)
+    t = np.linspace(0.0, 0.8, 40)
+    pts = np.stack([bx + (vx - bx) * t, h - 1 + (vy - h + 1) * t], 1)
+    line = np.zeros((h, w), np.uint8)
+    for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
+        width = max(2, int(round(8 * (y0 - vy) / (h - vy))))
+        cv2.line(line, (int(x0), int(y0)), (int(x1), int(y1)), 1, width)
+    masks, colours = [line > 0], [(40.0, 185.0, 225.0)]  # BGR yellow
+    for share in (0.1, 0.3, 0.5):
+        x0, y0 = pts[int(share * 39)]
+        near = (y0 - vy) / (h - vy)  # 1 at the bottom of the frame, 0 at the horizon
+        half = max(2, int(round(8 * near))) * 0.5
+        mark = np.zeros((h, w), np.uint8)
+        p0, p1 = (int(x0 + half), int(y0)), (int(x0 + half + 60 * near), int(y0 - 25 * near))
+        cv2.line(mark, p0, p1, 1, max(2, int(round(7 * near))))
+        masks.append((mark > 0) & ~masks[0])
+        colours.append((235.0, 235.0, 235.0))
+    levels = [float(v) for v in rng.choice(LEVELS, len(masks))]
+    out = image.astype(np.float32)
+    for m, colour, level in zip(masks, colours, levels, strict=True):
+        paint = np.array(colour, np.float32) * rng.uniform(0.85, 1.0)
+        alpha = cv2.GaussianBlur(m.astype(np.float32), (0, 0), 0.7) * (1.0 - level)
+        out = out * (1 - alpha[..., None]) + paint * alpha[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8), masks, levels
+
+
+def drawn_adjacent(split: str, limit: int) -> dict:
+    """End-to-end Spearman of wear vs level on :func:`draw_yellow_line_with_white_marks` drawn
+    on ``limit`` images of the calibration ``split`` (half size, seeded by the image id)."""
+    import cv2
+
+    ids = [r["sample_id"] for r in csv.DictReader(SPLIT_CSV.open()) if r["split"] == split]
+    levels, wears, found = [], [], 0
+    for sid in ids[:limit]:
+        image = cv2.imread(str(BRAZIL / "Dataset" / sid / f"{sid}_RAW.jpg"))
+        if image is None:
+            continue
+        image = cv2.resize(image, (512, 315), interpolation=cv2.INTER_AREA)
+        drawn, masks, lv = draw_yellow_line_with_white_marks(image, zlib.crc32(sid.encode()))
+        got, hits = end_to_end(drawn, masks)
+        levels, wears, found = levels + lv, wears + got, found + sum(hits)
+    return {
+        "split": split,
+        "markings": len(levels),
+        "found": found,
+        "end_to_end_spearman": round(_spearman(levels, wears), 4),
+    }
+
+
 class _Wears:
     """Each marking's wear on its given mask, the naive baseline, end to end (whole frame and the
     CLI's default road region) and whether the finder found it, image after image."""
@@ -378,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "calibration": calibration(args.split, args.limit),
         "real_grades_by_eye": real_grades(),
+        "drawn_yellow_line_and_white_marks": drawn_adjacent(args.split, 40),
     }
     if not args.no_holdout and not args.choose and LANEQ.is_dir():
         result["holdout_laneq"] = holdout()

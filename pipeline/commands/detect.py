@@ -12,7 +12,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "detect", help="detect potholes, cracks, faded markings and skips in images"
+        "detect",
+        help="the model's boxes on images: potholes, cracks, skips (and the retired "
+        "faded_marking class; marking wear: roadcam markings wear)",
     )
     p.add_argument("paths", nargs="+", type=Path, help="image files or folders of images")
     p.add_argument(
