@@ -76,7 +76,7 @@ WHITE_MAX_SATURATION = 70
 #: touching a yellow line) is two markings: split when each colour holds at least
 #: ``COLOUR_SPLIT_MIN_SHARE`` of its pixels and their closings overlap by at most
 #: ``COLOUR_SPLIT_MAX_OVERLAP`` of the smaller one (pale paint whose pixels are white and yellow
-#: by turns overlaps itself and stays one). Chosen on our own data (docs/markings.md).
+#: by turns overlaps itself and stays one). Set before any figure; measured in docs/markings.md.
 COLOUR_SPLIT_MIN_SHARE = 0.15
 COLOUR_SPLIT_MAX_OVERLAP = 0.3
 

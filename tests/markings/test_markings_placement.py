@@ -229,10 +229,11 @@ def test_a_ridge_in_a_few_frames_only_is_not_a_line():
 def test_a_line_seen_off_the_frames_place_error_is_still_found():
     """A heading error moves the lines a frame sees over different stretches ahead by different
     amounts, so one place error per frame (a median over its lines) can miss a line by more
-    than its band. With a lane line 1.5 m right of the centre line, frames 20, 22, ... 30 see the edge
-    line 0.25 m nearer the centre than the others do, and the other two where they are: the
-    edge line's band is centred on that frame's peak within ``SNAP_M`` (0.2 m; with the band's
-    own 0.1 m, as before, six runs at 110-170 m read the sound edge line 0.41-0.50 worn)."""
+    than its band. With a lane line 1.5 m right of the centre line, frames 20, 22, ... 30 see
+    the edge line 0.25 m nearer the centre than the others do, and the other two where they
+    are: the edge line's band is centred on that frame's peak within ``SNAP_M`` (0.2 m; with
+    the band's own 0.1 m, as before, six runs at 110-170 m read the sound edge line 0.41-0.50
+    worn)."""
     net, frames, profiles = _lined_survey(dashed=False)
     off = 1.6 - _grid()[3]
     for i, p in enumerate(profiles):
