@@ -226,6 +226,25 @@ def outline_of(mask: np.ndarray, max_points: int = 64) -> list[list[int]]:
     return [[int(p[0][0]), int(p[0][1])] for p in c]
 
 
+def overlay_of_wear(image: np.ndarray, wears: list[MarkingWear]) -> np.ndarray:
+    """The image with each marking's outline drawn in its wear's colour (green as new, amber,
+    red gone) and its wear written beside it, for checking the measure by eye."""
+    import cv2
+
+    out = image.copy() if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    scale = max(0.35, out.shape[1] / 1600.0)
+    for m in wears:
+        if len(m.outline_px) < 2:
+            continue
+        poly = np.asarray(m.outline_px, np.int32).reshape(-1, 1, 2)
+        colour = (0, int(round(255 * (1.0 - m.wear))), int(round(255 * min(1.0, 2.0 * m.wear))))
+        cv2.polylines(out, [poly], True, colour, max(1, int(round(2 * scale))), cv2.LINE_AA)
+        x, y = poly[:, 0, 0].min(), poly[:, 0, 1].min()
+        at = (int(x), int(max(y - 3, 10)))
+        cv2.putText(out, f"{m.wear:.2f}", at, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1)
+    return out
+
+
 def masks_from_label_image(label: np.ndarray) -> list[np.ndarray]:
     """One boolean mask per colour (or grey value) of a label image; 0 / black is background."""
     if label.ndim == 3:

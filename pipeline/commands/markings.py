@@ -29,6 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "for a dashcam; "
         "0 for a camera looking down at the road, whose whole frame is road)",
     )
+    w.add_argument(
+        "--overlay",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write each image with its markings outlined in their wear's colour "
+        "(green new, red gone) to DIR/<stem>_wear.png",
+    )
     w.add_argument("--json", action="store_true")
     w.set_defaults(func=run_wear)
     g = ms.add_parser("programme", help="the re-lining programme from the stored wear runs")
@@ -49,7 +57,9 @@ def _share_of_height(text: str) -> float:
     return share
 
 
-def _measure_one(path: Path, masks_dir: Path | None, road_top: float | None) -> dict:
+def _measure_one(
+    path: Path, masks_dir: Path | None, road_top: float | None, overlay: Path | None = None
+) -> dict:
     from detector.marking_finder import measure_image, road_region
     from detector.markings import read_image, read_label_masks
     from roadcam.errors import InputNotFoundError
@@ -63,23 +73,43 @@ def _measure_one(path: Path, masks_dir: Path | None, road_top: float | None) -> 
         masks = read_label_masks(label, image.shape)
     region = None if road_top is None else road_region(image.shape, road_top)
     found = measure_image(image, masks, region=region)
-    return {
+    out = {
         "image": str(path),
         "width": int(image.shape[1]),
         "height": int(image.shape[0]),
         "markings": [m.to_dict() for m in found],
     }
+    if overlay is not None:
+        out["overlay"] = str(overlay / f"{path.stem}_wear.png")
+        _write_overlay(Path(out["overlay"]), image, found)
+    return out
+
+
+def _write_overlay(out: Path, image, found) -> None:
+    import cv2
+
+    from detector.markings import overlay_of_wear
+    from roadcam.errors import UsageError
+
+    if not cv2.imwrite(str(out), overlay_of_wear(image, found)):
+        raise UsageError("could not write the overlay image", path=str(out))
 
 
 def run_wear(args: argparse.Namespace) -> int:
     from pipeline.cli import print_json
     from pipeline.commands.detect import _collect
-    from roadcam.errors import RoadcamError, error_record
+    from roadcam.errors import RoadcamError, UsageError, error_record
 
+    if args.overlay is not None:
+        try:
+            args.overlay.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            msg = f"cannot write overlays here: {err.strerror}"
+            raise UsageError(msg, path=str(args.overlay)) from err
     results, errors = [], []
     for path in _collect(args.images):
         try:
-            results.append(_measure_one(path, args.masks, args.road_top))
+            results.append(_measure_one(path, args.masks, args.road_top, args.overlay))
         except RoadcamError as err:  # a bad image is an error record; the batch goes on
             errors.append(error_record(err, path=str(path)))
     if args.json:

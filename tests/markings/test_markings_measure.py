@@ -235,3 +235,26 @@ def test_white_marks_touching_a_yellow_line_are_measured_apart_from_it():
         assert i_white != i_yellow
         assert w_white < 0.25
     assert w_yellow > 0.45  # read as one piece with the marks, 0.33
+
+
+def test_command_draws_each_marking_in_its_wears_colour(tmp_path, capsys):
+    """``--overlay DIR``: the image with each marking outlined, green as new, red gone."""
+    for name, fade in (("new", 0.0), ("worn", 0.8)):
+        img, _mask = road_with_line(fade=fade)
+        cv2.imwrite(str(tmp_path / f"{name}.png"), img)
+    argv = ["markings", "wear", str(tmp_path / "new.png"), str(tmp_path / "worn.png")]
+    assert main([*argv, "--overlay", str(tmp_path / "check"), "--json"]) == 0
+    images = json.loads(capsys.readouterr().out)["images"]
+    for r in images:
+        drawn = cv2.imread(r["overlay"])
+        assert drawn.shape == (300, 400, 3)
+        x, y = r["markings"][0]["outline_px"][0]
+        b, g, red = (int(v) for v in drawn[y, x])
+        if r["image"].endswith("new.png"):
+            assert r["markings"][0]["wear"] < 0.3 and g > 150 and red < 120
+        else:
+            assert r["markings"][0]["wear"] > 0.6 and red > 200 and g < 110
+    (tmp_path / "a_file").write_text("")
+    # not a folder: a usage error before anything is measured
+    assert main([*argv, "--overlay", str(tmp_path / "a_file"), "--json"]) == 2
+    assert "cannot write overlays" in capsys.readouterr().err
