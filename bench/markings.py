@@ -13,8 +13,9 @@ and FRESH_CONTRAST were chosen from (session 6; sessions 4-5 chose on the first 
    paint found in the whole frame (``end_to_end``, as in sessions 4-5) and only in the rows the
    independent mask looks in (``end_to_end_fade_rows``, session 6: a line's part above that cut
    is never faded, and found together with the faded part it makes the line read less worn).
-1b. **Markings that touch** (session 9): a yellow line with white chevrons touching it, drawn
-   on 40 images of the same split, each marking faded to its own level; end-to-end Spearman.
+1b. **Markings that touch** (session 9): a yellow (and a white) line with white chevrons
+   touching it, drawn on 40 images of the same split, each marking faded to its own level;
+   end-to-end Spearman.
 2. **Our own real grades** (``bench/marking_grades_by_eye.csv``): 92 lines on 25 Brazilian
    *train* images graded by eye by two graders independently (0 as new, 1 gone), each drawn as
    a line from its bottom end to its top end; Spearman on the drawn bands and end to end against
@@ -212,11 +213,14 @@ def _calibration_figures(rows, used, split, intact) -> dict:
     return out
 
 
-def draw_yellow_line_with_white_marks(image: np.ndarray, seed: int):
-    """A yellow line towards the horizon with three white chevrons touching its right side,
-    drawn on a real road image, each marking blended to the road at its own level (0-1) and
-    softened like a lens: ``(image, masks, levels)``. Markings that touch, in two colours,
-    are the finder's case (session 9); the levels are the truth."""
+YELLOW_BGR, WHITE_BGR = (40.0, 185.0, 225.0), (235.0, 235.0, 235.0)
+
+
+def draw_line_with_chevrons(image: np.ndarray, seed: int, line_bgr=YELLOW_BGR):
+    """A line towards the horizon (yellow unless told) with three white chevrons touching its
+    right side, drawn on a real road image, each marking blended to the road at its own level
+    (0-1) and softened like a lens: ``(image, masks, levels)``. Markings that touch are the
+    finder's case (session 9); the levels are the truth."""
     import cv2
 
     rng = np.random.default_rng(seed)
@@ -228,7 +232,7 @@ def draw_yellow_line_with_white_marks(image: np.ndarray, seed: int):
     for (x0, y0), (x1, y1) in zip(pts[:-1], pts[1:], strict=True):
         width = max(2, int(round(8 * (y0 - vy) / (h - vy))))
         cv2.line(line, (int(x0), int(y0)), (int(x1), int(y1)), 1, width)
-    masks, colours = [line > 0], [(40.0, 185.0, 225.0)]  # BGR yellow
+    masks, colours = [line > 0], [line_bgr]
     for share in (0.1, 0.3, 0.5):
         x0, y0 = pts[int(share * 39)]
         near = (y0 - vy) / (h - vy)  # 1 at the bottom of the frame, 0 at the horizon
@@ -237,7 +241,7 @@ def draw_yellow_line_with_white_marks(image: np.ndarray, seed: int):
         p0, p1 = (int(x0 + half), int(y0)), (int(x0 + half + 60 * near), int(y0 - 25 * near))
         cv2.line(mark, p0, p1, 1, max(2, int(round(7 * near))))
         masks.append((mark > 0) & ~masks[0])
-        colours.append((235.0, 235.0, 235.0))
+        colours.append(WHITE_BGR)
     levels = [float(v) for v in rng.choice(LEVELS, len(masks))]
     out = image.astype(np.float32)
     for m, colour, level in zip(masks, colours, levels, strict=True):
@@ -247,9 +251,9 @@ def draw_yellow_line_with_white_marks(image: np.ndarray, seed: int):
     return np.clip(out, 0, 255).astype(np.uint8), masks, levels
 
 
-def drawn_adjacent(split: str, limit: int) -> dict:
-    """End-to-end Spearman of wear vs level on :func:`draw_yellow_line_with_white_marks` drawn
-    on ``limit`` images of the calibration ``split`` (half size, seeded by the image id)."""
+def drawn_adjacent(split: str, limit: int, line_bgr=YELLOW_BGR) -> dict:
+    """End-to-end Spearman of wear vs level on :func:`draw_line_with_chevrons` drawn on
+    ``limit`` images of the calibration ``split`` (half size, seeded by the image id)."""
     import cv2
 
     ids = [r["sample_id"] for r in csv.DictReader(SPLIT_CSV.open()) if r["split"] == split]
@@ -259,7 +263,7 @@ def drawn_adjacent(split: str, limit: int) -> dict:
         if image is None:
             continue
         image = cv2.resize(image, (512, 315), interpolation=cv2.INTER_AREA)
-        drawn, masks, lv = draw_yellow_line_with_white_marks(image, zlib.crc32(sid.encode()))
+        drawn, masks, lv = draw_line_with_chevrons(image, zlib.crc32(sid.encode()), line_bgr)
         got, hits = end_to_end(drawn, masks)
         levels, wears, found = levels + lv, wears + got, found + sum(hits)
     return {
@@ -439,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         "calibration": calibration(args.split, args.limit),
         "real_grades_by_eye": real_grades(),
         "drawn_yellow_line_and_white_marks": drawn_adjacent(args.split, 40),
+        "drawn_white_line_and_white_marks": drawn_adjacent(args.split, 40, WHITE_BGR),
     }
     if not args.no_holdout and not args.choose and LANEQ.is_dir():
         result["holdout_laneq"] = holdout()

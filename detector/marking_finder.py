@@ -1,6 +1,7 @@
-"""Finding road markings in a forward view: the paint pieces, collinear pieces of one worn line
-joined, each marking's expected paint as a mask; and :func:`measure_image` (find, then measure
-with :mod:`detector.markings`). Pure image work (numpy + OpenCV), see docs/markings.md.
+"""Finding road markings in a forward view: the paint pieces, markings that touch split apart,
+collinear pieces of one worn line joined, each marking's expected paint as a mask; and
+:func:`measure_image` (find, then measure with :mod:`detector.markings`). Pure image work
+(numpy + OpenCV), see docs/markings.md.
 """
 
 from __future__ import annotations
@@ -72,13 +73,19 @@ MAX_THICKNESS_SHARE = 0.07
 
 #: Paint is white when its HSV saturation is under this, yellow when its hue is 15-35 (OpenCV).
 WHITE_MAX_SATURATION = 70
-#: One piece of paint whose raw pixels are two colours lying apart (a white dash or chevron
-#: touching a yellow line) is two markings: split when each colour holds at least
-#: ``COLOUR_SPLIT_MIN_SHARE`` of its pixels and their closings overlap by at most
-#: ``COLOUR_SPLIT_MAX_OVERLAP`` of the smaller one (pale paint whose pixels are white and yellow
-#: by turns overlaps itself and stays one). Set before any figure; measured in docs/markings.md.
-COLOUR_SPLIT_MIN_SHARE = 0.15
+#: One piece of paint can be two markings that touch (:func:`_split_piece`). Each part must
+#: hold at least ``SPLIT_MIN_SHARE`` of the piece's paint. By colour: its white and its yellow
+#: paint, when their closings overlap by at most ``COLOUR_SPLIT_MAX_OVERLAP`` of the smaller
+#: (pale paint whose pixels are white and yellow by turns overlaps itself and stays one). By
+#: shape: the piece's long straight part (an opening along its axis with a line
+#: ``BRANCH_OPENING_CLOSINGS`` expected-paint closings long) and the paint that sticks out of
+#: it (chevrons or a hatching stripe touching a line, a give-way line meeting an edge line),
+#: when that holds a long part of its own (axis ratio ``BRANCH_MIN_ELONGATION``; the patches
+#: of a worn dash are not). Measured on our own data and drawn markings (docs/markings.md).
+SPLIT_MIN_SHARE = 0.15
 COLOUR_SPLIT_MAX_OVERLAP = 0.3
+BRANCH_OPENING_CLOSINGS = 2.0
+BRANCH_MIN_ELONGATION = 2.5
 
 
 def _paint_pieces(image, region, min_area_frac, min_elongation):
@@ -102,10 +109,10 @@ def _paint_pieces(image, region, min_area_frac, min_elongation):
     )
     pieces = []
     for comp, filled, thick in _components(joined, shape):
-        colours = None if thick else _split_by_colour(comp & paint, white, kernel)
-        if colours is None:
+        parts = None if thick else _split_piece(comp & paint, white, kernel)
+        if parts is None:
             pieces += _unsprawled([(comp, filled, thick)], paint, shape)
-        for part in colours or []:
+        for part in parts or []:
             pieces += _unsprawled(_components(part, shape), paint, shape)
     return [_piece_of(c, f, shape, region) for c, f in pieces], con, colour_ok
 
@@ -135,22 +142,76 @@ def _paint_colours(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return white, white | ((hue >= 15) & (hue <= 35))
 
 
+def _split_piece(raw: np.ndarray, white: np.ndarray, kernel: np.ndarray) -> list | None:
+    """The markings one piece's raw paint is made of, when it is more than one: by colour
+    (:func:`_split_by_colour`), else by shape (:func:`_split_by_branches`); None when one."""
+    parts = _split_by_colour(raw, white, kernel)
+    return parts if parts is not None else _split_by_branches(raw, kernel)
+
+
 def _split_by_colour(
     raw: np.ndarray, white: np.ndarray, kernel: np.ndarray
 ) -> list[np.ndarray] | None:
     """The white and the yellow part of one piece's raw paint when they are two markings side
-    by side (``COLOUR_SPLIT_*``), else None."""
+    by side (``SPLIT_MIN_SHARE``, ``COLOUR_SPLIT_MAX_OVERLAP``), else None."""
     import cv2
 
     n = int(raw.sum())
     parts = [raw & ~white, raw & white]
-    if min(int(p.sum()) for p in parts) < COLOUR_SPLIT_MIN_SHARE * n:
+    if min(int(p.sum()) for p in parts) < SPLIT_MIN_SHARE * n:
         return None
     closed = [cv2.morphologyEx(p.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0 for p in parts]
     overlap = int((closed[0] & closed[1]).sum())
     if overlap > COLOUR_SPLIT_MAX_OVERLAP * min(int(c.sum()) for c in closed):
         return None
     return closed
+
+
+def _split_by_branches(raw: np.ndarray, kernel: np.ndarray) -> list[np.ndarray] | None:
+    """The long straight part of a piece along its axis and the paint that sticks out of it
+    (``SPLIT_MIN_SHARE``, ``BRANCH_*``), else None."""
+    import cv2
+
+    ys, xs = np.nonzero(raw)
+    if len(xs) < 3:
+        return None
+    pts = np.stack([xs, ys], 1).astype(np.float32)
+    axis = np.linalg.eigh(np.cov((pts - pts.mean(0)).T))[1][:, -1]
+    size = int(BRANCH_OPENING_CLOSINGS * 3 * kernel.shape[0]) | 1
+    closed = cv2.morphologyEx(raw.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    straight = cv2.morphologyEx(closed, cv2.MORPH_OPEN, _line_kernel(size, axis)) > 0
+    rest = (closed > 0) & ~(cv2.dilate(straight.astype(np.uint8), kernel) > 0)
+    least = SPLIT_MIN_SHARE * int((closed > 0).sum())
+    if min(int(straight.sum()), int(rest.sum())) < least or not _has_branch(rest, least):
+        return None
+    return [straight, rest]
+
+
+def _has_branch(rest: np.ndarray, least: float) -> bool:
+    """Whether what sticks out holds a marking of its own: a connected part of at least
+    ``least`` pixels that is long (the bits a worn line's patches leave are not)."""
+    import cv2
+
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] >= least:
+            ys, xs = np.nonzero(lab == i)
+            if _elongation(np.stack([xs, ys], 1).astype(np.float32)) >= BRANCH_MIN_ELONGATION:
+                return True
+    return False
+
+
+def _line_kernel(size: int, axis: np.ndarray) -> np.ndarray:
+    """A ``size`` x ``size`` kernel holding one line through its centre along ``axis``."""
+    import cv2
+
+    k = np.zeros((size, size), np.uint8)
+    c = size // 2
+    dx, dy = axis / max(float(np.linalg.norm(axis)), 1e-9) * c
+    cv2.line(
+        k, (int(round(c - dx)), int(round(c - dy))), (int(round(c + dx)), int(round(c + dy))), 1
+    )
+    return k
 
 
 @dataclass(frozen=True)
@@ -276,7 +337,8 @@ def find_markings(
     kept when long (PCA axis ratio) or large; each piece's expected paint is its component
     closed with a kernel three times larger (it follows curves, and fills worn patches inside a
     line, so they count as missing paint; chosen over the convex hull on the calibration train
-    split, end-to-end pooled Spearman 0.73 vs 0.59). Collinear pieces of one line with a short
+    split, end-to-end pooled Spearman 0.73 vs 0.59). A piece that is two markings touching is
+    split, by colour or by shape (:func:`_split_piece`). Collinear pieces of one line with a short
     gap of road or faint paint between them are one marking, the gap counting as missing paint
     (``JOIN_*``; patchy wear breaks a line into pieces).
     """
