@@ -14,7 +14,8 @@ and FRESH_CONTRAST were chosen from (session 6; sessions 4-5 chose on the first 
    independent mask looks in (``end_to_end_fade_rows``, session 6: a line's part above that cut
    is never faded, and found together with the faded part it makes the line read less worn).
 1b. **Markings that touch** (session 9): a yellow (and a white) line with white chevrons
-   touching it, drawn on 40 images of the same split, each marking faded to its own level;
+   touching it, and double white lines (a continuous and a broken line touching towards the
+   horizon), drawn on 40 images of the same split, each marking faded to its own level;
    end-to-end Spearman.
 2. **Our own real grades** (``bench/marking_grades_by_eye.csv``): 92 lines on 25 Brazilian
    *train* images graded by eye by two graders independently (0 as new, 1 gone), each drawn as
@@ -218,9 +219,8 @@ YELLOW_BGR, WHITE_BGR = (40.0, 185.0, 225.0), (235.0, 235.0, 235.0)
 
 def draw_line_with_chevrons(image: np.ndarray, seed: int, line_bgr=YELLOW_BGR):
     """A line towards the horizon (yellow unless told) with three white chevrons touching its
-    right side, drawn on a real road image, each marking blended to the road at its own level
-    (0-1) and softened like a lens: ``(image, masks, levels)``. Markings that touch are the
-    finder's case (session 9); the levels are the truth."""
+    right side, drawn on a real road image: ``(image, masks, levels)`` (:func:`_blend`).
+    Markings that touch are the finder's case (session 9); the levels are the truth."""
     import cv2
 
     rng = np.random.default_rng(seed)
@@ -242,6 +242,40 @@ def draw_line_with_chevrons(image: np.ndarray, seed: int, line_bgr=YELLOW_BGR):
         cv2.line(mark, p0, p1, 1, max(2, int(round(7 * near))))
         masks.append((mark > 0) & ~masks[0])
         colours.append(WHITE_BGR)
+    return _blend(image, masks, colours, rng)
+
+
+def draw_double_white_lines(image: np.ndarray, seed: int):
+    """Double white lines (UK): a continuous line and a broken one beside it, 6-12 px apart at
+    the bottom of the frame and touching towards the horizon, drawn on a real road image:
+    ``(image, masks, levels)`` (:func:`_blend`); the continuous line, then four dashes."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    h, w = image.shape[:2]
+    vx, vy, bx = w * rng.uniform(0.4, 0.6), h * 0.3, w * rng.uniform(0.2, 0.45)
+    apart = rng.uniform(6.0, 12.0) + 7.0  # centre to centre at the bottom, px
+
+    def stroke(s0: float, s1: float, off: float) -> np.ndarray:
+        mask = np.zeros((h, w), np.uint8)
+        t = np.linspace(s0, s1, max(2, int(60 * (s1 - s0) / 0.8)))
+        for a, b in zip(t[:-1], t[1:], strict=True):
+            (x0, y0), (x1, y1) = ((bx + off + (vx - bx - off) * u, h - 1 + (vy - h + 1) * u)
+                                  for u in (a, b))  # fmt: skip
+            width = max(1, int(round(7 * (1 - a / 0.8 * 0.85))))
+            cv2.line(mask, (int(x0), int(y0)), (int(x1), int(y1)), 1, width)
+        return mask > 0
+
+    masks = [stroke(0.0, 0.8, 0.0)]
+    masks += [stroke(s, s + 0.1, apart) & ~masks[0] for s in (0.02, 0.22, 0.42, 0.62)]
+    return _blend(image, masks, [WHITE_BGR] * len(masks), rng)
+
+
+def _blend(image, masks, colours, rng):
+    """Each marking painted in its colour and blended to the road at its own level (0-1, the
+    truth), softened like a lens: ``(image, masks, levels)``."""
+    import cv2
+
     levels = [float(v) for v in rng.choice(LEVELS, len(masks))]
     out = image.astype(np.float32)
     for m, colour, level in zip(masks, colours, levels, strict=True):
@@ -251,8 +285,8 @@ def draw_line_with_chevrons(image: np.ndarray, seed: int, line_bgr=YELLOW_BGR):
     return np.clip(out, 0, 255).astype(np.uint8), masks, levels
 
 
-def drawn_adjacent(split: str, limit: int, line_bgr=YELLOW_BGR) -> dict:
-    """End-to-end Spearman of wear vs level on :func:`draw_line_with_chevrons` drawn on
+def drawn_markings(split: str, limit: int, draw=draw_line_with_chevrons) -> dict:
+    """End-to-end Spearman of wear vs level on markings drawn by ``draw(image, seed)`` on
     ``limit`` images of the calibration ``split`` (half size, seeded by the image id)."""
     import cv2
 
@@ -263,7 +297,7 @@ def drawn_adjacent(split: str, limit: int, line_bgr=YELLOW_BGR) -> dict:
         if image is None:
             continue
         image = cv2.resize(image, (512, 315), interpolation=cv2.INTER_AREA)
-        drawn, masks, lv = draw_line_with_chevrons(image, zlib.crc32(sid.encode()), line_bgr)
+        drawn, masks, lv = draw(image, zlib.crc32(sid.encode()))
         got, hits = end_to_end(drawn, masks)
         levels, wears, found = levels + lv, wears + got, found + sum(hits)
     return {
@@ -272,6 +306,19 @@ def drawn_adjacent(split: str, limit: int, line_bgr=YELLOW_BGR) -> dict:
         "found": found,
         "end_to_end_spearman": round(_spearman(levels, wears), 4),
     }
+
+
+def drawn_sets(split: str, limit: int = 40) -> dict:
+    """The drawn sets of markings that touch (see the module docstring, 1b)."""
+    from functools import partial
+
+    white = partial(draw_line_with_chevrons, line_bgr=WHITE_BGR)
+    draws = {
+        "yellow_line_and_white_marks": draw_line_with_chevrons,
+        "white_line_and_white_marks": white,
+        "double_white_lines": draw_double_white_lines,
+    }
+    return {name: drawn_markings(split, limit, d) for name, d in draws.items()}
 
 
 class _Wears:
@@ -442,8 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "calibration": calibration(args.split, args.limit),
         "real_grades_by_eye": real_grades(),
-        "drawn_yellow_line_and_white_marks": drawn_adjacent(args.split, 40),
-        "drawn_white_line_and_white_marks": drawn_adjacent(args.split, 40, WHITE_BGR),
+        "drawn_markings_that_touch": drawn_sets(args.split),
     }
     if not args.no_holdout and not args.choose and LANEQ.is_dir():
         result["holdout_laneq"] = holdout()

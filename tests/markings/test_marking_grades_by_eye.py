@@ -4,6 +4,7 @@ the shipped finder and measure on them (docs/markings.md, "Real grades of our ow
 from __future__ import annotations
 
 import csv
+from functools import partial
 
 import pytest
 
@@ -46,9 +47,11 @@ def test_markings_that_touch_on_real_roads(shared_data, load_bench, monkeypatch)
     import detector.marking_finder as finder
 
     bench = load_bench("markings")
-    split = [bench.drawn_adjacent("train", 20, c) for c in (bench.YELLOW_BGR, bench.WHITE_BGR)]
+    white = partial(bench.draw_line_with_chevrons, line_bgr=bench.WHITE_BGR)
+    draws = (bench.draw_line_with_chevrons, white)
+    split = [bench.drawn_markings("train", 20, d) for d in draws]
     monkeypatch.setattr(finder, "SPLIT_MIN_SHARE", 2.0)  # never split
-    whole = [bench.drawn_adjacent("train", 20, c) for c in (bench.YELLOW_BGR, bench.WHITE_BGR)]
+    whole = [bench.drawn_markings("train", 20, d) for d in draws]
     assert [r["markings"] for r in split + whole] == [80] * 4
     assert split[0]["end_to_end_spearman"] > whole[0]["end_to_end_spearman"] + 0.05
     assert split[1]["end_to_end_spearman"] > whole[1]["end_to_end_spearman"] + 0.15
