@@ -86,6 +86,13 @@ SPLIT_MIN_SHARE = 0.15
 COLOUR_SPLIT_MAX_OVERLAP = 0.3
 BRANCH_OPENING_CLOSINGS = 2.0
 BRANCH_MIN_ELONGATION = 2.5
+#: By ridges (:func:`_split_by_ridges`): a piece whose paint runs as two ridges side by side
+#: (double lines that touch towards the horizon) in at least ``RIDGES_MIN_SHARE`` of its
+#: length, cut across its axis every ``RIDGES_BIN_SHARE`` of the image width, the ridges at
+#: least one joining closing apart, is two markings: each pixel goes to the nearer of the two
+#: ridges' straight fits.
+RIDGES_MIN_SHARE = 0.3
+RIDGES_BIN_SHARE = 0.004
 
 
 def _paint_pieces(image, region, min_area_frac, min_elongation):
@@ -144,9 +151,13 @@ def _paint_colours(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _split_piece(raw: np.ndarray, white: np.ndarray, kernel: np.ndarray) -> list | None:
     """The markings one piece's raw paint is made of, when it is more than one: by colour
-    (:func:`_split_by_colour`), else by shape (:func:`_split_by_branches`); None when one."""
-    parts = _split_by_colour(raw, white, kernel)
-    return parts if parts is not None else _split_by_branches(raw, kernel)
+    (:func:`_split_by_colour`), else by shape (:func:`_split_by_branches`), else by ridges side
+    by side (:func:`_split_by_ridges`); None when one."""
+    for split in (_split_by_colour, _split_by_branches, _split_by_ridges):
+        parts = split(raw, white, kernel) if split is _split_by_colour else split(raw, kernel)
+        if parts is not None:
+            return parts
+    return None
 
 
 def _split_by_colour(
@@ -199,6 +210,47 @@ def _has_branch(rest: np.ndarray, least: float) -> bool:
             if _elongation(np.stack([xs, ys], 1).astype(np.float32)) >= BRANCH_MIN_ELONGATION:
                 return True
     return False
+
+
+def _split_by_ridges(raw: np.ndarray, kernel: np.ndarray) -> list[np.ndarray] | None:
+    """Two lines side by side in one piece (``RIDGES_*``), else None."""
+    import cv2
+
+    ys, xs = np.nonzero(raw)
+    if len(xs) < 30:
+        return None
+    pts = np.stack([xs, ys], 1).astype(np.float64)
+    centre = pts.mean(0)
+    axis = np.linalg.eigh(np.cov((pts - centre).T))[1][:, -1]
+    along, across = (pts - centre) @ axis, (pts - centre) @ np.array([-axis[1], axis[0]])
+    cut = np.floor(along / max(2.0, RIDGES_BIN_SHARE * raw.shape[1])).astype(int)
+    two = _two_ridges(cut, np.round(across).astype(int))
+    if len(two) < max(4, RIDGES_MIN_SHARE * len(np.unique(cut))):
+        return None
+    two = np.asarray(two, float)  # (along, first ridge, second ridge) per cut
+    if np.median(two[:, 2] - two[:, 1]) < kernel.shape[0]:
+        return None  # too close to be two lines
+    at = along / max(2.0, RIDGES_BIN_SHARE * raw.shape[1])
+    fits = [np.polyval(np.polyfit(two[:, 0], two[:, i], 1), at) for i in (1, 2)]
+    first = np.abs(across - fits[0]) <= np.abs(across - fits[1])
+    parts = [np.zeros(raw.shape, np.uint8) for _ in range(2)]
+    parts[0][ys[first], xs[first]] = 1
+    parts[1][ys[~first], xs[~first]] = 1
+    if min(int(first.sum()), int((~first).sum())) < SPLIT_MIN_SHARE * len(xs):
+        return None
+    return [cv2.morphologyEx(p, cv2.MORPH_CLOSE, kernel) > 0 for p in parts]
+
+
+def _two_ridges(cut: np.ndarray, across: np.ndarray) -> list[tuple[int, float, float]]:
+    """The cuts across a piece where its paint is exactly two runs (2 px or wider) side by
+    side: ``(cut, centre of the first, centre of the second)``."""
+    out = []
+    for c in np.unique(cut):
+        v = np.unique(across[cut == c])
+        runs = [r for r in np.split(v, np.flatnonzero(np.diff(v) > 1) + 1) if len(r) >= 2]
+        if len(runs) == 2:
+            out.append((int(c), float(runs[0].mean()), float(runs[1].mean())))
+    return out
 
 
 def _line_kernel(size: int, axis: np.ndarray) -> np.ndarray:

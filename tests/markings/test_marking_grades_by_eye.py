@@ -28,11 +28,12 @@ def test_shipped_finder_on_real_graded_paint(shared_data, load_bench):
         pytest.skip("../shared/data/cracks_potholes_brazil_dnit_subset is absent")
     figures = load_bench("markings").real_grades()
     assert figures["markings"] == 92
-    # measured (session 7), against the mean of the two graders: end to end 0.700 with 90 of 92
-    # found, drawn bands 0.683, naive 0.608; the graders agree at 0.656; before thick sprawls
-    # were split off, end to end was 0.674
+    # measured against the mean of the two graders: end to end 0.746 with 89 of 92 found
+    # (session 9, markings that touch split apart; session 7's finder 0.700 with 90, before
+    # thick sprawls were split off 0.674), drawn bands 0.683, naive 0.608; the graders agree
+    # at 0.656
     mean = figures["mean_of_graders"]
-    assert mean["end_to_end_spearman"] > 0.685
+    assert mean["end_to_end_spearman"] > 0.73
     assert mean["given_mask_spearman"] > mean["naive_baseline_spearman"]
     assert figures["end_to_end_found"] >= 88
 

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from detector import marking_finder
 from detector.marking_finder import find_markings, measure_image
 from detector.markings import measure_masks
 from pipeline.cli import main
@@ -261,3 +262,41 @@ def test_command_draws_each_marking_in_its_wears_colour(tmp_path, capsys):
     # not a folder: a usage error before anything is measured
     assert main([*argv, "--overlay", str(tmp_path / "a_file"), "--json"]) == 2
     assert "cannot write overlays" in capsys.readouterr().err
+
+
+def road_with_double_lines(broken_fade: float, seed: int = 0):
+    """Double white lines towards the horizon: a continuous line and, beside it, a long dash of
+    the broken line, 12 px apart (centre to centre) at the bottom and 5 px at the top, where
+    they touch once blurred; the dash faded ``broken_fade``."""
+    rng = np.random.default_rng(seed)
+    grey = cv2.GaussianBlur(rng.normal(95, 12, (300, 400)).astype(np.float32), (0, 0), 1.2)
+    grey[:60] = rng.normal(225, 6, (60, 400))  # sky: the frame's white reference
+    solid, dash = np.zeros((300, 400), np.uint8), np.zeros((300, 400), np.uint8)
+    cv2.line(solid, (150, 295), (200, 90), 1, 5)
+    cv2.line(dash, (162, 280), (205, 110), 1, 5)
+    dash = (dash > 0) & ~(solid > 0)
+    img = grey.copy()
+    img[solid > 0] = 235.0
+    img[dash] = (1 - broken_fade) * 235.0 + broken_fade * img[dash]
+    img = cv2.GaussianBlur(img, (0, 0), 1.0)  # the lens
+    bgr = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    return bgr, solid > 0, dash
+
+
+def test_double_lines_that_touch_far_away_are_two_markings(monkeypatch):
+    """A continuous line and a dash beside it that touch towards the horizon are one piece of
+    paint, with two ridges side by side along most of it: split by ridges (``RIDGES_*``), the
+    worn dash reads 0.39 and the line 0.10; as one piece both read 0.27."""
+    img, solid, dash = road_with_double_lines(broken_fade=0.4)
+
+    def pieces():
+        found = find_markings(img)
+        wears = measure_masks(img, found)
+        best = [max(range(len(found)), key=lambda j: (found[j] & m).sum()) for m in (solid, dash)]
+        return best, [wears[i].wear for i in best]
+
+    (i_solid, i_dash), (w_solid, w_dash) = pieces()
+    assert i_solid != i_dash and w_dash > w_solid + 0.2
+    monkeypatch.setattr(marking_finder, "RIDGES_MIN_SHARE", 2.0)  # never by ridges
+    (i_solid, i_dash), _ = pieces()
+    assert i_solid == i_dash
