@@ -153,11 +153,12 @@ def _split_piece(raw: np.ndarray, white: np.ndarray, kernel: np.ndarray) -> list
     """The markings one piece's raw paint is made of, when it is more than one: by colour
     (:func:`_split_by_colour`), else by shape (:func:`_split_by_branches`), else by ridges side
     by side (:func:`_split_by_ridges`); None when one."""
-    for split in (_split_by_colour, _split_by_branches, _split_by_ridges):
-        parts = split(raw, white, kernel) if split is _split_by_colour else split(raw, kernel)
-        if parts is not None:
-            return parts
-    return None
+    parts = _split_by_colour(raw, white, kernel)
+    if parts is None:
+        parts = _split_by_branches(raw, kernel)
+    if parts is None:
+        parts = _split_by_ridges(raw, kernel)
+    return parts
 
 
 def _split_by_colour(
