@@ -54,7 +54,7 @@ class _Piece:
 
     def fit(self) -> _Piece:
         c = self.pts.mean(0)
-        axis = np.linalg.eigh(np.cov((self.pts - c).T))[1][:, -1]
+        axis = _principal_axis(self.pts - c)
         t = (self.pts - c) @ axis
         perp = (self.pts - c) @ np.array([-axis[1], axis[0]])
         self.centre, self.axis, self.span = c, axis, (float(t.min()), float(t.max()))
@@ -188,7 +188,7 @@ def _split_by_branches(raw: np.ndarray, kernel: np.ndarray) -> list[np.ndarray] 
     if len(xs) < 3:
         return None
     pts = np.stack([xs, ys], 1).astype(np.float32)
-    axis = np.linalg.eigh(np.cov((pts - pts.mean(0)).T))[1][:, -1]
+    axis = _principal_axis(pts - pts.mean(0))
     size = int(BRANCH_OPENING_CLOSINGS * 3 * kernel.shape[0]) | 1
     closed = cv2.morphologyEx(raw.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
     straight = cv2.morphologyEx(closed, cv2.MORPH_OPEN, _line_kernel(size, axis)) > 0
@@ -222,7 +222,7 @@ def _split_by_ridges(raw: np.ndarray, kernel: np.ndarray) -> list[np.ndarray] | 
         return None
     pts = np.stack([xs, ys], 1).astype(np.float64)
     centre = pts.mean(0)
-    axis = np.linalg.eigh(np.cov((pts - centre).T))[1][:, -1]
+    axis = _principal_axis(pts - centre)
     along, across = (pts - centre) @ axis, (pts - centre) @ np.array([-axis[1], axis[0]])
     cut = np.floor(along / max(2.0, RIDGES_BIN_SHARE * raw.shape[1])).astype(int)
     two = _two_ridges(cut, np.round(across).astype(int))
@@ -273,6 +273,11 @@ class _PieceShape:
     min_elongation: float
     big: int  # the closing that makes a piece's expected paint
     max_thickness_px: float
+
+
+def _principal_axis(centred: np.ndarray) -> np.ndarray:
+    """The unit direction along which centred points ``(n, 2)`` spread most (PCA)."""
+    return np.linalg.eigh(np.cov(centred.T))[1][:, -1]
 
 
 def _elongation(pts: np.ndarray) -> float:
